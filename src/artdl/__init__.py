@@ -1,0 +1,8 @@
+"""artdl: deep learning on paintings.
+
+The package holds every piece of logic; the numbered notebooks in ``notebooks/`` only orchestrate
+and explain. Import the submodules you need (``artdl.config``, ``artdl.data``, ...): the package
+itself imports nothing heavy so that ``python -m artdl`` starts fast.
+"""
+
+__version__ = "0.1.0"

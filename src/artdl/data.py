@@ -1,0 +1,514 @@
+"""The artwork table, its fixed train/val/test split, and a torch ``Dataset`` over it.
+
+Every notebook works on one pandas table with at least the columns
+``path, title, artist, label, date, source`` (plus ``year`` and whatever the source adds).
+It can be built from a crawl's ``metadata.csv``, an ImageFolder tree (folder = label) or the
+Art Institute of Chicago ``metadata.csv``. The split is written once to
+``data/processed/<dataset>/splits.csv`` with a fixed seed, so every notebook trains, tunes and
+tests on the same images.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+
+from artdl.paths import processed_dir, project_root, resolve
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "REQUIRED_COLUMNS",
+    "ArtworkDataset",
+    "DataError",
+    "balanced_sampler",
+    "build_table",
+    "class_names",
+    "clean_artist_name",
+    "dataset_spec",
+    "eval_transform",
+    "load_image",
+    "load_splits",
+    "make_loader",
+    "make_splits",
+    "parse_year",
+    "read_aic",
+    "read_crawl",
+    "read_imagefolder",
+    "train_transform",
+    "verify_images",
+]
+
+log = logging.getLogger(__name__)
+
+REQUIRED_COLUMNS = ["path", "title", "artist", "label", "date", "source"]
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+SPLIT_DIR_NAMES = {"train", "val", "valid", "validation", "test"}
+
+
+class DataError(ValueError):
+    """The data on disk cannot be used as asked; the message says what to do."""
+
+
+# --------------------------------------------------------------------------------------------
+# Small parsers
+# --------------------------------------------------------------------------------------------
+_ATTRIBUTION = re.compile(
+    r"^(after|attributed to|circle of|follower of|workshop of|school of|studio of|copy after|"
+    r"imitator of|style of|manner of)\s+",
+    re.IGNORECASE,
+)
+
+
+def clean_artist_name(raw: str) -> tuple[str, str]:
+    """Split an AIC artist string into (name, attribution).
+
+    ``"After Jacobo Bassano (Italian, c. 1510-1592)"`` -> ``("Jacobo Bassano", "after")``.
+    The attribution matters: a copy "after X" is not a work by X, so retrieval by artist and an
+    influence graph should know about it.
+    """
+    text = str(raw or "").strip()
+    name = re.sub(r"\s*\(.*$", "", text).strip()
+    attribution = ""
+    m = _ATTRIBUTION.match(name)
+    if m:
+        attribution = m.group(1).lower()
+        name = name[m.end() :].strip()
+    return name, attribution
+
+
+def parse_year(date: Any) -> float:
+    """The first four-digit year in a free-text date ("c. 1710", "1872–75"), else NaN."""
+    m = re.search(r"(\d{4})", str(date or ""))
+    return float(m.group(1)) if m else float("nan")
+
+
+def _title_from_filename(path: Path, artist_slug: str = "") -> str:
+    stem = path.stem
+    if artist_slug and stem.startswith(artist_slug + "-"):
+        stem = stem[len(artist_slug) + 1 :]
+    return stem.replace("-", " ").replace("_", " ").strip().capitalize()
+
+
+def _finish(table: pd.DataFrame, source: str) -> pd.DataFrame:
+    for col in REQUIRED_COLUMNS:
+        if col not in table.columns:
+            table[col] = ""
+    table["source"] = table["source"].replace("", source).fillna(source)
+    table["year"] = table["date"].map(parse_year)
+    table["label"] = table["label"].astype(str)
+    front = REQUIRED_COLUMNS + ["year"]
+    return table[front + [c for c in table.columns if c not in front]].reset_index(drop=True)
+
+
+def _require_dir(root: Path, what: str) -> None:
+    if not root.exists():
+        raise DataError(
+            f"{what} folder {root} does not exist. Check the `root` of this data set in "
+            f"configs/default.yaml (or override it, e.g. datasets.<name>.root=/path/to/images); "
+            f"the shared painting sets live in ../shared/datasets next to the project."
+        )
+    if not root.is_dir():
+        raise DataError(f"{what} {root} is not a folder.")
+
+
+# --------------------------------------------------------------------------------------------
+# Readers
+# --------------------------------------------------------------------------------------------
+def read_imagefolder(root: str | os.PathLike[str], label_column: str = "label") -> pd.DataFrame:
+    """An ImageFolder tree: ``root/<label>/<image>`` or ``root/{train,val,test}/<label>/<image>``.
+
+    With split sub-folders the given split is kept in ``given_split`` and respected by
+    :func:`make_splits`. If ``label_column`` names another column (``artist``, ``genre``) the
+    folder name fills it too.
+    """
+    root = Path(root)
+    _require_dir(root, "Image")
+    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not subdirs:
+        raise DataError(f"{root} holds no label sub-folders; expected root/<label>/<image files>.")
+    split_dirs = [d for d in subdirs if d.name.lower() in SPLIT_DIR_NAMES]
+    groups = [(d.name.lower(), d) for d in split_dirs] if split_dirs else [("", root)]
+    rows = []
+    for given, base in groups:
+        for label_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            for f in sorted(label_dir.iterdir()):
+                if f.suffix.lower() not in IMAGE_EXTENSIONS:
+                    continue
+                rows.append(
+                    {
+                        "path": str(f.resolve()),
+                        "title": _title_from_filename(f, label_dir.name),
+                        "artist": label_dir.name if label_column == "artist" else "",
+                        "label": label_dir.name,
+                        "date": "",
+                        "source": root.name,
+                        "given_split": {"valid": "val", "validation": "val"}.get(given, given),
+                    }
+                )
+    if not rows:
+        raise DataError(f"No image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) found under {root}.")
+    table = pd.DataFrame(rows)
+    if not split_dirs:
+        table = table.drop(columns="given_split")
+    if label_column not in ("label", "artist"):
+        table[label_column] = table["label"]
+    return _finish(table, root.name)
+
+
+def read_aic(root: str | os.PathLike[str], label_column: str = "collection") -> pd.DataFrame:
+    """The Art Institute of Chicago set: ``metadata.csv`` with id, collection, title, artist, ..."""
+    root = Path(root)
+    _require_dir(root, "AIC data set")
+    meta = root / "metadata.csv"
+    if not meta.is_file():
+        raise DataError(f"{meta} is missing; the AIC reader needs the metadata.csv that ships with the set.")
+    raw = pd.read_csv(meta, dtype=str).fillna("")
+    if label_column not in raw.columns:
+        raise DataError(f"Label column '{label_column}' is not in {meta}; columns are {list(raw.columns)}.")
+    names = raw["artist"].map(clean_artist_name)
+    table = pd.DataFrame(
+        {
+            "path": [str((root / p).resolve()) for p in raw["image"]],
+            "title": raw["title"],
+            "artist": [n for n, _ in names],
+            "label": raw[label_column],
+            "date": raw["date"],
+            "source": "aic",
+            "artist_raw": raw["artist"],
+            "attribution": [a for _, a in names],
+            "collection": raw["collection"],
+            "medium": raw.get("medium", ""),
+            "content_id": raw["id"],
+        }
+    )
+    return _finish(table, "aic")
+
+
+CRAWL_COLUMNS = [
+    "content_id",
+    "title",
+    "artist",
+    "artist_url",
+    "style",
+    "genre",
+    "date",
+    "width",
+    "height",
+    "image_url",
+    "page_url",
+    "path",
+]
+
+
+def read_crawl(root: str | os.PathLike[str], label_column: str = "style") -> pd.DataFrame:
+    """A crawl written by ``python -m artdl crawl``: ``root/metadata.csv`` with paths relative to root."""
+    root = Path(root)
+    _require_dir(root, "Crawl output")
+    meta = root / "metadata.csv"
+    if not meta.is_file():
+        raise DataError(
+            f"{meta} is missing. Crawl first: `python -m artdl crawl --style impressionism --out {root}` "
+            f"(see notebooks/01_crawl.ipynb)."
+        )
+    raw = pd.read_csv(meta, dtype=str).fillna("")
+    missing = [c for c in ("title", "artist", "path", label_column) if c not in raw.columns]
+    if missing:
+        raise DataError(f"{meta} lacks the columns {missing}; is it a crawl metadata file?")
+    table = raw.copy()
+    table["path"] = [str((root / p).resolve()) for p in raw["path"]]
+    table["label"] = raw[label_column]
+    table["source"] = "wikiart"
+    return _finish(table, "wikiart")
+
+
+READERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "imagefolder": read_imagefolder,
+    "aic": read_aic,
+    "crawl": read_crawl,
+}
+
+
+def dataset_spec(cfg: Any, name: str | None = None) -> Any:
+    """The ``datasets.<name>`` entry of a config (``data.dataset`` when no name is given)."""
+    name = name or str(cfg.data.dataset)
+    if name not in cfg.datasets:
+        raise DataError(
+            f"Unknown data set '{name}'. Known: {', '.join(cfg.datasets.keys())}. "
+            f"Add it under `datasets:` in a config (root, format, label)."
+        )
+    return cfg.datasets[name]
+
+
+# --------------------------------------------------------------------------------------------
+# Validation, table, splits
+# --------------------------------------------------------------------------------------------
+def load_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Open an image as RGB (greyscale and palette images are converted)."""
+    with Image.open(path) as im:
+        return im.convert("RGB")
+
+
+def verify_images(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Drop rows whose file is missing or does not decode; warn once with the count.
+
+    Returns the kept rows and the skipped paths. Decoding every image once here is what lets the
+    ``Dataset`` assume that every row loads.
+    """
+    keep = np.ones(len(table), dtype=bool)
+    skipped: list[str] = []
+    for i, path in enumerate(table["path"]):
+        try:
+            with Image.open(path) as im:
+                im.verify()
+        except (FileNotFoundError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            keep[i] = False
+            skipped.append(str(path))
+    if skipped:
+        shown = ", ".join(Path(p).name for p in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        warnings.warn(
+            f"Skipped {len(skipped)} of {len(table)} images that are missing or corrupt: {shown}{more}.",
+            stacklevel=2,
+        )
+    return table[keep].reset_index(drop=True), skipped
+
+
+def build_table(cfg: Any, dataset: str | None = None, verify: bool | None = None) -> pd.DataFrame:
+    """The artwork table of a configured data set (``data.dataset`` by default)."""
+    spec = dataset_spec(cfg, dataset)
+    fmt = str(spec.format)
+    if fmt not in READERS:
+        raise DataError(f"Unknown data set format '{fmt}'; use one of {sorted(READERS)}.")
+    table = READERS[fmt](resolve(spec.root), str(spec.label))
+    verify = bool(cfg.data.verify_images) if verify is None else verify
+    if verify:
+        table, _ = verify_images(table)
+    if table.empty:
+        raise DataError(
+            f"No usable images in data set '{dataset or cfg.data.dataset}' at {resolve(spec.root)}."
+        )
+    return table
+
+
+def make_splits(
+    table: pd.DataFrame,
+    val: float = 0.15,
+    test: float = 0.15,
+    seed: int = 42,
+    min_per_label: int = 3,
+) -> pd.DataFrame:
+    """Add a stratified ``split`` column (train/val/test) with a fixed seed.
+
+    A given split (``given_split`` from train/ and val/ folders) is respected: the data set's own
+    held-out images become ``test`` and the rest is divided into train and val.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < val < 1 or not 0 < test < 1 or val + test >= 1:
+        raise DataError(f"Split fractions must be in (0, 1) with val + test < 1; got val={val}, test={test}.")
+    counts = table["label"].value_counts()
+    rare = counts[counts < min_per_label]
+    if len(rare):
+        listing = ", ".join(f"'{k}' ({v})" for k, v in rare.items())
+        raise DataError(
+            f"These labels have fewer than {min_per_label} images, too few for a train/val/test split: "
+            f"{listing}. Collect more images for them, drop them from the data, or lower data.min_per_label."
+        )
+    out = table.copy()
+    out["split"] = ""
+    idx = np.arange(len(out))
+    labels = out["label"].to_numpy()
+    if "given_split" in out.columns and out["given_split"].isin(["val", "test"]).any():
+        held = out["given_split"].isin(["val", "test"]).to_numpy()
+        out.loc[held, "split"] = "test"
+        pool = idx[~held]
+        tr, va = train_test_split(pool, test_size=val / (1 - test), random_state=seed, stratify=labels[pool])
+    else:
+        pool, te = train_test_split(idx, test_size=test, random_state=seed, stratify=labels)
+        tr, va = train_test_split(pool, test_size=val / (1 - test), random_state=seed, stratify=labels[pool])
+        out.loc[te, "split"] = "test"
+    out.loc[tr, "split"] = "train"
+    out.loc[va, "split"] = "val"
+    return out
+
+
+def _relative(path: str) -> str:
+    try:
+        return os.path.relpath(path, project_root())
+    except ValueError:  # another drive on Windows
+        return path
+
+
+def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> pd.DataFrame:
+    """The table with its ``split`` column, read from ``data/processed/<dataset>/splits.csv``.
+
+    The file is written on first use and reused afterwards, so all notebooks share one split. It
+    is rebuilt when the split settings or the set of images change (a new crawl, say).
+    """
+    name = dataset or str(cfg.data.dataset)
+    out_dir = processed_dir(name)
+    csv_path, meta_path = out_dir / "splits.csv", out_dir / "splits.json"
+    settings = {
+        "dataset": name,
+        "val": float(cfg.data.split.val),
+        "test": float(cfg.data.split.test),
+        "seed": int(cfg.data.split.seed),
+        "label": str(dataset_spec(cfg, name).label),
+    }
+    table = build_table(cfg, name)
+    if not rebuild and csv_path.is_file() and meta_path.is_file():
+        saved = json.loads(meta_path.read_text())
+        if saved.get("settings") == settings and saved.get("n_images") == len(table):
+            split = pd.read_csv(csv_path, dtype={"label": str}, keep_default_na=False)
+            split["path"] = [str(resolve(p)) for p in split["path"]]
+            if set(split["path"]) == set(table["path"]):
+                return split.merge(table, on=["path", "label"], how="left", suffixes=("_saved", ""))[
+                    list(table.columns) + ["split"]
+                ]
+        log.info("Split settings or images changed; rebuilding %s", csv_path)
+    split = make_splits(
+        table, settings["val"], settings["test"], settings["seed"], int(cfg.data.min_per_label)
+    )
+    to_save = split[["path", "label", "split"]].copy()
+    to_save["path"] = to_save["path"].map(_relative)
+    from artdl.utils import atomic_path
+
+    with atomic_path(csv_path) as tmp:
+        to_save.to_csv(tmp, index=False)
+    with atomic_path(meta_path) as tmp:
+        tmp.write_text(json.dumps({"settings": settings, "n_images": len(table)}, indent=2))
+    return split
+
+
+def class_names(table: pd.DataFrame) -> list[str]:
+    """Sorted label names: the index of a label in this list is its class id."""
+    return sorted(table["label"].astype(str).unique())
+
+
+# --------------------------------------------------------------------------------------------
+# torch side
+# --------------------------------------------------------------------------------------------
+def train_transform(
+    image_size: int,
+    mean: Sequence[float] = (0.485, 0.456, 0.406),
+    std: Sequence[float] = (0.229, 0.224, 0.225),
+    scale: tuple[float, float] = (0.6, 1.0),
+    jitter: float = 0.1,
+) -> Callable[[Image.Image], Any]:
+    """Augmentations that keep a painting a painting: a mild crop, a flip, light colour jitter.
+
+    Heavy colour or hue changes would destroy exactly the cues (palette, brushwork) that style and
+    genre depend on, so they are kept small.
+    """
+    from torchvision import transforms as T
+
+    return T.Compose(
+        [
+            T.RandomResizedCrop(image_size, scale=scale, ratio=(3 / 4, 4 / 3), antialias=True),
+            T.RandomHorizontalFlip(),
+            T.ColorJitter(brightness=jitter, contrast=jitter, saturation=jitter, hue=0.0),
+            T.ToTensor(),
+            T.Normalize(mean, std),
+        ]
+    )
+
+
+def eval_transform(
+    image_size: int,
+    mean: Sequence[float] = (0.485, 0.456, 0.406),
+    std: Sequence[float] = (0.229, 0.224, 0.225),
+) -> Callable[[Image.Image], Any]:
+    """Resize the short side, then centre-crop a square, then normalise."""
+    from torchvision import transforms as T
+
+    return T.Compose(
+        [
+            T.Resize(image_size, antialias=True),
+            T.CenterCrop(image_size),
+            T.ToTensor(),
+            T.Normalize(mean, std),
+        ]
+    )
+
+
+class ArtworkDataset:
+    """A torch ``Dataset`` over an artwork table: returns ``(image, class_id)``.
+
+    ``classes`` fixes the label order (pass the training classes to val/test sets so ids agree).
+    """
+
+    def __init__(
+        self,
+        table: pd.DataFrame,
+        classes: Sequence[str] | None = None,
+        transform: Callable[[Image.Image], Any] | None = None,
+    ) -> None:
+        self.table = table.reset_index(drop=True)
+        self.classes = list(classes) if classes is not None else class_names(self.table)
+        self.class_to_idx = {c: i for i, c in enumerate(self.classes)}
+        unknown = set(self.table["label"].astype(str)) - set(self.class_to_idx)
+        if unknown:
+            raise DataError(f"Labels {sorted(unknown)} are not in the class list {self.classes}.")
+        self.transform = transform
+        self.targets = [self.class_to_idx[str(lbl)] for lbl in self.table["label"]]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getitem__(self, index: int) -> tuple[Any, int]:
+        image = load_image(self.table.at[index, "path"])
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, self.targets[index]
+
+
+def balanced_sampler(targets: Sequence[int], num_samples: int | None = None, seed: int = 0) -> Any:
+    """A ``WeightedRandomSampler`` that draws every class equally often (weights 1/count)."""
+    import torch
+    from torch.utils.data import WeightedRandomSampler
+
+    targets_t = torch.as_tensor(list(targets))
+    counts = torch.bincount(targets_t).clamp(min=1).double()
+    weights = (1.0 / counts)[targets_t]
+    generator = torch.Generator().manual_seed(seed)
+    return WeightedRandomSampler(
+        weights, num_samples or len(targets_t), replacement=True, generator=generator
+    )
+
+
+def make_loader(
+    dataset: ArtworkDataset,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    balanced: bool = False,
+    num_workers: int = 0,
+    seed: int = 0,
+    drop_last: bool = False,
+) -> Any:
+    """A ``DataLoader``; with ``balanced`` it samples classes equally instead of shuffling."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    sampler = balanced_sampler(dataset.targets, seed=seed) if balanced else None
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle and sampler is None,
+        sampler=sampler,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+        drop_last=drop_last,
+        generator=generator,
+    )

@@ -1,0 +1,1 @@
+"""Neural network models: backbones, classifier, autoencoders."""

@@ -1,0 +1,96 @@
+"""Where things live: the project root and the predictable artifact folders.
+
+Every relative path in a config is relative to the project root, not to the current directory,
+so a notebook run from ``notebooks/`` and a CLI run from the root read and write the same files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "MissingArtifactError",
+    "data_dir",
+    "images_dir",
+    "models_dir",
+    "processed_dir",
+    "project_root",
+    "require_artifact",
+    "resolve",
+]
+
+
+class MissingArtifactError(FileNotFoundError):
+    """An artifact that an earlier notebook writes is not there yet."""
+
+
+def _looks_like_root(path: Path) -> bool:
+    return (path / "configs" / "default.yaml").is_file() and (path / "src" / "artdl").is_dir()
+
+
+def project_root() -> Path:
+    """The repository root.
+
+    Order: ``$ARTDL_ROOT``; the first parent of the current directory that holds ``configs/`` and
+    ``src/artdl``; the checkout this module was imported from.
+    """
+    env = os.environ.get("ARTDL_ROOT")
+    if env:
+        return Path(env).resolve()
+    cwd = Path.cwd().resolve()
+    for candidate in (cwd, *cwd.parents):
+        if _looks_like_root(candidate):
+            return candidate
+    here = Path(__file__).resolve().parents[2]
+    if _looks_like_root(here):
+        return here
+    return cwd
+
+
+def resolve(path: str | os.PathLike[str]) -> Path:
+    """Absolute path for a config value; relative values are taken from the project root."""
+    p = Path(os.path.expanduser(str(path)))
+    return p if p.is_absolute() else (project_root() / p).resolve()
+
+
+def data_dir() -> Path:
+    return resolve("data")
+
+
+def processed_dir(*parts: str) -> Path:
+    """``data/processed/<parts>``, created on demand."""
+    p = resolve("data/processed").joinpath(*parts)
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def models_dir(step: str) -> Path:
+    """``models/<step>/`` (e.g. ``models/classifier``), created on demand."""
+    p = resolve("models") / step
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def images_dir(step: str) -> Path:
+    """``images/<step>/`` (e.g. ``images/02_classify``) for the figures a notebook saves."""
+    p = resolve("images") / step
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def require_artifact(path: str | os.PathLike[str], produced_by: str) -> Path:
+    """Return ``path`` if it exists, else raise an error that says which notebook writes it.
+
+    ``produced_by`` is a notebook prefix such as ``"02"`` or a file name such as
+    ``"02_classify.ipynb"``.
+    """
+    p = resolve(path)
+    if not p.exists():
+        prefix = produced_by.split("_")[0]
+        raise MissingArtifactError(
+            f"{p} does not exist. It is written by notebooks/{produced_by}"
+            f"{'' if produced_by.endswith('.ipynb') else '*.ipynb'}: "
+            f"run `python -m artdl run --only {prefix}` first (or the whole pipeline with `make run`)."
+        )
+    return p

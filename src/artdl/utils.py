@@ -1,0 +1,74 @@
+"""Small shared helpers: seeding, device choice, atomic file writes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["atomic_path", "get_device", "seed_everything", "setup"]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch so a run can be repeated."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - libraries still draw from the global state
+    torch.manual_seed(seed)
+
+
+def get_device(name: str = "auto") -> Any:
+    """``auto`` picks CUDA, then Apple MPS, then the CPU; anything else is passed to torch."""
+    import torch
+
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device={name!r} was asked for, but CUDA is not available. Use device=auto or cpu."
+        )
+    return device
+
+
+def setup(cfg: Any) -> Any:
+    """Seed, set the CPU thread count and return the torch device a config asks for."""
+    import torch
+
+    seed_everything(int(cfg.seed))
+    if int(cfg.get("num_threads", 0) or 0) > 0:
+        torch.set_num_threads(int(cfg.num_threads))
+    return get_device(str(cfg.device))
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only if the block succeeds.
+
+    A crash or exception inside the block leaves no half-written file behind, and an older
+    complete file at ``path`` stays as it was.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=suffix if suffix is not None else target.suffix
+    )
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()

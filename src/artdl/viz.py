@@ -1,0 +1,115 @@
+"""Figures shared by the notebooks: saving PNGs, image grids, label distributions.
+
+Figures are saved to ``images/<step>/<name>.png`` at a modest dpi so the committed notebooks and
+the README stay small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from artdl.paths import images_dir
+
+__all__ = ["DPI", "examples_per_label", "image_grid", "label_distribution", "save_figure", "thumbnail"]
+
+DPI = 110
+
+
+def save_figure(fig: Any, step: str, name: str, dpi: int = DPI) -> Path:
+    """Save ``fig`` as ``images/<step>/<name>.png`` and return the path."""
+    path = images_dir(step) / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight", facecolor="white")
+    return path
+
+
+def thumbnail(path: str | Path, size: int = 128) -> Any:
+    """An RGB thumbnail (long side ``size``) as a PIL image."""
+    from artdl.data import load_image
+
+    image = load_image(path)
+    image.thumbnail((size, size))
+    return image
+
+
+def image_grid(
+    images: Sequence[Any],
+    titles: Sequence[str] | None = None,
+    ncols: int = 8,
+    size: float = 1.8,
+    suptitle: str | None = None,
+) -> Any:
+    """A grid of images (paths, PIL images or HxWxC arrays) with optional short titles."""
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, math.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.1), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, img in enumerate(images):
+        ax = axes.flat[i]
+        if isinstance(img, (str, Path)):
+            img = thumbnail(img, 192)
+        ax.imshow(np.asarray(img))
+        if titles is not None:
+            ax.set_title(str(titles[i])[:28], fontsize=7)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def label_distribution(table: pd.DataFrame, by_split: bool = True, title: str = "Images per label") -> Any:
+    """Horizontal bar chart of images per label, stacked by split when there is a ``split`` column."""
+    import matplotlib.pyplot as plt
+
+    if by_split and "split" in table.columns:
+        counts = table.groupby(["label", "split"]).size().unstack(fill_value=0)
+        counts = counts[[c for c in ("train", "val", "test") if c in counts.columns]]
+    else:
+        counts = table["label"].value_counts().to_frame("images")
+    counts = counts.loc[counts.sum(axis=1).sort_values().index]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(counts) + 1.2))
+    counts.plot.barh(
+        stacked=True, ax=ax, width=0.8, color=["#4c72b0", "#dd8452", "#55a868"][: counts.shape[1]]
+    )
+    for i, total in enumerate(counts.sum(axis=1)):
+        ax.text(total + 0.5, i, str(int(total)), va="center", fontsize=8)
+    ax.set_xlabel("images")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def examples_per_label(table: pd.DataFrame, per_label: int = 6, seed: int = 0, size: float = 1.6) -> Any:
+    """One row of random example paintings per label, the label written on the left."""
+    import matplotlib.pyplot as plt
+
+    labels = sorted(table["label"].unique())
+    fig, axes = plt.subplots(
+        len(labels), per_label, figsize=(per_label * size, len(labels) * size), squeeze=False
+    )
+    rng = np.random.default_rng(seed)
+    for r, label in enumerate(labels):
+        rows = table[table["label"] == label]
+        pick = rows.iloc[rng.permutation(len(rows))[:per_label]]
+        for c in range(per_label):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+            if c < len(pick):
+                ax.imshow(np.asarray(thumbnail(pick.iloc[c]["path"], 160)))
+            if c == 0:
+                ax.set_ylabel(str(label).replace("_", " "), rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,217 @@
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from artdl import data
+from artdl.config import load_config
+
+
+def _write_image(path: Path, color: tuple[int, int, int], size=(40, 30), mode="RGB") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, color if mode == "RGB" else color[0]).save(path)
+
+
+@pytest.fixture
+def folder_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "paintings"
+    for label, color in (
+        ("landscape", (0, 200, 0)),
+        ("portrait", (200, 100, 50)),
+        ("still_life", (20, 20, 200)),
+    ):
+        for i in range(10):
+            _write_image(root / label / f"{label}-{i}.jpg", color)
+    return root
+
+
+def _cfg(root: Path, fmt: str = "imagefolder", label: str = "label", **extra: str):
+    overrides = [
+        f"datasets.tiny.root={root}",
+        f"datasets.tiny.format={fmt}",
+        f"datasets.tiny.label={label}",
+        "data.dataset=tiny",
+    ]
+    overrides += [f"{k}={v}" for k, v in extra.items()]
+    return load_config("default", overrides)
+
+
+def test_imagefolder_table_has_required_columns(folder_tree: Path):
+    table = data.read_imagefolder(folder_tree)
+    assert list(table.columns[: len(data.REQUIRED_COLUMNS)]) == data.REQUIRED_COLUMNS
+    assert len(table) == 30
+    assert sorted(table["label"].unique()) == ["landscape", "portrait", "still_life"]
+    assert table.loc[0, "title"] == "0"  # "landscape-0" minus the folder-name prefix
+
+
+def test_imagefolder_respects_given_train_val_split(tmp_path: Path):
+    root = tmp_path / "given"
+    for split, n in (("train", 12), ("val", 3)):
+        for label in ("a", "b"):
+            for i in range(n):
+                _write_image(root / split / label / f"{i}.png", (i * 10, 0, 0))
+    table = data.read_imagefolder(root)
+    assert set(table["given_split"]) == {"train", "val"}
+    split = data.make_splits(table, val=0.15, test=0.15, seed=0)
+    # The data set's own held-out images are exactly the test split.
+    assert (split.loc[split.given_split == "val", "split"] == "test").all()
+    assert set(split.loc[split.given_split == "train", "split"]) == {"train", "val"}
+
+
+def test_splits_are_stratified_disjoint_and_reproducible(folder_tree: Path):
+    table = data.read_imagefolder(folder_tree)
+    a = data.make_splits(table, val=0.2, test=0.2, seed=1)
+    b = data.make_splits(table, val=0.2, test=0.2, seed=1)
+    c = data.make_splits(table, val=0.2, test=0.2, seed=2)
+    assert a["split"].tolist() == b["split"].tolist()
+    assert a["split"].tolist() != c["split"].tolist()
+    assert a["split"].value_counts().to_dict() == {"train": 18, "val": 6, "test": 6}
+    per_label = pd.crosstab(a["label"], a["split"])
+    assert (per_label["test"] == 2).all() and (per_label["val"] == 2).all()
+
+
+def test_label_with_too_few_images_is_a_clear_error(folder_tree: Path):
+    _write_image(folder_tree / "rare" / "only-one.jpg", (1, 2, 3))
+    table = data.read_imagefolder(folder_tree)
+    with pytest.raises(data.DataError, match=r"'rare' \(1\)"):
+        data.make_splits(table, min_per_label=3)
+
+
+def test_corrupt_and_missing_images_are_skipped_with_a_count(folder_tree: Path):
+    (folder_tree / "portrait" / "broken.jpg").write_bytes(b"this is not a jpeg")
+    (folder_tree / "portrait" / "truncated.jpg").write_bytes(
+        (folder_tree / "portrait" / "portrait-0.jpg").read_bytes()[:20]
+    )
+    table = data.read_imagefolder(folder_tree)
+    assert len(table) == 32
+    ghost = table.iloc[[0]].assign(path=str(folder_tree / "gone.jpg"))
+    with pytest.warns(UserWarning, match="Skipped 3 of 33 images"):
+        kept, skipped = data.verify_images(pd.concat([table, ghost], ignore_index=True))
+    assert len(kept) == 30
+    assert {Path(p).name for p in skipped} == {"broken.jpg", "truncated.jpg", "gone.jpg"}
+
+
+def test_missing_folder_says_what_to_do(tmp_path: Path):
+    cfg = _cfg(tmp_path / "nowhere")
+    with pytest.raises(data.DataError, match="does not exist.*datasets.<name>.root"):
+        data.build_table(cfg)
+
+
+def test_unknown_dataset_name_lists_known():
+    with pytest.raises(data.DataError, match="Known: aic_paintings"):
+        data.dataset_spec(load_config(), "no_such_set")
+
+
+def test_load_splits_writes_once_and_reuses(folder_tree: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("ARTDL_ROOT", str(Path(__file__).resolve().parents[1]))
+    monkeypatch.setattr(data, "processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
+    (tmp_path / "processed" / "tiny").mkdir(parents=True)
+    cfg = _cfg(folder_tree)
+    first = data.load_splits(cfg)
+    csv = tmp_path / "processed" / "tiny" / "splits.csv"
+    assert csv.is_file()
+    saved = pd.read_csv(csv)
+    saved.loc[0, "split"] = "test" if saved.loc[0, "split"] != "test" else "train"
+    saved.to_csv(csv, index=False)  # a reused file is read, not recomputed
+    second = data.load_splits(cfg)
+    assert (second["split"] != first["split"]).sum() == 1
+    # Changing the seed rebuilds the split.
+    third = data.load_splits(_cfg(folder_tree, **{"data.split.seed": 5}))
+    assert len(third) == 30 and set(third["split"]) == {"train", "val", "test"}
+
+
+def test_crawl_reader(tmp_path: Path):
+    root = tmp_path / "crawl"
+    _write_image(root / "images" / "a.jpg", (10, 10, 10))
+    _write_image(root / "images" / "b.jpg", (20, 20, 20))
+    pd.DataFrame(
+        {
+            "content_id": ["1", "2"],
+            "title": ["Water Lilies", "Haystacks"],
+            "artist": ["Claude Monet"] * 2,
+            "artist_url": ["claude-monet"] * 2,
+            "style": ["Impressionism"] * 2,
+            "genre": ["landscape"] * 2,
+            "date": ["1906", "1891"],
+            "width": ["40", "40"],
+            "height": ["30", "30"],
+            "image_url": ["http://x/a.jpg", "http://x/b.jpg"],
+            "page_url": ["http://x/a", "http://x/b"],
+            "path": ["images/a.jpg", "images/b.jpg"],
+        }
+    ).to_csv(root / "metadata.csv", index=False)
+    table = data.read_crawl(root, "genre")
+    assert table["label"].tolist() == ["landscape", "landscape"]
+    assert table["year"].tolist() == [1906.0, 1891.0]
+    assert all(Path(p).is_file() for p in table["path"])
+
+
+def test_crawl_reader_without_metadata_says_how_to_crawl(tmp_path: Path):
+    (tmp_path / "crawl").mkdir()
+    with pytest.raises(data.DataError, match="python -m artdl crawl"):
+        data.read_crawl(tmp_path / "crawl")
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("After Jacobo Bassano (Italian, c. 1510-1592)", ("Jacobo Bassano", "after")),
+        (
+            "Attributed to Giuseppe Maria Crespi (Italian, 1665–1747)",
+            ("Giuseppe Maria Crespi", "attributed to"),
+        ),
+        ("Claude Monet (French, 1840-1926)", ("Claude Monet", "")),
+    ],
+)
+def test_clean_artist_name(raw, expected):
+    assert data.clean_artist_name(raw) == expected
+
+
+def test_parse_year():
+    assert data.parse_year("c. 1710") == 1710
+    assert data.parse_year("1872–75") == 1872
+    assert np.isnan(data.parse_year("Date unknown"))
+
+
+def test_dataset_and_balanced_sampler(folder_tree: Path):
+    table = data.read_imagefolder(folder_tree)
+    skewed = pd.concat([table[table.label == "landscape"], table[table.label != "landscape"].iloc[:4]])
+    ds = data.ArtworkDataset(skewed, transform=data.eval_transform(16))
+    image, target = ds[0]
+    assert isinstance(image, torch.Tensor) and image.shape == (3, 16, 16)
+    assert target == ds.class_to_idx["landscape"]
+    sampler = data.balanced_sampler(ds.targets, num_samples=3000, seed=0)
+    drawn = np.bincount([ds.targets[i] for i in sampler], minlength=len(ds.classes))
+    assert drawn.min() / drawn.max() > 0.8  # roughly equal although landscape is 10 vs 4 vs 0
+    loader = data.make_loader(ds, batch_size=4, balanced=True)
+    xb, yb = next(iter(loader))
+    assert xb.shape == (4, 3, 16, 16) and yb.shape == (4,)
+
+
+def test_dataset_rejects_labels_outside_class_list(folder_tree: Path):
+    table = data.read_imagefolder(folder_tree)
+    with pytest.raises(data.DataError, match="not in the class list"):
+        data.ArtworkDataset(table, classes=["landscape"])
+
+
+def test_greyscale_images_load_as_rgb(tmp_path: Path):
+    path = tmp_path / "grey.png"
+    _write_image(path, (128, 0, 0), mode="L")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert data.load_image(path).mode == "RGB"
+
+
+@pytest.mark.integration
+def test_real_sets_build(aic_root: Path, louvre_root: Path, impressionists_root: Path):
+    cfg = load_config("default", [f"paths.shared_datasets={aic_root.parent}"])
+    aic = data.build_table(cfg, "aic_paintings")
+    assert len(aic) == 267 and aic["label"].nunique() == 8
+    louvre = data.make_splits(data.build_table(cfg, "louvre_genre"))
+    assert (louvre["split"] == "test").sum() == 200
+    monet = data.build_table(cfg, "wikiart_impressionists")
+    assert set(monet["artist"]) == {"claude-monet", "berthe-morisot"}
