@@ -215,3 +215,23 @@ def test_real_sets_build(aic_root: Path, louvre_root: Path, impressionists_root:
     assert (louvre["split"] == "test").sum() == 200
     monet = data.build_table(cfg, "wikiart_impressionists")
     assert set(monet["artist"]) == {"claude-monet", "berthe-morisot"}
+
+
+def test_cache_resized_shrinks_once_and_keeps_small_images(tmp_path: Path):
+    big = tmp_path / "src" / "big.jpg"
+    small = tmp_path / "src" / "small.png"
+    _write_image(big, (200, 10, 10), size=(800, 400))
+    _write_image(small, (10, 10, 200), size=(60, 40))
+    table = pd.DataFrame({"path": [str(big), str(small)], "label": ["a", "b"]})
+    cache = tmp_path / "cache"
+    out = data.cache_resized(table, 100, cache_dir=cache, progress=False)
+    assert out["source_path"].tolist() == table["path"].tolist()
+    with Image.open(out.loc[0, "path"]) as im:
+        assert im.size == (200, 100)
+    with Image.open(out.loc[1, "path"]) as im:
+        assert im.size == (60, 40)
+    mtimes = [Path(p).stat().st_mtime_ns for p in out["path"]]
+    again = data.cache_resized(table, 100, cache_dir=cache, progress=False)
+    assert again["path"].tolist() == out["path"].tolist()
+    assert [Path(p).stat().st_mtime_ns for p in again["path"]] == mtimes  # not rewritten
+    assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no temp files left

@@ -1,0 +1,55 @@
+"""Shared bits of the benchmark scripts: environment record, markdown table, JSON output."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def environment() -> dict[str, Any]:
+    """Device, torch version and date, recorded with every table."""
+    import torch
+
+    device = (
+        torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU only ({os.cpu_count()} cores)"
+    )
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "device": device,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+
+
+def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(row.get(c, "")) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+    return str(value)
+
+
+def report(name: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], notes: str = "") -> Path:
+    """Print the table with its environment and write ``benchmarks/results/<name>.json``."""
+    env = environment()
+    print(f"\n{name}: {env['device']}, torch {env['torch']}, {env['date']}")
+    if notes:
+        print(notes)
+    print(markdown_table(rows, columns))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"environment": env, "notes": notes, "rows": list(rows)}, indent=2))
+    return path

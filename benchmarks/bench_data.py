@@ -1,0 +1,103 @@
+"""Data pipeline throughput: images/s of the training DataLoader (decode, resize, augment).
+
+Compares decoding the originals with a pre-resized JPEG cache (``artdl.data.cache_resized``) for
+0, 2 and N workers. The shared sets are already small (<= 256 px), so the script also builds a
+"crawl-sized" copy (long side 1600 px, like WikiArt downloads) to show where the cache matters.
+
+    python benchmarks/bench_data.py --images 384 --size 224
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import report  # noqa: E402
+
+from artdl import data  # noqa: E402
+from artdl.config import load_config  # noqa: E402
+
+
+def upscale_copy(table: pd.DataFrame, folder: Path, long_side: int) -> pd.DataFrame:
+    """Re-save images with a larger long side, to mimic full-size crawled JPEGs."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, path in enumerate(table["path"]):
+        image = data.load_image(path)
+        scale = long_side / max(image.size)
+        image = image.resize(
+            (round(image.width * scale), round(image.height * scale)), Image.Resampling.BICUBIC
+        )
+        target = folder / f"{i:05d}.jpg"
+        image.save(target, "JPEG", quality=90)
+        paths.append(str(target))
+    return table.assign(path=paths)
+
+
+def images_per_second(table: pd.DataFrame, size: int, workers: int, batch_size: int) -> float:
+    ds = data.ArtworkDataset(table, transform=data.train_transform(size))
+    loader = data.make_loader(ds, batch_size=batch_size, shuffle=True, num_workers=workers)
+    it = iter(loader)
+    next(it)  # start-up (worker spawn, first decode) is not throughput
+    seen, start = 0, time.perf_counter()
+    for xb, _ in it:
+        seen += xb.shape[0]
+    return seen / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--dataset", default="louvre_genre")
+    parser.add_argument("--images", type=int, default=384)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--large", type=int, default=1600, help="long side of the crawl-sized copy")
+    args = parser.parse_args()
+
+    cfg = load_config()
+    table = data.build_table(cfg, args.dataset).sample(frac=1, random_state=0).head(args.images)
+    workers = sorted({0, 2, os.cpu_count() or 1})
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = {
+            f"{args.dataset} originals (<=256 px)": table,
+            f"crawl-sized JPEGs ({args.large} px)": upscale_copy(table, Path(tmp) / "large", args.large),
+        }
+        for name, src in sources.items():
+            cached = data.cache_resized(
+                src,
+                round(args.size * 256 / 224),
+                cache_dir=Path(tmp) / "cache" / str(abs(hash(name))),
+                progress=False,
+            )
+            for variant, tab in (
+                ("decode originals", src),
+                (f"pre-resized cache ({round(args.size * 256 / 224)} px)", cached),
+            ):
+                for w in workers:
+                    ips = images_per_second(tab, args.size, w, args.batch_size)
+                    rows.append({"source": name, "pipeline": variant, "workers": w, "images/s": ips})
+                    print(rows[-1], flush=True)
+    report(
+        "data_loader",
+        rows,
+        ["source", "pipeline", "workers", "images/s"],
+        notes=f"{args.images} images, RandomResizedCrop {args.size} + flip + colour jitter + normalise, batch {args.batch_size}",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Wall time per notebook of the whole CPU pipeline (``make run``), as a markdown table.
+
+Runs ``python -m artdl run`` (in place, like ``make run``) and reads the timings the runner
+records in ``data/run_logs/timings.json``.
+
+    python benchmarks/bench_pipeline.py [--config default] [key=value ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import report  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", default="default")
+    parser.add_argument("overrides", nargs="*")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "artdl", "run", "--config", args.config, *args.overrides],
+        cwd=ROOT,
+        check=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    wall = time.perf_counter() - start
+    timings = json.loads((ROOT / "data" / "run_logs" / "timings.json").read_text())
+    rows = [{"notebook": k, "seconds": v} for k, v in timings["notebooks"].items()]
+    rows.append({"notebook": "**total (incl. kernel start-up)**", "seconds": round(wall, 1)})
+    report(
+        "pipeline",
+        rows,
+        ["notebook", "seconds"],
+        notes=f"config={args.config} {' '.join(args.overrides)}".strip(),
+    )
+
+
+if __name__ == "__main__":
+    main()
