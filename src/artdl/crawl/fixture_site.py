@@ -136,6 +136,10 @@ def build_catalogue(
         files = sorted(
             p for p in Path(images_dir).rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"}
         )
+    by_folder: dict[str, list[Path]] = {}
+    for f in files:
+        by_folder.setdefault(f.parent.name, []).append(f)
+    groups = list(by_folder.values())  # alternate between artists (folders)
     paintings: list[FixturePainting] = []
     images: dict[str, bytes] = {}
     rng = random.Random(0)
@@ -144,7 +148,11 @@ def build_catalogue(
     for style in STYLES:
         for i in range(per_style):
             artist = artists[i % len(artists)]
-            source = files[(n * 7) % len(files)] if files else None
+            source = (
+                groups[n % len(groups)][(n // len(groups)) * 7 % len(groups[n % len(groups)])]
+                if files
+                else None
+            )
             if source is not None and source.parent.name in ARTISTS:
                 artist = source.parent.name
             title = f"{STYLES[style]} study {i + 1}"

@@ -114,7 +114,9 @@ def render_with_load_more(
         before = count()
         try:
             driver.find_element(By.CSS_SELECTOR, button_selector).click()
-            WebDriverWait(driver, wait).until(lambda d, before=before: count() > before or not button_visible())
+            WebDriverWait(driver, wait).until(
+                lambda d, before=before: count() > before or not button_visible()
+            )
         except (TimeoutException, WebDriverException) as err:
             log.warning("load more on %s stopped after %d clicks: %s", url, clicks, type(err).__name__)
             break

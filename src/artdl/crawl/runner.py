@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,8 +117,14 @@ def serve(
         yield replace(opts, base_url=site.url)
 
 
-def crawl_from_config(cfg: Any, base_url: str | None = None, **overrides: Any) -> CrawlResult:
-    """The notebook's entry point: crawl what the config says (the fixture site by default)."""
+def crawl_from_config(
+    cfg: Any, base_url: str | None = None, fresh: bool | None = None, **overrides: Any
+) -> CrawlResult:
+    """The notebook's entry point: crawl what the config says (the fixture site by default).
+
+    ``fresh`` (default ``crawl.fixture.fresh``) empties the fixture site's output folder first; it
+    never applies to a real crawl, which always resumes.
+    """
     from omegaconf import OmegaConf
 
     opts = options_from_config(cfg, base_url=base_url, **overrides)
@@ -126,6 +133,12 @@ def crawl_from_config(cfg: Any, base_url: str | None = None, **overrides: Any) -
     from artdl.paths import resolve
 
     images = resolve(fixture["images"]) if fixture.get("images") else None
+    if (
+        opts.base_url == FIXTURE
+        and (fixture.get("fresh") if fresh is None else fresh)
+        and Path(opts.out).is_dir()
+    ):
+        shutil.rmtree(opts.out)  # only ever the fixture's own folder: a demo starts from scratch
     with serve(opts, int(fixture["per_style"]), images) as live:
         result = run_crawl(live)
     if opts.base_url == FIXTURE:
