@@ -16,6 +16,8 @@ from artdl.crawl.fixture_site import CORRUPT_ID, FLAKY_ID, PRIVATE_ID
 from artdl.crawl.store import prepare_out
 from artdl.data import CRAWL_COLUMNS, build_table
 
+from .conftest import execute_notebook
+
 PER_STYLE = 6
 
 
@@ -237,3 +239,30 @@ def test_selenium_renders_load_more_listing(tmp_path):
         result = run_crawl(_opts(s.url, tmp_path / "w", styles=["impressionism"], selenium=True))
     assert result.summary["selenium_pages"] == 1
     assert result.summary["new_paintings"] == PER_STYLE + 1 and result.summary["pages_blocked_by_robots"] == 1
+
+
+def test_cli_crawls_the_fixture_site(tmp_path, capsys):
+    from artdl.crawl.cli import main
+
+    out = tmp_path / "cli"
+    code = main(["--config", "default", "--base-url", "fixture", "--style", "realism", "--limit", "3",
+                 "--out", str(out), "crawl.fixture.images=", "crawl.autothrottle=false"])  # fmt: skip
+    assert code == 0
+    assert len(_rows(out)) == 3
+    assert "new paintings" in capsys.readouterr().out
+
+
+@pytest.mark.integration
+def test_crawl_notebook_executes(isolated_root: Path):
+    import nbformat
+
+    out = execute_notebook(isolated_root, "01", ["crawl.limit=4"])
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(pngs) == 3
+    crawl_out = isolated_root / "data" / "raw" / "wikiart_fixture"
+    assert len(_rows(crawl_out)) == 7  # 4 realism + 4 impressionism listed, one of which is the corrupt image
+    for name in ("paintings_per_style_genre", "fetched_grid", "crawl_label_distribution"):
+        assert (isolated_root / "images" / "01_crawl" / f"{name}.png").is_file()
