@@ -104,9 +104,11 @@ def test_robots_txt_is_obeyed(first_crawl, site):
     assert first_crawl.summary["pages_blocked_by_robots"] == 1
 
 
-def test_429_is_retried_then_succeeds(first_crawl, site):
+def test_429_and_503_are_retried_then_succeed(first_crawl, site):
     assert len(site.fetched("/images/claude-monet/flaky.jpg")) == 2
-    assert first_crawl.summary["http_429"] == 1 and first_crawl.summary["retries"] >= 1
+    assert len(site.fetched("/en/paintings-by-style/realism?json=2&page=1")) == 2
+    assert first_crawl.summary["http_429"] == 1 and first_crawl.summary["retries"] == 2
+    assert first_crawl.summary["retry_backoff_seconds"] > 0  # the 503 waited (the 429 said Retry-After: 0)
 
 
 def test_crawl_loads_with_artdl_data(first_crawl):

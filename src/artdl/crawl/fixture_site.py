@@ -3,7 +3,7 @@
 The crawler must work against the real site, but tests and the offline notebook default cannot
 reach it. This server answers the same URLs in the same shapes (as far as we could learn them
 from public crawlers of WikiArt; see ``docs`` in the crawl README section), plus the awkward
-cases a real crawl meets: a robots.txt ``Disallow``, a 429 that succeeds on retry, a corrupt
+cases a real crawl meets: a robots.txt ``Disallow``, a 429 that succeeds on retry, a 503 on the first realism listing page, a corrupt
 image, a malformed JSON page, an empty listing, an unknown style (404) and a listing that only
 renders with JavaScript behind a "Load more" button.
 
@@ -263,6 +263,7 @@ class FixtureSite:
         self.paintings, self.images = build_catalogue(self.per_style, self.images_dir)
         self._lock = threading.Lock()
         self._flaky_hits = 0
+        self._busy_hits = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -357,6 +358,12 @@ class FixtureSite:
             if style not in STYLES:
                 return self._send(h, 404, "text/html", b"<html><body>Not found</body></html>")
             page = max(1, int(query.get("page", ["1"])[0] or 1))
+            if style == "realism" and page == 1:
+                with self._lock:
+                    self._busy_hits += 1
+                    first = self._busy_hits == 1
+                if first:  # a server hiccup: retried with backoff
+                    return self._send(h, 503, "text/plain", b"Service Unavailable")
             items = self.in_style(style)
             chunk = items[(page - 1) * self.page_size : page * self.page_size]
             body = {

@@ -149,7 +149,12 @@ class SeleniumMiddleware:
             if self.driver is None:
                 self.driver = make_driver(self.opts["chromium"], self.opts["chromedriver"], self.user_agent)
             return render_with_load_more(
-                self.driver, url, wait=float(self.opts["wait"]), max_clicks=int(self.opts["max_clicks"])
+                self.driver,
+                url,
+                item_selector=self.opts["item_selector"],
+                button_selector=self.opts["button_selector"],
+                wait=float(self.opts["wait"]),
+                max_clicks=int(self.opts["max_clicks"]),
             )
 
     async def process_request(self, request: Any, spider: Any = None) -> Any:

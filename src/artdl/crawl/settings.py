@@ -46,6 +46,9 @@ class CrawlOptions:
     chromedriver: str = "/usr/bin/chromedriver"
     selenium_wait: float = 10.0  # seconds to wait for JavaScript content
     selenium_max_clicks: int = 50  # "load more" clicks per listing page
+    selenium_item_selector: str = "ul.wiart-masonry li"  # CSS: one painting of a rendered listing
+    selenium_link_selector: str = "a.artwork-name::attr(href)"  # CSS: its painting-page link
+    selenium_button_selector: str = "button.masonry-load-more-button"  # CSS: the "load more" button
     jobdir: str = ""  # Scrapy JOBDIR for pausing/resuming the request queue ("" = off)
     timeout: float = 3600.0  # seconds for the whole crawl process
     log_level: str = "INFO"
@@ -109,6 +112,8 @@ def scrapy_settings(opts: CrawlOptions, out: Path) -> dict[str, Any]:
             "chromedriver": opts.chromedriver,
             "wait": opts.selenium_wait,
             "max_clicks": opts.selenium_max_clicks,
+            "item_selector": opts.selenium_item_selector,
+            "button_selector": opts.selenium_button_selector,
         },
         "ITEM_PIPELINES": {
             "artdl.crawl.pipelines.AtomicImagesPipeline": 300,

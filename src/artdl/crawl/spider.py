@@ -182,7 +182,7 @@ class WikiArtSpider(scrapy.Spider):
         """A listing rendered by Selenium: painting links from the "load more" list."""
         source = response.meta["source"]
         self.crawler.stats.inc_value("artdl/listing_pages")
-        links = response.css("a.artwork-name::attr(href)").getall()
+        links = response.css(self.options.selenium_link_selector).getall()
         if not links:
             self.crawler.stats.inc_value("artdl/empty_listings")
             self.logger.warning("no paintings rendered for style %r (%s)", source["slug"], response.url)

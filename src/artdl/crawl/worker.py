@@ -56,7 +56,10 @@ def crawl(opts: CrawlOptions) -> dict[str, object]:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     with open(out / "metadata.csv", newline="") as fh:
         rows = max(0, sum(1 for _ in fh) - 1)
-    summary: dict[str, object] = {k: int(stats.get(v, 0) or 0) for k, v in SUMMARY_KEYS.items()}
+    summary: dict[str, object] = {}
+    for key, stat in SUMMARY_KEYS.items():
+        value = stats.get(stat, 0) or 0
+        summary[key] = round(value, 2) if isinstance(value, float) else int(value)
     summary.update(repaired)
     summary.update(
         finish_reason=str(stats.get("finish_reason", "unknown")),
