@@ -103,6 +103,8 @@ def test_real_imagenet_config_builds_with_the_compat_shim() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: one thread is much faster on a shared CPU
     tmp = tmp_path_factory.mktemp("vqgan_clip")
     cfg = OmegaConf.load(REAL_CONFIG)  # the real config, shrunk: same architecture, f16
     cfg.model.params.update(embed_dim=16, n_embed=128)
@@ -129,7 +131,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory):
     )
     weights = V.save_random_clip("test-tiny-ViT", tmp / "clip.pt", cfg_dir)
     clip = V.load_clip("test-tiny-ViT", None, weights, "cpu", cfg_dir)
-    return vqgan, clip, tmp
+    yield vqgan, clip, tmp
+    torch.set_num_threads(threads)
 
 
 def test_loaded_weights_equal_saved_weights(tiny_models) -> None:
@@ -221,3 +224,57 @@ def test_clip_score_matrix(tiny_models) -> None:
 def test_auto_size_is_lower_on_cpu() -> None:
     assert V.auto_size("cpu", cpu_size=64) == 64
     assert min(V.VRAM_GUIDE.values()) >= 256
+
+
+def test_diagonal_dominance() -> None:
+    scores = np.array([[0.3, 0.1, 0.2], [0.1, 0.4, 0.0], [0.5, 0.1, 0.2]])
+    d = V.diagonal_dominance(scores)
+    assert d["top1"] == pytest.approx(2 / 3) and d["chance"] == pytest.approx(1 / 3)
+    assert d["margin"] == pytest.approx(0.3 - 1.0 / 6)
+    with pytest.raises(ValueError, match="square"):
+        V.diagonal_dominance(np.zeros((2, 3)))
+
+
+def test_cli_rejects_unknown_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    from artdl.__main__ import main
+
+    assert main(["vqgan-weights", "no_such_model"]) == 2
+    assert "wikiart_16384" in capsys.readouterr().out
+
+
+def test_missing_real_checkpoint_in_config_says_how(isolated_root: Path) -> None:
+    from artdl.config import load_config
+
+    cfg = load_config("default", ["vqgan_clip.checkpoint=wikiart_16384"])
+    assert V.is_random_demo(load_config("default", []))
+    with pytest.raises(V.MissingCheckpointError, match="vqgan-weights wikiart_16384"):
+        V.load_models(cfg, "cpu")
+
+
+@pytest.mark.integration
+def test_vqgan_clip_notebook_executes(isolated_root: Path) -> None:
+    import nbformat
+
+    from .conftest import execute_notebook
+
+    overrides = [
+        "vqgan_clip.iterations=3",
+        "vqgan_clip.cutn=2",
+        "vqgan_clip.cpu_size=32",
+        "vqgan_clip.save_every=1",
+    ]
+    out = execute_notebook(isolated_root, "07", overrides)
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    text = "".join(
+        o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream"
+    )
+    assert "WIRING DEMO" in text
+    for name in ("epochs_grid", "frames_strip", "loss_curves", "clip_score_matrix"):
+        assert (isolated_root / "images" / "07_vqgan_clip" / f"{name}.png").is_file()
+    processed = isolated_root / "data" / "processed" / "vqgan_clip"
+    scores = np.loadtxt(processed / "clip_scores.csv", delimiter=",", skiprows=1, usecols=range(1, 6))
+    assert scores.shape == (5, 5)
+    assert len(list((processed / "animations").glob("*.gif"))) == 5
+    assert (isolated_root / "models" / "vqgan_clip" / "tiny_random.ckpt").is_file()

@@ -164,13 +164,15 @@ def generate(
     save_every: int = 0,
     amp: bool = True,
     progress: bool = True,
+    on_step: Any = None,
 ) -> GenerationResult:
     """Optimise a VQGAN latent so CLIP's view of the decoded image matches the prompts.
 
     ``prompts`` use the ``text:weight:stop`` syntax separated by ``|``; ``image_prompts`` the same
     syntax with image paths. ``init_image`` starts from an encoded painting instead of random
     codes; ``init_weight`` > 0 keeps ``z`` close to that start (MSE). The same ``seed`` on the
-    same device and library versions gives the same image. Mixed precision (bfloat16) is used on
+    same device and library versions gives the same image. ``on_step(1)`` is called after each
+    iteration (for an outer progress bar). Mixed precision (bfloat16) is used on
     CUDA only, when ``amp`` is true.
     """
     import time
@@ -234,6 +236,8 @@ def generate(
         losses.append(float(loss.detach()))
         if save_every and (i % save_every == 0 or i == iterations - 1):
             frames.append(to_uint8(out))
+        if on_step is not None:
+            on_step(1)
     with torch.no_grad(), autocast():
         final = _synth(vqgan, z)
     seconds = time.perf_counter() - start
@@ -307,3 +311,22 @@ def describe_prompts(prompts: Sequence[ParsedPrompt]) -> str:
         stop = "" if math.isinf(p.stop) else f", stop {p.stop:g}"
         parts.append(f"{p.text} (w {p.weight:g}{stop})")
     return "; ".join(parts)
+
+
+def diagonal_dominance(scores: np.ndarray) -> dict[str, float]:
+    """How well each image matches its own prompt rather than the others (square matrix).
+
+    ``top1``: share of rows whose best column is the diagonal (chance is 1/n); ``margin``: mean
+    diagonal minus mean off-diagonal similarity.
+    """
+    scores = np.asarray(scores, dtype=float)
+    n = scores.shape[0]
+    if scores.shape != (n, n):
+        raise ValueError(f"Need a square images x prompts matrix, got {scores.shape}.")
+    diag = np.diag(scores)
+    off = scores[~np.eye(n, dtype=bool)]
+    return {
+        "top1": float(np.mean(scores.argmax(1) == np.arange(n))),
+        "chance": 1.0 / n,
+        "margin": float(diag.mean() - (off.mean() if off.size else 0.0)),
+    }
