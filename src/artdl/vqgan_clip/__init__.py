@@ -106,7 +106,7 @@ def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
 
         if not resolve(c.weights).is_file():
             save_random_clip(c.model, c.weights, c.model_configs)
-    clip = load_clip(c.model, c.pretrained, c.weights, device, c.model_configs)
+    clip = load_clip(c.model, c.pretrained, c.weights, device, c.model_configs, bool(c.force_quick_gelu))
     return vqgan, clip
 
 

@@ -196,11 +196,14 @@ def load_clip(
     weights: str | Path | None = None,
     device: Any = "cpu",
     config_dir: str | Path | None = None,
+    force_quick_gelu: bool = False,
 ) -> CLIPBundle:
     """An open_clip model in eval mode with frozen weights.
 
     ``weights`` (a local file: an open_clip state dict or OpenAI's original ``ViT-B-32.pt``) wins
     over ``pretrained`` (an open_clip tag such as ``openai``, fetched from the hub into its cache).
+    OpenAI's weights were trained with QuickGELU: open_clip switches it on for ``pretrained="openai"``
+    but cannot know it for a local file, so pass ``force_quick_gelu=True`` with a local OpenAI file.
     """
     import open_clip
 
@@ -219,7 +222,9 @@ def load_clip(
     else:
         source = pretrained
     try:
-        model = open_clip.create_model(model_name, pretrained=source, device=device)
+        model = open_clip.create_model(
+            model_name, pretrained=source, device=device, force_quick_gelu=force_quick_gelu
+        )
     except RuntimeError as err:
         raise RuntimeError(
             f"Could not load CLIP {model_name} weights from {source!r} ({err}). Offline? Download the "
