@@ -278,3 +278,17 @@ def test_vqgan_clip_notebook_executes(isolated_root: Path) -> None:
     assert scores.shape == (5, 5)
     assert len(list((processed / "animations").glob("*.gif"))) == 5
     assert (isolated_root / "models" / "vqgan_clip" / "tiny_random.ckpt").is_file()
+
+
+def test_clamp_with_grad_lets_saturated_pixels_recover() -> None:
+    from artdl.vqgan_clip.generate import ClampWithGrad
+
+    x = torch.tensor([-0.5, 0.5, 1.5], requires_grad=True)
+    y = ClampWithGrad.apply(x, 0.0, 1.0)
+    assert torch.equal(y.detach(), torch.tensor([0.0, 0.5, 1.0]))
+    # Gradient descent moves x by -grad: a gradient of -1 raises x, +1 lowers it.
+    y.backward(torch.tensor([-1.0, 1.0, 1.0]))  # raise the low pixel, lower the high one: kept
+    assert torch.equal(x.grad, torch.tensor([-1.0, 1.0, 1.0]))
+    x.grad = None
+    ClampWithGrad.apply(x, 0.0, 1.0).backward(torch.tensor([1.0, 1.0, -1.0]))  # push further out: dropped
+    assert torch.equal(x.grad, torch.tensor([0.0, 1.0, 0.0]))

@@ -100,18 +100,41 @@ class MakeCutouts(nn.Module):
 
 
 def _vector_quantize(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
-    """Nearest codebook vector per position (channels last), straight-through gradient."""
-    d = z.pow(2).sum(-1, keepdim=True) + codebook.pow(2).sum(1) - 2 * z @ codebook.T
-    z_q = F.one_hot(d.argmin(-1), codebook.shape[0]).to(z.dtype) @ codebook
+    """Nearest codebook vector per position (channels last), straight-through gradient.
+
+    Always in float32, also under autocast: a bfloat16 distance picks the wrong code too often.
+    """
+    with torch.autocast(z.device.type, enabled=False):
+        z, codebook = z.float(), codebook.float()
+        d = z.pow(2).sum(-1, keepdim=True) + codebook.pow(2).sum(1) - 2 * z @ codebook.T
+        z_q = F.one_hot(d.argmin(-1), codebook.shape[0]).to(z.dtype) @ codebook
     return replace_grad(z_q, z)
+
+
+class ClampWithGrad(torch.autograd.Function):
+    """Clamp to [lo, hi], but let through the gradient that pushes a clipped pixel back inside.
+
+    A plain clamp has zero gradient outside the range, so a saturated pixel could never recover.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, lo: float, hi: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)
+        return x.clamp(lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad_in: torch.Tensor):  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        keep = (grad_in * (x - x.clamp(ctx.lo, ctx.hi)) >= 0).to(grad_in.dtype)
+        return grad_in * keep, None, None
 
 
 def _synth(vqgan: Any, z: torch.Tensor) -> torch.Tensor:
     codebook = vqgan.quantize.embedding.weight
     z_q = _vector_quantize(z.movedim(1, 3), codebook).movedim(3, 1)
     out = vqgan.decode(z_q).float().add(1).div(2)
-    # Clamp in the forward pass but keep the gradient for pixels pushed back inside.
-    return replace_grad(out.clamp(0, 1), out)
+    return ClampWithGrad.apply(out, 0.0, 1.0)
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:

@@ -6,7 +6,7 @@ which Lightning 2.x removed. ``taming_compat()`` registers that module (re-expor
 ``rank_zero_only`` from its new home) before taming is imported. That is the only shim needed.
 
 Why open_clip instead of the PyPI package ``clip``: the PyPI name ``clip`` is an unrelated
-project (a command-line tool), not OpenAI's CLIP; OpenAI's repository is not on PyPI.
+command-line clipboard manager, not OpenAI's CLIP; OpenAI publishes CLIP only on GitHub.
 open_clip is maintained, on PyPI, loads the OpenAI weights, and lets us build the same
 architectures with random weights for offline tests.
 """
