@@ -292,3 +292,43 @@ def test_clamp_with_grad_lets_saturated_pixels_recover() -> None:
     x.grad = None
     ClampWithGrad.apply(x, 0.0, 1.0).backward(torch.tensor([1.0, 1.0, -1.0]))  # push further out: dropped
     assert torch.equal(x.grad, torch.tensor([0.0, 1.0, 0.0]))
+
+
+def test_existing_checkpoint_with_wrong_hash_is_refused(tmp_path: Path) -> None:
+    ckpt = tmp_path / "m.ckpt"
+    ckpt.write_bytes(b"weights")
+    entry = {"config": str(REAL_CONFIG), "ckpt": str(ckpt), "sha256": "f" * 64}
+    with pytest.raises(V.ChecksumError, match="verify=false"):
+        V.ensure_checkpoint("m", entry)
+    entry["sha256"] = hashlib.sha256(b"weights").hexdigest()
+    assert V.ensure_checkpoint("m", entry) == (REAL_CONFIG, ckpt)
+
+
+def test_lightning_checkpoint_with_pickled_objects_loads(tiny_models, tmp_path: Path) -> None:
+    """Published checkpoints pickle Lightning callback state next to the weights."""
+    import argparse
+
+    vqgan, _, tmp = tiny_models
+    saved = torch.load(tmp / "t.ckpt", weights_only=True)
+    saved["callbacks"] = {"ModelCheckpoint": argparse.Namespace(monitor="val/rec_loss")}
+    saved["state_dict"]["loss.discriminator.main.0.weight"] = torch.zeros(1)  # training-only key
+    torch.save(saved, tmp_path / "lightning.ckpt")
+    loaded = V.load_vqgan(tmp / "tiny.yaml", tmp_path / "lightning.ckpt")
+    key = "decoder.conv_out.weight"
+    assert torch.equal(loaded.state_dict()[key], vqgan.state_dict()[key])
+    del saved["state_dict"][key]
+    torch.save(saved, tmp_path / "broken.ckpt")
+    with pytest.raises(ValueError, match="missing keys"):
+        V.load_vqgan(tmp / "tiny.yaml", tmp_path / "broken.ckpt")
+
+
+def test_mp4_without_ffmpeg_says_what_to_install(tmp_path: Path) -> None:
+    pytest.importorskip("imageio")
+    try:
+        import imageio_ffmpeg  # noqa: F401
+
+        pytest.skip("imageio-ffmpeg is installed here")
+    except ImportError:
+        pass
+    with pytest.raises(ImportError, match="imageio-ffmpeg"):
+        V.save_animation([np.zeros((8, 8, 3), np.uint8)], tmp_path / "a.mp4")
