@@ -175,7 +175,7 @@ def test_output_shape_range_and_seed(tiny_models) -> None:
     assert 0 <= a.image.min() and a.image.max() <= 255 and a.image.std() > 0
     assert np.array_equal(a.image, b.image) and a.losses == b.losses
     assert not np.array_equal(a.image, c.image)
-    assert len(a.frames) == 3 and a.frames[0].shape == a.image.shape
+    assert len(a.frames) == 3 and a.frames[0].shape == a.image.shape and a.frame_steps == [0, 1, 2]
 
 
 def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> None:

@@ -163,6 +163,7 @@ class GenerationResult:
     frames: list[np.ndarray] = field(default_factory=list)
     prompts: list[ParsedPrompt] = field(default_factory=list)
     seconds: float = 0.0
+    frame_steps: list[int] = field(default_factory=list)  # the iteration of each frame
 
     @property
     def iterations_per_second(self) -> float:
@@ -243,6 +244,7 @@ def generate(
     opt = torch.optim.Adam([z], lr=lr)
     losses: list[float] = []
     frames: list[np.ndarray] = []
+    frame_steps: list[int] = []
     start = time.perf_counter()
     for i in tqdm(range(iterations), desc="VQGAN+CLIP", leave=False, disable=not progress):
         opt.zero_grad(set_to_none=True)
@@ -259,12 +261,13 @@ def generate(
         losses.append(float(loss.detach()))
         if save_every and (i % save_every == 0 or i == iterations - 1):
             frames.append(to_uint8(out))
+            frame_steps.append(i)
         if on_step is not None:
             on_step(1)
     with torch.no_grad(), autocast():
         final = _synth(vqgan, z)
     seconds = time.perf_counter() - start
-    return GenerationResult(to_uint8(final), losses, frames, parsed, seconds)
+    return GenerationResult(to_uint8(final), losses, frames, parsed, seconds, frame_steps)
 
 
 def save_animation(frames: Sequence[np.ndarray], path: str | Path, fps: int = 8) -> Path:
