@@ -113,3 +113,62 @@ def examples_per_label(table: pd.DataFrame, per_label: int = 6, seed: int = 0, s
                 ax.set_ylabel(str(label).replace("_", " "), rotation=0, ha="right", va="center", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+# --- 07 VQGAN+CLIP -------------------------------------------------------------------------
+
+
+def score_heatmap(
+    scores: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str = "",
+    fmt: str = ".3f",
+) -> Any:
+    """A matrix of scores (e.g. CLIP image-vs-prompt similarity) with values written in the cells.
+
+    The best column of each row is outlined, so a dominant diagonal is visible at a glance.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    scores = np.asarray(scores)
+    fig, ax = plt.subplots(figsize=(1.1 * len(col_labels) + 2.2, 0.6 * len(row_labels) + 1.6))
+    im = ax.imshow(scores, cmap="viridis")
+    ax.set_xticks(range(len(col_labels)), col_labels, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    mid = (scores.max() + scores.min()) / 2
+    for r in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            ax.text(
+                c,
+                r,
+                format(scores[r, c], fmt),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="black" if scores[r, c] > mid else "white",
+            )
+        best = int(scores[r].argmax())
+        ax.add_patch(Rectangle((best - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
+    fig.colorbar(im, ax=ax, fraction=0.04)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(curves: dict[str, Sequence[float]], title: str = "", ylabel: str = "loss") -> Any:
+    """One line per named curve (e.g. the VQGAN+CLIP loss per iteration of each prompt set)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for name, values in curves.items():
+        ax.plot(range(1, len(values) + 1), values, label=name, linewidth=1.2)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
