@@ -1,0 +1,241 @@
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from artdl import explain, train
+from artdl.models import classifier as clf
+from artdl.models.pretrained import (
+    efficientnet_lite0,
+    efficientnet_lite0_weights_path,
+    remap_state_dict_by_order,
+)
+
+
+def rings_image(size: int = 224) -> torch.Tensor:
+    """Concentric black-and-white rings, normalised for EfficientNet-Lite0 (mean = std = 0.5)."""
+    yy, xx = torch.meshgrid(torch.arange(size) / size, torch.arange(size) / size, indexing="ij")
+    rings = torch.floor(torch.sqrt((xx - 0.5) ** 2 + (yy - 0.5) ** 2) * 20) % 2
+    return (rings.expand(3, size, size) * 2 - 1)[None].float()
+
+
+MAZE = 646  # ImageNet class "maze": what a correct ImageNet model sees in concentric rings
+
+
+@torch.no_grad()
+def test_offline_weights_give_a_confident_imagenet_prediction():
+    probs = efficientnet_lite0().eval()(rings_image()).softmax(-1)[0]
+    assert int(probs.argmax()) == MAZE
+    assert float(probs.max()) > 0.4
+    random_probs = efficientnet_lite0(pretrained=False).eval()(rings_image()).softmax(-1)[0]
+    assert float(random_probs.max()) < 0.15
+
+
+@torch.no_grad()
+def test_wrong_weight_pairing_would_be_caught():
+    """Swapping two same-shaped tensors (a plausible pairing bug) breaks the prediction."""
+    source = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
+    keys = [k for k in source if k.endswith("_depthwise_conv.weight") and source[k].shape == (672, 1, 5, 5)]
+    assert len(keys) >= 2
+    source[keys[0]], source[keys[1]] = source[keys[1]].clone(), source[keys[0]].clone()
+    model = efficientnet_lite0(pretrained=False).eval()
+    model.load_state_dict(remap_state_dict_by_order(source, model.state_dict()))
+    probs = model(rings_image()).softmax(-1)[0]
+    assert int(probs.argmax()) != MAZE or float(probs.max()) < 0.4
+
+
+def test_remap_rejects_shape_mismatch():
+    a = {"x": torch.zeros(2), "y": torch.zeros(3)}
+    b = {"p": torch.zeros(3), "q": torch.zeros(2)}
+    with pytest.raises(ValueError, match="Shape mismatch"):
+        remap_state_dict_by_order(a, b)
+
+
+@pytest.mark.parametrize("name", ["efficientnet_lite0", "scratch", "scratch_resnet18", "scratch_resnet50"])
+def test_every_backbone_builds_with_the_right_head(name):
+    model = clf.build_classifier(name, num_classes=5)
+    out = model(torch.randn(2, 3, 64, 64))
+    assert out.shape == (2, 5)
+    assert model.head.out_features == 5
+    assert model.pooled(torch.randn(1, 3, 64, 64)).shape == (1, model.num_features)
+
+
+def test_normalisation_follows_the_backbone():
+    assert clf.normalization_for("efficientnet_lite0") == ((0.5,) * 3, (0.5,) * 3)
+    assert clf.normalization_for("scratch_resnet50") == (clf.IMAGENET_MEAN, clf.IMAGENET_STD)
+    with pytest.raises(ValueError, match="Unknown backbone"):
+        clf.normalization_for("vgg_imaginary")
+
+
+def test_resnet_loads_a_local_torchvision_weights_file(tmp_path: Path):
+    import torchvision
+
+    reference = torchvision.models.resnet18(weights=None)
+    torch.save(reference.state_dict(), tmp_path / "resnet18.pth")
+    model = clf.build_classifier("resnet18", 3, pretrained=True, weights_path=str(tmp_path / "resnet18.pth"))
+    assert torch.equal(model.features[1][0].conv1.weight, reference.layer1[0].conv1.weight)
+    assert model.head.out_features == 3
+    with pytest.raises(FileNotFoundError, match="weights_path"):
+        clf.build_classifier("resnet18", 3, weights_path=str(tmp_path / "missing.pth"))
+
+
+def test_partial_unfreezing_counts_parameters():
+    model = clf.build_classifier("scratch", 4)
+    head_only = clf.set_trainable_stages(model, 0)
+    assert head_only == sum(p.numel() for p in model.head.parameters())
+    some = clf.set_trainable_stages(model, 2)
+    everything = clf.set_trainable_stages(model, -1)
+    assert head_only < some < everything == sum(p.numel() for p in model.parameters())
+
+
+def _colour_split(tmp_path: Path, n_per_class: int = 12) -> pd.DataFrame:
+    rows = []
+    rng = np.random.default_rng(0)
+    for label, base in (("red", (200, 40, 40)), ("blue", (40, 40, 200))):
+        for i in range(n_per_class):
+            arr = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
+            path = tmp_path / f"{label}{i}.png"
+            Image.fromarray(arr).save(path)
+            split = "train" if i < n_per_class - 4 else ("val" if i < n_per_class - 2 else "test")
+            rows.append({"path": str(path), "label": label, "split": split})
+    return pd.DataFrame(rows)
+
+
+def test_training_smoke_loss_falls_and_checkpoint_round_trips(tmp_path: Path):
+    torch.manual_seed(0)
+    table = _colour_split(tmp_path)
+    classes = ["blue", "red"]
+    loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+    model = clf.build_classifier("scratch_resnet18", 2)
+    ckpt = tmp_path / "best.pt"
+    result = train.fit(
+        model,
+        loaders,
+        torch.device("cpu"),
+        name="smoke",
+        epochs=4,
+        lr=3e-3,
+        checkpoint=ckpt,
+        meta={"backbone": "scratch_resnet18", "classes": classes, "image_size": 32},
+        progress=False,
+    )
+    losses = result.history["train_loss"].tolist()
+    assert losses[-1] < losses[0]
+    assert list(result.history.columns[:6]) == [
+        "epoch",
+        "phase",
+        "train_loss",
+        "train_acc",
+        "val_loss",
+        "val_acc",
+    ]
+    loaded, meta = clf.load_classifier(ckpt)
+    assert meta["classes"] == classes and meta["mean"] == clf.IMAGENET_MEAN
+    x = next(iter(loaders["val"]))[0]
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), model.eval()(x), atol=1e-5)
+
+
+def test_load_classifier_missing_file_says_which_notebook(tmp_path: Path):
+    with pytest.raises(FileNotFoundError, match="02_classify"):
+        clf.load_classifier(tmp_path / "nope.pt")
+
+
+def test_head_on_features_learns_a_separable_problem():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 8, generator=g)
+    y = (x[:, 0] > 0).long()
+    head = nn.Linear(8, 2)
+    losses = train.train_head_on_features(head, x, y, epochs=50, lr=0.1, label_smoothing=0.0)
+    assert losses[-1] < 0.3 * losses[0]
+    assert float((head(x).argmax(1) == y).float().mean()) > 0.95
+
+
+def test_evaluate_and_confused_pairs_on_known_predictions():
+    classes = ["a", "b", "c"]
+    targets = np.array([0, 0, 1, 1, 2, 2])
+    logits = np.eye(3)[[0, 1, 1, 1, 0, 2]] + 0.01 * np.arange(3)  # a->b once, c->a once
+    metrics = train.evaluate(logits, targets, classes)
+    assert metrics["top1"] == pytest.approx(4 / 6)
+    assert metrics["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert metrics["per_class_accuracy"] == {"a": 0.5, "b": 1.0, "c": 0.5}
+    pairs = train.most_confused_pairs(metrics["confusion_matrix"], classes)
+    assert set(zip(pairs["true"], pairs["predicted"])) == {("a", "b"), ("c", "a")}
+
+
+# ---------------------------------------------------------------------------- explanations
+def _toy_classifier() -> clf.Classifier:
+    features = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU()
+    )
+    return clf.Classifier(
+        features, 32, 2, stages=[features[0], features[2]], cam_layer=features[3], dropout=0.0
+    )
+
+
+def _square_batch(
+    n: int, g: torch.Generator, size: int = 32, side: int = 8
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Noise images; class 1 has a bright square at a random place (its mask is returned)."""
+    x = 0.3 * torch.randn(n, 3, size, size, generator=g)
+    y = torch.randint(0, 2, (n,), generator=g)
+    mask = torch.zeros(n, size, size, dtype=torch.bool)
+    for i in range(n):
+        if y[i]:
+            r, c = torch.randint(0, size - side, (2,), generator=g).tolist()
+            x[i, :, r : r + side, c : c + side] += 2.0
+            mask[i, r : r + side, c : c + side] = True
+    return x, y, mask
+
+
+@pytest.fixture(scope="module")
+def trained_toy() -> clf.Classifier:
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    model = _toy_classifier()
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        x, y, _ = _square_batch(32, g)
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()
+
+
+@pytest.mark.parametrize("method", ["cam", "gradcam", "gradcam++"])
+def test_explanation_mass_falls_in_the_decisive_region(trained_toy, method):
+    g = torch.Generator().manual_seed(1)
+    x, y, mask = _square_batch(64, g)
+    keep = y == 1
+    x, mask = x[keep][:16], mask[keep][:16]
+    maps = explain.explain(trained_toy, x, method, targets=[1] * len(x))
+    inside = (maps * mask.numpy()).sum((1, 2)) / maps.sum((1, 2))
+    area = mask[0].float().mean().item()  # 64 / 1024 of the image
+    assert np.median(inside) > 4 * area, (
+        f"{method}: median mass inside {np.median(inside):.2f} vs area {area:.2f}"
+    )
+
+
+@pytest.mark.parametrize("method", explain.METHODS)
+def test_explanations_have_shape_range_and_are_deterministic(method):
+    model = clf.build_classifier("scratch", 3).eval()
+    x = torch.randn(2, 3, 64, 64)
+    a = explain.explain(model, x, method, batch_size=256)
+    b = explain.explain(model, x, method, batch_size=256)
+    assert a.shape == (2, 64, 64)
+    assert a.min() >= 0 and a.max() <= 1 + 1e-6
+    np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_explain_picks_the_layer_for_resnets_too():
+    model = clf.build_classifier("scratch_resnet18", 2).eval()
+    maps = explain.explain(model, torch.randn(1, 3, 64, 64), "gradcam")
+    assert maps.shape == (1, 64, 64) and math.isfinite(float(maps.sum()))
+    with pytest.raises(ValueError, match="Unknown explanation method"):
+        explain.explain(model, torch.randn(1, 3, 64, 64), "lime")
