@@ -18,6 +18,7 @@ better one for the few hundred images used here.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +150,9 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
         raise ValueError("The Fréchet distance needs at least 2 samples per set.")
     mu_a, mu_b = a.mean(0), b.mean(0)
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean = linalg.sqrtm(s_a @ s_b)
+    with warnings.catch_warnings():  # singular with N < D, expected here; checked just below
+        warnings.simplefilter("ignore")
+        covmean = linalg.sqrtm(s_a @ s_b)
     if not np.isfinite(covmean).all():  # nearly singular product: regularise, as the reference code does
         eps = 1e-6 * np.eye(len(s_a))
         covmean = linalg.sqrtm((s_a + eps) @ (s_b + eps))

@@ -184,15 +184,22 @@ def build_models(gcfg: Any, kind: str, n_classes: int = 0) -> tuple[Generator, C
     return G, D
 
 
-def make_ema(generator: nn.Module, decay: float) -> torch.optim.swa_utils.AveragedModel:
+def make_ema(generator: nn.Module, decay: float, warmup: bool = True) -> torch.optim.swa_utils.AveragedModel:
     """An exponential moving average of the generator (weights and BN statistics).
 
     Averaging the generator over the last few hundred steps smooths the oscillation of GAN
     training; the EMA generator usually gives cleaner samples and a lower distance.
     """
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+    from torch.optim.swa_utils import AveragedModel
 
-    return AveragedModel(generator, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    def avg_fn(averaged: Tensor, current: Tensor, num_averaged: Tensor) -> Tensor:
+        # Warm-up: the effective decay grows from 0.1 towards ``decay``, so that a short run's EMA
+        # is not stuck near the random initial weights (the same schedule as timm's ModelEmaV3).
+        n = float(num_averaged)
+        d = min(decay, (1 + n) / (10 + n)) if warmup else decay
+        return averaged * d + current * (1 - d)
+
+    return AveragedModel(generator, avg_fn=avg_fn, use_buffers=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,19 +360,23 @@ def grid_image(images: Tensor, nrow: int | None = None, scale: int = 1) -> np.nd
     return grid.permute(1, 2, 0).numpy()
 
 
-def save_gif(frames: Sequence[np.ndarray], path: str | Path, fps: float = 6.0) -> Path:
-    """An animated GIF of grid frames (written atomically); the last frame is held a little longer."""
+def save_gif(frames: Sequence[np.ndarray], path: str | Path, fps: float = 6.0, scale: int = 1) -> Path:
+    """An animated GIF of grid frames (written atomically, upscaled ``scale`` times by pixel
+    repetition); the last frame is held a little longer."""
+    import os
+
     import imageio.v2 as imageio
 
     if not frames:
         raise ValueError("No frames to write: train for at least one epoch with grids enabled.")
-    frames = list(frames)
+    frames = [f.repeat(scale, 0).repeat(scale, 1) if scale > 1 else f for f in frames]
     durations: Any = [1000.0 / fps] * (len(frames) - 1) + [4000.0 / fps]  # milliseconds per frame
     if len(frames) == 1:
         durations = durations[0]
     path = Path(path)
     with atomic_path(path) as tmp:
         imageio.mimsave(tmp, frames, format="GIF", duration=durations, loop=0)
+        os.chmod(tmp, 0o644)
     return path
 
 
@@ -520,7 +531,7 @@ def train_gan(
         ema.eval()
         with torch.no_grad():
             fake = ema(z_fix, y_fix) if y_fix is not None else ema(z_fix)
-        grids.append(grid_image(fake.float().cpu(), scale=max(1, 64 // int(gcfg.resolution))))
+        grids.append(grid_image(fake.float().cpu()))
         grid_epochs.append(epoch)
 
     def save() -> None:

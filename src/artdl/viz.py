@@ -149,18 +149,18 @@ def gan_loss_curves(histories: dict[str, pd.DataFrame], smooth: int = 10, note: 
 
 
 def grid_snapshots(
-    rows: dict[str, tuple[Sequence[np.ndarray], Sequence[int]]], n: int = 5, note: str = ""
+    rows: dict[str, tuple[Sequence[np.ndarray], Sequence[int]]], n: int = 5, note: str = "", size: float = 2.3
 ) -> Any:
     """``n`` fixed-noise grids per GAN, evenly spaced over training, labelled with their epoch."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(rows), n, figsize=(2.3 * n, 2.5 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), n, figsize=(size * n, (size + 0.2) * len(rows)), squeeze=False)
     for r, (name, (grids, epochs)) in enumerate(rows.items()):
         picks = np.unique(np.linspace(0, len(grids) - 1, n).round().astype(int))
         for c, ax in enumerate(axes[r]):
             ax.axis("off")
             if c < len(picks):
-                ax.imshow(grids[picks[c]])
+                ax.imshow(grids[picks[c]], interpolation="nearest")
                 ax.set_title(f"{name} · epoch {epochs[picks[c]]}", fontsize=8)
     if note:
         fig.suptitle(note, fontsize=9)
@@ -186,10 +186,10 @@ def nearest_neighbour_grid(
     for r, (q, nbs) in enumerate(zip(queries, neighbours)):
         for ax in axes[r]:
             ax.axis("off")
-        axes[r, 0].imshow(q)
+        axes[r, 0].imshow(q, interpolation="nearest")
         axes[r, 0].set_title(query_titles[r] if query_titles else "generated", fontsize=7, color="#c44e52")
         for c, nb in enumerate(nbs):
-            axes[r, c + 1].imshow(nb)
+            axes[r, c + 1].imshow(nb, interpolation="nearest")
             axes[r, c + 1].set_title(f"train #{c + 1} · d={distances[r, c]:.2f}", fontsize=7)
     if note:
         fig.suptitle(note, fontsize=8)
