@@ -317,3 +317,21 @@ def test_gan_notebook_executes(isolated_root: Path, impressionists_root: Path):
     assert (isolated_root / "models" / "gan" / "wgan_gp" / "checkpoint.pt").is_file()
     table = (isolated_root / "data" / "processed" / "gan" / "distances.csv").read_text()
     assert "FD-EffNetLite0" in table and "FID" not in table.replace("FD-", "")
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "wgan_gp"])
+def test_full_config_builds_128px_models(kind: str):
+    gcfg = load_config("full").gan
+    G, D = gan.build_models(gcfg, kind, n_classes=3)
+    G.eval()
+    x = G(torch.randn(2, int(gcfg.z_dim)), torch.tensor([0, 2]))
+    assert x.shape == (2, 3, 128, 128)
+    assert D(x, torch.tensor([0, 2])).shape == (2,)
+
+
+def test_autocast_is_cuda_only():
+    import contextlib
+
+    assert isinstance(gan._autocast(torch.device("cpu"), True), contextlib.nullcontext)
+    if torch.cuda.is_available():  # pragma: no cover - no GPU on the CI box
+        assert isinstance(gan._autocast(torch.device("cuda"), True), torch.autocast)

@@ -17,7 +17,6 @@ curve is meaningful; training both with the same architecture isolates the effec
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import time
@@ -634,10 +633,3 @@ def train_gan(
         resumed_from=resumed_from,
         info={"batch_size": bs, "batches_per_epoch": batches_per_epoch, "n_images": len(images)},
     )
-
-
-def ema_copy(run: GANRun) -> nn.Module:
-    """A plain generator module holding the EMA weights (for saving or export)."""
-    g = copy.deepcopy(run.generator)
-    g.load_state_dict(run.ema.module.state_dict())
-    return g.eval()
