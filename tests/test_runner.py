@@ -80,3 +80,14 @@ def test_data_notebook_executes_on_aic(isolated_root: Path, aic_root: Path):
     assert len(images) >= 3
     assert (isolated_root / "data" / "processed" / "aic_paintings" / "splits.csv").is_file()
     assert (isolated_root / "images" / "00_data" / "label_distribution.png").is_file()
+
+
+def test_only_does_not_swallow_overrides(isolated_root: Path):
+    nbdir = isolated_root / "notebooks"
+    for p in nbdir.glob("*.ipynb"):
+        p.unlink()
+    _notebook(nbdir / "00_ok.ipynb", "from artdl.config import load_config\nprint('seed', load_config(config_name, overrides).seed)")
+    _notebook(nbdir / "01_other.ipynb", "raise RuntimeError('should not run')")
+    assert main(["run", "--only", "00", "seed=11"]) == 0
+    ok = nbformat.read(nbdir / "00_ok.ipynb", as_version=4)
+    assert "seed 11" in "".join(o.get("text", "") for c in ok.cells for o in c.get("outputs", []))

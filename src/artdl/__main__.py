@@ -21,11 +21,20 @@ STEP_COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _split_only(only: list[str] | None, overrides: list[str]) -> tuple[list[str] | None, list[str]]:
+    """``--only 02 classify.epochs=1``: argparse gives both to ``--only``; keep key=value as overrides."""
+    if not only:
+        return only, overrides
+    names = [o for o in only if "=" not in o]
+    return names or None, [o for o in only if "=" in o] + overrides
+
+
 def _run(args: argparse.Namespace) -> int:
     from artdl.runner import NotebookFailed, run_pipeline
 
+    only, overrides = _split_only(args.only, args.overrides)
     try:
-        run_pipeline(args.config, args.overrides, only=args.only, output_dir=args.output_dir)
+        run_pipeline(args.config, overrides, only=only, output_dir=args.output_dir)
     except NotebookFailed as err:
         print(f"\nFAILED: {err}", file=sys.stderr)
         return 1
