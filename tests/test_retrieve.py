@@ -160,3 +160,43 @@ def test_latent_walk_and_projection_head():
     head, hist = archive.train_projection(emb, trip, epochs=80, lr=3e-3)
     after = archive.positive_ranks(emb, trip, head).mean()
     assert hist[-1] < hist[0] and after < before
+
+
+TINY = [
+    "autoencode.limit=90",
+    "autoencode.image_size=32",
+    "autoencode.epochs=1",
+    "autoencode.map_points=30",
+    "retrieve.cnn_image_size=64",
+    "retrieve.archive.grid_rows=5",
+    "retrieve.archive.grid_cols=8",
+    "retrieve.archive.walk_steps=5",
+    "retrieve.archive.dendrogram_leaves=10",
+    "retrieve.curator.n_triplets=40",
+    "retrieve.curator.epochs=5",
+]
+
+
+@pytest.mark.integration
+def test_autoencode_and_retrieve_notebooks_execute(isolated_root, aic_root, impressionists_root, louvre_root):
+    import nbformat
+
+    from .conftest import execute_notebook
+
+    outs = [execute_notebook(isolated_root, prefix, TINY) for prefix in ("03", "04")]
+    for out in outs:
+        nb = nbformat.read(out, as_version=4)
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    emb = isolated_root / "data" / "processed" / "embeddings"
+    for name in ("swae", "denoising", "cnn", "clip"):
+        assert np.load(emb / f"{name}.npy").shape[0] == 90
+        assert len(pd.read_csv(emb / f"{name}_index.csv")) == 90
+    assert (isolated_root / "models" / "autoencoder" / "swae.pt").is_file()
+    table = pd.read_csv(isolated_root / "data" / "processed" / "retrieval_eval.csv", index_col=0)
+    assert len(table) == 3 and table["label mAP"].between(0, 1).all()
+    for step, name in [
+        ("03_autoencode", "reconstructions"),
+        ("04_retrieve", "thumbnail_grid"),
+        ("04_retrieve", "dendrogram"),
+    ]:
+        assert (isolated_root / "images" / step / f"{name}.png").is_file()

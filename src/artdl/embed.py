@@ -34,10 +34,11 @@ __all__ = [
 SOURCES = ("ae", "cnn", "clip")
 
 
-def collection_table(cfg: Any, datasets: Sequence[str]) -> pd.DataFrame:
+def collection_table(cfg: Any, datasets: Sequence[str], limit: int = 0) -> pd.DataFrame:
     """All splits of several data sets as one collection (a ``dataset`` column tells them apart).
 
     Retrieval works on a whole collection, so the train/val/test split is kept only as a column.
+    ``limit`` > 0 keeps a seeded random subset (for quick tests).
     """
     from artdl.data import load_splits
 
@@ -51,6 +52,8 @@ def collection_table(cfg: Any, datasets: Sequence[str]) -> pd.DataFrame:
     # WikiArt folders are slugs ("claude-monet"); title-case them so they match AIC names.
     slug = art.str.fullmatch(r"[a-z]+(-[a-z]+)+")
     table["artist"] = art.where(~slug, art.str.replace("-", " ").str.title())
+    if 0 < limit < len(table):
+        table = table.sample(limit, random_state=int(cfg.seed)).sort_index().reset_index(drop=True)
     return table
 
 

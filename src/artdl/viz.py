@@ -165,7 +165,9 @@ def embedding_scatter(xy: Any, labels: Sequence[Any], title: str = "", ax: Any =
     return fig or ax.figure
 
 
-def thumbnail_scatter(xy: Any, paths: Sequence[str], zoom_px: int = 28, figsize: float = 9, arrows: Sequence[int] | None = None) -> Any:
+def thumbnail_scatter(
+    xy: Any, paths: Sequence[str], zoom_px: int = 28, figsize: float = 9, arrows: Sequence[int] | None = None
+) -> Any:
     """Thumbnails placed at their 2-D coordinates; ``arrows`` draws a path through item indices."""
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
@@ -179,7 +181,12 @@ def thumbnail_scatter(xy: Any, paths: Sequence[str], zoom_px: int = 28, figsize:
         pts = xy[list(arrows)]
         for a, b in zip(pts[:-1], pts[1:], strict=True):
             ax.annotate("", b, a, arrowprops={"arrowstyle": "->", "color": "crimson", "lw": 2})
-    ax.set(xlim=(xy[:, 0].min() - 1, xy[:, 0].max() + 1), ylim=(xy[:, 1].min() - 1, xy[:, 1].max() + 1), xticks=[], yticks=[])
+    ax.set(
+        xlim=(xy[:, 0].min() - 1, xy[:, 0].max() + 1),
+        ylim=(xy[:, 1].min() - 1, xy[:, 1].max() + 1),
+        xticks=[],
+        yticks=[],
+    )
     fig.tight_layout()
     return fig
 
@@ -200,7 +207,9 @@ def thumbnail_cells(cells: Any, paths: Sequence[str], nrows: int, ncols: int, ce
     return fig
 
 
-def image_strips(rows: dict[str, Sequence[str]], captions: dict[str, Sequence[str]] | None = None, size: float = 1.5) -> Any:
+def image_strips(
+    rows: dict[str, Sequence[str]], captions: dict[str, Sequence[str]] | None = None, size: float = 1.5
+) -> Any:
     """Rows of image files (e.g. query + nearest, farthest, a latent walk), each row labelled."""
     import matplotlib.pyplot as plt
 
@@ -231,7 +240,11 @@ def thumbnail_dendrogram(link: Any, paths: Sequence[str], thumb_px: int = 40) ->
     for pos, leaf in enumerate(d["leaves"]):
         ab = AnnotationBbox(
             OffsetImage(np.asarray(thumbnail(paths[leaf], thumb_px)), zoom=1),
-            (5 + 10 * pos, 0), xybox=(0, -24), xycoords=("data", "axes fraction"), boxcoords="offset points", frameon=False,
+            (5 + 10 * pos, 0),
+            xybox=(0, -24),
+            xycoords=("data", "axes fraction"),
+            boxcoords="offset points",
+            frameon=False,
         )
         ax.add_artist(ab)
     ax.set(ylabel="cosine distance", xticks=[])
