@@ -168,6 +168,7 @@ TINY = [
     "autoencode.epochs=1",
     "autoencode.map_points=30",
     "retrieve.cnn_image_size=64",
+    "retrieve.clip_image_size=64",
     "retrieve.archive.grid_rows=5",
     "retrieve.archive.grid_cols=8",
     "retrieve.archive.walk_steps=5",

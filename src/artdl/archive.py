@@ -175,7 +175,7 @@ def train_projection(
         opt.zero_grad()
         loss.backward()
         opt.step()
-        history.append(float(loss))
+        history.append(float(loss.detach()))
     return head.eval(), history
 
 

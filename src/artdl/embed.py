@@ -157,9 +157,10 @@ def clip_embeddings(
     checkpoint: str | None = None,
     batch_size: int = 32,
     device: Any = "cpu",
+    image_size: int = 0,
 ) -> tuple[np.ndarray, bool]:
     """CLIP image embeddings; returns (embeddings, pretrained) so callers can label random-weight runs."""
-    model, size, mean, std, pretrained = clip_model(model_name, checkpoint)
+    model, size, mean, std, pretrained = clip_model(model_name, checkpoint, image_size)
     if not pretrained:
         print(f"CLIP {model_name}: no checkpoint at {checkpoint!r}; RANDOM weights (wiring check only).")
     model.to(device)
@@ -180,7 +181,9 @@ def embed_images(
     if source == "cnn":
         return cnn_embeddings(paths, r.cnn_image_size, r.classifier_checkpoint, r.batch_size, device)
     if source == "clip":
-        return clip_embeddings(paths, r.clip_model, r.clip_checkpoint, r.batch_size, device)[0]
+        return clip_embeddings(
+            paths, r.clip_model, r.clip_checkpoint, r.batch_size, device, r.clip_image_size
+        )[0]
     raise ValueError(f"Unknown embedding source {source!r}; choose from {SOURCES}.")
 
 
