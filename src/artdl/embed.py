@@ -129,15 +129,17 @@ def cnn_embeddings(
 
 
 def clip_model(
-    model_name: str = "ViT-S-32", checkpoint: str | None = None
+    model_name: str = "ViT-S-32", checkpoint: str | None = None, image_size: int = 0
 ) -> tuple[Any, int, Any, Any, bool]:
     """An open_clip model: weights from ``checkpoint`` if it exists, else random init.
 
+    ``image_size`` > 0 forces a smaller input (fewer ViT patches) for quick CPU wiring checks.
     Returns (model, image_size, mean, std, pretrained). Random weights are only a wiring check.
     """
     import open_clip
 
-    model = open_clip.create_model(model_name, pretrained=None)
+    kwargs = {"force_image_size": image_size} if image_size else {}
+    model = open_clip.create_model(model_name, pretrained=None, **kwargs)
     pretrained = False
     if checkpoint and resolve(checkpoint).exists():
         state = torch.load(resolve(checkpoint), map_location="cpu", weights_only=False)
