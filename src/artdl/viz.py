@@ -258,7 +258,10 @@ def retrieval_bars(results: pd.DataFrame, k: int = 10) -> Any:
 
     cols = [f"label P@{k}", "label mAP", f"artist P@{k}", "artist mAP"]
     fig, ax = plt.subplots(figsize=(7.5, 3.5))
+    import textwrap
+
     results[cols].plot.bar(ax=ax, rot=0)
+    ax.set_xticklabels([textwrap.fill(str(s), 22) for s in results.index], fontsize=8)
     ax.set(ylabel="score", ylim=(0, 1), title="Retrieval quality per embedding source")
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
