@@ -214,6 +214,21 @@ def gan_loss_curves(histories: dict[str, pd.DataFrame], smooth: int = 10, note: 
         ax.grid(alpha=0.3)
     if note:
         fig.suptitle(note, fontsize=9)
+
+
+# --- 03-05 autoencode / retrieve ---------------------------------------------------------------
+def loss_curves(histories: dict[str, list[dict[str, float]]], keys: Sequence[str] = ("loss",)) -> Any:
+    """One panel per model: the per-epoch loss components of an autoencoder history."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(histories), figsize=(4.5 * len(histories), 3.2), squeeze=False)
+    for ax, (name, hist) in zip(axes[0], histories.items(), strict=True):
+        for k in keys:
+            vals = [h[k] for h in hist if k in h]
+            if any(vals):
+                ax.plot([h["epoch"] for h in hist], vals, marker=".", label=k)
+        ax.set(title=name, xlabel="epoch", yscale="log")
+        ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -234,6 +249,20 @@ def grid_snapshots(
                 ax.set_title(f"{name} · epoch {epochs[picks[c]]}", fontsize=8)
     if note:
         fig.suptitle(note, fontsize=9)
+
+
+def tensor_rows(rows: dict[str, Any], ncols: int = 10, size: float = 1.1) -> Any:
+    """Rows of (N, 3, H, W) image tensors in [0, 1], one labelled row each (originals vs. reconstructions)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.05), squeeze=False)
+    for r, (name, imgs) in enumerate(rows.items()):
+        for c in range(ncols):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c < len(imgs):
+                ax.imshow(np.asarray(imgs[c].detach().cpu().permute(1, 2, 0).clamp(0, 1)))
+        axes[r, 0].text(-0.1, 0.5, name, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -263,6 +292,47 @@ def nearest_neighbour_grid(
             axes[r, c + 1].set_title(f"train #{c + 1} · d={distances[r, c]:.2f}", fontsize=7)
     if note:
         fig.suptitle(note, fontsize=8)
+
+
+def embedding_scatter(xy: Any, labels: Sequence[Any], title: str = "", ax: Any = None) -> Any:
+    """2-D embedding coloured by label (legend outside the plot)."""
+    import matplotlib.pyplot as plt
+
+    xy = np.asarray(xy)
+    labels = np.asarray([str(x) for x in labels])
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 5))
+    for lab in sorted(set(labels)):
+        m = labels == lab
+        ax.scatter(xy[m, 0], xy[m, 1], s=9, label=lab, alpha=0.8)
+    ax.set(title=title, xticks=[], yticks=[])
+    ax.legend(fontsize=6, markerscale=1.5, loc="center left", bbox_to_anchor=(1, 0.5))
+    return fig or ax.figure
+
+
+def thumbnail_scatter(
+    xy: Any, paths: Sequence[str], zoom_px: int = 28, figsize: float = 9, arrows: Sequence[int] | None = None
+) -> Any:
+    """Thumbnails placed at their 2-D coordinates; ``arrows`` draws a path through item indices."""
+    import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    xy = np.asarray(xy)
+    fig, ax = plt.subplots(figsize=(figsize, figsize))
+    for (x, y), p in zip(xy, paths, strict=True):
+        ab = AnnotationBbox(OffsetImage(np.asarray(thumbnail(p, zoom_px)), zoom=1), (x, y), frameon=False)
+        ax.add_artist(ab)
+    if arrows is not None:
+        pts = xy[list(arrows)]
+        for a, b in zip(pts[:-1], pts[1:], strict=True):
+            ax.annotate("", b, a, arrowprops={"arrowstyle": "->", "color": "crimson", "lw": 2})
+    ax.set(
+        xlim=(xy[:, 0].min() - 1, xy[:, 0].max() + 1),
+        ylim=(xy[:, 1].min() - 1, xy[:, 1].max() + 1),
+        xticks=[],
+        yticks=[],
+    )
     fig.tight_layout()
     return fig
 
@@ -281,6 +351,20 @@ def distance_bars(table: pd.DataFrame, metric: str, note: str = "") -> Any:
     ax.set_xlabel(f"{metric} to the training paintings (lower = closer)")
     if note:
         ax.set_title(note, fontsize=8)
+
+
+def thumbnail_cells(cells: Any, paths: Sequence[str], nrows: int, ncols: int, cell_px: int = 48) -> Any:
+    """Paste thumbnails into a grid image at the (row, col) cells from ``archive.grid_snap``."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    canvas = Image.new("RGB", (ncols * cell_px, nrows * cell_px), "white")
+    for (r, c), p in zip(np.asarray(cells), paths, strict=True):
+        t = thumbnail(p, cell_px)
+        canvas.paste(t, (c * cell_px + (cell_px - t.width) // 2, r * cell_px + (cell_px - t.height) // 2))
+    fig, ax = plt.subplots(figsize=(ncols * cell_px / 80, nrows * cell_px / 80))
+    ax.imshow(canvas)
+    ax.axis("off")
     fig.tight_layout()
     return fig
 
@@ -336,5 +420,64 @@ def loss_curves(curves: dict[str, Sequence[float]], title: str = "", ylabel: str
     ax.legend(fontsize=7)
     if title:
         ax.set_title(title, fontsize=9)
+
+
+def image_strips(
+    rows: dict[str, Sequence[str]], captions: dict[str, Sequence[str]] | None = None, size: float = 1.5
+) -> Any:
+    """Rows of image files (e.g. query + nearest, farthest, a latent walk), each row labelled."""
+    import matplotlib.pyplot as plt
+
+    ncols = max(len(v) for v in rows.values())
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.2), squeeze=False)
+    for r, (name, paths) in enumerate(rows.items()):
+        for c in range(ncols):
+            ax = axes[r, c]
+            ax.axis("off")
+            if c < len(paths):
+                ax.imshow(np.asarray(thumbnail(paths[c], 160)))
+                if captions and name in captions:
+                    ax.set_title(str(captions[name][c])[:22], fontsize=6)
+        axes[r, 0].text(-0.08, 0.5, name, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def thumbnail_dendrogram(link: Any, paths: Sequence[str], thumb_px: int = 40) -> Any:
+    """A scipy dendrogram with each leaf's thumbnail underneath."""
+    import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+    from scipy.cluster.hierarchy import dendrogram
+
+    n = len(paths)
+    fig, ax = plt.subplots(figsize=(max(8, n * 0.42), 5))
+    d = dendrogram(link, ax=ax, no_labels=True, color_threshold=None)
+    for pos, leaf in enumerate(d["leaves"]):
+        ab = AnnotationBbox(
+            OffsetImage(np.asarray(thumbnail(paths[leaf], thumb_px)), zoom=1),
+            (5 + 10 * pos, 0),
+            xybox=(0, -24),
+            xycoords=("data", "axes fraction"),
+            boxcoords="offset points",
+            frameon=False,
+        )
+        ax.add_artist(ab)
+    ax.set(ylabel="cosine distance", xticks=[])
+    fig.subplots_adjust(bottom=0.2)
+    return fig
+
+
+def retrieval_bars(results: pd.DataFrame, k: int = 10) -> Any:
+    """Grouped bars: P@k and mAP for same-label and same-artist retrieval per embedding source."""
+    import matplotlib.pyplot as plt
+
+    cols = [f"label P@{k}", "label mAP", f"artist P@{k}", "artist mAP"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.5))
+    import textwrap
+
+    results[cols].plot.bar(ax=ax, rot=0)
+    ax.set_xticklabels([textwrap.fill(str(s), 22) for s in results.index], fontsize=8)
+    ax.set(ylabel="score", ylim=(0, 1), title="Retrieval quality per embedding source")
+    ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
