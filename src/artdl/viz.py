@@ -217,7 +217,7 @@ def gan_loss_curves(histories: dict[str, pd.DataFrame], smooth: int = 10, note: 
 
 
 # --- 03-05 autoencode / retrieve ---------------------------------------------------------------
-def loss_curves(histories: dict[str, list[dict[str, float]]], keys: Sequence[str] = ("loss",)) -> Any:
+def autoencoder_loss_curves(histories: dict[str, list[dict[str, float]]], keys: Sequence[str] = ("loss",)) -> Any:
     """One panel per model: the per-epoch loss components of an autoencoder history."""
     import matplotlib.pyplot as plt
 
