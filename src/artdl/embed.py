@@ -108,22 +108,21 @@ def cnn_embeddings(
 
     model, mean, std = None, EFFICIENTNET_LITE0_MEAN, EFFICIENTNET_LITE0_STD
     if checkpoint and resolve(checkpoint).exists():
-        try:
-            from artdl.models.classifier import load_classifier  # type: ignore[import-not-found]
+        from artdl.models.classifier import feature_extractor, load_classifier
 
-            model = load_classifier(resolve(checkpoint))
-            if isinstance(model, tuple):
-                model = model[0]
-            ckpt = torch.load(resolve(checkpoint), map_location="cpu", weights_only=False)
-            mean, std = ckpt.get("mean", mean), ckpt.get("std", std)
-            print(f"CNN features: fine-tuned classifier backbone from {checkpoint}")
-        except Exception as err:  # noqa: BLE001 - any failure falls back to ImageNet weights
+        try:
+            classifier, meta = load_classifier(resolve(checkpoint))
+        except Exception as err:  # noqa: BLE001 - an unreadable checkpoint falls back to ImageNet weights
             print(f"CNN features: could not load {checkpoint} ({err}); using ImageNet weights.")
-            model = None
+        else:
+            model, mean, std = feature_extractor(classifier), meta["mean"], meta["std"]
+            print(
+                f"CNN features: fine-tuned {meta['backbone']} backbone from {checkpoint} (trained on {meta.get('dataset')})"
+            )
     if model is None:
         model = efficientnet_lite0(pretrained=True)
+        model.reset_classifier(0)  # timm: forward() now returns pooled features
         print("CNN features: EfficientNet-Lite0 with ImageNet weights (no fine-tuned classifier found).")
-    model.reset_classifier(0)
     model.to(device).eval()
     return _batched(model, list(paths), image_size, mean, std, batch_size, device, "CNN features")
 
