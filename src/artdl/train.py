@@ -238,7 +238,8 @@ def fit(
     whose random features are not worth probing). ``checkpoint`` is written with ``meta`` via
     :func:`artdl.models.classifier.save_classifier` whenever validation accuracy improves.
     With ``probe_classes``, the head-only model is also evaluated on ``loaders["test"]`` and the
-    metrics are returned in ``extra["linear_probe"]``. The model ends with the best weights loaded.
+    metrics are returned in ``extra["linear_probe"]``, and the last fine-tuning epoch's test metrics
+    in ``extra["last_epoch"]``. The model ends with the best weights loaded.
     """
     started = time.perf_counter()
     extra: dict[str, Any] = {}
@@ -324,6 +325,10 @@ def fit(
         for p in model.parameters():
             p.requires_grad_(True)
 
+    if epochs > 0 and "test" in loaders and probe_classes is not None:
+        # Before the best-val weights come back: the last epoch's test result, so a fine-tune that
+        # never beat its head-only start on validation is still visible in the comparison.
+        extra["last_epoch"] = evaluate(*predict(model, loaders["test"], device), probe_classes)
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
