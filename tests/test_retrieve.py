@@ -1,9 +1,8 @@
-"""Tests for autoencoders, retrieval, influence re-ranking and archive tools (issue 5)."""
+"""Autoencoders, embeddings, cosine retrieval, influence re-ranking and the archive tools."""
 
-from __future__ import annotations
+from pathlib import Path
 
-import math
-
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,192 +11,256 @@ import torch
 from artdl import archive, influence, retrieval
 from artdl.models import autoencoder as ae
 
-R = influence.DBPEDIA_RESOURCE
+from .conftest import execute_notebook
 
 
-def test_swd_zero_for_identical_positive_otherwise():
+# --- autoencoders ----------------------------------------------------------------------------
+def test_sliced_wasserstein_zero_for_identical_positive_otherwise():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(128, 8, generator=g)
-    assert ae.sliced_wasserstein_distance(x, x.clone(), 50).item() == pytest.approx(0.0, abs=1e-10)
-    # same points in another order: still the same distribution
-    assert ae.sliced_wasserstein_distance(x, x[torch.randperm(128)], 50).item() == pytest.approx(
+    assert ae.sliced_wasserstein(x, x.clone(), 50).item() == pytest.approx(0.0, abs=1e-10)
+    # a permutation of the same sample is the same distribution: still zero
+    assert ae.sliced_wasserstein(x, x[torch.randperm(128, generator=g)], 50).item() == pytest.approx(
         0.0, abs=1e-10
     )
-    y = x + 0.5
-    d1 = ae.sliced_wasserstein_distance(x, y, 50).item()
-    d2 = ae.sliced_wasserstein_distance(x, x + 2.0, 50).item()
-    assert d1 > 0 and d2 > d1
+    shifted = ae.sliced_wasserstein(x, x + 1.0, 50).item()
+    scaled = ae.sliced_wasserstein(x, 3 * x, 50).item()
+    assert shifted > 0.05 and scaled > 0.05
+    far = ae.sliced_wasserstein(x, x + 3.0, 50).item()
+    assert far > shifted  # grows with the shift
     with pytest.raises(ValueError):
-        ae.sliced_wasserstein_distance(x, x[:10])
+        ae.sliced_wasserstein(x, x[:10], 5)
 
 
-def test_autoencoder_shapes_training_and_checkpoint(tmp_path):
+def test_add_noise_masks_and_stays_in_range():
+    x = torch.full((4, 3, 16, 16), 0.5)
+    noisy = ae.add_noise(x, std=0.0, mask_prob=0.5)
+    zero = (noisy == 0).all(dim=1)  # masking drops all channels of a pixel
+    assert 0.3 < zero.float().mean() < 0.7
+    assert noisy.min() >= 0 and noisy.max() <= 1
+
+
+@pytest.mark.parametrize("kind", ["dae", "swae"])
+def test_autoencoder_trains_and_roundtrips(tmp_path: Path, kind: str):
     torch.manual_seed(0)
-    model = ae.ConvAutoencoder(image_size=32, latent_dim=8, width=8)
-    x = torch.rand(24, 3, 32, 32)
-    recon, z = model(x)
-    assert recon.shape == x.shape and z.shape == (24, 8)
-    noisy = ae.add_noise(x, 0.1, 0.5, torch.Generator().manual_seed(1))
-    assert noisy.shape == x.shape and not torch.equal(noisy, x) and noisy.min() >= 0 and noisy.max() <= 1
-    for kind in ("denoising", "swae"):
-        hist = ae.train_autoencoder(model, x, kind=kind, epochs=4, batch_size=8, lr=3e-3)
-        assert len(hist) == 4 and hist[-1]["recon"] < hist[0]["recon"]
-        if kind == "swae":
-            assert hist[0]["swd"] > 0
-    path = ae.save_autoencoder(model, tmp_path / "m.pt", "swae", hist)
-    loaded, ckpt = ae.load_autoencoder(path)
-    assert ckpt["kind"] == "swae"
-    assert torch.allclose(ae.encode(loaded, x), ae.encode(model, x), atol=1e-5)
-    with pytest.raises(ValueError):
-        ae.ConvAutoencoder(image_size=48)
+    images = (torch.rand(24, 3, 32, 32) * 255).to(torch.uint8)
+    model = ae.ConvAutoencoder(32, 8, [8, 16], kind=kind)
+    hist = ae.train_autoencoder(model, images, images[:8], epochs=3, batch_size=8, lr=5e-3, progress=False)
+    assert len(hist["train_loss"]) == 3 and len(hist["val_recon"]) == 3
+    assert ("train_swd" in hist) == (kind == "swae")
+    codes = ae.encode(model, images)
+    assert codes.shape == (24, 8)
+    path = ae.save_autoencoder(model, tmp_path / f"{kind}.pt", hist)
+    again = ae.load_autoencoder(path)
+    assert torch.allclose(ae.encode(again, images), codes, atol=1e-5)
 
 
+def test_autoencoder_rejects_bad_size():
+    with pytest.raises(ValueError, match="divisible"):
+        ae.ConvAutoencoder(60, 8, [8, 16, 32])
+
+
+# --- retrieval -------------------------------------------------------------------------------
 def test_cosine_topk_matches_brute_force():
     rng = np.random.default_rng(0)
-    keys = rng.normal(size=(57, 6))
-    queries = rng.normal(size=(9, 6))
-    s, i = retrieval.cosine_topk(queries, keys, k=5, batch_size=4)
-    kn = keys / np.linalg.norm(keys, axis=1, keepdims=True)
-    qn = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-    sim = qn @ kn.T
-    ref = np.argsort(-sim, axis=1)[:, :5]
-    np.testing.assert_array_equal(i, ref)
-    np.testing.assert_allclose(s, np.take_along_axis(sim, ref, 1), atol=1e-5)
-    fs, fi = retrieval.cosine_topk(queries, keys, k=5, largest=False)
-    np.testing.assert_array_equal(fi, np.argsort(sim, axis=1)[:, :5])
-    # self-exclusion
-    _, si = retrieval.cosine_topk(keys, keys, k=3, exclude_self=True, batch_size=10)
-    assert not (si == np.arange(57)[:, None]).any()
-    fa_s, fa_i = retrieval.faiss_topk(queries, keys, k=5)
-    np.testing.assert_array_equal(fa_i, ref)
+    coll = rng.normal(size=(300, 16)).astype(np.float32)
+    q = rng.normal(size=(37, 16)).astype(np.float32)
+    sims = (q / np.linalg.norm(q, axis=1, keepdims=True)) @ (
+        coll / np.linalg.norm(coll, axis=1, keepdims=True)
+    ).T
+    idx, scores = retrieval.cosine_topk(q, coll, k=10, batch_size=8)
+    assert np.array_equal(idx, np.argsort(-sims, axis=1)[:, :10])
+    assert np.allclose(scores, np.sort(sims, axis=1)[:, ::-1][:, :10], atol=1e-5)
+    far, _ = retrieval.cosine_topk(q, coll, k=10, farthest=True, batch_size=8)
+    assert np.array_equal(far, np.argsort(sims, axis=1)[:, :10])
+    fidx, _ = retrieval.faiss_topk(q, coll, k=10)
+    assert np.array_equal(fidx, idx)
 
 
-def test_evaluate_retrieval_perfect_and_neighbours():
-    # two tight, well-separated clusters: perfect retrieval
-    emb = np.array([[1, 0.01], [1, 0.02], [1, 0.03], [0.01, 1], [0.02, 1], [0.03, 1]])
-    r = retrieval.evaluate_retrieval(emb, list("aaabbb"), k=2)
-    assert r["precision@2"] == 1.0 and r["mAP"] == 1.0 and r["n_queries"] == 6
-    bad = retrieval.evaluate_retrieval(emb, list("ababab"), k=2)
-    assert bad["mAP"] < 1.0
-    nb = retrieval.neighbours(emb, 0, k=2)
-    assert set(nb["nearest"]) == {1, 2} and set(nb["farthest"]) <= {3, 4, 5} and 0 not in nb["nearest"]
+def test_cosine_topk_excludes_self():
+    rng = np.random.default_rng(1)
+    coll = rng.normal(size=(50, 4))
+    idx, _ = retrieval.cosine_topk(coll, coll, k=5, exclude_self=True, batch_size=7)
+    assert not (idx == np.arange(50)[:, None]).any()
+    far, _ = retrieval.cosine_topk(coll, coll, k=5, exclude_self=True, farthest=True, batch_size=7)
+    assert not (far == np.arange(50)[:, None]).any()
 
 
-def _fixture_graph():
-    edges = pd.DataFrame({"source": [R + "B", R + "C", R + "E"], "target": [R + "A", R + "B", R + "D"]})
-    return influence.build_graph(edges)
+def test_retrieval_metrics_by_hand():
+    labels = np.array(["a", "a", "b", "b", "c"])
+    # query 0's ranking: [2, 1, 3, 4] -> relevant at rank 2: AP = 1/2, P@2 = 1/2
+    ranked = np.array([[2, 1, 3, 4], [0, 2, 3, 4], [3, 0, 1, 4], [0, 1, 4, 2], [0, 1, 2, 3]])
+    m = retrieval.retrieval_metrics(ranked, labels, k=2)
+    assert m["queries"] == 4  # "c" has no other item
+    assert m["precision@k"] == pytest.approx((0.5 + 0.5 + 0.5 + 0.0) / 4)
+    assert m["mAP"] == pytest.approx((0.5 + 1.0 + 1.0 + 0.25) / 4)
+
+
+def test_query_by_external_image(tmp_path: Path):
+    from PIL import Image
+
+    img = tmp_path / "outside.png"
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(img)
+    coll = np.eye(3, dtype=np.float32)  # "red", "green", "blue"
+
+    def fn(x):
+        return x.float().mean(dim=(2, 3)).numpy()
+
+    near, ns, far, fs = retrieval.query_by_image(img, fn, coll, size=16, k=2)
+    assert near[0] == 0 and far[0] in (1, 2) and ns[0] > fs[0]
+
+
+# --- influence -------------------------------------------------------------------------------
+R = influence.DBPEDIA_RESOURCE
+FIXTURE = pd.DataFrame(
+    {
+        "influenced": [R + "B", R + "C", R + "Édouard_Manet"],
+        "influencer": [R + "A", R + "B", R + "Diego_Vel%C3%A1zquez"],
+    }
+)
+
+
+def test_influence_graph_exact_uri_matching(tmp_path: Path):
+    csv = tmp_path / "edges.csv"
+    FIXTURE.to_csv(csv, index=False)
+    edges = influence.load_edges(tmp_path / "cache.csv", fixture=csv)
+    graph = influence.build_graph(edges)
+    dist = influence.graph_distances(
+        graph, ["A", "B", "C", "D", "Édouard Manet", "Diego Velázquez", "Edouard Manet"]
+    )
+    assert dist[("A", "B")] == 1 and dist[("A", "C")] == 2 and dist[("C", "A")] == 2
+    assert dist[("Édouard Manet", "Diego Velázquez")] == 1  # percent-encoded URI == IRI
+    assert ("Edouard Manet", "Diego Velázquez") not in dist  # no accent-stripping guess
+    assert ("A", "D") not in dist and dist[("D", "D")] == 0
+    assert (tmp_path / "cache.csv").is_file()
+    with pytest.raises(FileNotFoundError, match="fetch"):
+        influence.load_edges(tmp_path / "none.csv", fixture=None)
 
 
 def test_rerank_formula_on_fixture_graph():
-    g = _fixture_graph()  # A - B - C, D - E
-    assert influence.graph_distance(g, R + "A", R + "C") == 2
-    assert influence.graph_distance(g, R + "A", R + "A") == 0
-    assert math.isinf(influence.graph_distance(g, R + "A", R + "D"))
-    assert math.isinf(influence.graph_distance(g, R + "A", R + "Z"))
-    cands, cos = [10, 11, 12, 13], [0.50, 0.48, 0.47, 0.46]
-    uris = [R + "D", R + "C", R + "B", R + "B"]
-    order, scores = influence.rerank(R + "A", cands, cos, uris, g, k=4, graph_weight=0.1, repeat_penalty=0.05)
-    # B: 0.47 + 0.1/2 = 0.52 first; then D 0.50 vs. C 0.48 + 0.1/3 = 0.5133 vs. 2nd B 0.46+0.05-0.05 = 0.46
-    assert order == [12, 11, 10, 13]
-    np.testing.assert_allclose(scores, [0.52, 0.48 + 0.1 / 3, 0.50, 0.46], atol=1e-9)
-    # without graph weight and penalty it is the plain cosine order
-    order0, _ = influence.rerank(R + "A", cands, cos, uris, g, k=4, graph_weight=0, repeat_penalty=0)
-    assert order0 == cands
+    graph = influence.build_graph(FIXTURE)
+    artists = ["A", "A", "A", "B", "C", "D"]
+    dist = influence.graph_distances(graph, artists, max_distance=3)
+    cand = np.array([1, 2, 3, 4, 5])
+    cos = np.array([0.90, 0.89, 0.85, 0.84, 0.86])
+    # query by A. Scores at step 1: A:0.90+0.1=1.0, 0.99, B:0.85+0.05=0.90, C:0.84+0.1/3, D:0.86
+    idx, sc = influence.rerank(cand, cos, "A", artists, dist, graph_weight=0.1, repeat_penalty=0.2, k=5)
+    assert idx[0] == 1 and sc[0] == pytest.approx(1.0)
+    # the second A painting now pays 0.2: 0.99 - 0.2 = 0.79, so B (0.90), C (0.873), D (0.86), then A
+    assert list(idx[1:]) == [3, 4, 5, 2]
+    assert sc[1] == pytest.approx(0.85 + 0.1 / 2)
+    assert sc[2] == pytest.approx(0.84 + 0.1 / 3)
+    assert sc[4] == pytest.approx(0.89 + 0.1 - 0.2)
+    # without graph and penalty it is plain cosine order
+    idx0, _ = influence.rerank(cand, cos, "A", artists, dist, 0.0, 0.0, k=5)
+    assert list(idx0) == list(cand[np.argsort(-cos)])
 
 
-def test_sparql_query_and_parsing_without_network(tmp_path):
-    uris = [R + "Claude_Monet", R + "Paul_Cézanne"]
-    q = influence.build_query(uris)
-    assert (
-        "<http://dbpedia.org/resource/Claude_Monet>" in q
-        and "dbo:influencedBy" in q
-        and "regex" not in q.lower()
-    )
+def test_sparql_query_and_parsing():
+    q = influence.build_query([influence.artist_uri("Claude Monet")])
+    assert "<http://dbpedia.org/resource/Claude_Monet>" in q and "dbo:influencedBy" in q
     fake = {
         "results": {
-            "bindings": [{"a": {"value": R + "Paul_Cézanne"}, "b": {"value": R + "Camille_Pissarro"}}]
+            "bindings": [
+                {
+                    "a": {"type": "uri", "value": R + "Claude_Monet"},
+                    "b": {"type": "uri", "value": R + "Eugène_Boudin"},
+                },
+                {"a": {"type": "uri", "value": R + "Claude_Monet"}, "b": {"type": "literal", "value": "x"}},
+                {
+                    "a": {"type": "uri", "value": R + "Claude_Monet"},
+                    "b": {"type": "uri", "value": R + "Eugène_Boudin"},
+                },
+            ]
         }
     }
-    edges = influence.parse_sparql_json(fake)
-    assert edges.loc[0, "source_name"] == "Paul Cézanne" and edges.loc[0, "origin"] == "dbpedia"
-    assert influence.artist_uri("Claude Monet") == R + "Claude_Monet"
-    curated = influence.curated_edges()
-    assert len(curated) >= 10 and set(curated["origin"]) == {"curated"}
-    assert curated["source"].str.startswith(R).all()
-    # offline: user CSV wins, cache is used when present, bad CSV gives a clear error
-    user = tmp_path / "u.csv"
-    edges.to_csv(user, index=False)
-    assert len(influence.load_edges(tmp_path / "none.csv", user_csv=user)) == 1
-    bad = tmp_path / "bad.csv"
-    pd.DataFrame({"x": [1]}).to_csv(bad, index=False)
-    with pytest.raises(ValueError, match="source,target"):
-        influence.load_edges(bad)
+    edges = influence.parse_results(fake)
+    assert len(edges) == 1 and edges.iloc[0]["influencer"] == R + "Eugène_Boudin"
 
 
-def test_grid_snap_one_image_per_cell():
+# --- archive ---------------------------------------------------------------------------------
+def test_snap_to_grid_one_image_per_cell():
     rng = np.random.default_rng(0)
     xy = rng.normal(size=(30, 2))
-    cells = archive.grid_snap(xy, 5, 7)
-    assert cells.shape == (30, 2)
+    cells = archive.snap_to_grid(xy, 6, 6)
     assert len({tuple(c) for c in cells}) == 30
-    assert cells[:, 0].max() < 5 and cells[:, 1].max() < 7 and cells.min() >= 0
-    # the point with the largest x lands in a column right of the one with the smallest x
-    assert cells[xy[:, 0].argmax(), 1] > cells[xy[:, 0].argmin(), 1]
+    assert cells.min() >= 0 and cells[:, 0].max() < 6 and cells[:, 1].max() < 6
+    # layout is kept: the right-most point lands in a right-hand column
+    assert cells[np.argmax(xy[:, 0]), 1] >= 4
     with pytest.raises(ValueError):
-        archive.grid_snap(xy, 3, 3)
+        archive.snap_to_grid(xy, 5, 5)
 
 
-def test_latent_walk_and_projection_head():
-    rng = np.random.default_rng(1)
-    emb = rng.normal(size=(40, 5))
-    walk = archive.latent_walk(emb, 0, 1, steps=6)
-    assert walk[0] == 0 and walk[-1] == 1 and len(walk) == 6 and len(set(walk)) == 6
-    labels = np.repeat(np.arange(4), 10)
-    emb = rng.normal(size=(40, 16)) + 0.3 * np.eye(16)[labels]  # weak label signal
-    trip = archive.triplets_from_labels(labels, n=40, n_negatives=3, seed=0)
+def test_latent_walk_has_no_repeats():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(40, 8))
+    walk = archive.latent_walk(feats, 3, 7, steps=6)
+    assert walk[0] == 3 and walk[-1] == 7 and len(walk) == 8 and len(set(walk)) == 8
+
+
+def test_projection_head_improves_mean_rank():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 20)
+    feats = rng.normal(size=(80, 16)) + 0.3 * np.eye(16)[labels]  # weak label signal
+    trip = archive.triplets_from_labels(labels, n=300, negatives=4, seed=0)
     assert (labels[trip["anchor"]] == labels[trip["positive"]]).all()
-    before = archive.positive_ranks(emb, trip).mean()
-    head, hist = archive.train_projection(emb, trip, epochs=80, lr=3e-3)
-    after = archive.positive_ranks(emb, trip, head).mean()
-    assert hist[-1] < hist[0] and after < before
+    before = archive.mean_positive_rank(feats, trip)
+    head, losses = archive.train_projection_head(feats, trip, epochs=40, lr=3e-3, hidden=32)
+    after = archive.mean_positive_rank(archive.project(head, feats), trip)
+    assert losses[-1] < losses[0] and after < before - 0.3
 
 
-TINY = [
-    "autoencode.limit=90",
-    "autoencode.image_size=32",
-    "autoencode.epochs=1",
-    "autoencode.map_points=30",
-    "retrieve.cnn_image_size=64",
-    "retrieve.clip_image_size=64",
-    "retrieve.archive.grid_rows=5",
-    "retrieve.archive.grid_cols=8",
-    "retrieve.archive.walk_steps=5",
-    "retrieve.archive.dendrogram_leaves=10",
-    "retrieve.curator.n_triplets=40",
-    "retrieve.curator.epochs=5",
-]
+# --- notebooks (integration) -----------------------------------------------------------------
+def _errors_and_images(path: Path) -> tuple[list, int]:
+    nb = nbformat.read(path, as_version=4)
+    outs = [o for c in nb.cells for o in c.get("outputs", [])]
+    return [o for o in outs if o.output_type == "error"], sum(
+        bool({"image/png", "image/jpeg"} & set(o.get("data", {}))) for o in outs
+    )
 
 
 @pytest.mark.integration
-def test_autoencode_and_retrieve_notebooks_execute(isolated_root, aic_root, impressionists_root, louvre_root):
-    import nbformat
-
-    from .conftest import execute_notebook
-
-    outs = [execute_notebook(isolated_root, prefix, TINY) for prefix in ("03", "04")]
-    for out in outs:
-        nb = nbformat.read(out, as_version=4)
-        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+def test_autoencode_retrieve_archive_notebooks_execute(
+    isolated_root: Path, aic_root: Path, impressionists_root: Path
+):
+    tiny = [
+        "autoencode.epochs=1",
+        "autoencode.image_size=32",
+        "autoencode.channels=[8,16]",
+        "autoencode.umap=false",
+        "autoencode.tsne_perplexity=10",
+        "autoencode.tsne_iterations=250",
+        "retrieve.cnn.image_size=64",
+        "retrieve.sources=[pixels,dae,swae,cnn,clip]",
+        "retrieve.archive.head_epochs=2",
+        "retrieve.archive.triplets=60",
+        "retrieve.archive.dendrogram_n=12",
+        "retrieve.archive.grid_side=5",
+    ]
+    for prefix, n_images in (("03", 5), ("04", 5), ("05", 6)):
+        errors, images = _errors_and_images(execute_notebook(isolated_root, prefix, tiny))
+        assert not errors, errors[0]
+        assert images >= n_images
+    assert (isolated_root / "models" / "autoencode" / "swae.pt").is_file()
     emb = isolated_root / "data" / "processed" / "embeddings"
-    for name in ("swae", "denoising", "cnn", "clip"):
-        assert np.load(emb / f"{name}.npy").shape[0] == 90
-        assert len(pd.read_csv(emb / f"{name}_index.csv")) == 90
-    assert (isolated_root / "models" / "autoencoder" / "swae.pt").is_file()
+    index = pd.read_csv(emb / "index.csv")
+    for source in ("dae", "swae", "cnn", "clip", "pixels"):
+        assert len(np.load(emb / f"{source}.npy")) == len(index)
     table = pd.read_csv(isolated_root / "data" / "processed" / "retrieval_eval.csv", index_col=0)
-    assert len(table) == 3 and table["label mAP"].between(0, 1).all()
-    for step, name in [
-        ("03_autoencode", "reconstructions"),
-        ("04_retrieve", "thumbnail_grid"),
-        ("04_retrieve", "dendrogram"),
-    ]:
-        assert (isolated_root / "images" / step / f"{name}.png").is_file()
+    assert set(table.index) == {"pixels", "dae", "swae", "cnn", "clip"}
+    assert table["label mAP"].between(0, 1).all()
+    for name in ("03_autoencode/reconstructions", "04_retrieve/retrieval_eval", "05_archive/thumbnail_grid"):
+        assert (isolated_root / "images" / f"{name}.png").is_file()
+
+
+def test_chance_precision_matches_random_rankings():
+    rng = np.random.default_rng(0)
+    labels = np.array(["a"] * 30 + ["b"] * 10 + ["c"] * 1)
+    ranked = np.stack(
+        [rng.permutation([j for j in range(41) if j != i]) for i in range(41) for _ in range(20)]
+    )
+    queries = np.repeat(labels, 20)
+    rel = labels[ranked] == queries[:, None]
+    empirical = rel[queries != "c"].mean()
+    assert retrieval.chance_precision(labels) == pytest.approx(empirical, abs=0.01)
+    assert retrieval.chance_precision(labels) == pytest.approx((30 * 29 + 10 * 9) / 40 / 40)

@@ -1,28 +1,29 @@
-"""Artist influence graph from DBpedia (``?a dbo:influencedBy ?b``) and graph-aware re-ranking.
+"""Artist influence graph (DBpedia ``dbo:influencedBy``) and influence-aware re-ranking.
 
-Artists are matched by EXACT DBpedia resource URI (a name -> URI mapping), never by regex on names,
-so "Claude Monet" cannot accidentally match "Claude Lorrain". The live query needs the internet;
-everything else works offline from the cached CSV or a user-supplied edge list.
+Artists are matched by exact DBpedia resource URI (``http://dbpedia.org/resource/Claude_Monet``),
+never by fuzzy or first-name matching: a wrong match would invent influence. The live query is
+cached to ``data/processed/influence_edges.csv``; offline the graph is built from that cache or a
+user-supplied edge CSV with columns ``influenced, influencer`` (URIs) and optional ``source``.
 
-Re-ranking score (weights in ``retrieve.influence``) for a candidate c of query q, chosen greedily::
+Re-ranking (documented in 04_retrieve.ipynb): among the cosine top-N candidates of a query by
+artist A, results are picked greedily by
 
-    score(c) = cos(q, c) + graph_weight / (1 + d(artist_q, artist_c)) - repeat_penalty * n_already(artist_c)
+    score(c) = cos(q, c) + alpha / (1 + d(A, artist(c)))  -  beta * n_before(artist(c))
 
-``d`` is the shortest-path length in the undirected influence graph (0 for the same artist; the
-bonus is 0 when there is no path or an artist is unknown). ``n_already`` counts how many results of
-that artist are already in the list, which dampens a list of ten Monets.
+where d is the shortest-path length in the undirected influence graph (0 for the same artist; no
+bonus when there is no path or d > max_distance) and n_before counts results already picked from
+the same artist, so one prolific painter does not fill the whole list.
 """
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Iterable, Sequence
-from importlib import resources
+import shutil
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -31,158 +32,172 @@ from artdl.utils import atomic_path
 __all__ = [
     "DBPEDIA_RESOURCE",
     "artist_uri",
-    "build_query",
-    "parse_sparql_json",
-    "fetch_dbpedia_edges",
-    "curated_edges",
-    "load_edges",
     "build_graph",
-    "graph_distance",
+    "build_query",
+    "fetch_dbpedia_edges",
+    "graph_distances",
+    "load_edges",
+    "parse_results",
     "rerank",
+    "uri_label",
 ]
 
 DBPEDIA_RESOURCE = "http://dbpedia.org/resource/"
-EDGE_COLUMNS = ["source", "target", "source_name", "target_name", "origin"]
 
 
-def artist_uri(name: str, mapping: dict[str, str] | None = None) -> str:
-    """The DBpedia resource URI for an artist name: the mapping if given, else the Wikipedia-style title."""
-    if mapping and name in mapping:
-        return mapping[name]
-    return DBPEDIA_RESOURCE + name.strip().replace(" ", "_")
+def artist_uri(name: str) -> str:
+    """DBpedia's resource IRI for an artist name (spaces -> underscores, Unicode kept as is).
+
+    This is the exact-match key: "Paul Cezanne" and DBpedia's "Paul_Cézanne" do NOT match, on
+    purpose; fix such names in the data or in the edge CSV rather than guessing.
+    """
+    return DBPEDIA_RESOURCE + unicodedata.normalize("NFC", str(name).strip().replace(" ", "_"))
 
 
-def build_query(uris: Iterable[str]) -> str:
-    """SPARQL for influence edges where BOTH ends are among ``uris`` (exact URI matching via VALUES)."""
+def uri_label(uri: str) -> str:
+    """Readable name of a DBpedia resource URI."""
+    return unquote(str(uri).rsplit("/", 1)[-1]).replace("_", " ")
+
+
+def build_query(uris: Sequence[str]) -> str:
+    """SPARQL for all ``dbo:influencedBy`` edges touching the given artist URIs (exact URIs)."""
     values = " ".join(f"<{u}>" for u in sorted(set(uris)))
     return (
         "PREFIX dbo: <http://dbpedia.org/ontology/>\n"
         "SELECT DISTINCT ?a ?b WHERE {\n"
-        f"  VALUES ?a {{ {values} }}\n"
-        f"  VALUES ?b {{ {values} }}\n"
-        "  ?a dbo:influencedBy ?b .\n"
+        f"  VALUES ?x {{ {values} }}\n"
+        "  { ?a dbo:influencedBy ?b . FILTER(?a = ?x) } UNION { ?a dbo:influencedBy ?b . FILTER(?b = ?x) }\n"
         "}"
     )
 
 
-def parse_sparql_json(result: dict[str, Any] | str) -> pd.DataFrame:
-    """SPARQL JSON results -> edge table (source influenced by target)."""
-    if isinstance(result, str):
-        result = json.loads(result)
+def parse_results(results: dict[str, Any]) -> pd.DataFrame:
+    """SPARQL JSON results (``?a dbo:influencedBy ?b``) -> edge table ``influenced, influencer, source``."""
     rows = []
-    for b in result.get("results", {}).get("bindings", []):
-        a, t = b["a"]["value"], b["b"]["value"]
-        rows.append(
-            {"source": a, "target": t, "source_name": _name(a), "target_name": _name(t), "origin": "dbpedia"}
-        )
-    return pd.DataFrame(rows, columns=EDGE_COLUMNS)
-
-
-def _name(uri: str) -> str:
-    return uri.rsplit("/", 1)[-1].replace("_", " ")
+    for binding in results.get("results", {}).get("bindings", []):
+        a, b = binding.get("a", {}), binding.get("b", {})
+        if a.get("type") == "uri" and b.get("type") == "uri":
+            rows.append({"influenced": a["value"], "influencer": b["value"], "source": "dbpedia"})
+    return pd.DataFrame(rows, columns=["influenced", "influencer", "source"]).drop_duplicates()
 
 
 def fetch_dbpedia_edges(
-    uris: Iterable[str], endpoint: str = "https://dbpedia.org/sparql", timeout: int = 30
+    artists: Sequence[str], endpoint: str = "https://dbpedia.org/sparql", chunk: int = 50, timeout: int = 60
 ) -> pd.DataFrame:
-    """Run :func:`build_query` against a SPARQL endpoint (needs the internet)."""
+    """Query DBpedia live for the influence edges of ``artists`` (names), in chunks."""
     from SPARQLWrapper import JSON, SPARQLWrapper
 
-    sparql = SPARQLWrapper(endpoint)
-    sparql.setQuery(build_query(uris))
-    sparql.setReturnFormat(JSON)
-    sparql.setTimeout(timeout)
-    return parse_sparql_json(sparql.query().convert())
-
-
-def curated_edges() -> pd.DataFrame:
-    """A small hand-curated influence list for artists in the AIC set (shipped with the package).
-
-    It is a STAND-IN for the DBpedia result (marked ``origin=curated``), written from standard
-    art-historical accounts; it was not fetched from DBpedia in this offline environment.
-    """
-    with resources.files("artdl.resources").joinpath("influence_edges_curated.csv").open() as fh:
-        return pd.read_csv(fh)
+    uris = sorted({artist_uri(a) for a in artists if str(a).strip()})
+    frames = []
+    for i in range(0, len(uris), chunk):
+        sparql = SPARQLWrapper(endpoint, agent="artdl/0.1 (research; influence graph)")
+        sparql.setQuery(build_query(uris[i : i + chunk]))
+        sparql.setReturnFormat(JSON)
+        sparql.setTimeout(timeout)
+        frames.append(parse_results(sparql.query().convert()))
+    return pd.concat(frames, ignore_index=True).drop_duplicates() if frames else parse_results({})
 
 
 def load_edges(
     cache: str | Path,
-    user_csv: str | Path | None = None,
-    uris: Iterable[str] | None = None,
-    online: bool = False,
+    fixture: str | Path | None = None,
+    artists: Sequence[str] = (),
+    fetch: bool = False,
     endpoint: str = "https://dbpedia.org/sparql",
 ) -> pd.DataFrame:
-    """Edges from, in order: a user CSV, the cache, DBpedia (if ``online``, then cached), the curated list."""
-    if user_csv and Path(user_csv).exists():
-        return _check(pd.read_csv(user_csv), user_csv)
+    """Edge table from the cache; else fetched live (``fetch``) or copied from ``fixture``.
+
+    Raises a clear error when none is available, rather than silently using an empty graph.
+    """
     cache = Path(cache)
-    if cache.exists():
-        return _check(pd.read_csv(cache), cache)
-    if online:
-        if uris is None:
-            raise ValueError("online=True needs the artist URIs to query")
-        edges = fetch_dbpedia_edges(uris, endpoint)
+    if fetch:
+        edges = fetch_dbpedia_edges(artists, endpoint)
         with atomic_path(cache) as tmp:
             edges.to_csv(tmp, index=False)
-        return edges
-    print("No influence cache and online=False: using the curated stand-in edge list (not DBpedia).")
-    return curated_edges()
-
-
-def _check(edges: pd.DataFrame, where: Any) -> pd.DataFrame:
-    missing = {"source", "target"} - set(edges.columns)
+    elif not cache.is_file():
+        if fixture is None or not Path(fixture).is_file():
+            raise FileNotFoundError(
+                f"No influence edges at {cache}. Set retrieve.influence.fetch=true (needs internet, "
+                f"queries DBpedia) or put a CSV with columns influenced,influencer (DBpedia URIs) there."
+            )
+        with atomic_path(cache) as tmp:
+            shutil.copyfile(fixture, tmp)
+    edges = pd.read_csv(cache, comment="#")
+    missing = {"influenced", "influencer"} - set(edges.columns)
     if missing:
-        raise ValueError(
-            f"{where}: an influence edge CSV needs columns source,target (URIs); missing {missing}"
-        )
+        raise ValueError(f"{cache} lacks columns {sorted(missing)}; expected influenced,influencer[,source].")
+    for col in ("influenced", "influencer"):  # percent-encoded URIs and IRIs compare equal
+        edges[col] = [unicodedata.normalize("NFC", unquote(str(u)).strip()) for u in edges[col]]
+    if "source" not in edges:
+        edges["source"] = "user"
     return edges
 
 
-def build_graph(edges: pd.DataFrame) -> nx.Graph:
-    """Undirected graph over artist URIs (influence in either direction makes artists related)."""
-    g = nx.Graph()
-    g.add_edges_from(zip(edges["source"], edges["target"], strict=True))
-    return g
+def build_graph(edges: pd.DataFrame) -> Any:
+    """A directed networkx graph influenced -> influencer (node = DBpedia URI, attribute ``name``)."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for row in edges.itertuples(index=False):
+        graph.add_edge(row.influenced, row.influencer, source=getattr(row, "source", ""))
+    for node in graph.nodes:
+        graph.nodes[node]["name"] = uri_label(node)
+    return graph
 
 
-def graph_distance(g: nx.Graph, a: str, b: str) -> float:
-    """Shortest-path length; 0 if a == b; ``inf`` if either is absent or there is no path."""
-    if a == b:
-        return 0.0
-    if a not in g or b not in g:
-        return math.inf
-    try:
-        return float(nx.shortest_path_length(g, a, b))
-    except nx.NetworkXNoPath:
-        return math.inf
+def graph_distances(graph: Any, artists: Sequence[str], max_distance: int = 3) -> dict[tuple[str, str], int]:
+    """Shortest undirected path lengths (<= max_distance) between artist names, by exact URI."""
+    import networkx as nx
+
+    und = graph.to_undirected()
+    names = {str(a) for a in artists}
+    by_uri = {artist_uri(a): a for a in names}
+    out: dict[tuple[str, str], int] = {(a, a): 0 for a in names}
+    for uri, name in by_uri.items():
+        if uri not in und:
+            continue
+        for other, d in nx.single_source_shortest_path_length(und, uri, cutoff=max_distance).items():
+            if other in by_uri:
+                out[(name, by_uri[other])] = int(d)
+    return out
 
 
 def rerank(
-    query_uri: str,
-    candidates: Sequence[int],
-    cosine: Sequence[float],
-    candidate_uris: Sequence[str],
-    g: nx.Graph,
-    k: int = 10,
-    graph_weight: float = 0.1,
+    candidates: np.ndarray,
+    cosine: np.ndarray,
+    query_artist: str,
+    artists: Sequence[str],
+    distances: dict[tuple[str, str], int],
+    graph_weight: float = 0.15,
     repeat_penalty: float = 0.05,
-) -> tuple[list[int], list[float]]:
-    """Greedy re-ranking with the module docstring's formula; returns (chosen candidates, scores)."""
-    base = np.array(
-        [
-            c + graph_weight / (1.0 + graph_distance(g, query_uri, u))
-            for c, u in zip(cosine, candidate_uris, strict=True)
-        ]
-    )
+    k: int = 10,
+    known: Sequence[bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy influence-aware re-ranking of one query's candidates (see the module docstring).
+
+    ``candidates`` are collection indices with their ``cosine`` scores; ``artists[i]`` is the
+    artist of collection item i, ``known[i]`` whether that name is a real attribution (unknown
+    artists get no graph bonus and no repeat penalty). Returns (indices, final scores) of length k.
+    """
+    remaining = list(range(len(candidates)))
     counts: dict[str, int] = {}
-    chosen: list[int] = []
-    scores: list[float] = []
-    left = list(range(len(candidates)))
-    while left and len(chosen) < k:
-        adj = [base[j] - repeat_penalty * counts.get(candidate_uris[j], 0) for j in left]
-        best = int(np.argmax(adj))
-        j = left.pop(best)
-        chosen.append(int(candidates[j]))
-        scores.append(float(adj[best]))
-        counts[candidate_uris[j]] = counts.get(candidate_uris[j], 0) + 1
-    return chosen, scores
+    picked, scores = [], []
+    for _ in range(min(k, len(candidates))):
+        best, best_score = -1, -np.inf
+        for j in remaining:
+            item = int(candidates[j])
+            artist = str(artists[item])
+            ok = True if known is None else bool(known[item])
+            d = distances.get((str(query_artist), artist)) if ok else None
+            bonus = graph_weight / (1 + d) if d is not None else 0.0
+            penalty = repeat_penalty * counts.get(artist, 0) if ok else 0.0
+            score = float(cosine[j]) + bonus - penalty
+            if score > best_score:
+                best, best_score = j, score
+        remaining.remove(best)
+        item = int(candidates[best])
+        if known is None or bool(known[item]):
+            counts[str(artists[item])] = counts.get(str(artists[item]), 0) + 1
+        picked.append(item)
+        scores.append(best_score)
+    return np.array(picked, dtype=int), np.array(scores, dtype=float)

@@ -187,159 +187,168 @@ def metric_bars(
     return fig
 
 
-# --- 03-05 autoencode / retrieve ---------------------------------------------------------------
-def autoencoder_loss_curves(
-    histories: dict[str, list[dict[str, float]]], keys: Sequence[str] = ("loss",)
-) -> Any:
-    """One panel per model: the per-epoch loss components of an autoencoder history."""
+# --- 03-05 autoencode / retrieve ------------------------------------------------------------
+def _as_image(img: Any) -> Any:
+    """A path, PIL image, HxWxC array or CxHxW tensor/array (uint8 or [0, 1]) as an HxWxC array."""
+    if isinstance(img, (str, Path)):
+        return np.asarray(thumbnail(img, 96))
+    arr = np.asarray(img.detach().cpu() if hasattr(img, "detach") else img)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[-1] not in (1, 3):
+        arr = arr.transpose(1, 2, 0)
+    if arr.dtype != np.uint8:
+        arr = (np.clip(arr, 0, 1) * 255).astype(np.uint8)
+    return arr
+
+
+def reconstruction_grid(originals: Any, reconstructions: dict[str, Any], size: float = 1.2) -> Any:
+    """Rows: originals, then one row per model's reconstruction of the same paintings."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(histories), figsize=(4.5 * len(histories), 3.2), squeeze=False)
-    for ax, (name, hist) in zip(axes[0], histories.items(), strict=True):
-        for k in keys:
-            vals = [h[k] for h in hist if k in h]
-            if any(vals):
-                ax.plot([h["epoch"] for h in hist], vals, marker=".", label=k)
-        ax.set(title=name, xlabel="epoch", yscale="log")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def tensor_rows(rows: dict[str, Any], ncols: int = 10, size: float = 1.1) -> Any:
-    """Rows of (N, 3, H, W) image tensors in [0, 1], one labelled row each (originals vs. reconstructions)."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.05), squeeze=False)
+    rows = {"original": originals, **reconstructions}
+    n = len(originals)
+    fig, axes = plt.subplots(len(rows), n, figsize=(n * size, len(rows) * size), squeeze=False)
     for r, (name, imgs) in enumerate(rows.items()):
-        for c in range(ncols):
+        for c in range(n):
             ax = axes[r, c]
-            ax.axis("off")
-            if c < len(imgs):
-                ax.imshow(np.asarray(imgs[c].detach().cpu().permute(1, 2, 0).clamp(0, 1)))
-        axes[r, 0].text(-0.1, 0.5, name, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
+            ax.imshow(_as_image(imgs[c]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[r, 0].set_ylabel(name, fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def embedding_scatter(xy: Any, labels: Sequence[Any], title: str = "", ax: Any = None) -> Any:
-    """2-D embedding coloured by label (legend outside the plot)."""
+def embedding_scatter(xy: np.ndarray, labels: Sequence[str], title: str = "", ax: Any = None) -> Any:
+    """A 2-D map of the collection, one colour per label."""
     import matplotlib.pyplot as plt
 
-    xy = np.asarray(xy)
-    labels = np.asarray([str(x) for x in labels])
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(6.5, 5))
-    for lab in sorted(set(labels)):
+    labels = np.asarray(labels).astype(str)
+    cmap = plt.get_cmap("tab20")
+    for i, lab in enumerate(sorted(set(labels))):
         m = labels == lab
-        ax.scatter(xy[m, 0], xy[m, 1], s=9, label=lab, alpha=0.8)
-    ax.set(title=title, xticks=[], yticks=[])
-    ax.legend(fontsize=6, markerscale=1.5, loc="center left", bbox_to_anchor=(1, 0.5))
-    return fig or ax.figure
+        ax.scatter(xy[m, 0], xy[m, 1], s=8, color=cmap(i % 20), label=lab, alpha=0.8)
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize=6, markerscale=1.5, loc="best", frameon=False)
+    return fig if fig is not None else ax.figure
 
 
 def thumbnail_scatter(
-    xy: Any, paths: Sequence[str], zoom_px: int = 28, figsize: float = 9, arrows: Sequence[int] | None = None
+    xy: np.ndarray, images: Sequence[Any], zoom: float = 0.35, title: str = "", figsize: float = 9
 ) -> Any:
-    """Thumbnails placed at their 2-D coordinates; ``arrows`` draws a path through item indices."""
+    """The 2-D map drawn with the paintings themselves (images: paths or arrays)."""
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    xy = np.asarray(xy)
     fig, ax = plt.subplots(figsize=(figsize, figsize))
-    for (x, y), p in zip(xy, paths, strict=True):
-        ab = AnnotationBbox(OffsetImage(np.asarray(thumbnail(p, zoom_px)), zoom=1), (x, y), frameon=False)
-        ax.add_artist(ab)
-    if arrows is not None:
-        pts = xy[list(arrows)]
-        for a, b in zip(pts[:-1], pts[1:], strict=True):
-            ax.annotate("", b, a, arrowprops={"arrowstyle": "->", "color": "crimson", "lw": 2})
-    ax.set(
-        xlim=(xy[:, 0].min() - 1, xy[:, 0].max() + 1),
-        ylim=(xy[:, 1].min() - 1, xy[:, 1].max() + 1),
-        xticks=[],
-        yticks=[],
-    )
+    ax.scatter(xy[:, 0], xy[:, 1], s=0)
+    for (x, y), img in zip(xy, images):
+        ax.add_artist(AnnotationBbox(OffsetImage(_as_image(img), zoom=zoom), (x, y), frameon=False))
+    ax.set_title(title, fontsize=10)
+    ax.axis("off")
+    return fig
+
+
+def thumbnail_grid_plot(
+    cells: np.ndarray, images: Sequence[Any], rows: int, cols: int, size: float = 0.7
+) -> Any:
+    """Paintings placed on the grid cells from ``archive.snap_to_grid`` (one per cell)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for (r, c), img in zip(cells, images):
+        axes[r, c].imshow(_as_image(img))
+    fig.subplots_adjust(wspace=0.02, hspace=0.02)
+    return fig
+
+
+def neighbour_strips(rows: Sequence[tuple[str, Sequence[Any], Sequence[str]]], size: float = 1.3) -> Any:
+    """One strip per row: (row title, images, captions); the first image is usually the query."""
+    import matplotlib.pyplot as plt
+
+    ncols = max(len(r[1]) for r in rows)
+    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.25), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for r, (name, imgs, caps) in enumerate(rows):
+        for c, (img, cap) in enumerate(zip(imgs, caps)):
+            ax = axes[r, c]
+            ax.imshow(_as_image(img))
+            ax.set_title(str(cap)[:22], fontsize=5.5)
+        axes[r, 0].text(
+            -0.1, 0.5, name, transform=axes[r, 0].transAxes, rotation=90, va="center", ha="right", fontsize=7
+        )
     fig.tight_layout()
     return fig
 
 
-def thumbnail_cells(cells: Any, paths: Sequence[str], nrows: int, ncols: int, cell_px: int = 48) -> Any:
-    """Paste thumbnails into a grid image at the (row, col) cells from ``archive.grid_snap``."""
+def walk_on_map(
+    xy: np.ndarray, path: Sequence[int], images: Sequence[Any], labels: Sequence[str] | None = None
+) -> Any:
+    """The latent walk as arrows over the 2-D map, with the walked paintings as thumbnails."""
     import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    ax.scatter(xy[:, 0], xy[:, 1], s=5, c="0.8")
+    for a, b in zip(path[:-1], path[1:]):
+        ax.annotate(
+            "", xy=xy[b], xytext=xy[a], arrowprops={"arrowstyle": "->", "color": "crimson", "lw": 1.4}
+        )
+    for i in path:
+        ax.add_artist(
+            AnnotationBbox(OffsetImage(_as_image(images[i]), zoom=0.28), xy[i], frameon=True, pad=0.1)
+        )
+    ax.set_title("Latent walk over the 2-D map (arrows: walk order)", fontsize=9)
+    ax.axis("off")
+    return fig
+
+
+def thumbnail_dendrogram(
+    features: np.ndarray, images: Sequence[Any], method: str = "ward", labels: Sequence[str] | None = None
+) -> Any:
+    """Hierarchical clustering (scipy) drawn as a dendrogram with a thumbnail under each leaf."""
+    import matplotlib.pyplot as plt
+    from scipy.cluster.hierarchy import dendrogram, linkage
+
+    link = linkage(np.asarray(features, dtype=float), method=method)
+    n = len(features)
+    fig = plt.figure(figsize=(max(8, n * 0.42), 5))
+    ax = fig.add_axes((0.02, 0.3, 0.96, 0.65))
+    dend = dendrogram(link, ax=ax, no_labels=True, color_threshold=None)
+    ax.set_yticks([])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    width = 0.96 / n
+    for pos, leaf in enumerate(dend["leaves"]):
+        sub = fig.add_axes((0.02 + pos * width, 0.12, width * 0.95, 0.17))
+        sub.imshow(_as_image(images[leaf]))
+        sub.axis("off")
+        if labels is not None:
+            sub.set_title(str(labels[leaf])[:10], fontsize=4, rotation=90, y=-0.9)
+    ax.set_title(f"Hierarchical clustering ({method} linkage) of {n} paintings", fontsize=9)
+    return fig
+
+
+def save_photo_figure(fig: Any, step: str, name: str, dpi: int = DPI, colors: int = 256) -> Path:
+    """Like :func:`save_figure`, then re-encode the PNG with a ``colors`` palette.
+
+    Figures made of painting thumbnails compress badly as true-colour PNG (1 MB+); a 256-colour
+    palette keeps them readable at a third of the size, so the repository and notebooks stay small.
+    """
     from PIL import Image
 
-    canvas = Image.new("RGB", (ncols * cell_px, nrows * cell_px), "white")
-    for (r, c), p in zip(np.asarray(cells), paths, strict=True):
-        t = thumbnail(p, cell_px)
-        canvas.paste(t, (c * cell_px + (cell_px - t.width) // 2, r * cell_px + (cell_px - t.height) // 2))
-    fig, ax = plt.subplots(figsize=(ncols * cell_px / 80, nrows * cell_px / 80))
-    ax.imshow(canvas)
-    ax.axis("off")
-    fig.tight_layout()
-    return fig
-
-
-def image_strips(
-    rows: dict[str, Sequence[str]], captions: dict[str, Sequence[str]] | None = None, size: float = 1.5
-) -> Any:
-    """Rows of image files (e.g. query + nearest, farthest, a latent walk), each row labelled."""
-    import matplotlib.pyplot as plt
-
-    ncols = max(len(v) for v in rows.values())
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.2), squeeze=False)
-    for r, (name, paths) in enumerate(rows.items()):
-        for c in range(ncols):
-            ax = axes[r, c]
-            ax.axis("off")
-            if c < len(paths):
-                ax.imshow(np.asarray(thumbnail(paths[c], 160)))
-                if captions and name in captions:
-                    ax.set_title(str(captions[name][c])[:22], fontsize=6)
-        axes[r, 0].text(-0.08, 0.5, name, transform=axes[r, 0].transAxes, ha="right", va="center", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def thumbnail_dendrogram(link: Any, paths: Sequence[str], thumb_px: int = 40) -> Any:
-    """A scipy dendrogram with each leaf's thumbnail underneath."""
-    import matplotlib.pyplot as plt
-    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
-    from scipy.cluster.hierarchy import dendrogram
-
-    n = len(paths)
-    fig, ax = plt.subplots(figsize=(max(8, n * 0.42), 5))
-    d = dendrogram(link, ax=ax, no_labels=True, color_threshold=None)
-    for pos, leaf in enumerate(d["leaves"]):
-        ab = AnnotationBbox(
-            OffsetImage(np.asarray(thumbnail(paths[leaf], thumb_px)), zoom=1),
-            (5 + 10 * pos, 0),
-            xybox=(0, -24),
-            xycoords=("data", "axes fraction"),
-            boxcoords="offset points",
-            frameon=False,
-        )
-        ax.add_artist(ab)
-    ax.set(ylabel="cosine distance", xticks=[])
-    fig.subplots_adjust(bottom=0.2)
-    return fig
-
-
-def retrieval_bars(results: pd.DataFrame, k: int = 10) -> Any:
-    """Grouped bars: P@k and mAP for same-label and same-artist retrieval per embedding source."""
-    import matplotlib.pyplot as plt
-
-    cols = [f"label P@{k}", "label mAP", f"artist P@{k}", "artist mAP"]
-    fig, ax = plt.subplots(figsize=(7.5, 3.5))
-    import textwrap
-
-    results[cols].plot.bar(ax=ax, rot=0)
-    ax.set_xticklabels([textwrap.fill(str(s), 22) for s in results.index], fontsize=8)
-    ax.set(ylabel="score", ylim=(0, 1), title="Retrieval quality per embedding source")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    return fig
+    path = save_figure(fig, step, name, dpi)
+    with Image.open(path) as image:
+        quantized = image.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
+    quantized.save(path, optimize=True)
+    return path
 
 
 # --- 06 GAN ---
