@@ -76,7 +76,7 @@ def test_data_notebook_executes_on_aic(isolated_root: Path, aic_root: Path):
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    images = [o for c in nb.cells for o in c.get("outputs", []) if {"image/png", "image/jpeg"} & set(o.get("data", {}))]
     assert len(images) >= 3
     assert (isolated_root / "data" / "processed" / "aic_paintings" / "splits.csv").is_file()
     assert (isolated_root / "images" / "00_data" / "label_distribution.png").is_file()
