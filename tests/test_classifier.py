@@ -253,15 +253,24 @@ def test_classify_notebook_runs_at_tiny_settings(isolated_root: Path, impression
         isolated_root,
         "02",
         [
-            "classify.dataset=wikiart_impressionists", "classify.image_size=48", "classify.head_epochs=5",
-            "classify.epochs=1", "classify.scratch.epochs=1", "classify.explain.n_images=1",
+            "classify.dataset=wikiart_impressionists",
+            "classify.image_size=48",
+            "classify.head_epochs=5",
+            "classify.epochs=1",
+            "classify.scratch.epochs=1",
+            "classify.explain.n_images=1",
             "classify.explain.methods=[cam,gradcam]",
         ],
     )
     nb = nbformat.read(out, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     metrics = json.loads((isolated_root / "models" / "classifier" / "metrics.json").read_text())
-    assert set(metrics["models"]) == {"pretrained fine-tune", "fine-tune, last epoch", "linear probe (frozen backbone)", "from scratch"}
+    assert set(metrics["models"]) == {
+        "pretrained fine-tune",
+        "fine-tune, last epoch",
+        "linear probe (frozen backbone)",
+        "from scratch",
+    }
     assert metrics["n_test"] == 78
     for name in ("confusion_matrix", "comparison", "training_history", "cam_correct"):
         assert (isolated_root / "images" / "02_classify" / f"{name}.png").is_file()

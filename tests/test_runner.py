@@ -76,7 +76,12 @@ def test_data_notebook_executes_on_aic(isolated_root: Path, aic_root: Path):
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    images = [o for c in nb.cells for o in c.get("outputs", []) if {"image/png", "image/jpeg"} & set(o.get("data", {}))]
+    images = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if {"image/png", "image/jpeg"} & set(o.get("data", {}))
+    ]
     assert len(images) >= 3
     assert (isolated_root / "data" / "processed" / "aic_paintings" / "splits.csv").is_file()
     assert (isolated_root / "images" / "00_data" / "label_distribution.png").is_file()
@@ -86,7 +91,10 @@ def test_only_does_not_swallow_overrides(isolated_root: Path):
     nbdir = isolated_root / "notebooks"
     for p in nbdir.glob("*.ipynb"):
         p.unlink()
-    _notebook(nbdir / "00_ok.ipynb", "from artdl.config import load_config\nprint('seed', load_config(config_name, overrides).seed)")
+    _notebook(
+        nbdir / "00_ok.ipynb",
+        "from artdl.config import load_config\nprint('seed', load_config(config_name, overrides).seed)",
+    )
     _notebook(nbdir / "01_other.ipynb", "raise RuntimeError('should not run')")
     assert main(["run", "--only", "00", "seed=11"]) == 0
     ok = nbformat.read(nbdir / "00_ok.ipynb", as_version=4)

@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from artdl.utils import atomic_path
+from artdl.utils import atomic_path, autocast
 
 __all__ = [
     "LOSSES",
@@ -425,15 +425,6 @@ def _signature(gcfg: Any, kind: str, n_classes: int, n_images: int) -> dict[str,
     }
 
 
-def _autocast(device: torch.device, enabled: bool) -> Any:
-    """bf16 autocast on CUDA (no GradScaler needed); a no-op context on CPU and MPS."""
-    import contextlib
-
-    if enabled and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
 def train_gan(
     images: Tensor,
     labels: Tensor | None,
@@ -578,13 +569,13 @@ def train_gan(
             real = torch.where(flip.view(-1, 1, 1, 1), real.flip(3), real)
             y = targets[idx] if targets is not None else None
             z = torch.randn(bs, G.z_dim, device=device)
-            with _autocast(device, amp):
+            with autocast(device, amp):
                 fake = G(z, y) if y is not None else G(z)
                 d_real = D(real, y) if y is not None else D(real)
                 d_fake = D(fake.detach(), y) if y is not None else D(fake.detach())
                 loss_d = critic_loss(d_real.float(), d_fake.float(), loss_kind)
             if kind == "wgan_gp":
-                with _autocast(device, False):  # the penalty's double backward in fp32
+                with autocast(device, False):  # the penalty's double backward in fp32
                     gp = gradient_penalty(D, real, fake.float(), y)
                 row["gp"] = float(gp.detach())
                 row["wasserstein"] = float((d_real.float().mean() - d_fake.float().mean()).detach())
@@ -595,7 +586,7 @@ def train_gan(
             row["loss_d"] = float(loss_d.detach())
         z = torch.randn(bs, G.z_dim, device=device)
         y = targets[torch.randint(len(images), (bs,), device=device)] if targets is not None else None
-        with _autocast(device, amp):
+        with autocast(device, amp):
             fake = G(z, y) if y is not None else G(z)
             loss_g = generator_loss((D(fake, y) if y is not None else D(fake)).float(), loss_kind)
         opt_g.zero_grad(set_to_none=True)

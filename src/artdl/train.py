@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from artdl import data
 from artdl.models.classifier import Classifier, normalization_for, save_classifier, set_trainable_stages
+from artdl.utils import autocast
 
 __all__ = [
     "FitResult",
@@ -85,10 +86,6 @@ def make_loaders(
     return loaders
 
 
-def _autocast(device: torch.device) -> Any:
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-
-
 @torch.no_grad()
 def extract_pooled(
     model: Classifier, loader: Any, device: torch.device, progress: bool = False
@@ -97,7 +94,7 @@ def extract_pooled(
     model.eval().to(device)
     feats, targets = [], []
     for xb, yb in tqdm(loader, desc="features", disable=not progress, leave=False):
-        with _autocast(device):
+        with autocast(device):
             feats.append(model.pooled(xb.to(device)).float().cpu())
         targets.append(yb)
     return torch.cat(feats), torch.cat(targets)
@@ -145,7 +142,7 @@ def predict(model: nn.Module, loader: Any, device: torch.device) -> tuple[np.nda
     model.eval().to(device)
     logits, targets = [], []
     for xb, yb in loader:
-        with _autocast(device):
+        with autocast(device):
             logits.append(model(xb.to(device)).float().cpu())
         targets.append(yb)
     return torch.cat(logits).numpy(), torch.cat(targets).numpy()
@@ -310,7 +307,7 @@ def fit(
             seen, loss_sum, correct = 0, 0.0, 0
             for xb, yb in loaders["train"]:
                 xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-                with _autocast(device):
+                with autocast(device):
                     logits = model(xb)
                     loss = loss_fn(logits.float(), yb)
                 opt.zero_grad(set_to_none=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "get_device", "seed_everything", "setup"]
+__all__ = ["atomic_path", "autocast", "get_device", "seed_everything", "setup"]
 
 
 def seed_everything(seed: int) -> None:
@@ -40,6 +40,19 @@ def get_device(name: str = "auto") -> Any:
             f"device={name!r} was asked for, but CUDA is not available. Use device=auto or cpu."
         )
     return device
+
+
+def autocast(device: Any, enabled: bool = True) -> Any:
+    """bf16 autocast on CUDA, a no-op context elsewhere.
+
+    bf16 keeps fp32's exponent range, so training needs no GradScaler; on the CPU autocast would
+    only slow the small default models down, so mixed precision is a GPU-only option everywhere.
+    """
+    import torch
+
+    if enabled and getattr(device, "type", str(device)) == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 def setup(cfg: Any) -> Any:

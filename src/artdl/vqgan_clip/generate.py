@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from artdl.utils import atomic_path, seed_everything
+from artdl.utils import atomic_path, autocast, seed_everything
 from artdl.vqgan_clip.models import CLIPBundle, vqgan_scale_factor
 from artdl.vqgan_clip.prompts import ParsedPrompt, PromptLoss, parse_prompts, replace_grad
 
@@ -211,13 +211,10 @@ def generate(
     seed_everything(seed)
     use_amp = bool(amp) and device.type == "cuda"
 
-    def autocast() -> Any:
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp)
-
     codebook = vqgan.quantize.embedding.weight
     n_toks, e_dim = codebook.shape
     if init_image:
-        with torch.no_grad(), autocast():
+        with torch.no_grad(), autocast(device, use_amp):
             z, *_ = vqgan.encode(_load_image_tensor(init_image, (h, w), device) * 2 - 1)
         z = z.float()
     else:
@@ -235,7 +232,7 @@ def generate(
         losses_fns.append(PromptLoss(clip.encode_text([p.text])[0], p.weight, p.stop).to(device))
     for p in parse_prompts(image_prompts):
         img = _load_image_tensor(p.text, (h, w), device)
-        with torch.no_grad(), autocast():
+        with torch.no_grad(), autocast(device, use_amp):
             embed = clip.encode_image(make_cutouts(img))
         losses_fns.append(PromptLoss(embed.float(), p.weight, p.stop).to(device))
     if not losses_fns:
@@ -248,7 +245,7 @@ def generate(
     start = time.perf_counter()
     for i in tqdm(range(iterations), desc="VQGAN+CLIP", leave=False, disable=not progress):
         opt.zero_grad(set_to_none=True)
-        with autocast():
+        with autocast(device, use_amp):
             out = _synth(vqgan, z)
             embeds = clip.encode_image(make_cutouts(out))
         loss = sum(fn(embeds) for fn in losses_fns)
@@ -264,7 +261,7 @@ def generate(
             frame_steps.append(i)
         if on_step is not None:
             on_step(1)
-    with torch.no_grad(), autocast():
+    with torch.no_grad(), autocast(device, use_amp):
         final = _synth(vqgan, z)
     seconds = time.perf_counter() - start
     return GenerationResult(to_uint8(final), losses, frames, parsed, seconds, frame_steps)
