@@ -5,18 +5,15 @@ architecture as wikiart_16384) and CLIP is open_clip ViT-B-32, both with random 
 cost exactly as much compute and memory as the trained ones. Run it on your GPU to fill in the
 memory guide:
 
-    PYTHONPATH=src python benchmarks/bench_vqgan_clip.py --sizes 256 512
-    PYTHONPATH=src python benchmarks/bench_vqgan_clip.py --device cpu --tiny --sizes 64 128  # CPU smoke
+    python benchmarks/bench_vqgan_clip.py --sizes 256 512          # fp32, bf16, compile, bf16+compile
+    python benchmarks/bench_vqgan_clip.py --device cpu --tiny --sizes 64 128  # CPU smoke
 
-Prints a markdown table and writes JSON to benchmarks/results/vqgan_clip_<device>.json.
+Prints a markdown table and writes JSON to benchmarks/results/vqgan_clip[_tiny][_cpu].json.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -25,6 +22,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import report  # noqa: E402
 
 from artdl import vqgan_clip as V  # noqa: E402
 from artdl.utils import get_device  # noqa: E402
@@ -45,16 +45,53 @@ def build_models(tiny: bool, device: torch.device, tmp: Path):
     return vqgan, clip, cfg_path.stem, clip_name
 
 
+VARIANTS = ("fp32", "bf16", "fp32+compile", "bf16+compile")
+
+
+def measure(vqgan, clip, size: int, variant: str, cutn: int, iters: int, device: torch.device) -> dict:
+    """Iterations/s of the real loop (``artdl.vqgan_clip.generate``) for one size and variant."""
+    kw = dict(
+        size=size,
+        cutn=cutn,
+        amp="bf16" if "bf16" in variant else "fp32",
+        compile="compile" in variant,
+        progress=False,
+        seed=0,
+    )
+    row = {"size": size, "variant": variant, "cutn": cutn}
+    try:
+        # Warm-up: compilation and cuDNN autotuning happen here, outside the timed call; generate()
+        # keeps the compiled networks on the model objects, so the timed call reuses them.
+        warm = V.generate(vqgan, clip, "a Baroque painting", iterations=2, **kw)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+        r = V.generate(vqgan, clip, "a Baroque painting", iterations=iters, **kw)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        row["iterations/s"] = r.iterations_per_second
+        row["warm-up s"] = warm.seconds
+        row["final loss"] = r.losses[-1]
+        if device.type == "cuda":
+            row["peak GiB"] = torch.cuda.max_memory_allocated() / 2**30
+    except torch.OutOfMemoryError:
+        row["iterations/s"], row["note"] = float("nan"), "out of memory"
+        torch.cuda.empty_cache()
+    except Exception as err:  # e.g. compile without a working C compiler: report, don't hide
+        row["iterations/s"], row["note"] = float("nan"), repr(err)[:80]
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--iters", type=int, default=20, help="timed iterations per size (after 2 warm-up)")
     parser.add_argument("--cutn", type=int, default=32)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave)")
-    parser.add_argument("--no-amp", action="store_true", help="disable bfloat16 autocast on CUDA")
     parser.add_argument("--tiny", action="store_true", help="tiny demo models instead of the real sizes")
     args = parser.parse_args()
     device = get_device(args.device)
@@ -64,49 +101,24 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         vqgan, clip, vq_name, clip_name = build_models(args.tiny, device, Path(tmp))
         for size in args.sizes:
-            kw = dict(size=size, cutn=args.cutn, amp=not args.no_amp, progress=False, seed=0)
-            try:
-                V.generate(vqgan, clip, "a Baroque painting", iterations=2, **kw)  # warm-up
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                    torch.cuda.reset_peak_memory_stats()
-                r = V.generate(vqgan, clip, "a Baroque painting", iterations=args.iters, **kw)
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else None
-                rows.append({"size": size, "it_per_s": round(r.iterations_per_second, 3), "peak_gib": peak})
-            except torch.OutOfMemoryError:
-                rows.append({"size": size, "it_per_s": None, "peak_gib": "OOM"})
-                torch.cuda.empty_cache()
-    name = (
-        torch.cuda.get_device_name(device)
-        if device.type == "cuda"
-        else f"CPU ({torch.get_num_threads()} threads)"
+            base = None
+            for variant in args.variants:
+                row = measure(vqgan, clip, size, variant, args.cutn, args.iters, device)
+                base = row["iterations/s"] if variant == "fp32" else base
+                row["speed-up vs fp32"] = row["iterations/s"] / base if base else float("nan")
+                rows.append(row)
+                print(row, flush=True)
+    name = "vqgan_clip" + ("_tiny" if args.tiny else "") + ("_cpu" if device.type == "cpu" else "")
+    report(
+        name,
+        rows,
+        ["size", "variant", "iterations/s", "speed-up vs fp32", "peak GiB", "warm-up s", "note"],
+        notes=(
+            f"{vq_name}{' (tiny)' if args.tiny else ''} + {clip_name}, random weights (same compute as "
+            f"trained), cutn={args.cutn}, {args.iters} timed iterations after 2 warm-up, "
+            f"{torch.get_num_threads()} CPU threads"
+        ),
     )
-    meta = {
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d"),
-        "device": name,
-        "vqgan": vq_name + (" (tiny)" if args.tiny else ""),
-        "clip": clip_name,
-        "weights": "random (same compute as trained)",
-        "cutn": args.cutn,
-        "iters": args.iters,
-        "amp": (not args.no_amp) and device.type == "cuda",
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "rows": rows,
-    }
-    print(f"VQGAN+CLIP on {name}, {meta['vqgan']} + {clip_name}, cutn={args.cutn}, {meta['date']}\n")
-    print("| size (px) | iterations/s | peak GPU memory (GiB) |\n|---:|---:|---:|")
-    for row in rows:
-        peak = row["peak_gib"]
-        peak_s = f"{peak:.2f}" if isinstance(peak, float) else (peak or "n/a")
-        its = f"{row['it_per_s']:.2f}" if row["it_per_s"] is not None else "-"
-        print(f"| {row['size']} | {its} | {peak_s} |")
-    out = ROOT / "benchmarks" / "results" / f"vqgan_clip_{device.type}{'_tiny' if args.tiny else ''}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(meta, indent=2))
-    print(f"\nwrote {out.relative_to(ROOT)}")
     return 0
 
 

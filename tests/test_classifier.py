@@ -141,6 +141,71 @@ def test_training_smoke_loss_falls_and_checkpoint_round_trips(tmp_path: Path):
         assert torch.allclose(loaded(x), model.eval()(x), atol=1e-5)
 
 
+def test_precision_names_map_to_autocast_contexts():
+    import contextlib
+
+    from artdl.utils import autocast
+
+    cpu = torch.device("cpu")
+    assert isinstance(autocast(cpu, "auto"), contextlib.nullcontext)  # auto: bf16 on CUDA only
+    assert isinstance(autocast(cpu, "fp32"), contextlib.nullcontext)
+    with autocast(cpu, "bf16"):
+        assert torch.nn.Linear(4, 4)(torch.randn(2, 4)).dtype == torch.bfloat16
+    with pytest.raises(ValueError, match="fp16"):
+        autocast(cpu, "fp16")
+
+
+def test_speed_options_train_the_same_model(tmp_path: Path):
+    """bf16 + channels_last is a faster way to run the same recipe, not a different result."""
+    table = _colour_split(tmp_path)
+    classes = ["blue", "red"]
+    results = {}
+    for precision, channels_last in [("fp32", False), ("bf16", True)]:
+        torch.manual_seed(0)
+        loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+        model = clf.build_classifier("scratch_resnet18", 2)
+        result = train.fit(
+            model,
+            loaders,
+            torch.device("cpu"),
+            name=precision,
+            epochs=4,
+            lr=3e-3,
+            progress=False,
+            precision=precision,
+            channels_last=channels_last,
+        )
+        assert result.extra["precision"] == precision and result.extra["channels_last"] == channels_last
+        assert (result.history["images_per_s"] > 0).all()
+        weight = next(p for p in model.parameters() if p.dim() == 4)
+        assert weight.is_contiguous()  # back to the default layout for saving and CAMs
+        logits, targets = train.predict(model, loaders["test"], torch.device("cpu"), "fp32")
+        results[precision] = (result.history["train_loss"].tolist(), logits.argmax(1), targets)
+    for losses, _, _ in results.values():
+        assert losses[-1] < losses[0]
+    assert (results["fp32"][1] == results["bf16"][1]).mean() >= 0.75
+    with pytest.raises(ValueError, match="precision"):
+        train.fit(model, loaders, torch.device("cpu"), name="bad", epochs=1, precision="fp16", progress=False)
+
+
+def test_compile_wraps_only_the_training_forward(tmp_path: Path, monkeypatch):
+    calls = []
+
+    def fake_compile(module):  # inductor would take minutes on a 2-core box; the wiring is the point
+        calls.append(module)
+        return module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    table = _colour_split(tmp_path)
+    loaders = train.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
+    model = clf.build_classifier("scratch_resnet18", 2)
+    train.fit(model, loaders, torch.device("cpu"), name="c", epochs=1, compile=True, progress=False)
+    assert calls == [model]
+    calls.clear()
+    train.fit(model, loaders, torch.device("cpu"), name="c", epochs=1, progress=False)
+    assert calls == []
+
+
 def test_load_classifier_missing_file_says_which_notebook(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="02_classify"):
         clf.load_classifier(tmp_path / "nope.pt")

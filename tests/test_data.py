@@ -235,3 +235,61 @@ def test_cache_resized_shrinks_once_and_keeps_small_images(tmp_path: Path):
     assert again["path"].tolist() == out["path"].tolist()
     assert [Path(p).stat().st_mtime_ns for p in again["path"]] == mtimes  # not rewritten
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def _half_and_half(path: Path, size: tuple[int, int]) -> None:
+    """Left half red, right half blue: a centre crop keeps both, a wrong axis order would not."""
+    arr = np.zeros((size[1], size[0], 3), np.uint8)
+    arr[:, : size[0] // 2] = (220, 0, 0)
+    arr[:, size[0] // 2 :] = (0, 0, 220)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path)
+
+
+def test_cache_tensors_holds_centre_squares_and_is_reused(tmp_path: Path):
+    wide, tall = tmp_path / "src" / "wide.png", tmp_path / "src" / "tall.png"
+    _half_and_half(wide, (300, 100))  # centre square: columns 100-200, half red, half blue
+    _half_and_half(tall, (40, 120))
+    table = pd.DataFrame({"path": [str(wide), str(tall), str(wide)], "label": ["a", "b", "a"]})
+    out, npy = data.cache_tensors(table, 32, cache_dir=tmp_path / "cache", progress=False)
+    array = np.load(npy)
+    assert array.shape == (2, 3, 32, 32) and array.dtype == np.uint8  # one row per unique image
+    assert out["tensor_row"].tolist() == [0, 1, 0]
+    assert array[0, 0, :, :12].mean() > 200 and array[0, 2, :, :12].mean() < 20  # left: red
+    assert array[0, 2, :, -12:].mean() > 200 and array[0, 0, :, -12:].mean() < 20  # right: blue
+    mtime = npy.stat().st_mtime_ns
+    again, npy_again = data.cache_tensors(table, 32, cache_dir=tmp_path / "cache", progress=False)
+    assert npy_again == npy and npy.stat().st_mtime_ns == mtime  # reused, not rewritten
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == [npy.name]  # no temp file left
+    _half_and_half(tall, (40, 130))  # a changed source image means a new cache
+    assert data.cache_tensors(table, 32, cache_dir=tmp_path / "cache", progress=False)[1] != npy
+
+
+def test_tensor_dataset_matches_the_image_path(tmp_path: Path):
+    """The tensor cache + uint8 transforms give what the PIL pipeline gives on the same square."""
+    import torch
+
+    paths = []
+    for i, (w, h) in enumerate([(96, 64), (64, 100), (120, 60)]):  # gradients: the crop region shows
+        path = tmp_path / f"p{i}.png"
+        x, y = np.meshgrid(np.linspace(0, 255, w), np.linspace(0, 255, h))
+        Image.fromarray(np.stack([x, y, 255 - x], -1).astype(np.uint8)).save(path)
+        paths.append(str(path))
+    table = pd.DataFrame({"path": paths, "label": ["x", "y", "x"]})
+    cached, npy = data.cache_tensors(table, 64, cache_dir=tmp_path / "c", progress=False)
+    mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
+    from_files = data.ArtworkDataset(table, ["x", "y"], data.eval_transform(48, mean, std))
+    from_tensors = data.ArtworkDataset(
+        cached, ["x", "y"], data.eval_transform(48, mean, std, tensors=True), npy
+    )
+    for i in range(3):
+        a, ya = from_files[i]
+        b, yb = from_tensors[i]
+        assert ya == yb and a.shape == b.shape == (3, 48, 48) and b.dtype == torch.float32
+        assert (a - b).abs().mean() < 0.05  # same region, only resampled twice
+    train_ds = data.ArtworkDataset(cached, ["x", "y"], data.train_transform(40, mean, std, tensors=True), npy)
+    loader = data.make_loader(train_ds, batch_size=3, num_workers=2)  # workers reopen the memory map
+    xb, yb = next(iter(loader))
+    assert xb.shape == (3, 3, 40, 40) and yb.tolist() == [0, 1, 0] and -1.01 <= xb.min() and xb.max() <= 1.01
+    with pytest.raises(data.DataError, match="cache_tensors"):
+        data.ArtworkDataset(table, ["x", "y"], tensors=npy)

@@ -178,6 +178,37 @@ def test_output_shape_range_and_seed(tiny_models) -> None:
     assert len(a.frames) == 3 and a.frames[0].shape == a.image.shape and a.frame_steps == [0, 1, 2]
 
 
+def test_compile_is_made_once_per_model_and_gives_the_same_image(tiny_models, monkeypatch) -> None:
+    vqgan, clip, _ = tiny_models
+    compiled = []
+
+    def fake_compile(fn):  # inductor takes minutes on 2 cores; what is compiled, and how often, is tested
+        compiled.append(getattr(fn, "__name__", fn))
+        return fn
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    kw = dict(size=32, iterations=2, cutn=2, progress=False, seed=3)
+    try:
+        plain = V.generate(vqgan, clip, "a", **kw)
+        first = V.generate(vqgan, clip, "a", compile=True, **kw)
+        second = V.generate(vqgan, clip, "b", compile=True, **kw)
+    finally:
+        for owner, attr in ((vqgan, "_artdl_compiled_decode"), (clip, "_artdl_compiled_encode_image")):
+            if hasattr(owner, attr):
+                object.__delattr__(owner, attr)
+    assert compiled == ["decode", "encode_image"]  # the second art epoch reuses the graphs
+    assert np.array_equal(plain.image, first.image) and len(second.losses) == 2
+
+
+def test_bf16_on_request_and_bad_precision(tiny_models) -> None:
+    vqgan, clip, _ = tiny_models
+    kw = dict(size=32, iterations=2, cutn=2, progress=False, seed=3)
+    result = V.generate(vqgan, clip, "a", amp="bf16", **kw)  # bf16 autocast on the CPU too
+    assert result.image.shape == (32, 32, 3) and np.isfinite(result.losses).all()
+    with pytest.raises(ValueError, match="precision"):
+        V.generate(vqgan, clip, "a", amp="fp16", **kw)
+
+
 def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> None:
     from PIL import Image
 

@@ -33,6 +33,7 @@ __all__ = [
     "balanced_sampler",
     "build_table",
     "cache_resized",
+    "cache_tensors",
     "class_names",
     "clean_artist_name",
     "dataset_spec",
@@ -435,6 +436,62 @@ def cache_resized(
     return out
 
 
+def _square(image: Image.Image, side: int) -> Image.Image:
+    """Resize the short side to ``side`` and centre-crop a square (the region eval_transform keeps)."""
+    scale = side / min(image.size)
+    size = (max(side, round(image.width * scale)), max(side, round(image.height * scale)))
+    image = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
+def cache_tensors(
+    table: pd.DataFrame,
+    side: int = 256,
+    cache_dir: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, Path]:
+    """Decode every image once into one ``(N, 3, side, side)`` uint8 array on disk.
+
+    The fastest cache: a training step then reads a memory-mapped square instead of decoding a
+    JPEG, and crops, flips and colour jitter run on uint8 tensors (``train_transform(...,
+    tensors=True)``). The price is that each image is kept as its centre square (the region
+    ``eval_transform`` uses anyway), so random crops never see a wide painting's far edges.
+
+    Returns the table with a ``tensor_row`` column (its row in the array) and the ``.npy`` path,
+    named by a hash of the paths, their sizes and modification times and ``side``: the same table
+    reuses the file, a changed one gets a new file. The array is written to a temporary name and
+    renamed when complete, so an interrupted run leaves no half-written cache.
+    """
+    import hashlib
+
+    from tqdm.auto import tqdm
+
+    from artdl.utils import atomic_path
+
+    if side < 8:
+        raise ValueError(f"cache side {side} is too small; use e.g. 256 for 224-px training.")
+    paths = list(dict.fromkeys(table["path"]))  # unique, in table order
+    digest = hashlib.sha1(str(side).encode())
+    for path in paths:
+        stat = os.stat(path)
+        digest.update(f"{path}|{stat.st_mtime_ns}|{stat.st_size}\n".encode())
+    folder = Path(cache_dir) if cache_dir is not None else processed_dir("cache", "tensors")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{side}px_{len(paths)}_{digest.hexdigest()[:16]}.npy"
+    if not target.is_file():
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as handle:  # open_memmap would add .npy to a temp name without it
+                np.lib.format.write_array_header_1_0(
+                    handle, {"descr": "|u1", "fortran_order": False, "shape": (len(paths), 3, side, side)}
+                )
+                for path in tqdm(paths, desc=f"tensor cache {side}px", disable=not progress, leave=False):
+                    square = np.asarray(_square(load_image(path), side), dtype=np.uint8)
+                    handle.write(np.ascontiguousarray(square.transpose(2, 0, 1)).tobytes())
+    rows = {path: i for i, path in enumerate(paths)}
+    return table.assign(tensor_row=[rows[p] for p in table["path"]]), target
+
+
 def class_names(table: pd.DataFrame) -> list[str]:
     """Sorted label names: the index of a label in this list is its class id."""
     return sorted(table["label"].astype(str).unique())
@@ -449,12 +506,29 @@ def train_transform(
     std: Sequence[float] = (0.229, 0.224, 0.225),
     scale: tuple[float, float] = (0.6, 1.0),
     jitter: float = 0.1,
-) -> Callable[[Image.Image], Any]:
+    tensors: bool = False,
+) -> Callable[[Any], Any]:
     """Augmentations that keep a painting a painting: a mild crop, a flip, light colour jitter.
 
     Heavy colour or hue changes would destroy exactly the cues (palette, brushwork) that style and
-    genre depend on, so they are kept small.
+    genre depend on, so they are kept small. ``tensors=True`` gives the same augmentations for
+    uint8 CHW tensors (the :func:`cache_tensors` path), where they run without a PIL round trip.
     """
+    if tensors:
+        import torch
+        from torchvision.transforms import v2
+
+        return v2.Compose(
+            [
+                v2.RandomResizedCrop(image_size, scale=scale, ratio=(3 / 4, 4 / 3), antialias=True),
+                v2.RandomHorizontalFlip(),
+                # Jitter on floats: on uint8 each of its three ops converts to float and back
+                # (1.5 vs 1.05 ms per 256-px image on one core).
+                v2.ToDtype(torch.float32, scale=True),
+                v2.ColorJitter(brightness=jitter, contrast=jitter, saturation=jitter, hue=0.0),
+                v2.Normalize(mean, std),
+            ]
+        )
     from torchvision import transforms as T
 
     return T.Compose(
@@ -472,8 +546,21 @@ def eval_transform(
     image_size: int,
     mean: Sequence[float] = (0.485, 0.456, 0.406),
     std: Sequence[float] = (0.229, 0.224, 0.225),
-) -> Callable[[Image.Image], Any]:
-    """Resize the short side, then centre-crop a square, then normalise."""
+    tensors: bool = False,
+) -> Callable[[Any], Any]:
+    """Resize the short side, then centre-crop a square, then normalise (``tensors``: uint8 CHW in)."""
+    if tensors:
+        import torch
+        from torchvision.transforms import v2
+
+        return v2.Compose(
+            [
+                v2.Resize(image_size, antialias=True),
+                v2.CenterCrop(image_size),
+                v2.ToDtype(torch.float32, scale=True),
+                v2.Normalize(mean, std),
+            ]
+        )
     from torchvision import transforms as T
 
     return T.Compose(
@@ -490,13 +577,16 @@ class ArtworkDataset:
     """A torch ``Dataset`` over an artwork table: returns ``(image, class_id)``.
 
     ``classes`` fixes the label order (pass the training classes to val/test sets so ids agree).
+    With ``tensors`` (the ``.npy`` of :func:`cache_tensors`, whose table has ``tensor_row``), the
+    image is a uint8 CHW tensor read from the memory-mapped cache instead of a decoded file.
     """
 
     def __init__(
         self,
         table: pd.DataFrame,
         classes: Sequence[str] | None = None,
-        transform: Callable[[Image.Image], Any] | None = None,
+        transform: Callable[[Any], Any] | None = None,
+        tensors: str | os.PathLike[str] | None = None,
     ) -> None:
         self.table = table.reset_index(drop=True)
         self.classes = list(classes) if classes is not None else class_names(self.table)
@@ -506,12 +596,28 @@ class ArtworkDataset:
             raise DataError(f"Labels {sorted(unknown)} are not in the class list {self.classes}.")
         self.transform = transform
         self.targets = [self.class_to_idx[str(lbl)] for lbl in self.table["label"]]
+        self.tensors = Path(tensors) if tensors is not None else None
+        if self.tensors is not None and "tensor_row" not in self.table:
+            raise DataError("tensors= needs the table returned by data.cache_tensors (tensor_row column).")
+        self._array: np.ndarray | None = None  # opened lazily: once per DataLoader worker
 
     def __len__(self) -> int:
         return len(self.table)
 
+    def _image(self, index: int) -> Any:
+        if self.tensors is None:
+            return load_image(self.table.at[index, "path"])
+        import torch
+
+        if self._array is None:
+            self._array = np.load(self.tensors, mmap_mode="r")
+        return torch.from_numpy(np.array(self._array[int(self.table.at[index, "tensor_row"])]))
+
+    def __getstate__(self) -> dict[str, Any]:  # workers reopen the memory map themselves
+        return {**self.__dict__, "_array": None}
+
     def __getitem__(self, index: int) -> tuple[Any, int]:
-        image = load_image(self.table.at[index, "path"])
+        image = self._image(index)
         if self.transform is not None:
             image = self.transform(image)
         return image, self.targets[index]

@@ -10,6 +10,10 @@ The recipe is the standard one for transfer learning on a small data set:
    with AdamW, a cosine schedule, label smoothing and painting-friendly augmentation. The backbone
    gets a lower learning rate than the head. Mixed precision (bf16) is used on a GPU.
 
+Speed options (``precision``, ``channels_last``, ``compile``) change how fast a step runs, not what
+it computes; ``benchmarks/bench_finetune.py`` checks that on a short fine-tune, and
+``benchmarks/bench_classifier.py`` measures the step alone.
+
 The checkpoint with the best validation accuracy is kept (``models/classifier/<run>.pt``) and
 every epoch is logged to a history CSV.
 """
@@ -56,18 +60,37 @@ def make_loaders(
     seed: int = 0,
     crop_scale: Sequence[float] = (0.6, 1.0),
     jitter: float = 0.1,
+    cache: str = "none",
+    cache_side: int = 256,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """``train`` (augmented, shuffled or balanced), ``train_eval``, ``val`` and ``test`` loaders."""
+    """``train`` (augmented, shuffled or balanced), ``train_eval``, ``val`` and ``test`` loaders.
+
+    ``cache`` decides what a step decodes: ``none`` (the original files), ``jpeg`` (copies resized
+    once to a short side of ``cache_side``, :func:`artdl.data.cache_resized`) or ``tensors`` (one
+    uint8 array of ``cache_side`` squares, :func:`artdl.data.cache_tensors`: no decoding at all).
+    ``benchmarks/bench_data.py`` measures the three.
+    """
+    if cache not in ("none", "jpeg", "tensors"):
+        raise ValueError(f"cache={cache!r}: use none, jpeg or tensors (data.cache in the config).")
+    tensors = None
+    if cache == "jpeg":
+        table = data.cache_resized(table, int(cache_side), progress=progress)
+    elif cache == "tensors":
+        table, tensors = data.cache_tensors(table, int(cache_side), progress=progress)
+    as_tensors = tensors is not None
     mean, std = normalization_for(backbone)
-    train_tf = data.train_transform(image_size, mean, std, scale=tuple(crop_scale), jitter=jitter)
-    eval_tf = data.eval_transform(image_size, mean, std)
+    train_tf = data.train_transform(
+        image_size, mean, std, scale=tuple(crop_scale), jitter=jitter, tensors=as_tensors
+    )
+    eval_tf = data.eval_transform(image_size, mean, std, tensors=as_tensors)
     parts = {s: table[table["split"] == s] for s in ("train", "val", "test")}
     for name, part in parts.items():
         if part.empty:
             raise data.DataError(f"The {name} split is empty; check data.split settings.")
     loaders = {
         "train": data.make_loader(
-            data.ArtworkDataset(parts["train"], classes, train_tf),
+            data.ArtworkDataset(parts["train"], classes, train_tf, tensors),
             batch_size,
             shuffle=True,
             balanced=balanced,
@@ -76,25 +99,31 @@ def make_loaders(
             drop_last=len(parts["train"]) > batch_size,
         ),
         "train_eval": data.make_loader(
-            data.ArtworkDataset(parts["train"], classes, eval_tf), batch_size, num_workers=num_workers
+            data.ArtworkDataset(parts["train"], classes, eval_tf, tensors),
+            batch_size,
+            num_workers=num_workers,
         ),
     }
     for name in ("val", "test"):
         loaders[name] = data.make_loader(
-            data.ArtworkDataset(parts[name], classes, eval_tf), batch_size, num_workers=num_workers
+            data.ArtworkDataset(parts[name], classes, eval_tf, tensors), batch_size, num_workers=num_workers
         )
     return loaders
 
 
 @torch.no_grad()
 def extract_pooled(
-    model: Classifier, loader: Any, device: torch.device, progress: bool = False
+    model: Classifier,
+    loader: Any,
+    device: torch.device,
+    progress: bool = False,
+    precision: str = "auto",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pooled backbone features and targets for every image of a loader (model in eval mode)."""
     model.eval().to(device)
     feats, targets = [], []
     for xb, yb in tqdm(loader, desc="features", disable=not progress, leave=False):
-        with autocast(device):
+        with autocast(device, precision):
             feats.append(model.pooled(xb.to(device)).float().cpu())
         targets.append(yb)
     return torch.cat(feats), torch.cat(targets)
@@ -137,12 +166,14 @@ def train_head_on_features(
 
 
 @torch.no_grad()
-def predict(model: nn.Module, loader: Any, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+def predict(
+    model: nn.Module, loader: Any, device: torch.device, precision: str = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
     """Logits (N x classes) and targets (N) for a loader."""
     model.eval().to(device)
     logits, targets = [], []
     for xb, yb in loader:
-        with autocast(device):
+        with autocast(device, precision):
             logits.append(model(xb.to(device)).float().cpu())
         targets.append(yb)
     return torch.cat(logits).numpy(), torch.cat(targets).numpy()
@@ -228,6 +259,9 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     probe_classes: Sequence[str] | None = None,
+    precision: str = "auto",
+    channels_last: bool = False,
+    compile: bool = False,
 ) -> FitResult:
     """Head-first then (partial) full fine-tuning; keeps the best-val-accuracy weights.
 
@@ -237,16 +271,25 @@ def fit(
     With ``probe_classes``, the head-only model is also evaluated on ``loaders["test"]`` and the
     metrics are returned in ``extra["linear_probe"]``, and the last fine-tuning epoch's test metrics
     in ``extra["last_epoch"]``. The model ends with the best weights loaded.
+
+    ``precision`` is ``auto`` (bf16 autocast on CUDA only), ``bf16`` or ``fp32``; ``channels_last``
+    stores activations NHWC, which tensor cores prefer; ``compile`` runs the training forward
+    through ``torch.compile`` (evaluation stays eager, so no recompilation for eval mode).
+    The fine-tuning phase's throughput is logged per epoch as ``images_per_s``.
     """
     started = time.perf_counter()
-    extra: dict[str, Any] = {}
-    model.to(device)
+    extra: dict[str, Any] = {"precision": precision, "channels_last": channels_last, "compile": compile}
+    autocast(device, precision)  # fail early on a bad precision name
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    model.to(device, memory_format=memory_format)
     rows: list[dict[str, Any]] = []
     best_acc, best_state = -1.0, None
 
-    def validate(epoch: int, phase: str, train_loss: float, train_acc: float, lr_now: float) -> None:
+    def validate(
+        epoch: int, phase: str, train_loss: float, train_acc: float, lr_now: float, speed: float
+    ) -> None:
         nonlocal best_acc, best_state
-        logits, targets = predict(model, loaders["val"], device)
+        logits, targets = predict(model, loaders["val"], device, precision)
         val_loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(targets)))
         val_acc = float((logits.argmax(1) == targets).mean())
         rows.append(
@@ -258,6 +301,7 @@ def fit(
                 "val_loss": val_loss,
                 "val_acc": val_acc,
                 "lr": lr_now,
+                "images_per_s": speed,
                 "seconds": time.perf_counter() - started,
             }
         )
@@ -268,7 +312,7 @@ def fit(
                 save_classifier(model, checkpoint, **(meta or {}), val_acc=val_acc, epoch=epoch, phase=phase)
 
     if head_epochs > 0:
-        feats, targets = extract_pooled(model, loaders["train_eval"], device)
+        feats, targets = extract_pooled(model, loaders["train_eval"], device, precision=precision)
         losses = train_head_on_features(
             model.head,
             feats,
@@ -279,10 +323,12 @@ def fit(
         )
         with torch.no_grad():
             train_acc = float((model.head(feats.to(device)).argmax(1).cpu() == targets).float().mean())
-        validate(0, "head", losses[-1], train_acc, 1e-2)
+        validate(0, "head", losses[-1], train_acc, 1e-2, float("nan"))
         if "test" in loaders and probe_classes is not None:
             # The head phase is a linear probe: record its held-out result before fine-tuning moves on.
-            extra["linear_probe"] = evaluate(*predict(model, loaders["test"], device), probe_classes)
+            extra["linear_probe"] = evaluate(
+                *predict(model, loaders["test"], device, precision), probe_classes
+            )
 
     if epochs > 0:
         set_trainable_stages(model, unfreeze_stages)
@@ -301,14 +347,17 @@ def fit(
             anneal_strategy="cos",
         )
         loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+        train_model = torch.compile(model) if compile else model
         bar = tqdm(range(1, epochs + 1), desc=name, disable=not progress)
         for epoch in bar:
             _train_mode(model)
             seen, loss_sum, correct = 0, 0.0, 0
+            epoch_start = time.perf_counter()
             for xb, yb in loaders["train"]:
-                xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-                with autocast(device):
-                    logits = model(xb)
+                xb = xb.to(device, non_blocking=True, memory_format=memory_format)
+                yb = yb.to(device, non_blocking=True)
+                with autocast(device, precision):
+                    logits = train_model(xb)
                     loss = loss_fn(logits.float(), yb)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -317,7 +366,8 @@ def fit(
                 seen += len(yb)
                 loss_sum += float(loss.detach()) * len(yb)
                 correct += int((logits.argmax(1) == yb).sum())
-            validate(epoch, "finetune", loss_sum / seen, correct / seen, sched.get_last_lr()[0])
+            speed = seen / (time.perf_counter() - epoch_start)  # loading included: what a user waits
+            validate(epoch, "finetune", loss_sum / seen, correct / seen, sched.get_last_lr()[0], speed)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", val_acc=f"{rows[-1]['val_acc']:.3f}")
         for p in model.parameters():
             p.requires_grad_(True)
@@ -325,10 +375,10 @@ def fit(
     if epochs > 0 and "test" in loaders and probe_classes is not None:
         # Before the best-val weights come back: the last epoch's test result, so a fine-tune that
         # never beat its head-only start on validation is still visible in the comparison.
-        extra["last_epoch"] = evaluate(*predict(model, loaders["test"], device), probe_classes)
+        extra["last_epoch"] = evaluate(*predict(model, loaders["test"], device, precision), probe_classes)
     if best_state is not None:
         model.load_state_dict(best_state)
-    model.eval()
+    model.to(memory_format=torch.contiguous_format).eval()
     return FitResult(
         name,
         pd.DataFrame(rows),

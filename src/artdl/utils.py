@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["atomic_path", "autocast", "get_device", "seed_everything", "setup"]
+__all__ = ["PRECISIONS", "atomic_path", "autocast", "get_device", "seed_everything", "setup"]
 
 
 def seed_everything(seed: int) -> None:
@@ -42,16 +42,25 @@ def get_device(name: str = "auto") -> Any:
     return device
 
 
-def autocast(device: Any, enabled: bool = True) -> Any:
-    """bf16 autocast on CUDA, a no-op context elsewhere.
+PRECISIONS = ("auto", "fp32", "bf16")
 
-    bf16 keeps fp32's exponent range, so training needs no GradScaler; on the CPU autocast would
-    only slow the small default models down, so mixed precision is a GPU-only option everywhere.
+
+def autocast(device: Any, enabled: bool | str = True) -> Any:
+    """The autocast context for a precision choice: ``auto``/True, ``bf16`` or ``fp32``/False.
+
+    ``auto`` (the default everywhere) is bf16 on CUDA and plain fp32 elsewhere: bf16 keeps fp32's
+    exponent range, so training needs no GradScaler, and on a CPU it only pays off for some models
+    (see ``benchmarks/bench_classifier.py``). ``bf16`` asks for it on any device, for measuring
+    that; ``fp32`` switches autocast off.
     """
     import torch
 
-    if enabled and getattr(device, "type", str(device)) == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    mode = {True: "auto", False: "fp32"}.get(enabled, enabled) if isinstance(enabled, bool) else enabled
+    if mode not in PRECISIONS:
+        raise ValueError(f"precision={enabled!r} is not one of {PRECISIONS}.")
+    device_type = getattr(device, "type", str(device).split(":")[0])
+    if mode == "bf16" or (mode == "auto" and device_type == "cuda"):
+        return torch.autocast(device_type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 

@@ -163,6 +163,7 @@ def render_presets(
             seed=int(vc.seed),
             save_every=int(vc.save_every),
             amp=bool(vc.amp),
+            compile=bool(vc.compile),
             progress=False,
             on_step=bar.update,
         )
