@@ -109,6 +109,51 @@ def main() -> None:
         ["source", "pipeline", "workers", "images/s"],
         notes=f"{args.images} images, median of {args.repeats} epochs, RandomResizedCrop {args.size} + flip + colour jitter + normalise, batch {args.batch_size}",
     )
+    check_target(rows)
+
+
+def check_target(rows: list[dict]) -> None:
+    """The performance target: warm-cache loading >= 3x the training step's throughput.
+
+    Compares the fastest crawl-sized cached row with ``results/classifier_training.json``, when
+    that file was measured on this same device (run ``bench_classifier.py`` first on the GPU).
+    """
+    import json
+
+    from _common import RESULTS, environment, markdown_table
+
+    path = RESULTS / "classifier_training.json"
+    if not path.is_file():
+        print("\nNo results/classifier_training.json: run bench_classifier.py to check the 3x target.")
+        return
+    training = json.loads(path.read_text())
+    if training["environment"]["device"] != environment()["device"]:
+        print(
+            f"\nresults/classifier_training.json is from {training['environment']['device']}, not this "
+            "device: run bench_classifier.py here to check the 3x target."
+        )
+        return
+    crawl = [r for r in rows if r["source"].startswith("crawl") and "cache" in r["pipeline"]]
+    best = max(crawl, key=lambda r: r["images/s"])
+    table = [
+        {
+            "backbone": t["backbone"],
+            "variant": t["variant"],
+            "training images/s": t["images/s"],
+            "loading / training": best["images/s"] / t["images/s"],
+            "target >= 3x": "met" if best["images/s"] >= 3 * t["images/s"] else "NOT met",
+        }
+        for t in training["rows"]
+        if t.get("images/s") == t.get("images/s")  # skip failed (NaN) rows
+    ]
+    print(
+        f"\nLoading target, best warm cache: {best['pipeline']}, {best['workers']} workers, {best['images/s']:.0f} images/s"
+    )
+    print(
+        markdown_table(
+            table, ["backbone", "variant", "training images/s", "loading / training", "target >= 3x"]
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from artdl.paths import processed_dir, require_artifact, resolve
-from artdl.utils import atomic_path
+from artdl.utils import atomic_path, autocast
 
 __all__ = [
     "SOURCES",
@@ -140,7 +140,7 @@ def _batched(
     out = []
     for i in tqdm(range(0, len(x_all), batch_size), desc=desc, disable=not progress, leave=False):
         x = x_all[i : i + batch_size].to(device)
-        with torch.autocast(device.type, enabled=device.type == "cuda"):
+        with autocast(device):
             out.append(fn(x).float().cpu())
     return torch.cat(out).numpy().astype(np.float32)
 

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from artdl.utils import atomic_path
+from artdl.utils import atomic_path, autocast
 
 __all__ = [
     "ConvAutoencoder",
@@ -165,7 +165,7 @@ def train_autoencoder(
     """Train on a uint8 or float image tensor (N, 3, H, W) already in memory; return the history.
 
     The whole collection at 64 px is ~40 MB, so holding it as one tensor avoids decoding JPEGs every
-    epoch. Mixed precision is used on CUDA only. History keys: ``train_loss``, ``train_recon``,
+    epoch. Mixed precision (bf16) is used on CUDA only. History keys: ``train_loss``, ``train_recon``,
     ``val_recon`` (per epoch) and, for SWAE, ``train_swd``.
     """
     from tqdm.auto import tqdm
@@ -175,8 +175,6 @@ def train_autoencoder(
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps = max(1, epochs * math.ceil(len(train_images) / batch_size))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
-    use_amp = device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     cfg = {
         "noise_std": noise_std,
         "mask_prob": mask_prob,
@@ -196,12 +194,11 @@ def train_autoencoder(
         n = 0
         for i in range(0, len(order), batch_size):
             x = _to_float(train_images[order[i : i + batch_size]]).to(device)
-            with torch.autocast(device.type, enabled=use_amp):
+            with autocast(device):  # bf16 on CUDA: fp32's range, so no GradScaler
                 loss, parts = _loss(model, x, cfg, train=True)
             opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
+            loss.backward()
+            opt.step()
             sched.step()
             for key, value in parts.items():
                 sums[key] = sums.get(key, 0.0) + value * len(x)
