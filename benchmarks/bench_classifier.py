@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -92,6 +93,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--steps", type=int, default=None, help="default: 50 on GPU, 4 on CPU")
     parser.add_argument("--warmup", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds per backbone (median)")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     gpu = device.type == "cuda"
@@ -100,27 +102,39 @@ def main() -> None:
     warmup = args.warmup if args.warmup is not None else (10 if gpu else 1)
     rows = []
     for name in args.backbones:
+        # One untimed measurement first: the first model in a process pays for allocator and oneDNN/
+        # cuDNN start-up, which would otherwise land on whichever variant goes first.
+        measure(name, args.variants[0], device, batch, args.size, 1, warmup)
+        runs: dict[str, list[dict]] = {v: [] for v in args.variants}
+        for _ in range(args.repeats):  # interleaved rounds: drift hits every variant alike
+            for variant in args.variants:
+                try:
+                    row = measure(name, variant, device, batch, args.size, steps, warmup)
+                except Exception as err:  # e.g. compile without a C compiler: report, don't hide
+                    row = {
+                        "backbone": name,
+                        "variant": variant,
+                        "batch": batch,
+                        "images/s": float("nan"),
+                        "note": repr(err)[:80],
+                    }
+                runs[variant].append(row)
+                print(row, flush=True)
         base = None
-        for variant in args.variants:
-            try:
-                row = measure(name, variant, device, batch, args.size, steps, warmup)
-            except Exception as err:  # e.g. compile without a C compiler: report, don't hide
-                row = {
-                    "backbone": name,
-                    "variant": variant,
-                    "batch": batch,
-                    "images/s": float("nan"),
-                    "note": repr(err)[:80],
-                }
+        for variant, results in runs.items():
+            row = dict(results[0])
+            row["images/s"] = float(np.median([r["images/s"] for r in results]))
             base = row["images/s"] if variant == "fp32" else base
             row["speed-up vs fp32"] = row["images/s"] / base if base else float("nan")
             rows.append(row)
-            print(row, flush=True)
     report(
         "classifier_training",
         rows,
         ["backbone", "variant", "batch", "images/s", "speed-up vs fp32", "peak GiB"],
-        notes=f"train step (forward+backward+AdamW) on synthetic {args.size}px batches, {steps} timed steps after {warmup} warm-up",
+        notes=(
+            f"train step (forward+backward+AdamW) on synthetic {args.size}px batches, {steps} timed steps "
+            f"after {warmup} warm-up; median of {args.repeats} interleaved rounds after one untimed run"
+        ),
     )
 
 
