@@ -6,7 +6,7 @@ import datetime
 import json
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +53,19 @@ def report(name: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], no
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"environment": env, "notes": notes, "rows": list(rows)}, indent=2))
     return path
+
+
+def interleaved_rounds(
+    variants: Sequence[str], repeats: int, run: Callable[[str], dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """``run(variant)`` for every variant, ``repeats`` rounds, interleaved.
+
+    On a shared machine the speed drifts during a benchmark; interleaving makes the drift hit every
+    variant alike instead of whichever ran last. Each result is printed as it comes.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+    for _ in range(repeats):
+        for variant in variants:
+            runs[variant].append(run(variant))
+            print(runs[variant][-1], flush=True)
+    return runs

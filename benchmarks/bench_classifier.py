@@ -22,7 +22,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import report  # noqa: E402
+from _common import interleaved_rounds, report  # noqa: E402
 
 VARIANTS = ("fp32", "bf16", "fp32+channels_last", "bf16+channels_last", "bf16+compile")
 
@@ -105,21 +105,20 @@ def main() -> None:
         # One untimed measurement first: the first model in a process pays for allocator and oneDNN/
         # cuDNN start-up, which would otherwise land on whichever variant goes first.
         measure(name, args.variants[0], device, batch, args.size, 1, warmup)
-        runs: dict[str, list[dict]] = {v: [] for v in args.variants}
-        for _ in range(args.repeats):  # interleaved rounds: drift hits every variant alike
-            for variant in args.variants:
-                try:
-                    row = measure(name, variant, device, batch, args.size, steps, warmup)
-                except Exception as err:  # e.g. compile without a C compiler: report, don't hide
-                    row = {
-                        "backbone": name,
-                        "variant": variant,
-                        "batch": batch,
-                        "images/s": float("nan"),
-                        "note": repr(err)[:80],
-                    }
-                runs[variant].append(row)
-                print(row, flush=True)
+
+        def run(variant: str, name: str = name) -> dict:
+            try:
+                return measure(name, variant, device, batch, args.size, steps, warmup)
+            except Exception as err:  # e.g. compile without a C compiler: report, don't hide
+                return {
+                    "backbone": name,
+                    "variant": variant,
+                    "batch": batch,
+                    "images/s": float("nan"),
+                    "note": repr(err)[:80],
+                }
+
+        runs = interleaved_rounds(args.variants, args.repeats, run)
         base = None
         for variant, results in runs.items():
             row = dict(results[0])

@@ -25,7 +25,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import report  # noqa: E402
+from _common import interleaved_rounds, report  # noqa: E402
 
 from artdl import data, train  # noqa: E402
 from artdl.config import load_config  # noqa: E402
@@ -114,11 +114,11 @@ def main() -> None:
     # An untimed round first: the first fit in a process pays for cold file caches, allocator and
     # thread-pool start-up, which otherwise lands on whichever variant happens to go first.
     run_variant(cfg, table, classes, args.variants[0], 1, device)
-    runs: dict[str, list[dict]] = {v: [] for v in args.variants}
-    for _ in range(args.repeats):  # interleaved rounds, so drift hits every variant alike
-        for variant in args.variants:
-            runs[variant].append(run_variant(cfg, table, classes, variant, args.epochs, device))
-            print(runs[variant][-1], flush=True)
+    runs = interleaved_rounds(
+        args.variants,
+        args.repeats,
+        lambda variant: run_variant(cfg, table, classes, variant, args.epochs, device),
+    )
     rows = []
     for results in runs.values():
         speeds = sorted(r["fine-tune images/s"] for r in results)

@@ -55,7 +55,7 @@ def autocast(device: Any, enabled: bool | str = True) -> Any:
     """
     import torch
 
-    mode = {True: "auto", False: "fp32"}.get(enabled, enabled) if isinstance(enabled, bool) else enabled
+    mode = ("auto" if enabled else "fp32") if isinstance(enabled, bool) else enabled
     if mode not in PRECISIONS:
         raise ValueError(f"precision={enabled!r} is not one of {PRECISIONS}.")
     device_type = getattr(device, "type", str(device).split(":")[0])
