@@ -62,14 +62,14 @@ def make_loaders(
     jitter: float = 0.1,
     cache: str = "none",
     cache_side: int = 256,
-    progress: bool = False,
+    progress: bool = True,
 ) -> dict[str, Any]:
     """``train`` (augmented, shuffled or balanced), ``train_eval``, ``val`` and ``test`` loaders.
 
     ``cache`` decides what a step decodes: ``none`` (the original files), ``jpeg`` (copies resized
     once to a short side of ``cache_side``, :func:`artdl.data.cache_resized`) or ``tensors`` (one
     uint8 array of ``cache_side`` squares, :func:`artdl.data.cache_tensors`: no decoding at all).
-    ``benchmarks/bench_data.py`` measures the three.
+    ``benchmarks/bench_data.py`` measures the three. Building a cache (once) shows a progress bar.
     """
     if cache not in ("none", "jpeg", "tensors"):
         raise ValueError(f"cache={cache!r}: use none, jpeg or tensors (data.cache in the config).")
