@@ -17,6 +17,7 @@ from collections.abc import Sequence
 # The function takes the remaining argv and returns an exit code.
 STEP_COMMANDS: dict[str, tuple[str, str, str]] = {
     "crawl": ("artdl.crawl.cli", "main", "crawl WikiArt paintings into data/raw (Scrapy + Selenium)"),
+    "report": ("artdl.report", "main", "rewrite the README result tables from results/*.json (--check: verify)"),
     "vqgan-weights": ("artdl.vqgan_clip.weights", "main", "download VQGAN checkpoints (checksum-verified)"),
 }
 

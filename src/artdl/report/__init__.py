@@ -1,0 +1,167 @@
+"""Findings cells and README tables, rendered from the results files (:mod:`artdl.results`).
+
+Every step that reports numbers has a module here (``artdl.report.classify`` for 02 ...) with:
+
+- ``NOTEBOOK``: the notebook whose ``results/<notebook>.json`` it reads, e.g. ``"02_classify"``;
+- ``findings(record) -> str``: the Markdown of that notebook's closing Findings cell;
+- ``readme(record) -> dict[str, str]`` (optional): README sections by name, each written between
+  ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` by ``python -m artdl report``.
+
+A module may instead define ``readme_sections() -> dict[str, str]`` for tables that come from
+files other than a results record (the data-set table comes from the manifests).
+
+``python -m artdl report --check`` fails when the README differs from what the committed results
+say, so a hand edit of a number, or a re-run that was not carried into the README, is caught by CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from artdl.paths import MissingArtifactError, project_root, resolve
+from artdl.results import load_results
+
+__all__ = [
+    "ci",
+    "findings",
+    "main",
+    "md_table",
+    "readme_sections",
+    "show_findings",
+    "update_readme",
+]
+
+_MARKER = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results:(?P=name) -->)", re.S)
+
+
+# --- formatting helpers shared by the step modules -------------------------------------------
+def ci(value: float, low: float, high: float, digits: int = 3) -> str:
+    """``0.612 [0.58, 0.64]``: a value with its 95 % interval."""
+    return f"{value:.{digits}f} [{low:.{digits - 1}f}, {high:.{digits - 1}f}]"
+
+
+def md_table(rows: Sequence[Sequence[Any]], header: Sequence[str], align: str = "") -> str:
+    """A Markdown table; ``align`` is one character per column, ``l`` or ``r`` (default left)."""
+    align = align or "l" * len(header)
+    rule = ["---:" if a == "r" else "---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def context_line(record: dict[str, Any]) -> str:
+    """One line that says where the numbers come from: config, hardware, date."""
+    env = record.get("environment", {})
+    return (
+        f"_Config `{record.get('config', '?')}` (digest `{record.get('config_digest', '?')}`), "
+        f"{env.get('hardware', '?')}, torch {env.get('torch', '?')}, {env.get('date', '?')[:10]}; "
+        f"from `results/{record.get('notebook', '?')}.json`._"
+    )
+
+
+# --- registry ---------------------------------------------------------------------------------
+def _modules() -> list[ModuleType]:
+    package = Path(__file__).parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(package)]) if not m.name.startswith("_"))
+    return [importlib.import_module(f"{__name__}.{name}") for name in names]
+
+
+def _module_for(notebook: str) -> ModuleType:
+    for module in _modules():
+        if getattr(module, "NOTEBOOK", None) == Path(notebook).stem:
+            return module
+    raise KeyError(f"No report module for notebook {notebook!r} in artdl.report.")
+
+
+def findings(notebook: str) -> str:
+    """The Markdown of a notebook's Findings, rendered from its results file."""
+    record = load_results(notebook)
+    return _module_for(notebook).findings(record).strip() + "\n\n" + context_line(record)
+
+
+def show_findings(notebook: str) -> None:
+    """Display :func:`findings` as Markdown in a notebook (plain print elsewhere)."""
+    text = findings(notebook)
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    except ImportError:  # pragma: no cover - IPython ships with the notebook deps
+        print(text)
+
+
+def readme_sections() -> dict[str, str]:
+    """Every generated README section by marker name, from the committed results files."""
+    sections: dict[str, str] = {}
+    for module in _modules():
+        if hasattr(module, "readme_sections"):
+            sections.update(module.readme_sections())
+        elif hasattr(module, "readme") and getattr(module, "NOTEBOOK", None):
+            try:
+                record = load_results(module.NOTEBOOK)
+            except MissingArtifactError:
+                continue
+            sections.update(module.readme(record))
+    return sections
+
+
+def update_readme(path: str | Path = "README.md", check: bool = False) -> list[str]:
+    """Rewrite the marked sections of ``path``; return the names of sections that changed.
+
+    With ``check=True`` nothing is written. A section with markers but no generator is an error,
+    so a stale block cannot survive a renamed module.
+    """
+    readme = resolve(path)
+    text = readme.read_text()
+    sections = readme_sections()
+    changed: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in sections:
+            raise KeyError(f"README section '{name}' has markers but no generator in artdl.report.")
+        body = sections[name].strip() + "\n"
+        if body != match.group("body"):
+            changed.append(name)
+        return match.group(1) + body + match.group(4)
+
+    new_text = _MARKER.sub(replace, text)
+    if changed and not check:
+        readme.write_text(new_text)
+    return changed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m artdl report [--check] [--file README.md]``."""
+    parser = argparse.ArgumentParser(prog="python -m artdl report", description=main.__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the file differs from the results")
+    parser.add_argument(
+        "--file", action="append", help="files with result markers (default README.md, docs/*.md)"
+    )
+    args = parser.parse_args(argv)
+    root = project_root()
+    files = args.file or [
+        "README.md",
+        *sorted(str(p.relative_to(root)) for p in (root / "docs").glob("*.md")),
+    ]
+    stale: list[str] = []
+    for name in files:
+        changed = update_readme(name, check=args.check)
+        if changed:
+            verb = "differs from the results in" if args.check else "rewrote"
+            print(f"{name}: {verb} section(s) {', '.join(changed)}")
+            stale.append(name)
+    if args.check and stale:
+        print("Run `python -m artdl report` and commit the result.", file=sys.stderr)
+        return 1
+    if not stale:
+        print("README and docs match the results files.")
+    return 0
