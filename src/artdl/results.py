@@ -26,9 +26,15 @@ __all__ = ["environment", "load_results", "results_path", "write_results"]
 RESULTS_DIR = "results"
 
 
-def results_path(notebook: str) -> Path:
-    """``results/<notebook>.json`` under the project root; ``notebook`` is e.g. ``"02_classify"``."""
-    return resolve(RESULTS_DIR) / f"{Path(notebook).stem}.json"
+def results_path(notebook: str, config_name: str = "default") -> Path:
+    """``results/<notebook>.json`` for the default config, ``results/<notebook>.<config>.json`` else.
+
+    ``notebook`` is e.g. ``"02_classify"``. A ``full`` run thus sits beside the committed CPU
+    default run instead of overwriting it, and the README can show both.
+    """
+    stem = Path(notebook).stem
+    name = stem if config_name in ("", "default") else f"{stem}.{Path(config_name).stem}"
+    return resolve(RESULTS_DIR) / f"{name}.json"
 
 
 def environment() -> dict[str, Any]:
@@ -91,7 +97,7 @@ def write_results(
         record["settings"] = {s: plain.get(s) for s in sections if s in plain}
     record["environment"] = environment()
     record["metrics"] = _clean(dict(metrics))
-    path = results_path(notebook)
+    path = results_path(notebook, config_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
@@ -99,13 +105,13 @@ def write_results(
     return path
 
 
-def load_results(notebook: str) -> dict[str, Any]:
+def load_results(notebook: str, config_name: str = "default") -> dict[str, Any]:
     """The record written by :func:`write_results`; a clear error names the notebook to run."""
-    path = results_path(notebook)
+    path = results_path(notebook, config_name)
     if not path.is_file():
         stem = Path(notebook).stem
         raise MissingArtifactError(
             f"{RESULTS_DIR}/{stem}.json does not exist yet. It is written by notebooks/{stem}.ipynb: "
-            f"run `python -m artdl run --only {stem[:2]}` first."
+            f"run `python -m artdl run --only {stem[:2]} --config {config_name}` first."
         )
     return json.loads(path.read_text())
