@@ -3,7 +3,7 @@ PYTHON ?= python3
 CONFIG ?= default
 ARGS ?=
 
-.PHONY: install run test lint crawl clean-artifacts
+.PHONY: install run test lint crawl data clean-artifacts
 
 install:
 	$(PYTHON) -m pip install -r requirements.txt
@@ -12,6 +12,11 @@ install:
 # Executes every notebook in notebooks/ in order, in place, with outputs.
 run: install
 	$(PYTHON) -m artdl run --config $(CONFIG) $(ARGS)
+
+# Downloads every shipped painting set that is not in a local mirror into data/raw/<name>
+# (checksummed, from the pinned sources in configs/sources/; `make data ARGS=aic_paintings` for one).
+data: install
+	$(PYTHON) -m artdl data fetch $(ARGS)
 
 test: install
 	$(PYTHON) -m ruff check src tests benchmarks

@@ -19,6 +19,7 @@ STEP_COMMANDS: dict[str, tuple[str, str, str]] = {
     "crawl": ("artdl.crawl.cli", "main", "crawl WikiArt paintings into data/raw (Scrapy + Selenium)"),
     "report": ("artdl.report", "main", "rewrite the README result tables from results/*.json (--check: verify)"),
     "vqgan-weights": ("artdl.vqgan_clip.weights", "main", "download VQGAN checkpoints (checksum-verified)"),
+    "data": ("artdl.fetch", "main", "fetch the painting sets from pinned sources (data fetch|where|table)"),
 }
 
 

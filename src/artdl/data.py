@@ -117,7 +117,8 @@ def _require_dir(root: Path, what: str) -> None:
         raise DataError(
             f"{what} folder {root} does not exist. Check the `root` of this data set in "
             f"configs/default.yaml (or override it, e.g. datasets.<name>.root=/path/to/images); "
-            f"the shared painting sets live in ../shared/datasets next to the project."
+            f"a shipped set (configs/sources/<name>.csv) is fetched by `python -m artdl data fetch <name>` "
+            f"or found in a local mirror at paths.shared_datasets (../shared/datasets)."
         )
     if not root.is_dir():
         raise DataError(f"{what} {root} is not a folder.")
@@ -291,14 +292,15 @@ def build_table(cfg: Any, dataset: str | None = None, verify: bool | None = None
     fmt = str(spec.format)
     if fmt not in READERS:
         raise DataError(f"Unknown data set format '{fmt}'; use one of {sorted(READERS)}.")
-    table = READERS[fmt](resolve(spec.root), str(spec.label))
+    from artdl.fetch import dataset_root  # explicit root, else local mirror, else data/raw/<name>
+
+    root = dataset_root(cfg, dataset or str(cfg.data.dataset))
+    table = READERS[fmt](root, str(spec.label))
     verify = bool(cfg.data.verify_images) if verify is None else verify
     if verify:
         table, _ = verify_images(table)
     if table.empty:
-        raise DataError(
-            f"No usable images in data set '{dataset or cfg.data.dataset}' at {resolve(spec.root)}."
-        )
+        raise DataError(f"No usable images in data set '{dataset or cfg.data.dataset}' at {root}.")
     return table
 
 
