@@ -45,9 +45,11 @@ def test_pipeline_injects_parameters_and_stops_at_first_failure(isolated_root: P
     assert code == 1
     err = capsys.readouterr().err
     assert "01_bad.ipynb failed in cell" in err and "ValueError: boom in cell" in err
-    # The good notebook was executed in place with the injected override ...
+    # The good notebook was executed in place with the override, in its one parameters cell ...
     ok = nbformat.read(nbdir / "00_ok.ipynb", as_version=4)
     assert "seed 5" in "".join(o.get("text", "") for c in ok.cells for o in c.get("outputs", []))
+    tagged = [c for c in ok.cells if {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+    assert len(tagged) == 1 and 'overrides = ["seed=5"]' in tagged[0].source
     # ... the failing one is unchanged and its executed copy is in the run logs ...
     assert (nbdir / "01_bad.ipynb").read_text() == original_bad
     assert (isolated_root / "data" / "run_logs" / "01_bad.failed.ipynb").is_file()
@@ -99,3 +101,22 @@ def test_only_does_not_swallow_overrides(isolated_root: Path):
     assert main(["run", "--only", "00", "seed=11"]) == 0
     ok = nbformat.read(nbdir / "00_ok.ipynb", as_version=4)
     assert "seed 11" in "".join(o.get("text", "") for c in ok.cells for o in c.get("outputs", []))
+
+
+def test_headless_progress_is_one_text_line_per_loop(isolated_root: Path):
+    nbdir = isolated_root / "notebooks"
+    for p in nbdir.glob("*.ipynb"):
+        p.unlink()
+    _notebook(
+        nbdir / "00_bars.ipynb",
+        "import artdl\nfrom tqdm.auto import tqdm, trange\n"
+        "for _ in tqdm(range(300), desc='epochs'): pass\n"
+        "for _ in trange(3, desc='inner', leave=False): pass",
+    )
+    assert main(["run"]) == 0
+    nb = nbformat.read(nbdir / "00_bars.ipynb", as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert all(o.get("output_type") == "stream" and o.get("name") == "stdout" for o in outputs)
+    text = "".join(o.get("text", "") for o in outputs)
+    assert text.count("\n") == 1 and "epochs: 100%" in text and "300/300" in text
+    assert "inner" not in text and "\r" not in text

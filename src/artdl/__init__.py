@@ -6,3 +6,7 @@ itself imports nothing heavy so that ``python -m artdl`` starts fast.
 """
 
 __version__ = "0.1.0"
+
+from artdl import progress as _progress
+
+_progress.install()  # headless notebook runs: one text line per loop (see artdl.progress)

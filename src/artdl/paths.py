@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "MissingArtifactError",
+    "configure",
     "data_dir",
     "images_dir",
     "models_dir",
     "processed_dir",
     "project_root",
+    "relative",
     "require_artifact",
     "resolve",
 ]
@@ -48,33 +51,61 @@ def project_root() -> Path:
     return cwd
 
 
+def relative(path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the project root when it lies inside it, for printing in notebooks.
+
+    Executed notebooks are committed; an absolute path would show one machine's folders.
+    """
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(project_root()).as_posix()
+    except ValueError:
+        return os.path.relpath(p, project_root())
+
+
 def resolve(path: str | os.PathLike[str]) -> Path:
     """Absolute path for a config value; relative values are taken from the project root."""
     p = Path(os.path.expanduser(str(path)))
     return p if p.is_absolute() else (project_root() / p).resolve()
 
 
+# The artifact folders, relative to the project root; ``configure`` sets them from ``paths.*``.
+_FOLDERS = {"data": "data", "processed": "data/processed", "models": "models", "images": "images"}
+
+
+def configure(paths_cfg: Any) -> None:
+    """Take the artifact folders from a config's ``paths`` section (``load_config`` calls this).
+
+    So ``paths.models=/scratch/models`` on the command line or in a notebook's overrides moves
+    every checkpoint the library writes or reads, instead of being accepted and ignored.
+    """
+    for key in _FOLDERS:
+        value = paths_cfg.get(key) if hasattr(paths_cfg, "get") else None
+        if value:
+            _FOLDERS[key] = str(value)
+
+
 def data_dir() -> Path:
-    return resolve("data")
+    return resolve(_FOLDERS["data"])
 
 
 def processed_dir(*parts: str) -> Path:
-    """``data/processed/<parts>``, created on demand."""
-    p = resolve("data/processed").joinpath(*parts)
+    """``data/processed/<parts>`` (``paths.processed``), created on demand."""
+    p = resolve(_FOLDERS["processed"]).joinpath(*parts)
     p.mkdir(parents=True, exist_ok=True)
     return p
 
 
 def models_dir(step: str) -> Path:
-    """``models/<step>/`` (e.g. ``models/classifier``), created on demand."""
-    p = resolve("models") / step
+    """``models/<step>/`` (e.g. ``models/classifier``; ``paths.models``), created on demand."""
+    p = resolve(_FOLDERS["models"]) / step
     p.mkdir(parents=True, exist_ok=True)
     return p
 
 
 def images_dir(step: str) -> Path:
-    """``images/<step>/`` (e.g. ``images/02_classify``) for the figures a notebook saves."""
-    p = resolve("images") / step
+    """``images/<step>/`` (e.g. ``images/02_classify``; ``paths.images``) for a notebook's figures."""
+    p = resolve(_FOLDERS["images"]) / step
     p.mkdir(parents=True, exist_ok=True)
     return p
 

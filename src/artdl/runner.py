@@ -8,15 +8,16 @@ committed notebook stays as it was.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from artdl.paths import project_root, resolve
+from artdl.paths import data_dir, project_root, relative, resolve
 
 __all__ = ["NotebookFailed", "NotebookResult", "discover_notebooks", "run_notebook", "run_pipeline"]
 
@@ -57,7 +58,57 @@ def _kernel_env() -> dict[str, str]:
     env["ARTDL_ROOT"] = str(root)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root / "src"), env.get("PYTHONPATH", "")]))
     env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    env["ARTDL_HEADLESS"] = "1"  # artdl.progress: one text line per loop instead of a widget
     return env
+
+
+def _local_kernel_manager() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _LocalKernelManager(AsyncKernelManager):
+        """A kernel on a Unix socket (IPC) instead of TCP ports.
+
+        The kernel only ever talks to this process, and over TCP every notebook start prints
+        ipykernel's "running over TCP without encryption" warning into the ``make run`` console.
+        """
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return _LocalKernelManager
+
+
+def __getattr__(name: str) -> Any:  # jupyter_client is imported only when a notebook runs
+    if name == "LocalKernelManager":
+        return _local_kernel_manager()
+    raise AttributeError(name)
+
+
+def _with_parameters(nb: Any, parameters: dict[str, Any]) -> Any:
+    """Write the run's parameters into the notebook's own ``parameters`` cell.
+
+    papermill would add a second, ``injected-parameters`` cell; a committed notebook then shows
+    two parameter cells, and papermill's line parser warns about commented lines. One cell with
+    the values of this run is what a reader needs.
+    """
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            lines = cell.source.splitlines()
+            for name, value in parameters.items():
+                pattern = re.compile(rf"^{name}\s*=.*$")
+                new = f"{name} = {json.dumps(value)}"
+                hits = [i for i, line in enumerate(lines) if pattern.match(line)]
+                if hits:
+                    lines[hits[0]] = new
+                else:
+                    lines.append(new)
+            cell.source = "\n".join(lines)
+            return nb
+    raise NotebookFailed(
+        "The notebook has no cell tagged 'parameters'; add one (see notebooks/00_data.ipynb)."
+    )
 
 
 def run_notebook(
@@ -75,27 +126,33 @@ def run_notebook(
     On failure the executed copy goes to ``data/run_logs/<name>`` and :class:`NotebookFailed`
     says which cell raised what.
     """
+    import nbformat
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     output = output or path
-    logs = resolve("data/run_logs")
+    logs = data_dir() / "run_logs"
     logs.mkdir(parents=True, exist_ok=True)
     tmp_out = logs / f".{path.stem}.running.ipynb"
+    tmp_in = logs / f".{path.stem}.input.ipynb"
+    nb = _with_parameters(
+        nbformat.read(path, as_version=4), {"config_name": config_name, "overrides": list(overrides)}
+    )
+    nbformat.write(nb, tmp_in)
     started = time.perf_counter()
     old_env = dict(os.environ)
     os.environ.update(_kernel_env())
     try:
         pm.execute_notebook(
-            str(path),
+            str(tmp_in),
             str(tmp_out),
-            parameters={"config_name": config_name, "overrides": list(overrides)},
             kernel_name=kernel,
             cwd=str(path.parent),
             execution_timeout=timeout_per_cell,
             log_output=log_output,
             progress_bar=progress,
             request_save_on_cell_execute=False,
+            kernel_manager_class="artdl.runner.LocalKernelManager",
         )
     except PapermillExecutionError as err:
         failed = logs / f"{path.stem}.failed.ipynb"
@@ -113,6 +170,7 @@ def run_notebook(
     finally:
         os.environ.clear()
         os.environ.update(old_env)
+        tmp_in.unlink(missing_ok=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp_out, output)
     return NotebookResult(path.name, time.perf_counter() - started, output)
@@ -129,40 +187,48 @@ def run_pipeline(
 
     cfg = load_config(config_name, overrides)  # fail fast on a bad key, before any notebook starts
     notebooks = discover_notebooks(cfg.run.notebooks_dir, only)
+    from artdl.fetch import datasets_needed, ensure_datasets
+
+    # A clone without the local mirror: fetch the sets these notebooks read, before the first one.
+    ensure_datasets(cfg, datasets_needed(cfg, notebooks))
     results: list[NotebookResult] = []
     total = len(notebooks)
-    print(f"artdl run: {total} notebook(s), config={config_name}, overrides={list(overrides) or 'none'}")
     for i, nb in enumerate(notebooks, 1):
-        print(f"[{i}/{total}] {nb.name} ...", flush=True)
+        # One console line per notebook: its name now, its time when it ends.
+        print(f"[{i}/{total}] {nb.name} ...", end="", flush=True)
         out = resolve(output_dir) / nb.name if output_dir else None
-        result = run_notebook(
-            nb,
-            config_name,
-            overrides,
-            output=out,
-            kernel=str(cfg.run.kernel),
-            timeout_per_cell=int(cfg.run.timeout_per_cell),
-            log_output=bool(cfg.run.log_output),
-            progress=sys.stderr.isatty(),
-        )
+        try:
+            result = run_notebook(
+                nb,
+                config_name,
+                overrides,
+                output=out,
+                kernel=cfg.run.kernel,
+                timeout_per_cell=cfg.run.timeout_per_cell,
+                log_output=cfg.run.log_output,
+                progress=False,
+            )
+        except BaseException:
+            print(" failed", flush=True)
+            raise
         results.append(result)
-        print(f"[{i}/{total}] {nb.name} done in {result.seconds:.1f} s", flush=True)
-    _write_timings(results, config_name)
-    print("\n| notebook | seconds |\n|---|---:|")
-    for r in results:
-        print(f"| {r.name} | {r.seconds:.1f} |")
-    print(f"| **total** | {sum(r.seconds for r in results):.1f} |")
+        print(f" {result.seconds:.1f} s", flush=True)
+    path = _write_timings(results, config_name)
+    print(
+        f"{len(results)} notebook(s) in {sum(r.seconds for r in results):.1f} s (config {config_name}); "
+        f"timings in {relative(path)}"
+    )
     return results
 
 
-def _write_timings(results: Sequence[NotebookResult], config_name: str) -> None:
+def _write_timings(results: Sequence[NotebookResult], config_name: str) -> Path:
     import datetime
     import json
     import platform
 
     from artdl.utils import atomic_path
 
-    path = project_root() / "data" / "run_logs" / "timings.json"
+    path = data_dir() / "run_logs" / "timings.json"
     record = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "config": config_name,
@@ -171,3 +237,4 @@ def _write_timings(results: Sequence[NotebookResult], config_name: str) -> None:
     }
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(record, indent=2))
+    return path
