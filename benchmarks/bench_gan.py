@@ -18,14 +18,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import report  # noqa: E402
 
-from artdl import gan  # noqa: E402
 from artdl.config import load_config  # noqa: E402
+from artdl.gan.losses import critic_loss, generator_loss, gradient_penalty  # noqa: E402
+from artdl.gan.models import build_models  # noqa: E402
 
 
 def measure(resolution: int, width: int, batch: int, steps: int, device: torch.device, bf16: bool) -> dict:
     cfg = load_config("full", [f"gan.resolution={resolution}", f"gan.width={width}", "gan.conditional=false"])
     g_cfg = cfg.gan
-    G, D = (m.to(device) for m in gan.build_models(g_cfg, "wgan_gp"))
+    G, D = (m.to(device) for m in build_models(g_cfg, "wgan_gp"))
     opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.0, 0.9))
     opt_d = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.0, 0.9))
     real = torch.rand(batch, 3, resolution, resolution, device=device) * 2 - 1
@@ -36,14 +37,14 @@ def measure(resolution: int, width: int, batch: int, steps: int, device: torch.d
             z = torch.randn(batch, z_dim, device=device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 fake = G(z).detach()
-                loss_d = gan.critic_loss(D(real), D(fake), "wgan")
-            loss_d = loss_d.float() + lam * gan.gradient_penalty(D, real, fake.float())
+                loss_d = critic_loss(D(real), D(fake), "wgan")
+            loss_d = loss_d.float() + lam * gradient_penalty(D, real, fake.float())
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
         z = torch.randn(batch, z_dim, device=device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss_g = gan.generator_loss(D(G(z)), "wgan")
+            loss_g = generator_loss(D(G(z)), "wgan")
         opt_g.zero_grad(set_to_none=True)
         loss_g.float().backward()
         opt_g.step()

@@ -1,4 +1,4 @@
-"""Tests of artdl.gan and artdl.fidelity: penalty, shapes, distances, resume, smoke runs, notebook."""
+"""Tests of artdl.gan: penalty, shapes, the image cache, resume, safe checkpoints, smoke runs, notebook."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from artdl import fidelity, gan
+from artdl import gan
 from artdl.config import load_config
 
 from .conftest import execute_notebook
@@ -125,88 +125,6 @@ def test_bad_resolution_and_batchnorm_wgan_are_rejected():
 
 
 # --------------------------------------------------------------------------------------------
-# Distances
-# --------------------------------------------------------------------------------------------
-def test_frechet_distance_is_zero_on_itself_and_grows_with_shift():
-    rng = np.random.default_rng(0)
-    a = rng.normal(size=(300, 8))
-    assert fidelity.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
-    shifts = [fidelity.frechet_distance(a, a + s) for s in (0.25, 0.5, 1.0)]
-    # A pure mean shift adds exactly ||delta||^2 = 8 s^2.
-    assert shifts == pytest.approx([8 * 0.0625, 8 * 0.25, 8 * 1.0], rel=1e-5)
-    scaled = fidelity.frechet_distance(a, 2 * a)  # covariance change alone also counts
-    assert scaled > 1.0
-    with pytest.raises(ValueError, match="same D"):
-        fidelity.frechet_distance(a, a[:, :4])
-
-
-def test_kernel_distance_near_zero_for_same_distribution_and_larger_when_shifted():
-    rng = np.random.default_rng(1)
-    a, b = rng.normal(size=(200, 16)), rng.normal(size=(200, 16))
-    same, _ = fidelity.kernel_distance(a, b, subset_size=100, subsets=20)
-    shifted, _ = fidelity.kernel_distance(a, b + 1.0, subset_size=100, subsets=20)
-    assert abs(same) < 0.05
-    assert shifted > 10 * max(abs(same), 1e-3)
-
-
-def test_nearest_neighbours_finds_copies():
-    rng = np.random.default_rng(2)
-    ref = rng.normal(size=(50, 10))
-    idx, dist = fidelity.nearest_neighbours(ref[[7, 3]] * 2.0, ref, k=2)
-    assert idx[:, 0].tolist() == [7, 3]
-    assert dist[:, 0] == pytest.approx([0.0, 0.0], abs=1e-12)
-    assert (dist[:, 1] > 0).all()
-
-
-def test_distance_table_names_the_feature_space_and_counts():
-    rng = np.random.default_rng(3)
-    space = fidelity.FeatureSpace(
-        "EffNetLite0", "FD-EffNetLite0", "KD-EffNetLite0", nn.Identity(), 8, False, torch.device("cpu")
-    )
-    ref = rng.normal(size=(40, 4))
-    table = fidelity.distance_table(
-        space, ref, {"same": ref[:20], "far": ref[:20] + 3}, 32, subset_size=10, subsets=5
-    )
-    assert list(table["n"]) == [20, 20] and set(table["n_reference"]) == {40}
-    assert "FD-EffNetLite0" in table.columns and not any(c.startswith("FID") for c in table.columns)
-    assert table["FD-EffNetLite0"][1] > table["FD-EffNetLite0"][0] + 10
-
-
-def test_missing_inception_weights_is_a_clear_error(tmp_path: Path):
-    with pytest.raises(FileNotFoundError, match="gan.eval.inception_weights"):
-        fidelity.feature_space(str(tmp_path / "pt_inception.pth"))
-
-
-def test_inception_path_with_random_weights_in_the_real_checkpoint_format(tmp_path: Path, monkeypatch):
-    """FID code path end to end with a randomly initialised FID-Inception saved as the real file is."""
-    import torch_fidelity.feature_extractor_inceptionv3 as tfi
-
-    with monkeypatch.context() as m:  # build the network once without any weights to write the file
-        m.setattr(tfi.torch, "load", lambda *a, **k: {})
-        m.setattr(tfi.FeatureExtractorInceptionV3, "load_state_dict", lambda self, sd, *a, **k: None)
-        net = tfi.FeatureExtractorInceptionV3(
-            "inception-v3-compat", ["2048"], feature_extractor_weights_path="x"
-        )
-    weights = tmp_path / "pt_inception-random.pth"
-    torch.save(net.state_dict(), weights)
-    space = fidelity.feature_space(str(weights))  # strict load_state_dict: the format must match
-    assert (space.fd_name, space.kd_name) == ("FID", "KID")
-    feats = fidelity.extract_features(space, torch.rand(3, 3, 16, 16) * 2 - 1)
-    assert feats.shape == (3, 2048) and np.isfinite(feats).all()
-
-
-def test_effnet_feature_space_is_labelled_not_fid():
-    space = fidelity.feature_space(None, feature_size=64)
-    assert space.fd_name == "FD-EffNetLite0" and "FID" not in space.fd_name
-    images = torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8)
-    feats = fidelity.extract_features(space, images)
-    assert feats.shape == (3, 1280)
-    # uint8 and the same images in [-1, 1] give the same features.
-    same = fidelity.extract_features(space, images.float() / 127.5 - 1)
-    assert np.allclose(feats, same, atol=1e-4)
-
-
-# --------------------------------------------------------------------------------------------
 # Training: smoke, resume, GIF
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["dcgan", "wgan_gp"])
@@ -234,16 +152,17 @@ def test_resume_continues_from_the_same_step(tmp_path: Path):
     images, labels, classes = tiny_data()
     cfg = tiny_cfg()
     first = gan.train_gan(images, labels, classes, "dcgan", cfg, tmp_path, steps=3, progress=False)
-    saved = torch.load(first.checkpoint, weights_only=False)
+    saved = torch.load(first.checkpoint, weights_only=True)  # tensors and primitives only
     assert saved["step"] == 3 and "state" in saved["opt_g"] and saved["opt_g"]["state"]
     second = gan.train_gan(images, labels, classes, "dcgan", cfg, tmp_path, steps=5, progress=False)
     assert second.resumed_from == 3 and second.step == 5
     assert second.history["step"].tolist() == [1, 2, 3, 4, 5]
     # The optimizer state was restored, not re-created: Adam's step count continues.
-    step_count = next(iter(second.generator.parameters()))
-    adam_state = torch.load(second.checkpoint, weights_only=False)["opt_g"]["state"]
+    adam_state = torch.load(second.checkpoint, weights_only=True)["opt_g"]["state"]
     assert float(next(iter(adam_state.values()))["step"]) == 5
-    assert step_count is not None
+    # The first three steps' history was restored from the checkpoint, not recomputed.
+    assert second.history["loss_g"].tolist()[:3] == first.history["loss_g"].tolist()
+    assert len(second.grids) > len(first.grids) and second.grids[0].dtype == np.uint8
     # A finished run is loaded, not retrained.
     third = gan.train_gan(images, labels, classes, "dcgan", cfg, tmp_path, steps=5, progress=False)
     assert third.resumed_from == 5 and third.step == 5
@@ -278,6 +197,97 @@ def test_unconditional_when_asked(tmp_path: Path):
         progress=False,
     )
     assert run.generator.embed is None and run.classes == []
+
+
+def test_pickled_old_format_checkpoint_is_replaced_not_unpickled(tmp_path: Path):
+    """A checkpoint that needs arbitrary classes (here a numpy array) is never unpickled."""
+    images, labels, classes = tiny_data()
+    torch.save({"signature": {}, "grids": [np.zeros((2, 2, 3), np.uint8)]}, tmp_path / "checkpoint.pt")
+    with pytest.warns(UserWarning, match="older format"):
+        run = gan.train_gan(images, labels, classes, "dcgan", tiny_cfg(), tmp_path, steps=1, progress=False)
+    assert run.resumed_from == 0 and run.step == 1
+    torch.load(run.checkpoint, weights_only=True)  # the replacement is in the safe format
+
+
+# --------------------------------------------------------------------------------------------
+# Training images: the data layer's cache
+# --------------------------------------------------------------------------------------------
+def _write_painting(path: Path, colour: tuple[int, int, int], size: tuple[int, int] = (40, 24)) -> None:
+    from PIL import Image
+
+    Image.new("RGB", size, colour).save(path)
+
+
+def test_training_images_come_from_the_data_cache_and_a_changed_file_invalidates_it(tmp_path: Path):
+    import os
+
+    import pandas as pd
+
+    folder = tmp_path / "paintings"
+    folder.mkdir()
+    paths = [folder / f"{i}.png" for i in range(3)]
+    for i, p in enumerate(paths):
+        _write_painting(p, (10 * i, 100, 200))
+    table = pd.DataFrame({"path": [str(p) for p in paths], "label": ["b", "a", "b"]})
+    cache = tmp_path / "cache"
+    images, labels, classes = gan.load_training_images(table, 16, cache_dir=cache)
+    assert images.shape == (3, 3, 16, 16) and images.dtype == torch.uint8
+    assert classes == ["a", "b"] and labels.tolist() == [1, 0, 1]
+    assert images[1, :, 8, 8].tolist() == [10, 100, 200]  # the table's order, not the file order
+    assert len(list(cache.glob("*.npy"))) == 1
+    again, _, _ = gan.load_training_images(table, 16, cache_dir=cache)  # unchanged: the same file
+    assert torch.equal(again, images) and len(list(cache.glob("*.npy"))) == 1
+    # Same size, new pixels, new modification time: the cache must not serve the old pixels.
+    _write_painting(paths[1], (250, 0, 0))
+    stat = os.stat(paths[1])
+    os.utime(paths[1], ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    changed, _, _ = gan.load_training_images(table, 16, cache_dir=cache)
+    assert changed[1, :, 8, 8].tolist() == [250, 0, 0]
+    assert torch.equal(changed[[0, 2]], images[[0, 2]])
+    assert len(list(cache.glob("*.npy"))) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Distance tables of notebook 06
+# --------------------------------------------------------------------------------------------
+def _space():
+    from artdl import fidelity
+
+    return fidelity.FeatureSpace(
+        "EffNetLite0", "FD-EffNetLite0", "KD-EffNetLite0", nn.Identity(), 8, False, torch.device("cpu")
+    )
+
+
+def test_distance_rows_name_their_model_without_parsing_the_set_name():
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    ref, held = rng.normal(size=(40, 4)), rng.normal(size=(12, 4))
+    generated = {"wgan gp": rng.normal(size=(20, 4)) + 2, "dcgan": rng.normal(size=(12, 4))}
+    runs = {"wgan gp": SimpleNamespace(step=7, seconds=3.21), "dcgan": SimpleNamespace(step=5, seconds=1.0)}
+    table = gan.distance_rows(_space(), ref, held, generated, runs, 16, subset_size=10, subsets=3)
+    assert table["set"].tolist() == ["real held-out", "wgan gp", "wgan gp (all 20)", "dcgan"]
+    assert table["model"].tolist() == ["", "wgan gp", "wgan gp", "dcgan"]
+    assert table["steps"].tolist() == [0, 7, 7, 5] and table["train_seconds"].tolist()[1] == 3.2
+    assert table["n"].tolist() == [12, 12, 20, 12]
+
+
+def test_per_class_distances_compare_each_painter_with_the_other():
+    rng = np.random.default_rng(1)
+    train_labels = np.repeat([0, 1], 30)
+    train = rng.normal(size=(60, 4)) + 5 * train_labels[:, None]  # two well-separated painters
+    held_labels = np.repeat([0, 1], 10)
+    held = rng.normal(size=(20, 4)) + 5 * held_labels[:, None]
+    generated = {"g": {0: rng.normal(size=(15, 4)), 1: rng.normal(size=(15, 4)) + 5}}
+    table = gan.per_class_distances(
+        _space(), train, train_labels, held, held_labels, generated, ["monet", "morisot"], 8, 3
+    )
+    assert table["painter"].tolist() == ["monet"] * 3 + ["morisot"] * 3
+    assert set(table["n"]) == {10}
+    fd = table.set_index(["painter", "set"])["FD-EffNetLite0"]
+    for painter in ("monet", "morisot"):
+        assert fd[painter, "real other painter"] > 10 * fd[painter, "real held-out"]
+        assert fd[painter, "g"] < fd[painter, "real other painter"]
 
 
 # --------------------------------------------------------------------------------------------

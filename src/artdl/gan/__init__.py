@@ -1,0 +1,49 @@
+"""DCGAN and WGAN-GP on paintings: one generator/critic family, two losses, a resumable loop.
+
+Why two losses on the same networks: the DCGAN (BCE or hinge) critic is a classifier whose loss
+says little about sample quality, while the WGAN-GP critic estimates a Wasserstein distance whose
+curve is meaningful; training both with the same architecture isolates the effect of the loss.
+
+- :mod:`artdl.gan.models`: :class:`Generator`, :class:`Critic`, :func:`build_models`, the EMA.
+- :mod:`artdl.gan.losses`: BCE / hinge / Wasserstein losses and the gradient penalty.
+- :mod:`artdl.gan.train`: :func:`train_gan` from a critic step, a generator step and checkpoints.
+- :mod:`artdl.gan.images`: training paintings through the data layer's cache; grids and GIFs.
+- :mod:`artdl.gan.sampling`: fixed snapshot noise and seeded samples.
+- :mod:`artdl.gan.evaluate`: the distance tables of notebook 06 (overall and per painter).
+"""
+
+from __future__ import annotations
+
+from artdl.gan.evaluate import distance_rows, per_class_distances
+from artdl.gan.images import grid_image, load_training_images, save_gif, to_float, to_uint8
+from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
+from artdl.gan.models import LOSSES, Critic, Generator, build_models, make_ema
+from artdl.gan.sampling import fixed_noise, generate
+from artdl.gan.train import GANRun, critic_step, generator_step, load_checkpoint, save_checkpoint, train_gan
+
+__all__ = [
+    "DCGAN_LOSSES",
+    "LOSSES",
+    "Critic",
+    "GANRun",
+    "Generator",
+    "build_models",
+    "critic_loss",
+    "critic_step",
+    "distance_rows",
+    "fixed_noise",
+    "generate",
+    "generator_loss",
+    "generator_step",
+    "gradient_penalty",
+    "grid_image",
+    "load_checkpoint",
+    "load_training_images",
+    "make_ema",
+    "per_class_distances",
+    "save_checkpoint",
+    "save_gif",
+    "to_float",
+    "to_uint8",
+    "train_gan",
+]

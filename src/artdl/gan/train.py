@@ -1,0 +1,398 @@
+"""The resumable GAN training loop: a critic step, a generator step, snapshots and checkpoints.
+
+:func:`train_gan` trains one ``kind`` (``dcgan`` or ``wgan_gp``) on uint8 images held in memory.
+It keeps fixed-noise grids of the EMA generator, a loss history, and an atomic checkpoint
+(networks, EMA, both optimizers, step, epoch, history, grids, RNG state) that a later call resumes
+from, so a long GPU run can be interrupted and continued. The checkpoint holds only tensors and
+plain Python values and is read with ``torch.load(weights_only=True)``: loading it runs no code.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from artdl.gan.images import grid_image, to_float
+from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
+from artdl.gan.models import Critic, Generator, build_models, make_ema
+from artdl.gan.sampling import fixed_noise
+from artdl.utils import atomic_path, autocast
+
+__all__ = [
+    "GANRun",
+    "Networks",
+    "Progress",
+    "critic_step",
+    "generator_step",
+    "load_checkpoint",
+    "save_checkpoint",
+    "train_gan",
+]
+
+
+@dataclass
+class Networks:
+    """Generator, critic, the generator's EMA and the two optimizers: what one step updates."""
+
+    G: Generator
+    D: Critic
+    ema: nn.Module
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+
+    @classmethod
+    def build(cls, gcfg: Any, kind: str, n_classes: int, device: torch.device) -> Networks:
+        """Fresh networks and Adam optimizers with the learning rates of ``gcfg[kind]``."""
+        hp = gcfg[kind]
+        G, D = build_models(gcfg, kind, n_classes)
+        G, D = G.to(device), D.to(device)
+        ema = make_ema(G, float(gcfg.ema_decay))
+        opt_g = torch.optim.Adam(G.parameters(), lr=float(hp.lr_g), betas=tuple(hp.betas))
+        opt_d = torch.optim.Adam(D.parameters(), lr=float(hp.lr_d), betas=tuple(hp.betas))
+        return cls(G, D, ema, opt_g, opt_d)
+
+
+@dataclass
+class Progress:
+    """Where training stands: everything besides the networks that a checkpoint restores."""
+
+    step: int = 0
+    epoch: int = 0
+    pos: int = 0  # position in the current epoch's permutation
+    seconds: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    grids: list[np.ndarray] = field(default_factory=list)
+    grid_epochs: list[int] = field(default_factory=list)
+    grid_steps: list[int] = field(default_factory=list)
+
+
+@dataclass
+class StepSettings:
+    """The loss and precision settings both steps need."""
+
+    loss: str  # "bce", "hinge" or "wgan"
+    gp_lambda: float
+    amp: bool
+    device: torch.device
+
+
+@dataclass
+class GANRun:
+    """The outcome of :func:`train_gan`: networks, history, snapshots and where they are saved."""
+
+    kind: str
+    generator: nn.Module
+    critic: nn.Module
+    ema: nn.Module
+    classes: list[str]
+    history: pd.DataFrame
+    grids: list[np.ndarray]
+    grid_epochs: list[int]
+    step: int
+    epoch: int
+    seconds: float
+    run_dir: Path
+    resumed_from: int = 0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.run_dir / "checkpoint.pt"
+
+    @property
+    def steps_per_second(self) -> float:
+        """Generator steps per second of the training done in this run's checkpoint."""
+        return self.step / self.seconds if self.seconds > 0 else float("nan")
+
+
+# --------------------------------------------------------------------------------------------
+# One critic step, one generator step
+# --------------------------------------------------------------------------------------------
+def critic_step(nets: Networks, real: Tensor, y: Tensor | None, s: StepSettings) -> dict[str, float]:
+    """One critic update on a batch of real images in [-1, 1] (flipped at random) and fresh fakes.
+
+    Returns ``loss_d`` and, for WGAN-GP, the penalty ``gp`` and the critic's Wasserstein estimate.
+    """
+    bs = real.shape[0]
+    flip = torch.rand(bs, device=s.device) < 0.5  # a painting mirrored is still one
+    real = torch.where(flip.view(-1, 1, 1, 1), real.flip(3), real)
+    z = torch.randn(bs, nets.G.z_dim, device=s.device)
+    with autocast(s.device, s.amp):
+        fake = nets.G(z, y)
+        d_real, d_fake = nets.D(real, y), nets.D(fake.detach(), y)
+        loss_d = critic_loss(d_real.float(), d_fake.float(), s.loss)
+    row: dict[str, float] = {}
+    if s.loss == "wgan":
+        with autocast(s.device, False):  # the penalty's double backward in fp32
+            gp = gradient_penalty(nets.D, real, fake.float(), y)
+        row["gp"] = float(gp.detach())
+        row["wasserstein"] = float((d_real.float().mean() - d_fake.float().mean()).detach())
+        loss_d = loss_d + s.gp_lambda * gp
+    nets.opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    nets.opt_d.step()
+    row["loss_d"] = float(loss_d.detach())
+    return row
+
+
+def generator_step(nets: Networks, targets: Tensor | None, batch_size: int, s: StepSettings) -> float:
+    """One generator update (class ids drawn from the training labels), then the EMA update."""
+    z = torch.randn(batch_size, nets.G.z_dim, device=s.device)
+    y = None
+    if targets is not None:
+        y = targets[torch.randint(len(targets), (batch_size,), device=s.device)]
+    with autocast(s.device, s.amp):
+        loss_g = generator_loss(nets.D(nets.G(z, y), y).float(), s.loss)
+    nets.opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    nets.opt_g.step()
+    nets.ema.update_parameters(nets.G)
+    return float(loss_g.detach())
+
+
+# --------------------------------------------------------------------------------------------
+# Checkpoints (tensors and primitives only: safe to load)
+# --------------------------------------------------------------------------------------------
+def save_checkpoint(
+    path: str | Path, nets: Networks, prog: Progress, signature: dict[str, Any], classes: Sequence[str]
+) -> Path:
+    """Write networks, optimizers and progress atomically; grids are stored as uint8 tensors."""
+    state = {
+        "signature": signature,
+        "G": nets.G.state_dict(),
+        "D": nets.D.state_dict(),
+        "ema": nets.ema.state_dict(),
+        "opt_g": nets.opt_g.state_dict(),
+        "opt_d": nets.opt_d.state_dict(),
+        "step": prog.step,
+        "epoch": prog.epoch,
+        "pos": prog.pos,
+        "seconds": prog.seconds,
+        "history": prog.history,
+        "grids": [torch.from_numpy(np.ascontiguousarray(g)) for g in prog.grids],
+        "grid_epochs": prog.grid_epochs,
+        "grid_steps": prog.grid_steps,
+        "rng": torch.get_rng_state(),
+        "classes": list(classes),
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return path
+
+
+def load_checkpoint(
+    path: str | Path, nets: Networks, signature: dict[str, Any], device: torch.device
+) -> Progress | None:
+    """Restore ``nets`` and the RNG from ``path`` and return the progress, or None to start afresh.
+
+    A checkpoint of other settings or data, or in an older pickled format, is not resumed: it is
+    replaced, with a warning that says why.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError) as err:
+        warnings.warn(
+            f"{path} is in an older format that needs unpickling arbitrary objects ({type(err).__name__}); "
+            "starting afresh and replacing it.",
+            stacklevel=3,
+        )
+        return None
+    if state.get("signature") != signature:
+        warnings.warn(
+            f"{path} was trained with other settings or data; starting afresh and replacing it.", stacklevel=3
+        )
+        return None
+    for name in ("G", "D", "ema", "opt_g", "opt_d"):
+        getattr(nets, name).load_state_dict(state[name])
+    torch.set_rng_state(state["rng"].cpu())
+    return Progress(
+        step=int(state["step"]),
+        epoch=int(state["epoch"]),
+        pos=int(state["pos"]),
+        seconds=float(state["seconds"]),
+        history=list(state["history"]),
+        grids=[g.cpu().numpy() for g in state["grids"]],
+        grid_epochs=list(state["grid_epochs"]),
+        grid_steps=list(state["grid_steps"]),
+    )
+
+
+def _signature(gcfg: Any, kind: str, n_classes: int, n_images: int) -> dict[str, Any]:
+    """What a checkpoint must match to be resumed (architecture and data, not the step budget)."""
+    from omegaconf import OmegaConf
+
+    sub = OmegaConf.to_container(gcfg[kind], resolve=True)
+    assert isinstance(sub, dict)
+    sub.pop("steps", None)
+    return {
+        "kind": kind,
+        "resolution": int(gcfg.resolution),
+        "z_dim": int(gcfg.z_dim),
+        "width": int(gcfg.width),
+        "conditional": bool(gcfg.conditional),
+        "n_classes": n_classes,
+        "n_images": n_images,
+        "batch_size": int(gcfg.batch_size),
+        "hyper": sub,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Batches and snapshots
+# --------------------------------------------------------------------------------------------
+class EpochSampler:
+    """Batches of indices; an epoch is one pass over a permutation seeded by (seed, epoch).
+
+    Seeding each epoch's order separately makes a resumed run draw the same batches as an
+    uninterrupted one.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, device: torch.device, epoch: int) -> None:
+        self.n, self.batch_size, self.seed, self.device = n, batch_size, seed, device
+        self.order = self._order(epoch)
+
+    def _order(self, epoch: int) -> Tensor:
+        g = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        return torch.randperm(self.n, generator=g).to(self.device)
+
+    def next(self, prog: Progress) -> tuple[Tensor, bool]:
+        """The next batch's indices, and whether a new epoch began with it (``prog`` advances)."""
+        new_epoch = prog.pos + self.batch_size > self.n
+        if new_epoch:
+            prog.pos, prog.epoch = 0, prog.epoch + 1
+            self.order = self._order(prog.epoch)
+        idx = self.order[prog.pos : prog.pos + self.batch_size]
+        prog.pos += self.batch_size
+        return idx, new_epoch
+
+
+@torch.no_grad()
+def snapshot(ema: nn.Module, fixed: tuple[Tensor, Tensor | None], prog: Progress) -> None:
+    """Append the EMA generator's fixed-noise grid (once per generator step)."""
+    if prog.grids and prog.grid_steps and prog.grid_steps[-1] == prog.step:
+        prog.grid_epochs[-1] = prog.epoch  # several epochs within one generator step
+        return
+    ema.eval()
+    z, y = fixed
+    prog.grids.append(grid_image(ema(z, y).float().cpu()))
+    prog.grid_steps.append(prog.step)
+    prog.grid_epochs.append(prog.epoch)
+
+
+def _step_settings(gcfg: Any, kind: str, device: torch.device) -> StepSettings:
+    hp = gcfg[kind]
+    loss = "wgan" if kind == "wgan_gp" else str(hp.loss)
+    if loss not in ("wgan", *DCGAN_LOSSES):
+        raise ValueError(f"gan.dcgan.loss must be one of {DCGAN_LOSSES}; got {loss!r}.")
+    return StepSettings(loss, float(hp.get("gp_lambda", 0.0)), bool(gcfg.amp), device)
+
+
+# --------------------------------------------------------------------------------------------
+# The loop
+# --------------------------------------------------------------------------------------------
+def train_gan(
+    images: Tensor,
+    labels: Tensor | None,
+    classes: Sequence[str],
+    kind: str,
+    gcfg: Any,
+    run_dir: str | Path,
+    device: Any = "cpu",
+    steps: int | None = None,
+    resume: bool | None = None,
+    seed: int = 0,
+    progress: bool = True,
+) -> GANRun:
+    """Train a ``kind`` GAN (``dcgan`` or ``wgan_gp``) on uint8 ``images`` for ``steps`` generator steps.
+
+    An epoch is one pass of the critic over the images (``n_critic`` critic batches per generator
+    step). Every ``gcfg.grid_every_epochs`` epochs the EMA generator draws the fixed-noise grid.
+    ``run_dir/checkpoint.pt`` is written every ``gcfg.checkpoint_every`` steps and at the end; with
+    ``resume`` a later call continues from its step (a finished run is loaded without training).
+    """
+    from tqdm.auto import tqdm
+
+    device = torch.device(device)
+    steps = int(gcfg[kind].steps if steps is None else steps)
+    settings = _step_settings(gcfg, kind, device)
+    if len(images) < 2:
+        raise ValueError(f"Need at least 2 training images for a GAN; got {len(images)}.")
+    conditional = bool(gcfg.conditional) and labels is not None and len(classes) > 1
+    n_classes = len(classes) if conditional else 0
+
+    torch.manual_seed(seed)
+    nets = Networks.build(gcfg, kind, n_classes, device)
+    run_dir = Path(run_dir)
+    signature = _signature(gcfg, kind, n_classes, len(images))
+    resume = bool(gcfg.resume if resume is None else resume)
+    prog = (
+        load_checkpoint(run_dir / "checkpoint.pt", nets, signature, device) if resume else None
+    ) or Progress()
+    resumed_from = prog.step
+
+    z_fix, y_fix = fixed_noise(int(gcfg.grid_size), int(gcfg.z_dim), n_classes, seed)
+    fixed = (z_fix.to(device), y_fix.to(device) if y_fix is not None else None)
+    data = images.to(device)
+    targets = labels.to(device) if conditional and labels is not None else None
+    bs = min(int(gcfg.batch_size), len(images))
+    sampler = EpochSampler(len(images), bs, seed, device, prog.epoch)
+    grid_every, ckpt_every = int(gcfg.grid_every_epochs), int(gcfg.checkpoint_every)
+
+    if prog.step == 0 and not prog.grids:
+        snapshot(nets.ema, fixed, prog)  # epoch 0: what the untrained generator draws
+    nets.G.train()
+    nets.D.train()
+    bar = tqdm(total=steps, initial=min(prog.step, steps), desc=kind, leave=False, disable=not progress)
+    t0 = time.perf_counter()
+    while prog.step < steps:
+        row: dict[str, float] = {}
+        for _ in range(int(gcfg[kind].n_critic)):
+            idx, new_epoch = sampler.next(prog)
+            if new_epoch and grid_every > 0 and prog.epoch % grid_every == 0:
+                snapshot(nets.ema, fixed, prog)
+            y = targets[idx] if targets is not None else None
+            row.update(critic_step(nets, to_float(data[idx]), y, settings))
+        row["loss_g"] = generator_step(nets, targets, bs, settings)
+        prog.step += 1
+        prog.history.append({"step": prog.step, "epoch": prog.epoch, **row})
+        bar.update(1)
+        if ckpt_every > 0 and prog.step % ckpt_every == 0 and prog.step < steps:
+            prog.seconds, t0 = prog.seconds + time.perf_counter() - t0, time.perf_counter()
+            save_checkpoint(run_dir / "checkpoint.pt", nets, prog, signature, classes)
+    bar.close()
+    prog.seconds += time.perf_counter() - t0
+    if not prog.grid_steps or prog.grid_steps[-1] != prog.step:
+        snapshot(nets.ema, fixed, prog)  # the final state, whatever the epoch
+    if prog.step > resumed_from or not (run_dir / "checkpoint.pt").is_file():
+        save_checkpoint(run_dir / "checkpoint.pt", nets, prog, signature, classes)
+    nets.ema.eval()
+    return GANRun(
+        kind=kind,
+        generator=nets.G,
+        critic=nets.D,
+        ema=nets.ema,
+        classes=list(classes) if conditional else [],
+        history=pd.DataFrame(prog.history),
+        grids=prog.grids,
+        grid_epochs=prog.grid_epochs,
+        step=prog.step,
+        epoch=prog.epoch,
+        seconds=prog.seconds,
+        run_dir=run_dir,
+        resumed_from=resumed_from,
+        info={"batch_size": bs, "batches_per_epoch": max(1, len(images) // bs), "n_images": len(images)},
+    )
