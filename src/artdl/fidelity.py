@@ -11,6 +11,10 @@ So there are two feature spaces, and every number carries the name of the one it
   rank models the same way in spirit but are on another scale: never compare them with published
   FIDs.
 
+``tests/test_fidelity.py`` checks that :func:`frechet_distance` and :func:`kernel_distance` equal
+torchmetrics' ``FrechetInceptionDistance`` and ``KernelInceptionDistance`` given the same feature
+module, so the formulas here are the standard ones; only the feature network differs.
+
 Both distances are biased by the sample count (the Fréchet distance strongly so), so the tables
 report ``n`` with every number and compare sets of equal size. KID's unbiased MMD estimate is the
 better one for the few hundred images used here.
@@ -58,6 +62,13 @@ class FeatureSpace:
     input_size: int
     takes_uint8: bool
     device: torch.device
+
+    @property
+    def description(self) -> str:
+        """What a reader should call the Fréchet number: never "FID" unless it is one."""
+        if self.fd_name == "FID":
+            return "FID (Fréchet distance on Inception-v3 features)"
+        return f"Fréchet distance on {self.name.replace('EffNetLite0', 'EfficientNet-Lite0')} features"
 
 
 class _PooledEffNet(nn.Module):
