@@ -7,8 +7,8 @@ Every step that reports numbers has a module here (``artdl.report.classify`` for
 - ``readme(record) -> dict[str, str]`` (optional): README sections by name, each written between
   ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` by ``python -m artdl report``.
 
-A module may instead define ``readme_sections() -> dict[str, str]`` for tables that come from
-files other than a results record (the data-set table comes from the manifests).
+A module may also define ``readme_sections() -> dict[str, str]`` for tables that come from files
+other than a results record (the data-set table comes from the manifests).
 
 ``python -m artdl report --check`` fails when the README differs from what the committed results
 say, so a hand edit of a number, or a re-run that was not carried into the README, is caught by CI.
@@ -104,7 +104,7 @@ def readme_sections() -> dict[str, str]:
     for module in _modules():
         if hasattr(module, "readme_sections"):
             sections.update(module.readme_sections())
-        elif hasattr(module, "readme") and getattr(module, "NOTEBOOK", None):
+        if hasattr(module, "readme") and getattr(module, "NOTEBOOK", None):
             try:
                 record = load_results(module.NOTEBOOK)
             except MissingArtifactError:
