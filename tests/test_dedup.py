@@ -103,9 +103,45 @@ def test_multi_index_pairs_equal_brute_force() -> None:
 
 def test_groups_are_transitive_and_ordered() -> None:
     hashes = np.array([0b0, 0b111, 0b111111, 2**64 - 1, 0b1], dtype=np.uint64)
-    groups = dedup.near_duplicate_groups(hashes, max_distance=3)
+    groups = dedup.near_duplicate_groups(hashes, max_distance=3, skip_blank=False)
     # 0 ~ 0b111 (3 bits) ~ 0b111111 (3 bits): one chain; all-ones alone; 0b1 joins the chain
     assert groups.tolist() == [0, 0, 0, 1, 0]
+    # a blank (all-zero) hash links nothing: 0b111 and 0b1 are still within 3 bits of each other
+    assert dedup.near_duplicate_groups(hashes, max_distance=3).tolist() == [0, 1, 1, 2, 1]
     assert dedup.near_duplicate_groups(np.empty(0, dtype=np.uint64)).size == 0
     with pytest.raises(ValueError):
         dedup.near_duplicate_pairs(hashes, -1)
+
+
+def test_group_aware_split_keeps_look_alikes_together() -> None:
+    from artdl import data
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["a", "b", "c"], 40)
+    groups = np.arange(120)
+    groups[1:6] = 0  # five copies of one "a" painting
+    groups[50:53] = 50  # three of one "b"
+    groups[100] = 7  # a look-alike filed under another label ("c" row with an "a" painting)
+    table = pd.DataFrame({"path": [f"p{i}" for i in range(120)], "label": labels, "x": rng.random(120)})
+    out = data.make_splits(table, val=0.2, test=0.2, seed=3, groups=groups)
+    for g in (0, 50, 7):
+        assert out.loc[out["group"] == g, "split"].nunique() == 1
+    assert set(out["split"]) == {"train", "val", "test"}
+    assert out.attrs["groups"]["merged_groups"] == 3
+    assert out.attrs["groups"]["images_in_merged_groups"] == 6 + 3 + 2
+    # without groups every row is its own group
+    plain = data.make_splits(table, val=0.2, test=0.2, seed=3)
+    assert plain.attrs["groups"]["merged_groups"] == 0
+
+
+def test_given_split_pulls_look_alikes_of_held_out_images_into_test() -> None:
+    from artdl import data
+
+    labels = np.repeat(["a", "b"], 30)
+    given = np.where(np.arange(60) % 6 == 0, "val", "train")
+    table = pd.DataFrame({"path": [f"p{i}" for i in range(60)], "label": labels, "given_split": given})
+    groups = np.arange(60)
+    groups[1] = 0  # a training copy of held-out image 0
+    out = data.make_splits(table, val=0.2, test=0.2, seed=0, groups=groups)
+    assert out.loc[[0, 1], "split"].tolist() == ["test", "test"]
+    assert out.attrs["groups"]["pulled_into_test"] == 1

@@ -157,22 +157,29 @@ def near_duplicate_pairs(hashes: np.ndarray, max_distance: int = 4) -> np.ndarra
     return np.unique(np.concatenate(found).astype(np.int64), axis=0)  # a pair can share several bands
 
 
-def near_duplicate_groups(hashes: np.ndarray, max_distance: int = 4) -> np.ndarray:
+def near_duplicate_groups(hashes: np.ndarray, max_distance: int = 4, skip_blank: bool = True) -> np.ndarray:
     """A group id per image: images linked by a chain of pairs within ``max_distance`` bits share one.
 
     ``hashes``: (N,) from :func:`dhash` or (N, k) from :func:`difference_hashes` (then a pair must
     be close in every hash). Ids are 0..G-1 in order of first appearance, so the result is stable
     for a fixed input order. The grouping is transitive (connected components, i.e. union-find,
     over the exact pairs of :func:`near_duplicate_pairs`), which is what a split needs: no chain of
-    look-alikes crosses it. 7,000 hashes take well under a second.
+    look-alikes crosses it. With ``skip_blank`` an all-zero hash (a flat image) stays a singleton.
+    7,000 hashes take well under a second.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    n = len(_as_hash_matrix(hashes))
+    matrix = _as_hash_matrix(hashes)
+    n = len(matrix)
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    pairs = near_duplicate_pairs(hashes, max_distance)
+    pairs = near_duplicate_pairs(matrix, max_distance)
+    if skip_blank:
+        # All-zero hashes come from flat images (a blank canvas, a solid test image): no pixel is
+        # brighter than its neighbour, so the hash carries no content and must not link anything.
+        blank = (matrix == 0).all(axis=1)
+        pairs = pairs[~(blank[pairs[:, 0]] | blank[pairs[:, 1]])]
     graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
