@@ -576,6 +576,11 @@ def _human_bytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
+def _minutes(n_bytes: int, bytes_per_s: float) -> str:
+    seconds = n_bytes / bytes_per_s
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
 def data_table_markdown(cfg: Any | None = None, config_name: str = "default") -> str:
     """The README/docs table of every shipped set, computed from ``configs/sources/*.csv``.
 
@@ -617,8 +622,9 @@ def data_table_markdown(cfg: Any | None = None, config_name: str = "default") ->
         lines += [
             "",
             f"`make run` (config `{config_name}`) reads {', '.join(f'`{n}`' for n in needed)}: on a clone "
-            f"without a local mirror it first downloads {files:,} files, {_human_bytes(total)} "
-            f"(all shipped sets: {sum(s[0] for s in sizes.values()):,} files, "
+            f"without a local mirror it first downloads {files:,} files, {_human_bytes(total)}, about "
+            f"{_minutes(total, 10e6)} at 10 MB/s or {_minutes(total, 1e6)} at 1 MB/s "
+            f"(all shipped sets, `make data`: {sum(s[0] for s in sizes.values()):,} files, "
             f"{_human_bytes(sum(s[1] for s in sizes.values()))}).",
         ]
     return "\n".join(lines) + "\n"
