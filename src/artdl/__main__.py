@@ -18,7 +18,8 @@ from collections.abc import Sequence
 STEP_COMMANDS: dict[str, tuple[str, str, str]] = {
     "crawl": ("artdl.crawl.cli", "main", "crawl WikiArt paintings into data/raw (Scrapy + Selenium)"),
     "report": ("artdl.report", "main", "rewrite the README result tables from results/*.json (--check: verify)"),
-    "vqgan-weights": ("artdl.vqgan_clip.weights", "main", "download VQGAN checkpoints (checksum-verified)"),
+    "vqgan-weights": ("artdl.vqgan_clip.weights", "main", "download VQGAN checkpoints (SHA-256 verified, or recorded on first use)"),
+    "explore": ("artdl.explorer.build", "main", "write a zoomable static explorer of a collection (issue #16)"),
     "data": ("artdl.fetch", "main", "fetch the painting sets from pinned sources (data fetch|where|table)"),
 }
 

@@ -1,0 +1,209 @@
+"""``python -m artdl explore``: a PixPlot-like explorer of a collection as a self-contained static site.
+
+The pipeline, each step in its own module so each can be used (and tested) alone:
+
+1. the collection table (``artdl.embed.load_collection``: all splits of the configured sets);
+2. one decode per painting: embedding crops, atlas thumbnails, panel previews (:mod:`.atlas`);
+3. the embedding (``artdl.embed``; 04's saved array when it matches, else computed and cached
+   under ``data/processed/explorer/cache/``);
+4. layouts: UMAP, t-SNE, snapped grid, timeline (:mod:`.layouts`);
+5. neighbours: cosine top-k and influence re-ranked (:mod:`.neighbours`);
+6. 02's classifier on the test split, when its checkpoint exists (:mod:`.predict`);
+7. the site, written atomically (:mod:`.site`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from artdl.explorer.atlas import decode_collection
+from artdl.explorer.layouts import compute_layouts
+from artdl.explorer.neighbours import cosine_neighbours, influence_reranked
+from artdl.explorer.predict import classifier_predictions
+from artdl.explorer.site import staged_dir, write_site
+
+__all__ = ["build_explorer", "collection_table", "explorer_dir", "load_features", "main"]
+
+
+def explorer_dir(name: str) -> Path:
+    """``data/processed/explorer/<name>``: where ``python -m artdl explore`` writes a site."""
+    from artdl.paths import processed_dir
+
+    return processed_dir("explorer") / name
+
+
+def collection_table(cfg: Any, datasets: Sequence[str], limit: int = 0, seed: int = 0) -> pd.DataFrame:
+    """The collection (all splits of ``datasets``), optionally a label-stratified sample of ``limit`` rows."""
+    from artdl.embed import load_collection
+
+    if not datasets:
+        raise ValueError("No data sets given: set explorer.datasets or pass --dataset NAME.")
+    table = load_collection(cfg, list(datasets))
+    if limit and limit < len(table):
+        frac = limit / len(table)
+        part = table.groupby("label", group_keys=False).apply(
+            lambda g: g.sample(max(1, round(len(g) * frac)), random_state=seed)
+        )
+        table = table.loc[sorted(part.index[:limit])]
+    table = table.reset_index(drop=True)
+    if "year" in table and pd.to_numeric(table["year"], errors="coerce").notna().any():
+        years = pd.to_numeric(table["year"], errors="coerce")
+        table["decade"] = [f"{int(y) // 10 * 10}s" if pd.notna(y) else "" for y in years]
+    return table
+
+
+def _cached(cache: Path, paths: list[str]) -> np.ndarray | None:
+    key = cache.with_suffix(".paths.txt")
+    if cache.is_file() and key.is_file() and key.read_text(encoding="utf-8").splitlines() == paths:
+        return np.load(cache)
+    return None
+
+
+def load_features(
+    cfg: Any, table: pd.DataFrame, source: str, images: np.ndarray | None, device: Any, progress: bool = True
+) -> tuple[np.ndarray, str]:
+    """(N, D) features of ``source``: 04's saved embedding when it is of this collection, else computed.
+
+    Computed features are cached in ``data/processed/explorer/cache/<source>_<N>.npy`` keyed by the
+    paths, never in 04's ``embeddings/`` folder, so an explorer of another collection cannot
+    overwrite what 04 and 05 read.
+    """
+    import torch
+
+    from artdl import embed
+    from artdl.paths import processed_dir
+    from artdl.utils import atomic_path
+
+    try:
+        return embed.load_embeddings(source, table), f"{source} (cached by 04/03)"
+    except (FileNotFoundError, ValueError):
+        pass
+    paths = table["path"].astype(str).tolist()
+    cache = processed_dir("explorer", "cache") / f"{source}_{len(paths)}.npy"
+    hit = _cached(cache, paths)
+    if hit is not None:
+        return hit, f"{source} (explorer cache)"
+    if source in ("dae", "swae"):
+        raise ValueError(f"{source} codes exist only for 03's collection; run 03 on it or choose cnn/pixels/clip.")
+    if source == "cnn":
+        size = int(cfg.retrieve.cnn.image_size)
+        feats, what = embed.embed_cnn(torch.from_numpy(images), size, cfg.retrieve.cnn.checkpoint, device, progress=progress)
+    elif source == "pixels":
+        feats, what = embed.embed_pixels(torch.from_numpy(images)), "16-px pixels"
+    elif source == "clip":
+        feats, what = embed.embed_clip(table, cfg.retrieve.clip, device, progress=progress)
+    else:
+        raise ValueError(f"Unknown embedding source {source!r}; choose from {embed.SOURCES}.")
+    with atomic_path(cache) as tmp:
+        np.save(tmp, feats)
+    with atomic_path(cache.with_suffix(".paths.txt")) as tmp:
+        tmp.write_text("\n".join(paths), encoding="utf-8")
+    return feats, what
+
+
+def _label_columns(table: pd.DataFrame) -> list[str]:
+    """Colour-by choices: label first, then every other categorical column that has 2+ values."""
+    cols = ["label"] + [c for c in ("dataset", "split", "artist", "decade") if c in table]
+    return [c for c in cols if c == "label" or table[c].astype(str).nunique() > 1]
+
+
+def _embed_size(cfg: Any, source: str) -> int:
+    return {"cnn": int(cfg.retrieve.cnn.image_size), "pixels": 32}.get(source, 0)
+
+
+def build_explorer(
+    cfg: Any,
+    datasets: Sequence[str] | None = None,
+    out_dir: str | Path | None = None,
+    table: pd.DataFrame | None = None,
+    features: np.ndarray | None = None,
+    progress: bool = True,
+) -> Path:
+    """Build the explorer of ``datasets`` (default ``explorer.datasets``) and return its folder.
+
+    ``table`` / ``features`` skip loading and embedding (tests, notebooks that already have them).
+    Every knob is under ``explorer:`` in the config; the timings of each stage are printed.
+    """
+    from artdl.utils import get_device
+
+    ec = cfg.explorer
+    names = list(datasets or ec.datasets)
+    name = "+".join(names)
+    out = Path(out_dir) if out_dir else (Path(str(ec.out)) if str(ec.out) else explorer_dir(name))
+    device = get_device(str(cfg.device))
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if table is None:
+        table = collection_table(cfg, names, int(ec.limit), int(cfg.seed))
+    n = len(table)
+    thumb = int(ec.thumb_size) or (64 if n <= 10_000 else 32)
+    with staged_dir(out) as site:
+        embed_size = 0 if features is not None else _embed_size(cfg, str(ec.source))
+        images, thumbs, problems = decode_collection(
+            table["path"].astype(str).tolist(), thumb, embed_size,
+            site / "previews" if ec.previews else None, int(ec.preview_size), progress,
+        )  # fmt: skip
+        timings["decode"] = time.perf_counter() - t0
+        what = "given features"
+        if features is None:
+            features, what = load_features(cfg, table, str(ec.source), images, device, progress)
+        timings["embed"] = time.perf_counter() - t0 - sum(timings.values())
+        layouts = compute_layouts(
+            features, table.get("year", [None] * n), table["label"], list(ec.layouts), int(cfg.seed),
+            int(ec.layout_sample), int(ec.exact_grid),
+        )  # fmt: skip
+        timings["layouts"] = time.perf_counter() - t0 - sum(timings.values())
+        k = int(ec.k)
+        nb = cosine_neighbours(features, k, device)
+        rr = influence_reranked(features, table, cfg, k, progress) if ec.rerank else None
+        timings["neighbours"] = time.perf_counter() - t0 - sum(timings.values())
+        preds = classifier_predictions(table, _resolve(str(ec.classifier)), site, progress=progress) if ec.classifier else None
+        timings["classifier"] = time.perf_counter() - t0 - sum(timings.values())
+        info = {"datasets": names, "embedding": f"{ec.source}: {what}", "thumb_size": thumb, "timings_s": timings}
+        write_site(
+            site, table, layouts, thumbs, thumb, _label_columns(table), nb, rr, preds,
+            previews=bool(ec.previews), title=f"artdl explorer: {name}", info=info, problems=problems,
+        )  # fmt: skip
+        timings["write"] = time.perf_counter() - t0 - sum(timings.values())
+    print(f"Explorer of {n} paintings written to {out} in {time.perf_counter() - t0:.1f} s "
+          f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}). Open {out / 'index.html'}.")  # fmt: skip
+    return out
+
+
+def _resolve(path: str) -> Path:
+    from artdl.paths import resolve
+
+    return resolve(path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI: ``python -m artdl explore [--dataset NAME ...] [--source cnn] [--out DIR] [key=value ...]``."""
+    from artdl.config import ConfigKeyError, load_config
+
+    parser = argparse.ArgumentParser(prog="python -m artdl explore", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="default", help="config name in configs/ or a YAML path")
+    parser.add_argument("--dataset", action="append", help="data set name(s) under datasets: (repeatable)")
+    parser.add_argument("--source", help="embedding: pixels, dae, swae, cnn, clip (explorer.source)")
+    parser.add_argument("--layouts", nargs="+", help="subset of umap tsne grid timeline")
+    parser.add_argument("--limit", type=int, help="a stratified sample of this many paintings")
+    parser.add_argument("--out", help="output folder (default data/processed/explorer/<datasets>)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. explorer.k=20")
+    args = parser.parse_args(argv)
+    extra = [f"explorer.source={args.source}"] if args.source else []
+    extra += [f"explorer.limit={args.limit}"] if args.limit is not None else []
+    extra += [f"explorer.layouts=[{','.join(args.layouts)}]"] if args.layouts else []
+    try:
+        cfg = load_config(args.config, [*args.overrides, *extra])
+        build_explorer(cfg, args.dataset, args.out)
+    except (ConfigKeyError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
