@@ -391,6 +391,7 @@ def test_offline_error_names_the_url_and_the_manual_fix(
     server: RawServer, project: Path, shared_datasets: Path, capsys: pytest.CaptureFixture[str]
 ):
     _serve_set(server, project, _impressionists(shared_datasets, 1))
+    (project / "sources" / "wikiart_impressionists.notes.txt").write_text("companion\n")
     closed = f"http://127.0.0.1:{_free_port()}/{{repo}}/{{commit}}/{{path}}"  # nothing listens there
     cfg = _cfg(server, project, f"data.fetch.url_template={closed}", "data.fetch.retries=0")
     with pytest.raises(fetch.FetchError) as err:
@@ -399,6 +400,7 @@ def test_offline_error_names_the_url_and_the_manual_fix(
     assert "127.0.0.1" in message and "original%20images" in message
     assert "Put the files by hand in" in message and str(project / "data" / "raw" / "wikiart_impressionists") in message
     assert "fetching 2 files" in capsys.readouterr().out
+    assert not (project / "data" / "raw" / "wikiart_impressionists" / "notes.txt").exists()  # no stray folder content
 
 
 def test_ensure_leaves_a_mirror_alone(server: RawServer, project: Path, shared_datasets: Path):
@@ -446,7 +448,8 @@ def test_shipped_manifests_and_data_table():
 def test_fresh_clone_fetches_and_runs_the_data_notebook(server: RawServer, project: Path, shared_datasets: Path):
     """No mirror next to the project: `python -m artdl run --only 00` fetches a small set, then runs."""
     rows = _serve_set(server, project, _impressionists(shared_datasets, 12))
-    shutil.copytree(REPO_ROOT / "notebooks", project / "notebooks", ignore=shutil.ignore_patterns("0[1-9]_*", ".ipynb*"))
+    (project / "notebooks").mkdir()
+    shutil.copy2(REPO_ROOT / "notebooks" / "00_data.ipynb", project / "notebooks" / "00_data.ipynb")
     env = {**os.environ, "ARTDL_ROOT": str(project), "PYTHONPATH": str(REPO_ROOT / "src")}
     cmd = [
         sys.executable,

@@ -81,8 +81,8 @@ NOTEBOOK_DATASETS: dict[str, tuple[str, ...]] = {
     "00_data": ("data.dataset",),
     "02_classify": ("classify.dataset",),
     "03_autoencode": ("autoencode.datasets",),
-    "04_retrieve": ("autoencode.datasets", "louvre_genre", "painter_palette"),
-    "05_archive": ("autoencode.datasets",),
+    "04_retrieve": ("autoencode.datasets", "retrieve.styles.dataset", "louvre_genre", "painter_palette"),
+    "05_archive": ("autoencode.datasets", "painter_palette"),
     "06_gan": ("gan.dataset",),
 }
 
@@ -418,13 +418,10 @@ def fetch_dataset(
     dest = Path(dest)
     report = FetchReport(name, dest, total=len(rows))
     _remove_stale_parts(dest)
-    for src, rel in _extra_files(cfg, name):
-        target = dest / rel
-        if not target.exists():
-            _write_atomic(target, src.read_bytes())
     todo = [r for r in rows if not (dest / r.file).is_file()]
     report.present = len(rows) - len(todo)
     if not todo:
+        _write_companions(cfg, name, dest)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -499,15 +496,29 @@ def fetch_dataset(
         pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
         report.seconds = time.perf_counter() - started
+    if report.fetched or report.present:  # an offline attempt leaves no folder behind
+        _write_companions(cfg, name, dest)
     return report
+
+
+def _write_companions(cfg: Any, name: str, dest: Path) -> None:
+    for src, rel in _extra_files(cfg, name):
+        target = dest / rel
+        if not target.exists():
+            _write_atomic(target, src.read_bytes())
 
 
 def _manual_hint(cfg: Any, name: str, report: FetchReport) -> str:
     url, reason = report.failures[0]
     mirror = resolve(str(cfg.paths.shared_datasets)) / name
+    how_many = (
+        f"the first {len(report.failures)} downloads all failed (stopped there)"
+        if report.stopped_early
+        else f"{len(report.failures)} of {report.total - report.present} downloads failed"
+    )
     return (
-        f"Could not fetch data set '{name}': {len(report.failures)} of {report.total - report.present} "
-        f"downloads failed, e.g. {url} ({reason}). Are you offline? Put the files by hand in {report.dest} "
+        f"Could not fetch data set '{name}': {how_many}, e.g. {url} ({reason}). Are you offline? "
+        f"Put the files by hand in {report.dest} "
         f"(paths as in the `file` column of {manifest_path(cfg, name)}, originals from the URLs it "
         f"describes), or a copy of the whole set in {mirror}, or set datasets.{name}.root=/path/to/it; "
         f"then run `python -m artdl data fetch {name}` again to fetch only what is still missing."
