@@ -285,11 +285,14 @@ class _Failed(Exception):
 _RETRY_EXCEPTIONS = (TimeoutError, socket.timeout, ConnectionError, http.client.IncompleteRead)
 
 
-def _download(url: str, timeout: float, retries: int, backoff: float) -> bytes:
+def _download(
+    url: str, timeout: float, retries: int, backoff: float, stop: threading.Event | None = None
+) -> bytes:
     """GET ``url``; retry 429, 5xx, timeouts and dropped connections with exponential backoff.
 
     A server's ``Retry-After`` (seconds) wins over the backoff, capped at 60 s. A 4xx other than 429
     and a DNS failure are not retried: waiting does not fix a wrong path or a machine offline.
+    ``stop`` (set on Ctrl-C or an early stop) ends the backoff waits at once.
     """
     last = ""
     for attempt in range(retries + 1):
@@ -313,7 +316,10 @@ def _download(url: str, timeout: float, retries: int, backoff: float) -> bytes:
         except _RETRY_EXCEPTIONS as err:
             last = f"{type(err).__name__}: {err}"
         if attempt < retries:
-            time.sleep(wait_s)
+            if stop is None:
+                time.sleep(wait_s)
+            elif stop.wait(wait_s):
+                raise _Failed("cancelled")
     raise _Failed(f"{last} (after {retries + 1} attempts)")
 
 
@@ -437,9 +443,9 @@ def fetch_dataset(
         if stop.is_set():
             return row, url, "cancelled", 0, 0
         try:
-            data = _download(url, timeout, retries, backoff)
+            data = _download(url, timeout, retries, backoff, stop)
         except _Failed as err:
-            return row, url, str(err), 0, 0
+            return row, url, "cancelled" if stop.is_set() else str(err), 0, 0
         if len(data) != row.bytes:
             return row, url, f"size mismatch: got {len(data)} bytes, manifest says {row.bytes}", len(data), 0
         digest = hashlib.sha256(data).hexdigest()
