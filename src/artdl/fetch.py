@@ -90,7 +90,7 @@ NOTEBOOK_DATASETS: dict[str, tuple[str, ...]] = {
 # (files, labels, bytes, commits) is computed from the manifests.
 DATASET_INFO: dict[str, dict[str, str]] = {
     "aic_paintings": {
-        "what": "Art Institute of Chicago open-access paintings, 8 period collections; titles, artists, dates",
+        "what": "Art Institute of Chicago open-access paintings in period collections; titles, artists, dates",
         "terms": "CC0 (public domain)",
     },
     "louvre_genre": {
@@ -103,14 +103,14 @@ DATASET_INFO: dict[str, dict[str, str]] = {
         "terms": "WikiArt images: rights lie with their holders; research and teaching only",
     },
     "wikiart_styles7": {
-        "what": "WikiArt paintings at 224x224 px, 1,000 per style; exact duplicates removed",
+        "what": "WikiArt paintings, square 224 px, the same number per style; exact duplicates removed",
         "terms": (
             "WikiArt images under WikiArt's terms (source code CC BY-NC-SA 4.0): rights lie with their "
             "holders; non-commercial research and teaching only"
         ),
     },
     "painter_palette": {
-        "what": "PainterPalette.csv: about 10,000 painters with influences, teachers, styles, movements, dates",
+        "what": "PainterPalette.csv: painters with influences, teachers, pupils, styles, movements, dates",
         "terms": "MIT (compiled from WikiArt, Art500k and Wikidata)",
     },
 }
