@@ -341,7 +341,11 @@ def test_lightning_checkpoint_with_pickled_objects_loads(tiny_models, tmp_path: 
 
     vqgan, _, tmp = tiny_models
     saved = torch.load(tmp / "t.ckpt", weights_only=True)
-    saved["callbacks"] = {"ModelCheckpoint": argparse.Namespace(monitor="val/rec_loss")}
+    from pytorch_lightning.callbacks.model_checkpoint import ModelCheckpoint
+
+    # Lightning 1.x keys callback state by the callback class and keeps hparams in a Namespace.
+    saved["callbacks"] = {ModelCheckpoint: {"best_model_score": torch.tensor(0.5)}}
+    saved["hparams"] = argparse.Namespace(monitor="val/rec_loss")
     saved["state_dict"]["loss.discriminator.main.0.weight"] = torch.zeros(1)  # training-only key
     torch.save(saved, tmp_path / "lightning.ckpt")
     loaded = V.load_vqgan(tmp / "tiny.yaml", tmp_path / "lightning.ckpt")
@@ -363,3 +367,99 @@ def test_mp4_without_ffmpeg_says_what_to_install(tmp_path: Path) -> None:
         pass
     with pytest.raises(ImportError, match="imageio-ffmpeg"):
         V.save_animation([np.zeros((8, 8, 3), np.uint8)], tmp_path / "a.mp4")
+
+
+# --- safe loading: weights_only, the allow-list, trust_checkpoint, SHA-256 on first use ---------
+
+
+def test_checkpoint_needing_other_classes_loads_only_when_trusted(tiny_models, tmp_path: Path) -> None:
+    import fractions
+
+    vqgan, _, tmp = tiny_models
+    saved = torch.load(tmp / "t.ckpt", weights_only=True)
+    saved["extra"] = fractions.Fraction(1, 3)  # harmless here, but not on the allow-list
+    torch.save(saved, tmp_path / "odd.ckpt")
+    with pytest.raises(V.UntrustedCheckpointError, match="trust_checkpoint=true") as err:
+        V.load_vqgan(tmp / "tiny.yaml", tmp_path / "odd.ckpt")
+    assert "Fraction" in str(err.value) and "arbitrary code" in str(err.value)
+    loaded = V.load_vqgan(tmp / "tiny.yaml", tmp_path / "odd.ckpt", trust_checkpoint=True)
+    key = "decoder.conv_out.weight"
+    assert torch.equal(loaded.state_dict()[key], vqgan.state_dict()[key])
+
+
+def test_trust_checkpoint_is_a_config_key() -> None:
+    from artdl.config import load_config
+
+    assert load_config("default", []).vqgan_clip.trust_checkpoint is False
+    assert load_config("default", ["vqgan_clip.trust_checkpoint=true"]).vqgan_clip.trust_checkpoint is True
+
+
+@pytest.fixture
+def local_server(tmp_path: Path):
+    """A static HTTP server on 127.0.0.1 serving ``tmp_path / "site"`` (downloads only)."""
+    import functools
+    import http.server
+    import threading
+
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_without_known_hash_records_it_and_later_loads_verify(
+    local_server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, url = local_server
+    (site / "model.yaml").write_text(REAL_CONFIG.read_text())
+    (site / "last.ckpt").write_bytes(b"checkpoint bytes v1")
+    models = tmp_path / "models"
+    entry = {
+        "config": str(models / "model.yaml"),
+        "ckpt": str(models / "last.ckpt"),
+        "config_urls": [f"{url}/model.yaml"],
+        "ckpt_urls": [f"{url}/missing.ckpt", f"{url}/last.ckpt"],  # a dead mirror first
+        "sha256": None,
+    }
+    config_path, ckpt = V.ensure_checkpoint("m", entry, download_missing=True)
+    digest = hashlib.sha256(b"checkpoint bytes v1").hexdigest()
+    assert ckpt.read_bytes() == b"checkpoint bytes v1"
+    printed = capsys.readouterr().out
+    assert digest in printed and "first use" in printed
+    record = json.loads((models / "sha256.json").read_text())
+    assert record["last.ckpt"]["sha256"] == digest and "model.yaml" not in record
+    assert V.ensure_checkpoint("m", entry) == (config_path, ckpt)  # verified, nothing re-recorded
+    assert digest not in capsys.readouterr().out
+    ckpt.write_bytes(b"checkpoint bytes v2 (a swapped file)")
+    with pytest.raises(V.ChecksumError, match="recorded on its first use"):
+        V.ensure_checkpoint("m", entry)
+    # A known hash wins over the record and is checked on download too.
+    ckpt.unlink()
+    with pytest.raises(V.ChecksumError, match="SHA-256"):
+        V.ensure_checkpoint("m", {**entry, "sha256": "0" * 64}, download_missing=True)
+    assert not ckpt.exists()
+
+
+def test_taming_and_open_clip_notes_are_silenced_at_the_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from artdl.vqgan_clip.models import build_vqmodel
+
+    build_vqmodel(Path(__file__).resolve().parents[1] / "configs" / "vqgan" / "tiny_random.yaml")
+    assert "Working with z" not in capsys.readouterr().out
+    with caplog.at_level("WARNING"):
+        V.save_random_clip("artdl-tiny-ViT", tmp_path / "clip.pt", REAL_CONFIG.parents[1] / "open_clip")
+    assert "No pretrained weights loaded" not in caplog.text
+
+
+def test_old_import_path_of_clip_still_works() -> None:
+    from artdl.models.clip import load_clip
+    from artdl.vqgan_clip.models import load_clip as old_path
+
+    assert old_path is load_clip and V.load_clip is load_clip

@@ -1,19 +1,19 @@
 """VQGAN+CLIP text-to-painting generation (Crowson 2021) for notebook 07.
 
 - ``prompts``: the ``text:weight:stop | ...`` syntax and the spherical-distance prompt loss.
-- ``models``: taming-transformers VQGAN (with a small Lightning-2 compat shim) and open_clip CLIP.
-- ``weights``: checkpoint download with SHA-256 verification, or random-weight demo checkpoints.
+- ``models``: taming-transformers VQGAN (with a small Lightning-2 compat shim); CLIP comes from
+  :mod:`artdl.models.clip` and is re-exported here.
+- ``weights``: checkpoint download, SHA-256 pinning and safe (``weights_only``) loading, or
+  random-weight demo checkpoints.
 - ``generate``: cutouts (kornia), the Adam loop, frames -> GIF/MP4, CLIP score matrix, VRAM guide.
+- ``pipeline``: ``load_models(cfg, device)`` and ``render_presets(...)``, what the notebook calls.
 
-``load_models(cfg, device)`` and ``render_presets(...)`` are what the notebook calls.
+This module only re-exports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
-
+from artdl.models.clip import CLIPBundle, load_clip, save_random_clip
 from artdl.vqgan_clip.generate import (
     AUGMENTS,
     VRAM_GUIDE,
@@ -26,9 +26,26 @@ from artdl.vqgan_clip.generate import (
     round_to_factor,
     save_animation,
 )
-from artdl.vqgan_clip.models import CLIPBundle, load_clip, load_vqgan, save_random_clip, taming_compat
+from artdl.vqgan_clip.models import load_vqgan, taming_compat
+from artdl.vqgan_clip.pipeline import (
+    apply_cpu_threads,
+    is_random_demo,
+    load_models,
+    render_presets,
+    resolve_size,
+    save_results,
+    score_texts,
+)
 from artdl.vqgan_clip.prompts import ParsedPrompt, PromptLoss, parse_prompt, parse_prompts
-from artdl.vqgan_clip.weights import ChecksumError, MissingCheckpointError, download, ensure_checkpoint
+from artdl.vqgan_clip.weights import (
+    ChecksumError,
+    MissingCheckpointError,
+    UntrustedCheckpointError,
+    download,
+    ensure_checkpoint,
+    load_checkpoint_state,
+    verify_or_record,
+)
 
 __all__ = [
     "AUGMENTS",
@@ -40,6 +57,7 @@ __all__ = [
     "MissingCheckpointError",
     "ParsedPrompt",
     "PromptLoss",
+    "UntrustedCheckpointError",
     "apply_cpu_threads",
     "auto_size",
     "clip_score_matrix",
@@ -48,6 +66,7 @@ __all__ = [
     "ensure_checkpoint",
     "generate",
     "is_random_demo",
+    "load_checkpoint_state",
     "load_clip",
     "load_models",
     "load_vqgan",
@@ -55,149 +74,11 @@ __all__ = [
     "parse_prompts",
     "render_presets",
     "resolve_size",
-    "save_results",
+    "round_to_factor",
     "save_animation",
     "save_random_clip",
+    "save_results",
     "score_texts",
     "taming_compat",
+    "verify_or_record",
 ]
-
-
-def is_random_demo(cfg: Any) -> bool:
-    """True when either network has random weights: the output is a wiring demo, not art."""
-    vc = cfg.vqgan_clip
-    entry = vc.checkpoints[vc.checkpoint]
-    return bool(entry.get("random_init", False)) or bool(vc.clip.get("random_init", False))
-
-
-def apply_cpu_threads(cfg: Any, device: Any) -> int:
-    """Set torch's CPU thread count from ``vqgan_clip.cpu_threads`` (CPU runs only).
-
-    Why: the demo models are so small that threads mostly wait on each other; on a busy 2-core
-    machine two threads measured 10-20x slower than one. Returns the thread count in effect.
-    """
-    import torch
-
-    n = int(cfg.vqgan_clip.get("cpu_threads", 0) or 0)
-    if n > 0 and torch.device(device).type == "cpu":
-        torch.set_num_threads(n)
-    return torch.get_num_threads()
-
-
-def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
-    """The VQGAN and CLIP a config asks for, on ``device``.
-
-    Random-weight demo files are created on first use; real checkpoints must be present (or
-    ``vqgan_clip.download=true``), otherwise the error says how to get them.
-    """
-    vc = cfg.vqgan_clip
-    if vc.checkpoint not in vc.checkpoints:
-        raise MissingCheckpointError(
-            f"vqgan_clip.checkpoint={vc.checkpoint!r} is not in vqgan_clip.checkpoints "
-            f"({', '.join(vc.checkpoints)})."
-        )
-    config_path, ckpt_path = ensure_checkpoint(
-        vc.checkpoint, vc.checkpoints[vc.checkpoint], download_missing=bool(vc.download), seed=int(cfg.seed)
-    )
-    vqgan = load_vqgan(config_path, ckpt_path, device)
-    c = vc.clip
-    if c.get("random_init") and c.weights and not Path(str(c.weights)).is_absolute():
-        from artdl.paths import resolve
-
-        if not resolve(c.weights).is_file():
-            save_random_clip(c.model, c.weights, c.model_configs)
-    clip = load_clip(c.model, c.pretrained, c.weights, device, c.model_configs, bool(c.force_quick_gelu))
-    return vqgan, clip
-
-
-def resolve_size(cfg: Any, device: Any, vqgan: Any) -> int:
-    """``vqgan_clip.size`` as pixels: ``auto`` -> CPU size or the VRAM guide; multiple of f16."""
-    from artdl.vqgan_clip.models import vqgan_scale_factor
-
-    size = cfg.vqgan_clip.size
-    px = auto_size(device, int(cfg.vqgan_clip.cpu_size)) if str(size) == "auto" else int(size)
-    return round_to_factor(px, vqgan_scale_factor(vqgan))
-
-
-def score_texts(preset: Any) -> str:
-    """The text a preset is scored against: its positive text prompts, joined."""
-    return ", ".join(p.text for p in parse_prompts(preset.prompts) if p.weight > 0)
-
-
-def render_presets(
-    cfg: Any,
-    vqgan: Any,
-    clip: CLIPBundle,
-    epochs: Sequence[str],
-    size: int,
-    frames_dir: str | Path | None = None,
-    progress: bool = True,
-) -> dict[str, GenerationResult]:
-    """One image per epoch preset, each from the same seed; frames saved as an animation.
-
-    A single progress bar counts iterations over all presets (small notebook output).
-    """
-    from tqdm.auto import tqdm
-
-    vc = cfg.vqgan_clip
-    results: dict[str, GenerationResult] = {}
-    bar = tqdm(total=len(epochs) * int(vc.iterations), desc="VQGAN+CLIP", leave=False, disable=not progress)
-    for name in epochs:
-        if name not in vc.presets:
-            raise KeyError(f"No preset {name!r} in vqgan_clip.presets ({', '.join(vc.presets)}).")
-        preset = vc.presets[name]
-        result = generate(
-            vqgan,
-            clip,
-            preset.prompts,
-            size=size,
-            iterations=int(vc.iterations),
-            lr=float(vc.lr),
-            cutn=int(vc.cutn),
-            cut_pow=float(vc.cut_pow),
-            augments=list(vc.augments),
-            noise=float(vc.noise),
-            image_prompts=vc.image_prompts,
-            init_image=vc.init_image,
-            init_weight=float(vc.init_weight),
-            seed=int(vc.seed),
-            save_every=int(vc.save_every),
-            amp=bool(vc.amp),
-            compile=bool(vc.compile),
-            progress=False,
-            on_step=bar.update,
-        )
-        if frames_dir is not None and result.frames:
-            save_animation(result.frames, Path(frames_dir) / f"{name}.{vc.animation}", fps=int(vc.fps))
-        results[name] = result
-    bar.close()
-    return results
-
-
-def save_results(results: dict[str, GenerationResult], out_dir: str | Path) -> Path:
-    """Write each final image as ``<epoch>.png`` and a ``runs.csv`` summary, atomically."""
-    import pandas as pd
-    from PIL import Image
-
-    from artdl.utils import atomic_path
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for name, r in results.items():
-        with atomic_path(out / f"{name}.png") as tmp:
-            Image.fromarray(r.image).save(tmp, format="PNG")
-        rows.append(
-            {
-                "epoch": name,
-                "size": r.image.shape[0],
-                "iterations": len(r.losses),
-                "first_loss": r.losses[0],
-                "last_loss": r.losses[-1],
-                "seconds": round(r.seconds, 2),
-                "it_per_s": round(r.iterations_per_second, 2),
-            }
-        )
-    with atomic_path(out / "runs.csv") as tmp:
-        pd.DataFrame(rows).to_csv(tmp, index=False)
-    return out / "runs.csv"

@@ -1,14 +1,29 @@
-"""Getting VQGAN checkpoints: download with checksum verification, or a random-weight demo.
+"""Getting VQGAN checkpoints safely: download, pin the SHA-256, load without running code.
 
 Each entry of ``vqgan_clip.checkpoints`` in the config names a taming config file, a checkpoint
 file, the URLs to fetch them from (several mirrors are tried in order) and, where known, the
-SHA-256 of the checkpoint. Verification is on whenever a hash is given. ``random_init: true``
-marks the offline wiring demo: the checkpoint is created locally with random weights.
+SHA-256 of the checkpoint. ``random_init: true`` marks the offline wiring demo: the checkpoint is
+created locally with random weights.
+
+Why all three safeguards: a checkpoint is a pickle, and unpickling can run arbitrary code, so a
+compromised mirror could take over the machine that loads its file.
+
+- **Known hash** (``sha256`` in the entry): the download and every later use are verified.
+- **No known hash** (the default: the published hashes could not be checked offline here): the
+  first use records the file's SHA-256 in ``sha256.json`` beside it and prints it (compare it
+  with a hash you trust), and every later use verifies against that record ("trust on first use").
+- **Loading** is ``torch.load(weights_only=True)`` with the few Lightning classes a published
+  checkpoint pickles allow-listed (:data:`SAFE_GLOBALS`). A file that needs anything else loads
+  only with ``vqgan_clip.trust_checkpoint=true``; the error names the class it wanted.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import hashlib
+import json
+import pickle
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -18,7 +33,20 @@ from typing import Any
 from artdl.paths import resolve
 from artdl.utils import atomic_path
 
-__all__ = ["ChecksumError", "MissingCheckpointError", "download", "ensure_checkpoint", "sha256sum"]
+__all__ = [
+    "ChecksumError",
+    "MissingCheckpointError",
+    "UntrustedCheckpointError",
+    "download",
+    "ensure_checkpoint",
+    "load_checkpoint_state",
+    "recorded_sha256",
+    "safe_globals",
+    "sha256sum",
+    "verify_or_record",
+]
+
+SHA_RECORD = "sha256.json"  # beside the weights: {file name: {"sha256", "recorded"}}
 
 
 class MissingCheckpointError(FileNotFoundError):
@@ -26,7 +54,55 @@ class MissingCheckpointError(FileNotFoundError):
 
 
 class ChecksumError(RuntimeError):
-    """A downloaded file does not have the published SHA-256."""
+    """A file does not have the published, or the first recorded, SHA-256."""
+
+
+class UntrustedCheckpointError(RuntimeError):
+    """A checkpoint needs classes beyond the allow-list and ``trust_checkpoint`` is off."""
+
+
+def safe_globals() -> list[Any]:
+    """The classes a published Lightning/taming checkpoint pickles besides tensors.
+
+    Lightning 1.x stores callback state keyed by the callback class (``ModelCheckpoint``) and
+    hyper-parameters as an ``argparse.Namespace``. Neither runs code when unpickled as a global.
+    """
+    allowed: list[Any] = [argparse.Namespace]
+    try:
+        from pytorch_lightning.callbacks.model_checkpoint import ModelCheckpoint
+
+        allowed.append(ModelCheckpoint)
+    except ImportError:  # pragma: no cover - Lightning is pinned with taming
+        pass
+    return allowed
+
+
+def load_checkpoint_state(path: str | Path, trust_checkpoint: bool = False) -> Any:
+    """``torch.load`` a checkpoint with ``weights_only=True`` and the Lightning allow-list.
+
+    With ``trust_checkpoint`` a file that needs other classes is unpickled in full (it can run
+    code: only for a file you trust); without it the error says which class was refused.
+    """
+    import torch
+
+    path = resolve(path)
+    try:
+        with torch.serialization.safe_globals(safe_globals()):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if trust_checkpoint:
+            print(f"vqgan_clip.trust_checkpoint=true: unpickling {path.name} in full (it may run code)")
+            return torch.load(path, map_location="cpu", weights_only=False)
+        try:
+            refused = ", ".join(torch.serialization.get_unsafe_globals_in_checkpoint(path)) or "unknown"
+        except Exception:  # noqa: BLE001 - only for the message
+            refused = "unknown"
+        raise UntrustedCheckpointError(
+            f"{path} pickles objects beyond tensors and the allow-listed Lightning classes "
+            f"(refused: {refused}). Unpickling them could run arbitrary code, so it is refused. If you "
+            f"trust this file (e.g. its SHA-256 matches a published one), load it with "
+            f"vqgan_clip.trust_checkpoint=true, or re-save only its state_dict."
+        ) from err
 
 
 def sha256sum(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -85,6 +161,59 @@ def download(
     )
 
 
+def _record_file(path: Path) -> Path:
+    return path.parent / SHA_RECORD
+
+
+def recorded_sha256(path: str | Path) -> str | None:
+    """The SHA-256 recorded for ``path`` on its first use, or None."""
+    path = resolve(path)
+    record = _record_file(path)
+    if not record.is_file():
+        return None
+    entry = json.loads(record.read_text()).get(path.name)
+    return str(entry["sha256"]) if entry else None
+
+
+def verify_or_record(path: str | Path, expected: str | None = None, what: str = "") -> str:
+    """Check ``path`` against ``expected`` or its recorded hash; record it on first use.
+
+    Returns the file's SHA-256. With neither a known nor a recorded hash the hash is written to
+    ``sha256.json`` beside the file and printed, so that a later, different file is caught.
+    """
+    path = resolve(path)
+    actual = sha256sum(path)
+    if expected:
+        if actual.lower() != str(expected).lower():
+            raise ChecksumError(
+                f"{path} does not have the SHA-256 {expected}{what}. Delete it and download again, "
+                f"or set verify=false for this checkpoint if you trust the file."
+            )
+        return actual
+    recorded = recorded_sha256(path)
+    if recorded is not None:
+        if recorded != actual:
+            raise ChecksumError(
+                f"{path} has SHA-256 {actual}, but {recorded} was recorded on its first use in "
+                f"{_record_file(path)}: the file changed. If you replaced it on purpose, delete its entry "
+                f"there (or set verify=false for this checkpoint)."
+            )
+        return actual
+    record = _record_file(path)
+    data = json.loads(record.read_text()) if record.is_file() else {}
+    data[path.name] = {
+        "sha256": actual,
+        "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    with atomic_path(record) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    print(
+        f"{path.name}: no published SHA-256 is configured; recorded {actual} on first use in "
+        f"{record.name} beside it. Later loads are verified against it; compare it with a hash you trust."
+    )
+    return actual
+
+
 def ensure_checkpoint(
     name: str, entry: Mapping[str, Any], download_missing: bool = False, seed: int = 0
 ) -> tuple[Path, Path]:
@@ -116,19 +245,17 @@ def ensure_checkpoint(
                 f"vqgan_clip.checkpoint=tiny_random."
             )
         download(_as_list(urls), path, sha256=sha)
-    sha = entry.get("sha256")
-    if sha and entry.get("verify", True) and sha256sum(ckpt_path).lower() != str(sha).lower():
-        raise ChecksumError(
-            f"{ckpt_path} does not have the SHA-256 {sha} of '{name}'. Delete it and download again, "
-            f"or set vqgan_clip.checkpoints.{name}.verify=false if you trust the file."
-        )
+    if entry.get("verify", True):  # the yaml config is parsed, never unpickled: only the ckpt is pinned
+        verify_or_record(ckpt_path, entry.get("sha256"), f" of '{name}'")
     return config_path, ckpt_path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m artdl vqgan-weights NAME [--config full]``: download one checkpoint entry."""
-    import argparse
+    """``python -m artdl vqgan-weights NAME [--config full]``: download a checkpoint entry.
 
+    Verified against ``sha256`` when the config gives one; otherwise its SHA-256 is recorded on
+    first use and later loads are checked against that record.
+    """
     from artdl.config import load_config
 
     parser = argparse.ArgumentParser(prog="python -m artdl vqgan-weights", description=main.__doc__)
