@@ -632,7 +632,8 @@ def data_table_markdown(cfg: Any | None = None, config_name: str = "default") ->
             f"{info.get('terms', 'see the source repository')} | {_human_bytes(total)} |"
         )
     notebooks = sorted(p.stem for p in resolve(str(cfg.run.notebooks_dir)).glob("[0-9][0-9]_*.ipynb"))
-    needed = [n for n in datasets_needed(cfg, notebooks) if n in sizes]
+    wanted = set(datasets_needed(cfg, notebooks))
+    needed = [n for n in ordered if n in wanted]  # table order: stable when a notebook's set changes
     if needed:
         files = sum(sizes[n][0] for n in needed)
         total = sum(sizes[n][1] for n in needed)
