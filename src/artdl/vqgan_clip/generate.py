@@ -179,6 +179,85 @@ class GenerationResult:
         return len(self.losses) / self.seconds if self.seconds > 0 else float("nan")
 
 
+def _token_grid(vqgan: Any, size: int | tuple[int, int]) -> tuple[int, int, int, int]:
+    """(toks_y, toks_x, h, w): the latent grid for ``size`` and the pixel size it decodes to."""
+    h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+    f = vqgan_scale_factor(vqgan)
+    toks_y, toks_x = max(1, h // f), max(1, w // f)
+    return toks_y, toks_x, toks_y * f, toks_x * f
+
+
+def _initial_latent(
+    vqgan: Any, grid: tuple[int, int, int, int], init_image: str | Path | None, use_amp: bool | str
+) -> torch.Tensor:
+    """The starting latent: the encoded ``init_image``, or random codebook entries."""
+    device = next(vqgan.parameters()).device
+    toks_y, toks_x, h, w = grid
+    codebook = vqgan.quantize.embedding.weight
+    if init_image:
+        with torch.no_grad(), autocast(device, use_amp):
+            z, *_ = vqgan.encode(_load_image_tensor(init_image, (h, w), device) * 2 - 1)
+        return z.float()
+    n_toks, e_dim = codebook.shape
+    one_hot = F.one_hot(torch.randint(n_toks, [toks_y * toks_x], device=device), n_toks).float()
+    return (one_hot @ codebook.float()).view(1, toks_y, toks_x, e_dim).permute(0, 3, 1, 2)
+
+
+def _prompt_losses(
+    clip: CLIPBundle,
+    prompts: str | Sequence[str],
+    image_prompts: str | Sequence[str] | None,
+    make_cutouts: MakeCutouts,
+    hw: tuple[int, int],
+    use_amp: bool | str,
+) -> tuple[list[ParsedPrompt], list[PromptLoss]]:
+    """One :class:`PromptLoss` per text prompt and per image prompt (embedded through cutouts)."""
+    device = clip.device
+    parsed = parse_prompts(list(prompts) if not isinstance(prompts, str) else prompts)
+    fns = [PromptLoss(clip.encode_text([p.text])[0], p.weight, p.stop).to(device) for p in parsed]
+    for p in parse_prompts(image_prompts):
+        img = _load_image_tensor(p.text, hw, device)
+        with torch.no_grad(), autocast(device, use_amp):
+            embed = clip.encode_image(make_cutouts(img))
+        fns.append(PromptLoss(embed.float(), p.weight, p.stop).to(device))
+    if not fns:
+        raise ValueError("Give at least one text or image prompt, e.g. prompts='a Baroque painting'.")
+    return parsed, fns
+
+
+@dataclass
+class _Optimisation:
+    """What one iteration needs: the latent, its bounds and start, the losses and the networks."""
+
+    z: torch.Tensor
+    z_orig: torch.Tensor
+    z_min: torch.Tensor
+    z_max: torch.Tensor
+    loss_fns: list[PromptLoss]
+    init_weight: float
+    vqgan: Any
+    decode: Any
+    encode_image: Any
+    make_cutouts: MakeCutouts
+    use_amp: bool | str
+
+
+def _iteration(o: _Optimisation, opt: torch.optim.Optimizer) -> tuple[float, torch.Tensor]:
+    """One Adam step on the latent; returns the loss and the decoded image before the step."""
+    opt.zero_grad(set_to_none=True)
+    with autocast(o.z.device, o.use_amp):
+        out = _synth(o.vqgan, o.z, o.decode)
+        embeds = o.encode_image(o.make_cutouts(out))
+    loss = sum(fn(embeds) for fn in o.loss_fns)
+    if o.init_weight:
+        loss = loss + F.mse_loss(o.z, o.z_orig) * o.init_weight / 2
+    loss.backward()
+    opt.step()
+    with torch.no_grad():  # keep the latent inside the codebook's box
+        o.z.copy_(o.z.maximum(o.z_min).minimum(o.z_max))
+    return float(loss.detach()), out
+
+
 def generate(
     vqgan: Any,
     clip: CLIPBundle,
@@ -216,70 +295,42 @@ def generate(
     from tqdm.auto import tqdm
 
     device = next(vqgan.parameters()).device
-    h, w = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
-    f = vqgan_scale_factor(vqgan)
-    toks_y, toks_x = max(1, h // f), max(1, w // f)
-    h, w = toks_y * f, toks_x * f
+    grid = _token_grid(vqgan, size)
     seed_everything(seed)
     use_amp = amp if isinstance(amp, str) else bool(amp)  # True: bf16 on CUDA only
     autocast(device, use_amp)  # fail early on a bad precision name
-    decode = _compiled(vqgan, "decode") if compile else vqgan.decode
-    encode_image = _compiled(clip, "encode_image") if compile else clip.encode_image
-
-    codebook = vqgan.quantize.embedding.weight
-    n_toks, e_dim = codebook.shape
-    if init_image:
-        with torch.no_grad(), autocast(device, use_amp):
-            z, *_ = vqgan.encode(_load_image_tensor(init_image, (h, w), device) * 2 - 1)
-        z = z.float()
-    else:
-        one_hot = F.one_hot(torch.randint(n_toks, [toks_y * toks_x], device=device), n_toks).float()
-        z = (one_hot @ codebook.float()).view(1, toks_y, toks_x, e_dim).permute(0, 3, 1, 2)
-    z_orig = z.detach().clone()
-    z_min = codebook.min(0).values[None, :, None, None].float()
-    z_max = codebook.max(0).values[None, :, None, None].float()
-    z = z.detach().clone().requires_grad_(True)
-
+    z = _initial_latent(vqgan, grid, init_image, use_amp)
+    codebook = vqgan.quantize.embedding.weight.float()
     make_cutouts = MakeCutouts(clip.image_size, cutn, cut_pow, augments, noise).to(device)
-    parsed = parse_prompts(list(prompts) if not isinstance(prompts, str) else prompts)
-    losses_fns: list[PromptLoss] = []
-    for p in parsed:
-        losses_fns.append(PromptLoss(clip.encode_text([p.text])[0], p.weight, p.stop).to(device))
-    for p in parse_prompts(image_prompts):
-        img = _load_image_tensor(p.text, (h, w), device)
-        with torch.no_grad(), autocast(device, use_amp):
-            embed = clip.encode_image(make_cutouts(img))
-        losses_fns.append(PromptLoss(embed.float(), p.weight, p.stop).to(device))
-    if not losses_fns:
-        raise ValueError("Give at least one text or image prompt, e.g. prompts='a Baroque painting'.")
-
-    opt = torch.optim.Adam([z], lr=lr)
-    losses: list[float] = []
-    frames: list[np.ndarray] = []
-    frame_steps: list[int] = []
+    parsed, loss_fns = _prompt_losses(clip, prompts, image_prompts, make_cutouts, grid[2:], use_amp)
+    o = _Optimisation(
+        z=z.detach().clone().requires_grad_(True),
+        z_orig=z.detach().clone(),
+        z_min=codebook.min(0).values[None, :, None, None],
+        z_max=codebook.max(0).values[None, :, None, None],
+        loss_fns=loss_fns,
+        init_weight=init_weight,
+        vqgan=vqgan,
+        decode=_compiled(vqgan, "decode") if compile else vqgan.decode,
+        encode_image=_compiled(clip, "encode_image") if compile else clip.encode_image,
+        make_cutouts=make_cutouts,
+        use_amp=use_amp,
+    )
+    opt = torch.optim.Adam([o.z], lr=lr)
+    result = GenerationResult(np.zeros((0, 0, 3), np.uint8), [], prompts=parsed)
     start = time.perf_counter()
     for i in tqdm(range(iterations), desc="VQGAN+CLIP", leave=False, disable=not progress):
-        opt.zero_grad(set_to_none=True)
-        with autocast(device, use_amp):
-            out = _synth(vqgan, z, decode)
-            embeds = encode_image(make_cutouts(out))
-        loss = sum(fn(embeds) for fn in losses_fns)
-        if init_weight:
-            loss = loss + F.mse_loss(z, z_orig) * init_weight / 2
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            z.copy_(z.maximum(z_min).minimum(z_max))
-        losses.append(float(loss.detach()))
+        loss, out = _iteration(o, opt)
+        result.losses.append(loss)
         if save_every and (i % save_every == 0 or i == iterations - 1):
-            frames.append(to_uint8(out))
-            frame_steps.append(i)
+            result.frames.append(to_uint8(out))
+            result.frame_steps.append(i)
         if on_step is not None:
             on_step(1)
     with torch.no_grad(), autocast(device, use_amp):
-        final = _synth(vqgan, z, decode)
-    seconds = time.perf_counter() - start
-    return GenerationResult(to_uint8(final), losses, frames, parsed, seconds, frame_steps)
+        result.image = to_uint8(_synth(vqgan, o.z, o.decode))
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def save_animation(frames: Sequence[np.ndarray], path: str | Path, fps: int = 8) -> Path:
