@@ -109,7 +109,11 @@ def _placeholder(size: int) -> np.ndarray:
 
 
 def write_atlases(
-    thumbs: Sequence[np.ndarray | None], out_dir: Path, thumb_size: int, sheet_size: int = 2048, quality: int = 85
+    thumbs: Sequence[np.ndarray | None],
+    out_dir: Path,
+    thumb_size: int,
+    sheet_size: int = 2048,
+    quality: int = 85,
 ) -> tuple[dict[str, object], list[int]]:
     """Write ``atlas_<k>.jpg`` sheets; returns (atlas info for the page, indices of missing thumbnails)."""
     from tqdm.auto import tqdm
@@ -125,7 +129,9 @@ def write_atlases(
         for i in range(start, stop):
             tile = thumbs[i] if thumbs[i] is not None else _placeholder(thumb_size)
             if tile.shape != (thumb_size, thumb_size, 3):
-                raise ValueError(f"thumbnail {i} has shape {tile.shape}, expected ({thumb_size}, {thumb_size}, 3).")
+                raise ValueError(
+                    f"thumbnail {i} has shape {tile.shape}, expected ({thumb_size}, {thumb_size}, 3)."
+                )
             _, x, y = atlas_cell(i, layout)
             sheet[y : y + thumb_size, x : x + thumb_size] = tile
         name = f"atlas_{k}.jpg"

@@ -48,11 +48,14 @@ def collection_table(cfg: Any, datasets: Sequence[str], limit: int = 0, seed: in
         raise ValueError("No data sets given: set explorer.datasets or pass --dataset NAME.")
     table = load_collection(cfg, list(datasets))
     if limit and limit < len(table):
+        rng = np.random.default_rng(seed)
         frac = limit / len(table)
-        part = table.groupby("label", group_keys=False).apply(
-            lambda g: g.sample(max(1, round(len(g) * frac)), random_state=seed)
-        )
-        table = table.loc[sorted(part.index[:limit])]
+        picked = [
+            i for _, g in table.groupby("label") for i in rng.choice(g.index, int(len(g) * frac), replace=False)
+        ]
+        rest = np.setdiff1d(table.index, picked)
+        picked += list(rng.choice(rest, limit - len(picked), replace=False))  # top up to exactly limit
+        table = table.loc[sorted(picked)]
     table = table.reset_index(drop=True)
     if "year" in table and pd.to_numeric(table["year"], errors="coerce").notna().any():
         years = pd.to_numeric(table["year"], errors="coerce")
@@ -92,10 +95,14 @@ def load_features(
     if hit is not None:
         return hit, f"{source} (explorer cache)"
     if source in ("dae", "swae"):
-        raise ValueError(f"{source} codes exist only for 03's collection; run 03 on it or choose cnn/pixels/clip.")
+        raise ValueError(
+            f"{source} codes exist only for 03's collection; run 03 on it or choose cnn/pixels/clip."
+        )
     if source == "cnn":
         size = int(cfg.retrieve.cnn.image_size)
-        feats, what = embed.embed_cnn(torch.from_numpy(images), size, cfg.retrieve.cnn.checkpoint, device, progress=progress)
+        feats, what = embed.embed_cnn(
+            torch.from_numpy(images), size, cfg.retrieve.cnn.checkpoint, device, progress=progress
+        )
     elif source == "pixels":
         feats, what = embed.embed_pixels(torch.from_numpy(images)), "16-px pixels"
     elif source == "clip":
@@ -158,16 +165,25 @@ def build_explorer(
         timings["embed"] = time.perf_counter() - t0 - sum(timings.values())
         layouts = compute_layouts(
             features, table.get("year", [None] * n), table["label"], list(ec.layouts), int(cfg.seed),
-            int(ec.layout_sample), int(ec.exact_grid),
+            int(ec.layout_sample), int(ec.exact_grid), progress,
         )  # fmt: skip
         timings["layouts"] = time.perf_counter() - t0 - sum(timings.values())
         k = int(ec.k)
         nb = cosine_neighbours(features, k, device)
         rr = influence_reranked(features, table, cfg, k, progress) if ec.rerank else None
         timings["neighbours"] = time.perf_counter() - t0 - sum(timings.values())
-        preds = classifier_predictions(table, _resolve(str(ec.classifier)), site, progress=progress) if ec.classifier else None
+        preds = (
+            classifier_predictions(table, _resolve(str(ec.classifier)), site, progress=progress)
+            if ec.classifier
+            else None
+        )
         timings["classifier"] = time.perf_counter() - t0 - sum(timings.values())
-        info = {"datasets": names, "embedding": f"{ec.source}: {what}", "thumb_size": thumb, "timings_s": timings}
+        info = {
+            "datasets": names,
+            "embedding": f"{ec.source}: {what}",
+            "thumb_size": thumb,
+            "timings_s": timings,
+        }
         write_site(
             site, table, layouts, thumbs, thumb, _label_columns(table), nb, rr, preds,
             previews=bool(ec.previews), title=f"artdl explorer: {name}", info=info, problems=problems,
@@ -195,7 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--layouts", nargs="+", help="subset of umap tsne grid timeline")
     parser.add_argument("--limit", type=int, help="a stratified sample of this many paintings")
     parser.add_argument("--out", help="output folder (default data/processed/explorer/<datasets>)")
-    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides, e.g. explorer.k=20")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="key=value", help="config overrides, e.g. explorer.k=20"
+    )
     args = parser.parse_args(argv)
     extra = [f"explorer.source={args.source}"] if args.source else []
     extra += [f"explorer.limit={args.limit}"] if args.limit is not None else []

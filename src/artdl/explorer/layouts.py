@@ -159,7 +159,9 @@ def grid_layout(xy: np.ndarray, exact_max: int = 1024) -> tuple[np.ndarray, floa
     return out, 1.0 / side
 
 
-def timeline_layout(years: Sequence[Any], labels: Sequence[Any], max_bins: int = 60) -> tuple[np.ndarray, float, dict]:
+def timeline_layout(
+    years: Sequence[Any], labels: Sequence[Any], max_bins: int = 60
+) -> tuple[np.ndarray, float, dict]:
     """x = year (binned), y = label band; paintings of one (year, label) cell are stacked in a mini grid.
 
     Paintings without a year go to an "undated" column at the right, so they are shown, not lost.
@@ -211,6 +213,7 @@ def compute_layouts(
     seed: int = 0,
     sample: int = 3000,
     exact_grid: int = 1024,
+    progress: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """All requested layouts: ``{name: {"xy": (N, 2), "size": float, ...}}``.
 
@@ -226,7 +229,7 @@ def compute_layouts(
     map_size = 0.8 / math.sqrt(max(n, 1))
     out: dict[str, dict[str, Any]] = {}
     ordered = sorted(layouts, key=lambda m: m == "grid")  # the grid snaps a map computed before it
-    for name in tqdm(ordered, desc="layouts", leave=False):
+    for name in tqdm(ordered, desc="layouts", leave=False, disable=not progress):
         if name == "umap":
             out[name] = {"xy": umap_layout(features, seed, sample), "size": map_size}
         elif name == "tsne":

@@ -40,12 +40,16 @@ def classifier_predictions(
     from artdl.models.classifier import load_classifier
 
     if not checkpoint or not Path(checkpoint).is_file():
-        print(f"Note: no classifier checkpoint at {checkpoint}; predictions and Grad-CAM skipped (train one with 02).")
+        print(
+            f"Note: no classifier checkpoint at {checkpoint}; predictions and Grad-CAM skipped (train one with 02)."
+        )
         return None
     try:
         model, meta = load_classifier(Path(checkpoint))
     except Exception as err:  # noqa: BLE001 - an unreadable checkpoint is a note, not a failed build
-        print(f"Note: could not load classifier {checkpoint} ({type(err).__name__}: {err}); predictions skipped.")
+        print(
+            f"Note: could not load classifier {checkpoint} ({type(err).__name__}: {err}); predictions skipped."
+        )
         return None
     if rows is None:
         split = table["split"] if "split" in table else pd.Series([""] * len(table))
@@ -57,7 +61,9 @@ def classifier_predictions(
     rows = [int(r) for r in rows]
     for start in tqdm(range(0, len(rows), batch_size), desc="grad-cam", disable=not progress, leave=False):
         part = rows[start : start + batch_size]
-        crops = [np.asarray(square_crop(Image.open(table["path"].iloc[i]).convert("RGB"), size)) for i in part]
+        crops = [
+            np.asarray(square_crop(Image.open(table["path"].iloc[i]).convert("RGB"), size)) for i in part
+        ]
         x = (torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255 - m) / s
         with torch.no_grad():
             probs = torch.softmax(model(x).float(), dim=1).numpy()
@@ -66,5 +72,8 @@ def classifier_predictions(
         for j, i in enumerate(part):
             order = np.argsort(-probs[j])[:top]
             Image.fromarray(overlay(images[j], maps[j])).save(out_dir / "cam" / f"{i}.jpg", quality=85)
-            by_index[str(i)] = {"top": [[int(c), round(float(probs[j, c]), 4)] for c in order], "cam": f"cam/{i}.jpg"}
+            by_index[str(i)] = {
+                "top": [[int(c), round(float(probs[j, c]), 4)] for c in order],
+                "cam": f"cam/{i}.jpg",
+            }
     return {"classes": [str(c) for c in meta["classes"]], "checkpoint": str(checkpoint), "by_index": by_index}

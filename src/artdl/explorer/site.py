@@ -83,9 +83,11 @@ def _xy_list(xy: np.ndarray, name: str, problems: list[str]) -> list[float | Non
     bad = ~np.isfinite(xy).all(axis=1)
     if bad.any():
         shown = ", ".join(map(str, np.flatnonzero(bad)[:10]))
-        problems.append(f"layout {name}: {int(bad.sum())} painting(s) without a valid position (rows {shown}); not drawn there")
-    flat = np.round(xy, 5).ravel().tolist()
-    return [None if not math.isfinite(v) else v for v in flat]
+        problems.append(
+            f"layout {name}: {int(bad.sum())} painting(s) without a valid position (rows {shown}); not drawn there"
+        )
+    xy = np.round(np.where(bad[:, None], np.nan, xy), 5)  # a half-valid row is no position either
+    return [None if not math.isfinite(v) else v for v in xy.ravel().tolist()]
 
 
 def _check_inputs(n: int, layouts: Mapping[str, Mapping[str, Any]], neighbours: Any, reranked: Any) -> None:
@@ -136,7 +138,9 @@ def write_site(
     problems = list(problems)
     atlas, missing = write_atlases(thumbs, site, thumb_size)
     if missing:
-        problems.append(f"{len(missing)} painting(s) without a thumbnail (rows {', '.join(map(str, missing[:10]))}): shown as a crossed grey tile")
+        problems.append(
+            f"{len(missing)} painting(s) without a thumbnail (rows {', '.join(map(str, missing[:10]))}): shown as a crossed grey tile"
+        )
     years = pd.to_numeric(table.get("year", pd.Series([np.nan] * n)), errors="coerce")
     data: dict[str, Any] = {
         "version": 1,
@@ -164,10 +168,16 @@ def write_site(
     if neighbours is not None:
         nb = np.asarray(neighbours, dtype=np.int64)
         rr = None if reranked_neighbours is None else np.asarray(reranked_neighbours, dtype=np.int64)
-        data["neighbours"] = {"k": int(nb.shape[1]), "cosine": nb.tolist(), "reranked": None if rr is None else rr.tolist()}
+        data["neighbours"] = {
+            "k": int(nb.shape[1]),
+            "cosine": nb.tolist(),
+            "reranked": None if rr is None else rr.tolist(),
+        }
     for problem in problems:
         warnings.warn(f"explorer: {problem}", stacklevel=2)
-    (site / "data.js").write_text(DATA_PREFIX + json.dumps(data, separators=(",", ":")) + ";\n", encoding="utf-8")
+    (site / "data.js").write_text(
+        DATA_PREFIX + json.dumps(data, separators=(",", ":")) + ";\n", encoding="utf-8"
+    )
     static = resources.files("artdl.explorer") / "static"
     for name in STATIC_FILES:
         (site / name).write_bytes((static / name).read_bytes())

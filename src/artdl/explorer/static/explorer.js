@@ -83,10 +83,13 @@
     requestDraw();
   }
 
+  // The whole unit square in view, thumbnails included, beside the side panel when it is open.
   function fit() {
-    const m = 24, side = Math.min(S.w - 2 * m, S.h - 2 * m);
-    S.scale = Math.max(side, 10);
-    S.tx = (S.w - S.scale) / 2; S.ty = (S.h - S.scale) / 2;
+    const m = 16, avail = S.w - ($('panel').hidden ? 0 : $('panel').offsetWidth);
+    const side = Math.min(avail - 2 * m, S.h - 2 * m);
+    const size = S.animating ? S.sizeTo : S.size;
+    S.scale = Math.max(side / (1 + size), 10);
+    S.tx = (avail - S.scale) / 2; S.ty = (S.h - S.scale) / 2;
     requestDraw();
   }
   const toScreen = (x, y) => [x * S.scale + S.tx, y * S.scale + S.ty];
@@ -509,14 +512,14 @@
     screenPosition: (i) => toScreen(S.cur[2 * i], S.cur[2 * i + 1]),
     pick: pick,
     fit: fit,
+    drawNow: () => { if (S.raf) cancelAnimationFrame(S.raf); S.raf = 0; draw(performance.now()); return S.drawnCount; },
   };
 
   wire();
   loadAtlases();
   resize();
-  fit();
   setLayout(S.layout, false);
+  fit();
   buildLegend();
   status('');
-  showNotice('');
 })();

@@ -1,0 +1,330 @@
+"""The collection explorer (issue #16): the Python builder, and the page in headless Chromium.
+
+The browser tests serve a real explorer (80 paintings of AIC + WikiArt impressionists) from
+127.0.0.1 and drive it through ``window.explorer``, the page's state object; they save the README
+screenshot ``images/05_archive/explorer.png``. Nothing is sent anywhere but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from artdl.explorer.atlas import atlas_cell, atlas_layout, write_atlases
+from artdl.explorer.layouts import (
+    _landmark,
+    compute_layouts,
+    grid_layout,
+    normalize_layout,
+    snap_grid,
+    timeline_layout,
+)
+from artdl.explorer.site import build_site, read_site_data
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOT = REPO / "images" / "05_archive" / "explorer.png"
+
+
+# ------------------------------------------------------------------------------------------
+# Builder: layouts, atlases, data schema
+# ------------------------------------------------------------------------------------------
+def test_normalize_layout_keeps_aspect_and_nan():
+    xy = np.array([[0, 0], [4, 1], [2, np.nan], [4, 2]], dtype=float)
+    out = normalize_layout(xy)
+    assert np.isnan(out[2]).all()
+    ok = out[[0, 1, 3]]
+    assert ok.min() >= 0 and ok.max() <= 1
+    assert np.isclose(ok[:, 0].max() - ok[:, 0].min(), 1.0)  # the long side spans the square
+    assert np.isclose(ok[:, 1].max() - ok[:, 1].min(), 0.5)  # aspect kept, centred
+    assert np.isclose((ok[:, 1].min() + ok[:, 1].max()) / 2, 0.5)
+
+
+@pytest.mark.parametrize("n, exact_max", [(50, 1024), (300, 64), (1000, 100)])
+def test_snap_grid_one_point_per_cell(n, exact_max):
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(n, 2))
+    rows, cols = math.ceil(n / math.ceil(math.sqrt(n))), math.ceil(math.sqrt(n))
+    cells = snap_grid(xy, rows, cols, exact_max)
+    assert cells.shape == (n, 2)
+    assert len({tuple(c) for c in cells}) == n
+    assert cells[:, 0].max() < rows and cells[:, 1].max() < cols and cells.min() >= 0
+    # neighbourhoods survive: the leftmost points land in the left half of the grid
+    left = np.argsort(xy[:, 0])[: n // 10]
+    assert cells[left, 1].mean() < cols / 2
+
+
+def test_grid_layout_positions_and_nan():
+    rng = np.random.default_rng(1)
+    xy = rng.random((40, 2))
+    xy[5] = np.nan
+    pos, size = grid_layout(xy)
+    assert np.isnan(pos[5]).all()
+    ok = np.delete(pos, 5, axis=0)
+    assert np.isfinite(ok).all() and ok.min() > 0 and ok.max() < 1
+    assert size == pytest.approx(1 / 7)  # 39 points -> 7 x 6 grid in a 7-cell square
+    # cell centres are at least one cell apart
+    d = np.abs(ok[:, None] - ok[None]).max(-1) + np.eye(len(ok))
+    assert d.min() >= size - 1e-9
+
+
+def test_timeline_layout_years_bands_and_undated():
+    years = [1500, 1510, 1880, np.nan, 1880, 1885]
+    labels = ["a", "b", "a", "a", "a", "b"]
+    pos, size, info = timeline_layout(years, labels)
+    assert pos.shape == (6, 2) and size > 0
+    assert info["bands"] == ["a", "b"] and info["undated"]
+    assert pos[3, 0] > pos[[0, 1, 2, 4, 5], 0].max()  # undated column at the right
+    assert pos[0, 0] < pos[2, 0]  # earlier year further left
+    assert (pos[[0, 2, 3, 4], 1] > 0.5).all() == (pos[[1, 5], 1] < 0.5).all()  # one band per label
+    assert not np.allclose(pos[2], pos[4])  # same year and label: stacked, not on top of each other
+
+
+def test_compute_layouts_shapes_and_landmarks():
+    rng = np.random.default_rng(2)
+    feats = np.concatenate([rng.normal(0, 1, (40, 16)) + 6 * np.eye(16)[i % 2] for i in range(2)])
+    years = rng.integers(1800, 1900, len(feats)).astype(float)
+    labels = np.where(np.arange(len(feats)) < 40, "x", "y")
+    out = compute_layouts(feats, years, labels, ["tsne", "grid", "timeline"], sample=50)
+    assert list(out) == ["tsne", "grid", "timeline"]  # the requested order (buttons follow it)
+    for name, lay in out.items():
+        assert lay["xy"].shape == (len(feats), 2), name
+        assert np.isfinite(lay["xy"]).all() and lay["xy"].min() >= 0 and lay["xy"].max() <= 1
+        assert 0 < lay["size"] < 1
+    with pytest.raises(ValueError, match="Unknown layout"):
+        compute_layouts(feats, years, labels, ["pca"])
+    # landmark placement: points not in the sample sit next to their nearest sampled neighbours
+    x = np.repeat(np.eye(4), 25, axis=0) + rng.normal(0, 0.01, (100, 4))
+    xy = _landmark(lambda part: part[:, :2] * 10, x, sample=20, seed=0)
+    assert np.abs(xy - x[:, :2] * 10).max() < 1.0
+
+
+def test_atlas_cells_match_written_sheets(tmp_path):
+    layout = atlas_layout(5000, 64)
+    assert layout == {"size": 64, "cols": 32, "per_sheet": 1024, "sheets": 5}
+    assert atlas_cell(1024 + 33, layout) == (1, 64, 64)
+    rng = np.random.default_rng(3)
+    colours = rng.integers(0, 256, (70, 3))
+    thumbs = [np.broadcast_to(c, (8, 8, 3)).astype(np.uint8) for c in colours]
+    thumbs[10] = None
+    atlas, missing = write_atlases(thumbs, tmp_path, 8, sheet_size=64, quality=100)
+    assert missing == [10] and atlas["sheets"] == 2 and atlas["files"] == ["atlas_0.jpg", "atlas_1.jpg"]
+    sheets = [np.asarray(Image.open(tmp_path / f)) for f in atlas["files"]]
+    for i in (0, 9, 11, 63, 64, 69):
+        s, x, y = atlas_cell(i, atlas)
+        assert np.abs(sheets[s][y + 4, x + 4].astype(int) - colours[i]).max() < 12, i
+    s, x, y = atlas_cell(10, atlas)  # the missing one is the grey placeholder, not garbage
+    assert np.abs(sheets[s][y + 1, x + 4].astype(int) - 110).max() < 12
+
+
+def _synthetic_site_inputs(n: int = 12, size: int = 16):
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame(
+        {
+            "title": [f"Painting {i}" for i in range(n)],
+            "artist": ["Claude Monet" if i % 3 == 0 else "Berthe Morisot" for i in range(n)],
+            "year": [1870 + i if i % 4 else None for i in range(n)],
+            "label": ["a" if i % 2 else "b" for i in range(n)],
+        }
+    )
+    xy = rng.random((n, 2))
+    xy[7] = [np.nan, 0.3]
+    thumbs = [rng.integers(0, 256, (size, size, 3), dtype=np.uint8) for _ in range(n)]
+    thumbs[2] = None
+    nb = np.stack([np.roll(np.arange(n), -j)[1:4] for j in range(n)])
+    layouts = {
+        "umap": {"xy": xy, "size": 0.05},
+        "grid": {"xy": grid_layout(rng.random((n, 2)))[0], "size": 0.2},
+    }
+    return table, layouts, thumbs, nb
+
+
+def test_site_schema_and_problems_reported(tmp_path):
+    table, layouts, thumbs, nb = _synthetic_site_inputs()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = build_site(tmp_path / "site", table, layouts, thumbs, 16, ["label", "artist"], nb, nb[:, ::-1])
+    data = read_site_data(out)
+    assert {"index.html", "explorer.js", "explorer.css", "data.js", "atlas_0.jpg"} <= {
+        p.name for p in out.iterdir()
+    }
+    assert data["version"] == 1 and data["n"] == 12
+    assert set(data["items"]) == {"title", "artist", "year"} and data["items"]["year"][0] is None
+    assert data["items"]["year"][1] == 1871
+    assert sorted(data["columns"]["label"]["values"]) == ["a", "b"]
+    assert len(data["columns"]["artist"]["codes"]) == 12
+    assert set(data["layouts"]) == {"umap", "grid"} and len(data["layouts"]["umap"]["xy"]) == 24
+    assert data["layouts"]["umap"]["xy"][14] is None and data["layouts"]["umap"]["xy"][15] is None
+    assert data["atlas"]["files"] == ["atlas_0.jpg"] and data["missingThumbs"] == [2]
+    assert data["neighbours"]["k"] == 3 and data["neighbours"]["cosine"][0] == [1, 2, 3]
+    assert data["neighbours"]["reranked"][0] == [3, 2, 1] and data["predictions"] is None
+    problems = " ".join(data["problems"])
+    assert (
+        "without a thumbnail (rows 2)" in problems
+        and "layout umap: 1 painting(s) without a valid position" in problems
+    )
+    assert len([w for w in caught if "explorer:" in str(w.message)]) == 2
+
+
+def test_bad_input_is_an_error_and_leaves_old_site(tmp_path):
+    table, layouts, thumbs, nb = _synthetic_site_inputs()
+    warnings.simplefilter("ignore")  # the two reported problems of these inputs (tested above)
+    site = build_site(tmp_path / "site", table, layouts, thumbs, 16)
+    before = (site / "data.js").read_text()
+    with pytest.raises(ValueError, match=r"neighbours must be an \(N, k\) index array"):
+        build_site(tmp_path / "site", table, layouts, thumbs, 16, neighbours=nb[:5])
+    with pytest.raises(ValueError, match="indices outside"):
+        build_site(tmp_path / "site", table, layouts, thumbs, 16, neighbours=nb + 100)
+    with pytest.raises(ValueError, match="expected \\(12, 2\\)"):
+        build_site(tmp_path / "site", table, {"umap": {"xy": np.zeros((3, 2)), "size": 0.1}}, thumbs, 16)
+    with pytest.raises(ValueError, match="lacks column"):
+        build_site(tmp_path / "site", table, layouts, thumbs, 16, ["genre"])
+    assert (site / "data.js").read_text() == before  # the complete older site is untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no half-written temp folders
+
+
+def test_cli_unknown_dataset_is_a_clear_error(capsys):
+    from artdl.__main__ import main
+
+    assert main(["explore", "--dataset", "no_such_set"]) == 2
+    assert "no_such_set" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------
+# The page in headless Chromium
+# ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    from artdl.explorer.browser import chromium_available, headless_chromium
+
+    if not chromium_available():
+        pytest.skip("headless Chromium is absent: install the Debian packages chromium chromium-driver")
+    try:
+        with headless_chromium(1400, 860) as driver:
+            yield driver
+    except Exception as err:  # noqa: BLE001 - a browser that cannot start means: skip here
+        pytest.skip(f"headless Chromium could not start ({type(err).__name__}: {err})")
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory):
+    """An explorer of 80 real paintings (pixels embedding: no model download, seconds to build)."""
+    from artdl.config import load_config
+    from artdl.explorer import build_explorer, collection_table
+
+    shared = REPO.parent / "shared" / "datasets"
+    if not (shared / "aic_paintings").is_dir() or not (shared / "wikiart_impressionists").is_dir():
+        pytest.skip(f"real painting sets absent at {shared}")
+    cfg = load_config(
+        "default", ["explorer.source=pixels", "explorer.layouts=[tsne,grid,timeline]", "explorer.limit=80"]
+    )
+    names = ["aic_paintings", "wikiart_impressionists"]
+    table = collection_table(cfg, names, 80, int(cfg.seed))
+    out = build_explorer(cfg, names, tmp_path_factory.mktemp("explorer") / "site", progress=False)
+    return out, table, read_site_data(out)
+
+
+def _open(driver, url):
+    from artdl.explorer.browser import wait_for
+
+    driver.get(url)
+    wait_for(driver, "return window.explorer && window.explorer.thumbsReady", timeout=30)
+
+
+@pytest.mark.browser
+def test_page_draws_switches_searches_and_opens_neighbours(browser, real_site):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from artdl.embed import collection_images, embed_pixels
+    from artdl.explorer.browser import serve, wait_for
+    from artdl.retrieval import cosine_topk
+
+    site, table, data = real_site
+    n = len(table)
+    assert data["n"] == n == 80
+    with serve(site) as url:
+        _open(browser, url + "/index.html")
+        js = browser.execute_script
+        assert js("return explorer.n") == n
+        assert js("return explorer.drawnCount") == n  # every painting drawn
+        assert js("return performance.getEntriesByName('explorer-first-draw').length") == 1
+
+        before = np.array(js("return explorer.positions()")).reshape(n, 2)
+        js("explorer.setLayout('grid')")
+        wait_for(browser, "return !explorer.animating")
+        after = np.array(js("return explorer.positions()")).reshape(n, 2)
+        assert js("return explorer.layout") == "grid"
+        assert np.median(np.abs(after - before).sum(1)) > 0.01  # points moved
+        grid = np.array(data["layouts"]["grid"]["xy"], dtype=float).reshape(n, 2)
+        assert np.allclose(after, grid, atol=1e-5)
+        assert js("return explorer.drawnCount") == n
+
+        # search by typing: the painting whose title is unique is the one highlighted
+        titles = pd.Series(data["items"]["title"])
+        target = int(next(i for i, t in enumerate(titles) if len(t) > 8 and (titles == t).sum() == 1))
+        box = browser.find_element(By.ID, "search")
+        box.clear()
+        box.send_keys(titles[target])
+        matches = js("return explorer.matches")
+        assert target in matches
+        assert all(
+            titles[target].lower() in (titles[m] + " " + data["items"]["artist"][m]).lower() for m in matches
+        )
+
+        # a real mouse click at the painting's screen position opens the panel with its neighbours
+        x, y = js(f"return explorer.screenPosition({target})")
+        canvas = browser.find_element(By.ID, "map")
+        w, h = canvas.size["width"], canvas.size["height"]
+        ActionChains(browser).move_to_element_with_offset(
+            canvas, int(x - w / 2), int(y - h / 2)
+        ).click().perform()
+        wait_for(browser, "return explorer.panelOpen")
+        assert js("return explorer.selected") == target
+        shown = js("return explorer.panelNeighbours")
+        feats = embed_pixels(collection_images(table, 32, cache=False, progress=False))
+        expected, _ = cosine_topk(feats, feats, k=10, exclude_self=True)
+        assert shown == expected[target].tolist() and len(shown) == 10
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#nb-list li")) == 10
+        assert browser.find_element(By.ID, "p-title").text == titles[target]
+        if data["neighbours"]["reranked"] is not None:
+            browser.find_element(By.ID, "rerank").click()
+            assert js("return explorer.panelNeighbours") == data["neighbours"]["reranked"][target]
+
+        # the README screenshot: the t-SNE map with a painting's panel open
+        js("explorer.search(''); explorer.setRerank(false); explorer.setLayout('tsne', false);")
+        js(f"explorer.select({target}); explorer.fit();")
+        wait_for(browser, "return document.getElementById('preview').complete")
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 20_000
+
+
+@pytest.mark.browser
+def test_page_legend_hides_and_skips_bad_points(browser, tmp_path):
+    """A NaN coordinate is not drawn and a missing thumbnail is a crossed tile; both are reported."""
+    from artdl.explorer.browser import serve
+
+    table, layouts, thumbs, nb = _synthetic_site_inputs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        site = build_site(tmp_path / "site", table, layouts, thumbs, 16, ["label"], nb)
+    with serve(site) as url:
+        _open(browser, url + "/index.html")
+        js = browser.execute_script
+        assert js("return explorer.drawnCount") == 11  # row 7 has no umap position
+        notice = js("return document.getElementById('notice').textContent")
+        assert "no position in the umap layout" in notice and "without a thumbnail" in notice
+        js("explorer.setLayout('grid', false)")
+        assert js("return explorer.drawNow()") == 12
+        js("explorer.toggleLabel(0)")  # hide one label from the legend (6 of 12 paintings)
+        assert js("return explorer.drawNow()") == 6
+        js("explorer.toggleLabel(0); explorer.isolateLabel(1)")  # only the other label
+        assert js("return explorer.drawNow()") == 6
+        js("explorer.isolateLabel(1)")  # again: everything back
+        assert js("return explorer.drawNow()") == 12
