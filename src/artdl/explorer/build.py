@@ -51,7 +51,9 @@ def collection_table(cfg: Any, datasets: Sequence[str], limit: int = 0, seed: in
         rng = np.random.default_rng(seed)
         frac = limit / len(table)
         picked = [
-            i for _, g in table.groupby("label") for i in rng.choice(g.index, int(len(g) * frac), replace=False)
+            i
+            for _, g in table.groupby("label")
+            for i in rng.choice(g.index, int(len(g) * frac), replace=False)
         ]
         rest = np.setdiff1d(table.index, picked)
         picked += list(rng.choice(rest, limit - len(picked), replace=False))  # top up to exactly limit
@@ -165,7 +167,7 @@ def build_explorer(
         timings["embed"] = time.perf_counter() - t0 - sum(timings.values())
         layouts = compute_layouts(
             features, table.get("year", [None] * n), table["label"], list(ec.layouts), int(cfg.seed),
-            int(ec.layout_sample), int(ec.exact_grid), progress,
+            int(ec.layout_sample), int(ec.exact_grid), progress, int(ec.tsne_iterations),
         )  # fmt: skip
         timings["layouts"] = time.perf_counter() - t0 - sum(timings.values())
         k = int(ec.k)

@@ -74,7 +74,7 @@ def _landmark(fit: Any, x: np.ndarray, sample: int, seed: int, k: int = 5) -> np
     return out
 
 
-def umap_layout(features: np.ndarray, seed: int = 0, sample: int = 3000, n_neighbors: int = 15) -> np.ndarray:
+def umap_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, n_neighbors: int = 15) -> np.ndarray:
     """UMAP (umap-learn, cosine metric on PCA-reduced features), landmark-extended above ``sample``."""
     import umap
 
@@ -90,7 +90,7 @@ def umap_layout(features: np.ndarray, seed: int = 0, sample: int = 3000, n_neigh
     return normalize_layout(_landmark(fit, x, sample, seed))
 
 
-def tsne_layout(features: np.ndarray, seed: int = 0, sample: int = 3000, iterations: int = 500) -> np.ndarray:
+def tsne_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, iterations: int = 400) -> np.ndarray:
     """Barnes-Hut t-SNE (scikit-learn) on PCA-reduced features, landmark-extended above ``sample``."""
     from sklearn.manifold import TSNE
 
@@ -211,9 +211,10 @@ def compute_layouts(
     labels: Sequence[Any],
     layouts: Sequence[str] = LAYOUTS,
     seed: int = 0,
-    sample: int = 3000,
+    sample: int = 2000,
     exact_grid: int = 1024,
     progress: bool = True,
+    tsne_iterations: int = 400,
 ) -> dict[str, dict[str, Any]]:
     """All requested layouts: ``{name: {"xy": (N, 2), "size": float, ...}}``.
 
@@ -233,11 +234,11 @@ def compute_layouts(
         if name == "umap":
             out[name] = {"xy": umap_layout(features, seed, sample), "size": map_size}
         elif name == "tsne":
-            out[name] = {"xy": tsne_layout(features, seed, sample), "size": map_size}
+            out[name] = {"xy": tsne_layout(features, seed, sample, tsne_iterations), "size": map_size}
         elif name == "grid":
             base = next((out[m]["xy"] for m in ("umap", "tsne") if m in out), None)
             if base is None:
-                base = tsne_layout(features, seed, sample)
+                base = tsne_layout(features, seed, sample, tsne_iterations)
             xy, size = grid_layout(base, exact_grid)
             out[name] = {"xy": xy, "size": size}
         else:

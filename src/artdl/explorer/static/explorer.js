@@ -15,6 +15,7 @@
   const N = D.n;
   const LOD_PX = 7;           // below this on-screen size points are coloured squares, not thumbnails
   const ANIM_MS = 750;
+  const BG = 0xff161312;      // #121316 as little-endian RGBA
   const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7',
     '#9c755f', '#bab0ac', '#1f77b4', '#17becf', '#bcbd22', '#d62728', '#9467bd', '#8c564b', '#e377c2',
     '#2ca02c', '#ff7f0e', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94', '#f7b6d2',
@@ -30,7 +31,7 @@
     animStart: 0, animating: false, scale: 1, tx: 0, ty: 0, w: 1, h: 1, dpr: 1,
     hidden: new Set(), matches: null, matchSet: null, selected: -1, rerank: false,
     sheets: [], sheetsLoaded: 0, drawnCount: 0, frames: 0, firstDrawMs: null, thumbsDrawMs: null,
-    grid: null, raf: 0, hover: -1,
+    grid: null, raf: 0, hover: -1, scaled: new Map(), img: null, buf: null,
   };
 
   // ---------------------------------------------------------------- layout positions
@@ -110,29 +111,17 @@
   function draw(now) {
     S.raf = 0;
     stepAnimation(now || performance.now());
-    ctx.setTransform(S.dpr, 0, 0, S.dpr, 0, 0);
-    ctx.fillStyle = '#121316';
-    ctx.fillRect(0, 0, S.w, S.h);
     const px = S.size * S.scale * 0.94;
     const thumbs = px >= LOD_PX && S.sheetsLoaded === S.sheets.length;
     const dim = S.matchSet !== null;
-    let drawn = 0;
-    const byColour = new Map();
-    const half = px / 2, margin = px;
-    ctx.globalAlpha = dim ? 0.18 : 1;
-    for (let i = 0; i < N; i++) {
-      if (!isShown(i)) continue;
-      const sx = S.cur[2 * i] * S.scale + S.tx, sy = S.cur[2 * i + 1] * S.scale + S.ty;
-      if (sx < -margin || sy < -margin || sx > S.w + margin || sy > S.h + margin) continue;
-      drawn++;
-      if (dim && S.matchSet.has(i)) continue;           // matches are drawn last, on top
-      if (thumbs) drawThumb(i, sx - half, sy - half, px);
-      else pushColour(byColour, codeOf(i), sx - half, sy - half, Math.max(px, 1.5));
+    const s = quantise(Math.max(1, Math.round(px * S.dpr)));
+    const drawn = !thumbs || s <= maxBlit() ? drawPixels(s, thumbs, dim) : drawImages(px, dim);
+    ctx.setTransform(S.dpr, 0, 0, S.dpr, 0, 0);
+    if (dim) {                                         // everything else dimmed, matches on top
+      ctx.fillStyle = 'rgba(18, 19, 22, 0.8)';
+      ctx.fillRect(0, 0, S.w, S.h);
+      drawMatches(px, thumbs);
     }
-    if (!thumbs) fillColours(byColour);
-    else stripes();
-    ctx.globalAlpha = 1;
-    if (dim) drawMatches(px, thumbs);
     drawSelection(px);
     if (S.layout === 'timeline' && !S.animating) drawTimelineAxes();
     S.drawnCount = drawn;
@@ -142,19 +131,91 @@
     if (S.animating) requestDraw();
   }
 
+  // Few sizes of pre-scaled atlases are kept, so zooming does not rescale the sheets at every step.
+  const quantise = (s) => (s <= 12 ? s : s <= 32 ? 2 * Math.round(s / 2) : 4 * Math.round(s / 4));
+  // Largest thumbnail side (device px) drawn by copying pixels: pre-scaled sheets stay under ~128 MB.
+  const maxBlit = () => Math.min(64, Math.floor(Math.sqrt(32e6 / D.atlas.sheets) / D.atlas.cols));
+
+  function scaledSheets(s) {
+    let hit = S.scaled.get(s);
+    if (hit) return hit;
+    const a = D.atlas;
+    hit = S.sheets.map((img) => {
+      const w = Math.round(img.naturalWidth / a.size) * s, h = Math.round(img.naturalHeight / a.size) * s;
+      const oc = document.createElement('canvas');
+      oc.width = w; oc.height = h;
+      const g = oc.getContext('2d', { willReadFrequently: true });
+      g.imageSmoothingQuality = 'high';
+      g.drawImage(img, 0, 0, w, h);
+      return { px: new Uint32Array(g.getImageData(0, 0, w, h).data.buffer), w: w };
+    });
+    if (S.scaled.size >= 4) S.scaled.delete(S.scaled.keys().next().value);
+    S.scaled.set(s, hit);
+    return hit;
+  }
+
+  function colourInts() {
+    return D.columns[S.column].values.map((v, code) => {
+      const hex = colourOf(S.column, code);
+      const r = parseInt(hex.slice(1, 3), 16), g = parseInt(hex.slice(3, 5), 16), b = parseInt(hex.slice(5, 7), 16);
+      return (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;   // RGBA bytes, little-endian
+    });
+  }
+
+  // The fast path: every point copied row by row into one ImageData (no per-point canvas call), which
+  // is what keeps tens of thousands of thumbnails fast even without a GPU.
+  function drawPixels(s, thumbs, dim) {
+    const W = canvas.width, H = canvas.height;
+    if (!S.img || S.img.width !== W || S.img.height !== H) { S.img = new ImageData(W, H); S.buf = new Uint32Array(S.img.data.buffer); }
+    const buf = S.buf, colours = colourInts(), codes = D.columns[S.column].codes;
+    buf.fill(BG);
+    const sheets = thumbs ? scaledSheets(s) : null;
+    const cols = D.atlas.cols, per = D.atlas.per_sheet, stripe = thumbs ? Math.max(2, Math.round(s * 0.1)) : 0;
+    const k = S.dpr * S.scale, ox = S.tx * S.dpr - s / 2, oy = S.ty * S.dpr - s / 2;
+    let drawn = 0;
+    for (let i = 0; i < N; i++) {
+      if (!S.valid[i] || S.hidden.has(codes[i])) continue;
+      const x0 = Math.round(S.cur[2 * i] * k + ox), y0 = Math.round(S.cur[2 * i + 1] * k + oy);
+      if (x0 >= W || y0 >= H || x0 + s <= 0 || y0 + s <= 0) continue;
+      drawn++;
+      if (dim && S.matchSet.has(i)) continue;
+      const xa = Math.max(0, x0), xb = Math.min(W, x0 + s), ya = Math.max(0, y0), yb = Math.min(H, y0 + s);
+      const c = colours[codes[i]];
+      if (!thumbs) { for (let y = ya; y < yb; y++) buf.fill(c, y * W + xa, y * W + xb); continue; }
+      const j = i % per, sheet = sheets[(i / per) | 0];
+      const sx = (j % cols) * s - x0, sy = ((j / cols) | 0) * s - y0, band = y0 + s - stripe;
+      for (let y = ya; y < yb; y++) {
+        if (y >= band) { buf.fill(c, y * W + xa, y * W + xb); continue; }
+        const so = (y + sy) * sheet.w + sx;
+        buf.set(sheet.px.subarray(so + xa, so + xb), y * W + xa);
+      }
+    }
+    ctx.putImageData(S.img, 0, 0);
+    return drawn;
+  }
+
+  // Zoomed far in: few paintings are visible, so drawImage from the full-resolution atlas looks best.
+  function drawImages(px, dim) {
+    ctx.setTransform(S.dpr, 0, 0, S.dpr, 0, 0);
+    ctx.fillStyle = '#121316';
+    ctx.fillRect(0, 0, S.w, S.h);
+    const half = px / 2;
+    let drawn = 0;
+    for (let i = 0; i < N; i++) {
+      if (!isShown(i)) continue;
+      const sx = S.cur[2 * i] * S.scale + S.tx, sy = S.cur[2 * i + 1] * S.scale + S.ty;
+      if (sx < -px || sy < -px || sx > S.w + px || sy > S.h + px) continue;
+      drawn++;
+      if (!(dim && S.matchSet.has(i))) drawThumb(i, sx - half, sy - half, px);
+    }
+    stripes();
+    return drawn;
+  }
+
   function pushColour(map, code, x, y, s) {
     let list = map.get(code);
     if (!list) { list = []; map.set(code, list); }
     list.push(x, y, s);
-  }
-
-  function fillColours(map) {
-    for (const [code, list] of map) {
-      ctx.fillStyle = colourOf(S.column, code);
-      ctx.beginPath();
-      for (let j = 0; j < list.length; j += 3) ctx.rect(list[j], list[j + 1], list[j + 2], list[j + 2]);
-      ctx.fill();
-    }
   }
 
   function drawThumb(i, x, y, s) {
