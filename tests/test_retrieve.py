@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from artdl import archive, influence, retrieval
+from artdl import archive, retrieval
 from artdl.models import autoencoder as ae
 
 from .conftest import execute_notebook
@@ -110,74 +110,6 @@ def test_query_by_external_image(tmp_path: Path):
     assert near[0] == 0 and far[0] in (1, 2) and ns[0] > fs[0]
 
 
-# --- influence -------------------------------------------------------------------------------
-R = influence.DBPEDIA_RESOURCE
-FIXTURE = pd.DataFrame(
-    {
-        "influenced": [R + "B", R + "C", R + "Édouard_Manet"],
-        "influencer": [R + "A", R + "B", R + "Diego_Vel%C3%A1zquez"],
-    }
-)
-
-
-def test_influence_graph_exact_uri_matching(tmp_path: Path):
-    csv = tmp_path / "edges.csv"
-    FIXTURE.to_csv(csv, index=False)
-    edges = influence.load_edges(tmp_path / "cache.csv", fixture=csv)
-    graph = influence.build_graph(edges)
-    dist = influence.graph_distances(
-        graph, ["A", "B", "C", "D", "Édouard Manet", "Diego Velázquez", "Edouard Manet"]
-    )
-    assert dist[("A", "B")] == 1 and dist[("A", "C")] == 2 and dist[("C", "A")] == 2
-    assert dist[("Édouard Manet", "Diego Velázquez")] == 1  # percent-encoded URI == IRI
-    assert ("Edouard Manet", "Diego Velázquez") not in dist  # no accent-stripping guess
-    assert ("A", "D") not in dist and dist[("D", "D")] == 0
-    assert (tmp_path / "cache.csv").is_file()
-    with pytest.raises(FileNotFoundError, match="fetch"):
-        influence.load_edges(tmp_path / "none.csv", fixture=None)
-
-
-def test_rerank_formula_on_fixture_graph():
-    graph = influence.build_graph(FIXTURE)
-    artists = ["A", "A", "A", "B", "C", "D"]
-    dist = influence.graph_distances(graph, artists, max_distance=3)
-    cand = np.array([1, 2, 3, 4, 5])
-    cos = np.array([0.90, 0.89, 0.85, 0.84, 0.86])
-    # query by A. Scores at step 1: A:0.90+0.1=1.0, 0.99, B:0.85+0.05=0.90, C:0.84+0.1/3, D:0.86
-    idx, sc = influence.rerank(cand, cos, "A", artists, dist, graph_weight=0.1, repeat_penalty=0.2, k=5)
-    assert idx[0] == 1 and sc[0] == pytest.approx(1.0)
-    # the second A painting now pays 0.2: 0.99 - 0.2 = 0.79, so B (0.90), C (0.873), D (0.86), then A
-    assert list(idx[1:]) == [3, 4, 5, 2]
-    assert sc[1] == pytest.approx(0.85 + 0.1 / 2)
-    assert sc[2] == pytest.approx(0.84 + 0.1 / 3)
-    assert sc[4] == pytest.approx(0.89 + 0.1 - 0.2)
-    # without graph and penalty it is plain cosine order
-    idx0, _ = influence.rerank(cand, cos, "A", artists, dist, 0.0, 0.0, k=5)
-    assert list(idx0) == list(cand[np.argsort(-cos)])
-
-
-def test_sparql_query_and_parsing():
-    q = influence.build_query([influence.artist_uri("Claude Monet")])
-    assert "<http://dbpedia.org/resource/Claude_Monet>" in q and "dbo:influencedBy" in q
-    fake = {
-        "results": {
-            "bindings": [
-                {
-                    "a": {"type": "uri", "value": R + "Claude_Monet"},
-                    "b": {"type": "uri", "value": R + "Eugène_Boudin"},
-                },
-                {"a": {"type": "uri", "value": R + "Claude_Monet"}, "b": {"type": "literal", "value": "x"}},
-                {
-                    "a": {"type": "uri", "value": R + "Claude_Monet"},
-                    "b": {"type": "uri", "value": R + "Eugène_Boudin"},
-                },
-            ]
-        }
-    }
-    edges = influence.parse_results(fake)
-    assert len(edges) == 1 and edges.iloc[0]["influencer"] == R + "Eugène_Boudin"
-
-
 # --- archive ---------------------------------------------------------------------------------
 def test_snap_to_grid_one_image_per_cell():
     rng = np.random.default_rng(0)
@@ -236,6 +168,8 @@ def test_autoencode_retrieve_archive_notebooks_execute(
         "retrieve.archive.triplets=60",
         "retrieve.archive.dendrogram_n=12",
         "retrieve.archive.grid_side=5",
+        "retrieve.influence.weights=[0,0.1]",
+        "retrieve.styles.dataset=wikiart_impressionists",  # the style-retrieval path on a small set
     ]
     for prefix, n_images in (("03", 5), ("04", 5), ("05", 6)):
         errors, images = _errors_and_images(execute_notebook(isolated_root, prefix, tiny))
@@ -249,8 +183,16 @@ def test_autoencode_retrieve_archive_notebooks_execute(
     table = pd.read_csv(isolated_root / "data" / "processed" / "retrieval_eval.csv", index_col=0)
     assert set(table.index) == {"pixels", "dae", "swae", "cnn", "clip"}
     assert table["label mAP"].between(0, 1).all()
-    for name in ("03_autoencode/reconstructions", "04_retrieve/retrieval_eval", "05_archive/thumbnail_grid"):
+    for name in (
+        "03_autoencode/reconstructions",
+        "04_retrieve/retrieval_eval",
+        "04_retrieve/rerank_tradeoff",
+        "04_retrieve/influence_graph",
+        "05_archive/thumbnail_grid",
+    ):
         assert (isolated_root / "images" / f"{name}.png").is_file()
+    for step in ("04_retrieve", "05_archive"):
+        assert (isolated_root / "results" / f"{step}.json").is_file()
 
 
 def test_chance_precision_matches_random_rankings():

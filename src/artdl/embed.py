@@ -8,7 +8,10 @@ features and CLIP embeddings is a like-for-like comparison on the same paintings
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from artdl.utils import atomic_path, autocast
 
 __all__ = [
     "SOURCES",
+    "artist_known",
     "collection_images",
     "embed_cnn",
     "embed_clip",
@@ -36,6 +40,14 @@ SOURCES = ("pixels", "dae", "swae", "cnn", "clip")
 PRODUCED_BY = {"dae": "03_autoencode.ipynb", "swae": "03_autoencode.ipynb"}
 
 
+_NO_ARTIST = re.compile(
+    r"^(artist unknown|unknown|anonymous|monogrammist|master of|the master of)\b|;|\bor\b|"
+    r"^(north(ern)?|south(ern)?|central)?\s*(flemish|italian|french|dutch|german|netherlandish|bolognese|"
+    r"spanish|belgian|tuscan|venetian)$",
+    re.IGNORECASE,
+)
+
+
 def _artist_key(name: str) -> str:
     """WikiArt folder slugs (``claude-monet``) and AIC names (``Claude Monet``) on one spelling."""
     text = str(name or "").strip()
@@ -44,12 +56,23 @@ def _artist_key(name: str) -> str:
     return text
 
 
+def artist_known(names: Sequence[str]) -> np.ndarray:
+    """Whether each name is one identified painter (not "Artist unknown", "Flemish", "Master of X").
+
+    Anonymous works and regional attributions ("Italian; Tuscany", "Netherlandish or German") would
+    otherwise act as one prolific painter in same-artist metrics and in the influence graph;
+    "Master of Riglos" names a hand but no graph links one, so it is kept out as well.
+    """
+    return np.array([bool(str(n).strip()) and not _NO_ARTIST.search(str(n).strip()) for n in names])
+
+
 def load_collection(cfg: Any, datasets: Sequence[str] | None = None) -> pd.DataFrame:
     """All splits of the configured data sets as one table, with a ``dataset`` column.
 
     Artist names are put on one spelling so "same artist" works across sources (the WikiArt
     Monets and the AIC Monets are the same painter). Unknown / anonymous artists are kept for
-    display but marked ``artist_known=False`` so they are not treated as one prolific painter.
+    display but marked ``artist_known=False`` (:func:`artist_known`). AIC's raw attribution
+    (``artist_raw``, with life dates) is kept: the influence graph checks birth years with it.
     """
     from artdl.data import load_splits
 
@@ -61,19 +84,11 @@ def load_collection(cfg: Any, datasets: Sequence[str] | None = None) -> pd.DataF
         parts.append(table)
     table = pd.concat(parts, ignore_index=True)
     table["artist"] = table["artist"].map(_artist_key)
-    unknown = {
-        "",
-        "artist unknown",
-        "unknown",
-        "anonymous",
-        "flemish",
-        "italian",
-        "french",
-        "dutch",
-        "german",
-    }
-    table["artist_known"] = ~table["artist"].str.lower().isin(unknown)
-    keep = ["path", "title", "artist", "artist_known", "label", "dataset", "split", "year"]
+    table["artist_known"] = artist_known(table["artist"])
+    if "artist_raw" not in table:
+        table["artist_raw"] = table["artist"]
+    table["artist_raw"] = table["artist_raw"].fillna(table["artist"]).astype(str)
+    keep = ["path", "title", "artist", "artist_known", "artist_raw", "label", "dataset", "split", "year"]
     return table[[c for c in keep if c in table.columns]]
 
 
@@ -82,33 +97,20 @@ def collection_images(
 ) -> torch.Tensor:
     """uint8 tensor (N, 3, size, size): each painting resized (short side) and centre-cropped.
 
-    Cached as ``data/processed/embeddings/images_<size>.npy`` keyed by the list of paths, so the
-    notebooks decode the JPEGs once.
+    Read through the data layer's one image cache (:func:`artdl.data.cache_tensors`, keyed by path,
+    modification time, size and side), so 03, 04, 05 and the classifier decode and crop a painting
+    the same way, and a changed file is re-read. ``cache=False`` decodes into memory only (an
+    outside query image).
     """
-    from PIL import Image
-    from tqdm.auto import tqdm
+    from artdl.data import _square, cache_tensors, load_image
 
-    from artdl.data import load_image
-
-    folder = processed_dir("embeddings")
-    cache_file, key_file = folder / f"images_{size}.npy", folder / f"images_{size}.paths.txt"
-    paths = list(table["path"].astype(str))
-    if cache and cache_file.is_file() and key_file.is_file() and key_file.read_text().splitlines() == paths:
-        return torch.from_numpy(np.load(cache_file).copy())
-    out = np.zeros((len(paths), 3, size, size), dtype=np.uint8)
-    for i, path in enumerate(tqdm(paths, desc=f"images {size}px", disable=not progress, leave=False)):
-        image = load_image(path)
-        scale = size / min(image.size)
-        w, h = max(size, round(image.width * scale)), max(size, round(image.height * scale))
-        image = image.resize((w, h), Image.Resampling.BICUBIC)
-        left, top = (w - size) // 2, (h - size) // 2
-        out[i] = np.asarray(image.crop((left, top, left + size, top + size))).transpose(2, 0, 1)
-    if cache:
-        with atomic_path(cache_file) as tmp:
-            np.save(tmp, out)
-        with atomic_path(key_file) as tmp:
-            tmp.write_text("\n".join(paths))
-    return torch.from_numpy(out)
+    if not cache:
+        return torch.from_numpy(
+            np.stack([np.asarray(_square(load_image(p), size)).transpose(2, 0, 1) for p in table["path"]])
+        )
+    rows, file = cache_tensors(table, size, progress=progress)
+    array = np.load(file, mmap_mode="r")
+    return torch.from_numpy(np.ascontiguousarray(array[rows["tensor_row"].to_numpy()]))
 
 
 def _resized(images: torch.Tensor, size: int) -> torch.Tensor:
@@ -194,6 +196,24 @@ def embed_cnn(
     return feats, what
 
 
+class _DropOpenClipNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "No pretrained weights loaded" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_open_clip() -> Iterator[None]:
+    """Drop open_clip's "No pretrained weights loaded" warning: our weights come from a file loaded
+    right after creation, so the warning is false here and would read as a failure in a notebook."""
+    note = _DropOpenClipNote()
+    root = logging.getLogger()
+    root.addFilter(note)
+    try:
+        yield
+    finally:
+        root.removeFilter(note)
+
+
 def embed_clip(
     images: torch.Tensor | pd.DataFrame,
     clip_cfg: Any,
@@ -220,14 +240,15 @@ def embed_clip(
         random = True
     elif weights is not None and "random" in weights.name:
         random = True
-    bundle = load_clip(
-        str(clip_cfg.model),
-        pretrained=None,
-        weights=weights,
-        device=device,
-        config_dir=clip_cfg.model_configs,
-        force_quick_gelu=bool(clip_cfg.force_quick_gelu),
-    )
+    with _quiet_open_clip():
+        bundle = load_clip(
+            str(clip_cfg.model),
+            pretrained=None,
+            weights=weights,
+            device=device,
+            config_dir=clip_cfg.model_configs,
+            force_quick_gelu=bool(clip_cfg.force_quick_gelu),
+        )
     if isinstance(images, pd.DataFrame):  # decode at the model's own input size
         images = collection_images(images, bundle.image_size, progress=progress)
     feats = _batched(

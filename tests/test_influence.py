@@ -1,0 +1,400 @@
+"""Artist graph (PainterPalette, DBpedia on a local server), name matching, search and the re-rank
+sweep, graph triplets split by artist, the annotator's rows, and the 04/05 report modules."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from artdl import archive, influence, retrieval
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+PALETTE = pd.DataFrame(
+    {
+        "artist": ["Paul Cezanne", "Camille Pissarro", "Camille Corot", "Jean-Baptiste-Camille Corot",
+                   "Berthe Morisot", "Edouard Manet", "Claude Monet", "Jan Steen", "Claude Lorrain"],
+        "birth_year": ["1839.0", "1830.0", "1796.0", "1796.0", "1841.0", "1832.0", "1840.0", "1626.0", "1600.0"],
+        "movement": [""] * 9,
+        "Nationality": [""] * 9,
+        "Influencedby": ["Camille Pissarro,Private Collection,", "", "", "", "", "", "allegories-and-symbols,",
+                         "", ""],
+        "Influencedon": ["", "", "", "", "", "Berthe Morisot,", "", "", ""],
+        "Teachers": ["", "Camille Corot,", "", "", "", "", "", "", ""],
+        "Pupils": ["", "", "", "", "", "", "", "", "Artists2/X/y.jpg,"],
+        "FriendsandCoworkers": ["", "Claude Monet,", "", "", "Edouard Manet,", "", "", "", ""],
+    }
+)  # fmt: skip
+
+
+@pytest.fixture
+def palette_graph() -> influence.ArtistGraph:
+    table = pd.DataFrame(
+        {
+            "artist": ["Paul Cezanne", "Camille Pissarro", "Jean-Baptiste-Camille Corot", "Berthe Morisot",
+                       "Édouard Manet", "Claude Monet", "Jan Steen", "Nobody Known"],
+            "artist_raw": ["Paul Cezanne (French, 1839–1906)", "Camille Pissarro (French, 1830–1903)",
+                           "Jean-Baptiste-Camille Corot (French, 1796–1875)", "", "", "", "", ""],
+        }
+    )  # fmt: skip
+    edges = influence.painter_palette_edges(PALETTE)
+    graph = influence.build_graph(edges, PALETTE)
+    birth = {n: influence._years(r) for n, r in zip(table["artist"], table["artist_raw"])}
+    matches = influence.match_artists(table["artist"], graph, {k: v for k, v in birth.items() if v})
+    node_of = {r.name: r.node for r in matches.itertuples() if r.node}
+    return influence.ArtistGraph(graph, node_of, matches, edges)
+
+
+# --- names and edges ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ("After Édouard Manet (French, 1832–1883)", "edouard manet"),
+        ("Manet, Edouard", "edouard manet"),
+        ("claude-monet", "claude monet"),
+        ("Attributed to Workshop of Jan Steen", "jan steen"),
+        ("Vergós Workshop", "vergos"),
+        ("Joos de Momper, II", "joos de momper"),
+        ("Jacob Cornelisz. (Netherlandish)\nor Workshop of Jacob Cornelisz.", "jacob cornelisz"),
+        ("", ""),
+    ],
+)
+def test_name_key(raw: str, key: str):
+    assert influence.name_key(raw) == key
+
+
+def test_painter_palette_edges_types_directions_and_junk():
+    edges = influence.painter_palette_edges(PALETTE)
+    got = {
+        (influence.name_key(a), influence.name_key(b), t) for a, b, t in edges[["src", "dst", "type"]].values
+    }
+    assert ("camille pissarro", "paul cezanne", "influenced_by") in got  # Cezanne influenced by Pissarro
+    assert ("edouard manet", "berthe morisot", "influenced_by") in got  # Manet influenced on Morisot
+    assert ("camille corot", "camille pissarro", "teacher_of") in got
+    assert ("berthe morisot", "edouard manet", "friend") in got  # friends stored once, sorted
+    assert ("camille pissarro", "claude monet", "friend") in got
+    assert len(got) == 5  # "Private Collection", tag slugs and image paths are not painters
+    assert set(edges["source"]) >= {"PainterPalette:Influencedby", "PainterPalette:Teachers"}
+
+
+def test_duplicate_painter_rows_merge_and_matching(palette_graph: influence.ArtistGraph):
+    g = palette_graph.graph
+    assert "jean baptiste camille corot" not in g  # merged into "camille corot" (same surname + birth year)
+    how = palette_graph.matches.set_index("name")["how"].to_dict()
+    assert how["Paul Cezanne"] == "exact" and how["Édouard Manet"] == "exact"  # accents
+    assert palette_graph.node_of["Jean-Baptiste-Camille Corot"] == "camille corot"
+    assert how["Nobody Known"] == ""
+    d = palette_graph.distances(2)
+    assert d[("Paul Cezanne", "Camille Pissarro")] == 1
+    assert d[("Paul Cezanne", "Jean-Baptiste-Camille Corot")] == 2  # via Pissarro's teacher
+    assert ("Jan Steen", "Paul Cezanne") not in d
+    assert palette_graph.path("Paul Cezanne", "Camille Pissarro") == "Cezanne ← Pissarro"
+    assert palette_graph.path("Camille Pissarro", "Jean-Baptiste-Camille Corot") == "Pissarro ⇐ Corot"
+    assert palette_graph.path("Berthe Morisot", "Édouard Manet") == "Morisot ← Manet"
+
+
+def test_words_match_needs_unique_fit_and_agreeing_birth_year():
+    graph = influence.build_graph(pd.DataFrame(columns=influence.EDGE_COLUMNS), PALETTE)
+    m = influence.match_artists(
+        ["Jean Camille Pissarro", "Claude Oscar Monet"], graph, {"Claude Oscar Monet": 1700}
+    )
+    got = m.set_index("name")["node"].to_dict()
+    assert got["Jean Camille Pissarro"] == "camille pissarro"
+    assert got["Claude Oscar Monet"] == ""  # born 1700 is not the Monet born 1840
+
+
+def test_unmatched_csv_round_trip_as_overrides(tmp_path: Path, palette_graph: influence.ArtistGraph):
+    out = influence.write_unmatched(palette_graph.matches, {"Nobody Known": 3}, tmp_path / "unmatched.csv")
+    df = pd.read_csv(out, keep_default_na=False)
+    assert list(df.columns) == ["name", "paintings", "graph_name"] and df["name"].tolist() == ["Nobody Known"]
+    df.loc[0, "graph_name"] = "Claude Lorrain"
+    df.to_csv(out, index=False)
+    overrides = influence.read_overrides(out)
+    m = influence.match_artists(["Nobody Known"], palette_graph.graph, overrides=overrides)
+    assert m.iloc[0]["node"] == "claude lorrain" and m.iloc[0]["how"] == "override"
+    assert influence.read_overrides(tmp_path / "absent.csv") == {}
+
+
+def test_coverage_counts(palette_graph: influence.ArtistGraph):
+    table = pd.DataFrame({"artist": ["Paul Cezanne", "Paul Cezanne", "Nobody Known", "Anon"],
+                          "artist_known": [True, True, True, False]})  # fmt: skip
+    ag = influence.ArtistGraph(palette_graph.graph, {"Paul Cezanne": "paul cezanne"}, palette_graph.matches,
+                               palette_graph.edges)  # fmt: skip
+    cov = influence.coverage(ag, table)
+    assert cov["artists"] == 2 and cov["artists_matched"] == 1
+    assert cov["paintings_in_graph"] == 2 and cov["paintings_known_artist"] == 3
+    assert cov["edges_among_collection"] == 0
+
+
+# --- DBpedia, served by a local imitation on 127.0.0.1 ------------------------------------------
+@pytest.fixture
+def sparql_server() -> Iterator[str]:
+    curated = pd.read_csv(FIXTURES / "influence_edges_curated.csv", comment="#")
+    bindings = [
+        {"a": {"type": "uri", "value": a}, "b": {"type": "uri", "value": b}}
+        for a, b in curated[["influenced", "influencer"]].values
+    ]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            query = parse_qs(urlparse(self.path).query).get("query", [""])[0]
+            wanted = [b for b in bindings if b["a"]["value"] in query or b["b"]["value"] in query]
+            body = json.dumps({"head": {"vars": ["a", "b"]}, "results": {"bindings": wanted}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_POST = do_GET  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    server.shutdown()
+
+
+def test_dbpedia_source_same_interface(tmp_path: Path, sparql_server: str):
+    pytest.importorskip("SPARQLWrapper")
+    table = pd.DataFrame(
+        {"artist": ["Berthe Morisot", "Édouard Manet", "Claude Monet"], "artist_known": True}
+    )
+    cache = tmp_path / "dbpedia.csv"
+    ag = influence.collection_graph(
+        table, source="dbpedia", dbpedia_cache=cache, endpoint=sparql_server, fetch=True
+    )
+    assert cache.is_file() and set(ag.edges.columns) == set(influence.EDGE_COLUMNS)
+    assert (ag.edges["source"] == "dbpedia").all()
+    assert ag.distances(1)[("Berthe Morisot", "Édouard Manet")] == 1
+    assert ag.path("Berthe Morisot", "Édouard Manet") == "Morisot ← Manet"
+    again = influence.collection_graph(table, source="dbpedia", dbpedia_cache=cache)  # offline, from cache
+    assert again.graph.number_of_edges() == ag.graph.number_of_edges()
+    with pytest.raises(FileNotFoundError, match="fetch"):
+        influence.collection_graph(table, source="dbpedia", dbpedia_cache=tmp_path / "none.csv")
+
+
+def test_sparql_query_and_parsing():
+    uri = influence.artist_uri("Claude Monet")
+    q = influence.build_query([uri])
+    assert f"<{uri}>" in q and "dbo:influencedBy" in q
+    r = influence.DBPEDIA_RESOURCE
+    fake = {"results": {"bindings": [
+        {"a": {"type": "uri", "value": r + "Claude_Monet"}, "b": {"type": "uri", "value": r + "Eug%C3%A8ne_Boudin"}},
+        {"a": {"type": "uri", "value": r + "Claude_Monet"}, "b": {"type": "literal", "value": "x"}},
+    ]}}  # fmt: skip
+    edges = influence.parse_results(fake)
+    assert edges[["src", "dst", "type"]].values.tolist() == [
+        ["Eugène Boudin", "Claude Monet", "influenced_by"]
+    ]
+
+
+# --- re-ranking and search ----------------------------------------------------------------------
+def test_rerank_formula():
+    artists = ["A", "A", "A", "B", "C", "D"]
+    dist = {("A", "A"): 0, ("A", "B"): 1, ("A", "C"): 2}
+    cand = np.array([1, 2, 3, 4, 5])
+    cos = np.array([0.90, 0.89, 0.85, 0.84, 0.86])
+    # bonus alpha/d for other artists only: B 0.85+0.1, C 0.84+0.05; same artist A gets nothing
+    idx, sc = influence.rerank(cand, cos, "A", artists, dist, graph_weight=0.1, repeat_penalty=0.0, k=5)
+    assert list(idx) == [3, 1, 2, 4, 5] and sc[0] == pytest.approx(0.95) and sc[3] == pytest.approx(0.89)
+    idx, _ = influence.rerank(cand, cos, "A", artists, dist, 0.0, 0.2, k=5)  # penalty: second A drops
+    assert list(idx) == [1, 5, 3, 4, 2]
+    idx0, _ = influence.rerank(cand, cos, "A", artists, dist, 0.0, 0.0, k=5)
+    assert list(idx0) == list(cand[np.argsort(-cos)])
+
+
+def _toy() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(6, 8))
+    feats = np.repeat(base, 4, axis=0) + 0.05 * rng.normal(size=(24, 8))
+    table = pd.DataFrame({"artist": np.repeat(list("ABCDEF"), 4), "label": np.repeat(list("xxyyzz"), 4),
+                          "artist_known": True})  # fmt: skip
+    groups = np.arange(24)
+    groups[1] = 0  # painting 1 is another scan of painting 0
+    groups[3] = groups[2] = 2  # 2 and 3 look alike
+    return feats, table, groups
+
+
+def test_search_drops_other_scans_and_collapses_lookalikes():
+    feats, table, groups = _toy()
+    plain = retrieval.search(feats, [0], 5)
+    assert 1 in plain.indices[0] and 0 not in plain.indices[0]
+    res = retrieval.search(feats, [0], 5, groups=groups)
+    assert 1 not in res.indices[0] and res.same_group_removed[0] == 1
+    both = set(res.indices[0]) >= {2, 3}
+    col = retrieval.search(feats, [0], 5, groups=groups, collapse=True)
+    assert both and len({2, 3} & set(col.indices[0])) == 1 and col.collapsed[0] == 1
+
+
+def test_sweep_summary_and_the_weight_rule():
+    feats, table, groups = _toy()
+    dist = {("A", "E"): 1, ("E", "A"): 1}
+    queries = retrieval.graph_queries(table, dist, 2)
+    assert set(queries) == set(range(4)) | set(range(16, 20))
+    sweep = retrieval.rerank_sweep(feats, queries, table, dist, [0.0, 0.05, 5.0], k=4, pool=20, groups=groups)
+    c1 = "connected share@4 (d<=1)"
+    assert sweep.loc[5.0, c1] == 1.0 > sweep.loc[0.0, c1]  # a huge weight fills the lists with the partner
+    assert sweep.loc[5.0, "label P@4"] < sweep.loc[0.0, "label P@4"]
+    assert retrieval.pick_weight(sweep, 0.0, 4) <= 0.05
+    assert retrieval.pick_weight(sweep, 1.0, 4) == 5.0
+    chance = retrieval.connected_chance([0], table, dist, 1, groups)
+    assert chance == pytest.approx(4 / 22)  # 4 E paintings among the 22 outside the query's group
+
+
+def test_retrieval_metrics_skip_the_query_group_and_per_label():
+    labels = np.array(["a", "a", "a", "b", "b"])
+    ranked = np.array([[1, 3, 2, 4], [0, 2, 3, 4], [0, 1, 3, 4], [0, 4, 1, 2], [3, 0, 1, 2]])
+    groups = np.array([0, 0, 2, 3, 4])  # item 1 is another scan of item 0
+    m = retrieval.retrieval_metrics(ranked, labels, k=1, groups=groups)
+    # query 0: [1 (dropped), 3, 2, 4] -> 3 first: P@1 = 0; query 1 likewise loses 0
+    assert m["precision@k"] == pytest.approx((0 + 1 + 1 + 0 + 1) / 5)
+    table = retrieval.per_label_precision(ranked, labels, 1, groups)
+    assert table.loc["a", "paintings"] == 3 and table.loc["a", "chance"] == pytest.approx(2 / 4)
+
+
+# --- graph triplets, annotator rows -------------------------------------------------------------
+def test_graph_triplets_are_artist_disjoint_and_own_rng():
+    names = [f"P{i}" for i in range(12)]
+    artists = np.repeat(names, 3)
+    dist = {}
+    for i in range(0, 12, 2):  # pairs P0-P1, P2-P3, ... are linked
+        dist[(names[i], names[i + 1])] = dist[(names[i + 1], names[i])] = 1
+    train, held, info = archive.graph_triplet_split(
+        artists, dist, names, n=100, negatives=3, heldout=0.34, seed=5
+    )
+    assert info["artists_in_both"] == 0 and len(held) and len(train)
+    for t in (train, held):
+        a, p = artists[t["anchor"]], artists[t["positive"]]
+        assert all(dist.get((x, y)) == 1 for x, y in zip(a, p))
+        for x, negs in zip(a, t["negatives"]):
+            assert all((x, artists[int(v)]) not in dist and artists[int(v)] != x for v in negs.split())
+    again = archive.graph_triplet_split(artists, dist, names, n=100, negatives=3, heldout=0.34, seed=5)
+    np.random.default_rng(0).random(10)  # figure code drawing elsewhere changes nothing
+    assert again[1].equals(held)
+    assert archive.chance_rank(held) == pytest.approx(2.5)
+
+
+def test_annotator_candidates_are_distinct_and_never_the_anchor():
+    rng = np.random.default_rng(0)
+    feats = np.random.default_rng(1).normal(size=(8, 4))
+    for _ in range(50):
+        a = int(rng.integers(8))
+        pool = archive.annotator_candidates(feats, a, 6, rng)
+        assert len(pool) == 6 == len(set(pool)) and a not in pool
+    with pytest.raises(ValueError):
+        archive.annotator_candidates(feats, 0, 8, rng)
+
+
+def test_triplets_by_path_with_ragged_negatives(tmp_path: Path):
+    table = pd.DataFrame({"path": [f"/img/{i}.jpg" for i in range(6)]})
+    paths = table["path"].tolist()
+    rows = [archive.annotation_row(paths, 0, 1, [1, 2, 3]), archive.annotation_row(paths, 4, 5, [5, 2, 3, 1])]
+    assert rows[0] == {
+        "anchor_path": paths[0],
+        "positive_path": paths[1],
+        "negative_paths": f"{paths[2]}|{paths[3]}",
+    }
+    csv = tmp_path / "t.csv"
+    pd.DataFrame(
+        rows + [{"anchor_path": "/gone.jpg", "positive_path": paths[1], "negative_paths": paths[2]}]
+    ).to_csv(csv, index=False)
+    trip = archive.load_triplets(csv, table)
+    assert len(trip) == 2 and trip["negatives"].tolist() == ["2 3", "2 3 1"]
+    feats = np.eye(6)
+    feats[1, 0] = 1.0  # painting 1 (positive of the first triplet) now leans towards painting 0
+    assert archive.mean_positive_rank(feats, trip) == pytest.approx((1 + 1) / 2)
+    assert archive.chance_rank(trip) == pytest.approx((2 + 2.5) / 2)
+    head, losses = archive.train_projection_head(feats, trip, epochs=2, hidden=8)
+    assert len(losses) == 2
+    saved = archive.save_triplets(trip, tmp_path / "again.csv", table)
+    assert archive.load_triplets(saved, table).equals(trip)
+
+
+# --- report modules ------------------------------------------------------------------------------
+def _record_04() -> dict:
+    row = lambda w, lab, c1: {"weight": w, "label P@10": lab, "same-artist share@10": 0.5,  # noqa: E731
+                              "connected share@10 (d<=1)": c1, "connected share@10 (d<=2)": c1 + 0.2,
+                              "distinct artists@10": 3.0}  # fmt: skip
+    cov = {"source": "painter_palette", "graph_painters": 10, "graph_edges": 5, "artists": 10,
+           "artists_matched": 7, "matched_exact": 6, "matched_words": 1, "matched_override": 0, "paintings": 100,
+           "paintings_in_graph": 80, "edges_among_collection": 4, "collection_artists_with_edges": 5,
+           "edge_types_among_collection": {"influenced_by": 2, "teacher_of": 1, "friend": 1}}  # fmt: skip
+    ev = {"pixels": {"dim": 768, "label P@10": 0.3, "label mAP": 0.2, "artist P@10": 0.3, "artist mAP": 0.2},
+          "cnn": {"dim": 1280, "label P@10": 0.5, "label mAP": 0.4, "artist P@10": 0.6, "artist mAP": 0.5}}  # fmt: skip
+    return {
+        "notebook": "04_retrieve",
+        "metrics": {
+            "collection": {"paintings": 100}, "evaluation": ev, "chance": {"label": 0.2, "artist": 0.1},
+            "per_label": {"Monet": {"paintings": 40, "P@10": 0.7, "chance": 0.4},
+                          "Morisot": {"paintings": 30, "P@10": 0.6, "chance": 0.3},
+                          "baroque": {"paintings": 30, "P@10": 0.2, "chance": 0.3}},
+            "near_duplicates": {"groups_merged": 1, "paintings_in_groups": 2, "queries_with_removed": 2, "collapsed": 0},
+            "coverage": cov,
+            "sweep": {"queries": 50, "rows": [row(0.0, 0.6, 0.03), row(0.1, 0.595, 0.08), row(0.4, 0.3, 0.12)],
+                      "chosen": 0.1, "max_label_drop": 0.01, "chance": {"d<=1": 0.04, "d<=2": 0.4}},
+            "showcase": {"artist": "Paul Cezanne", "weight": 0.1, "moved": [{"artist": "Camille Pissarro", "path": "Cezanne ← Pissarro"}]},
+            "styles": {"dataset": "wikiart_styles7", "split": "test", "paintings": 70, "labels": 7, "chance": 0.14,
+                       "imagenet": {"P@10": 0.3, "mAP": 0.2}, "note": "no fine-tuned checkpoint yet"},
+        },
+    }  # fmt: skip
+
+
+def test_report_retrieve_states_computed_claims():
+    from artdl.report import retrieve
+
+    rec = _record_04()
+    text = retrieve.findings(rec)
+    assert "raised the connected share (d ≤ 1) from 0.030 to 0.120 (+0.090)" in text
+    assert "picks **α = 0.1**" in text and "Cezanne ← Pissarro" in text
+    assert "Monet and Morisot hold 70 %" in text and "no fine-tuned checkpoint yet" in text
+    section = retrieve.readme(rec)["retrieve"]
+    assert "| 0.1 (chosen) | 0.595 |" in section and "7 of 10 named artists" in section
+    rec["metrics"]["sweep"]["chosen"] = 0.0
+    assert "plain cosine" in retrieve.findings(rec)
+    rec["metrics"]["styles"]["finetuned"] = {"P@10": 0.4, "mAP": 0.3}
+    assert "it does retrieve by style better (+0.100 P@10)" in retrieve.findings(rec)
+
+
+def test_report_archive_reads_the_held_out_artists():
+    from artdl.report import archive as report
+
+    def part(n, b, a, se=0.1):
+        return {
+            "triplets": n,
+            "before": b,
+            "after": a,
+            "chance": 3.5,
+            "before_se": se,
+            "after_se": se,
+            "change_se": se,
+        }
+
+    split = {
+        "train_artists": 70,
+        "heldout_artists": 30,
+        "artists_in_both": 0,
+        "heldout_anchor_artists": ["Claude Monet"],
+    }
+    rec = {"metrics": {"source": "cnn", "graph": {
+        "positive_distance": 1, "far_distance": 2, "negatives": 5, "split": split,
+        "train": part(420, 2.9, 1.0), "heldout": part(180, 3.4, 3.5)},
+        "labels": {"train": part(420, 2.5, 1.2), "heldout": part(180, 2.6, 1.7)}}}  # fmt: skip
+    text = report.findings(rec)
+    assert "did **not** change it beyond noise (3.40 → 3.50, change +0.10 ± 0.20" in text
+    assert "no closer than chance" in text and "does not carry" in text and "sanity check" in text.lower()
+    rec["metrics"]["graph"]["heldout"] = part(180, 3.0, 2.5, se=0.05)
+    text = report.findings(rec)
+    assert "**lowered** it" in text and "closer than chance in it;" in text
+    table = report.readme(rec)["archive"]
+    assert "| graph triplets | held-out | 180 | 3.00 ± 0.10 | 2.50 ± 0.10 | 3.50 |" in table
