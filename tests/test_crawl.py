@@ -12,9 +12,10 @@ from PIL import Image
 
 from artdl.config import load_config
 from artdl.crawl import CrawlOptions, FixtureSite, run_crawl, start_crawl
+from artdl.crawl.columns import CRAWL_COLUMNS
 from artdl.crawl.fixture_site import CORRUPT_ID, FLAKY_ID, PRIVATE_ID
 from artdl.crawl.store import prepare_out
-from artdl.data import CRAWL_COLUMNS, build_table
+from artdl.data import build_table
 
 from .conftest import execute_notebook
 
@@ -262,9 +263,19 @@ def test_crawl_notebook_executes(isolated_root: Path):
     nb = nbformat.read(out, as_version=4)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    pngs = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
-    assert len(pngs) == 3
+    figures = [o for c in nb.cells for o in c.get("outputs", []) if "image/jpeg" in o.get("data", {})]
+    assert len(figures) == 3  # inlined as JPEG: small notebooks on GitHub
     crawl_out = isolated_root / "data" / "raw" / "wikiart_fixture"
     assert len(_rows(crawl_out)) == 7  # 4 realism + 4 impressionism listed, one of which is the corrupt image
     for name in ("paintings_per_style_genre", "fetched_grid", "crawl_label_distribution"):
         assert (isolated_root / "images" / "01_crawl" / f"{name}.png").is_file()
+
+
+def test_scrapy_side_does_not_load_the_data_layer():
+    """The spider's process imports items and store; pandas and PIL stay out of it."""
+    import subprocess
+    import sys
+
+    code = "import sys, artdl.crawl.store, artdl.crawl.items; print('pandas' in sys.modules, 'PIL.Image' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

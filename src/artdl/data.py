@@ -198,21 +198,6 @@ def read_aic(root: str | os.PathLike[str], label_column: str = "collection") -> 
     return _finish(table, "aic")
 
 
-CRAWL_COLUMNS = [
-    "content_id",
-    "title",
-    "artist",
-    "artist_url",
-    "style",
-    "genre",
-    "date",
-    "width",
-    "height",
-    "image_url",
-    "page_url",
-    "path",
-]
-
 
 def read_crawl(root: str | os.PathLike[str], label_column: str = "style") -> pd.DataFrame:
     """A crawl written by ``python -m artdl crawl``: ``root/metadata.csv`` with paths relative to root."""

@@ -73,8 +73,21 @@ def _local_kernel_manager() -> type:
         """
 
         def __init__(self, **kwargs: Any) -> None:
+            import tempfile
+
             kwargs.setdefault("transport", "ipc")
+            # The sockets go to a private temporary folder: by default they are named
+            # kernel-ipc-N in the working directory, where two runs at once would collide.
+            self._socket_dir = tempfile.mkdtemp(prefix="artdl-kernel-")
+            kwargs.setdefault("ip", os.path.join(self._socket_dir, "kernel"))
             super().__init__(**kwargs)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            import shutil
+
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
 
     return _LocalKernelManager
 

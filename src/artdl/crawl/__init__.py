@@ -5,9 +5,32 @@ from Python ``run_crawl(CrawlOptions(...))``. Scrapy runs in a child process so 
 fresh Twisted reactor (a reactor cannot be restarted inside one process, e.g. a notebook kernel).
 """
 
-from artdl.crawl.fixture_site import FixtureSite
-from artdl.crawl.runner import CrawlResult, crawl_from_config, run_crawl, start_crawl, summary_table
-from artdl.crawl.settings import CrawlOptions
+from typing import Any
+
+# Imported on first use: the Scrapy child process imports artdl.crawl.spider, items and store,
+# and must not pull in pandas through the runner.
+_LAZY = {
+    "FixtureSite": "artdl.crawl.fixture_site",
+    "CrawlResult": "artdl.crawl.runner",
+    "crawl_from_config": "artdl.crawl.runner",
+    "run_crawl": "artdl.crawl.runner",
+    "start_crawl": "artdl.crawl.runner",
+    "summary_table": "artdl.crawl.runner",
+    "CrawlOptions": "artdl.crawl.settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in ("runner", "settings", "fixture_site", "cli", "spider", "store", "items"):
+        import importlib
+
+        return importlib.import_module(f"artdl.crawl.{name}")
+    raise AttributeError(f"module 'artdl.crawl' has no attribute {name!r}")
+
 
 __all__ = [
     "CrawlOptions",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import scrapy
 
-from artdl.data import CRAWL_COLUMNS
+from artdl.crawl.columns import CRAWL_COLUMNS
 
 __all__ = ["PaintingItem"]
 

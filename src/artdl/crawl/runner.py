@@ -117,6 +117,16 @@ def serve(
         yield replace(opts, base_url=site.url)
 
 
+def _fixture_images(cfg: Any, value: str) -> Path | None:
+    """``crawl.fixture.images``: a registered data set (found like any set: mirror or data/raw) or a folder."""
+    if not value:
+        return None
+    from artdl.fetch import dataset_root
+    from artdl.paths import resolve
+
+    return dataset_root(cfg, value) if value in cfg.datasets else resolve(value)
+
+
 def crawl_from_config(
     cfg: Any, base_url: str | None = None, fresh: bool | None = None, **overrides: Any
 ) -> CrawlResult:
@@ -130,9 +140,8 @@ def crawl_from_config(
     opts = options_from_config(cfg, base_url=base_url, **overrides)
     fixture = OmegaConf.to_container(cfg.crawl.fixture, resolve=True)
     assert isinstance(fixture, dict)
-    from artdl.paths import resolve
 
-    images = resolve(fixture["images"]) if fixture.get("images") else None
+    images = _fixture_images(cfg, fixture.get("images") or "")
     if (
         opts.base_url == FIXTURE
         and (fixture.get("fresh") if fresh is None else fresh)

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from artdl.data import CRAWL_COLUMNS
+from artdl.crawl.columns import CRAWL_COLUMNS
 
 __all__ = ["PART_SUFFIX", "append_row", "prepare_out", "read_seen", "safe_name", "write_atomic"]
 
