@@ -1,0 +1,49 @@
+"""The 02 classification run under a config, outside Jupyter: for long runs in the background.
+
+    nohup python benchmarks/run_classify_full.py --config full data.num_workers=0 > logs/full.log 2>&1 &
+
+It calls :func:`artdl.train.run_classification`, the same library steps as
+notebooks/02_classify.ipynb (split, head phase = linear probe, fine-tune, from-scratch baseline
+with the same optimizer steps, test metrics with intervals, predictions.csv), keeps its
+checkpoints in ``models/classifier/<config>/`` so the notebook's default model is untouched, and
+writes ``results/02_classify.<config>.json`` with :func:`artdl.results.write_results`, which the
+README table and the Findings of 02 read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from artdl import train  # noqa: E402
+from artdl.config import load_config  # noqa: E402
+from artdl.paths import models_dir  # noqa: E402
+from artdl.results import write_results  # noqa: E402
+from artdl.utils import setup  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("overrides", nargs="*", help="config overrides, key=value")
+    parser.add_argument("--config", default="full")
+    args = parser.parse_args()
+    cfg = load_config(args.config, args.overrides)
+    device = setup(cfg)
+    started = time.perf_counter()
+    record = train.run_classification(
+        cfg, models_dir("classifier") / args.config, device, log=lambda m: print(m, flush=True)
+    )
+    record["overrides"] = list(args.overrides)
+    record["seconds"]["wall"] = time.perf_counter() - started
+    path = write_results("02_classify", record, cfg, config_name=args.config, sections=("classify", "data"))
+    print(f"wrote {path}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
