@@ -146,6 +146,8 @@ def test_smoke_training_runs_and_saves(kind: str, tmp_path: Path):
     frames = imageio.mimread(gif)
     # Pillow merges frames that look the same after palette quantisation, so at most len(grids).
     assert 2 <= len(frames) <= len(run.grids) and frames[0].shape[:2] == run.grids[0].shape[:2]
+    short = imageio.mimread(gan.save_gif(run.grids, tmp_path / "short.gif", max_frames=2))
+    assert len(short) <= 2
 
 
 def test_resume_continues_from_the_same_step(tmp_path: Path):

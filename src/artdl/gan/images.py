@@ -70,17 +70,27 @@ def grid_image(images: Tensor, nrow: int | None = None, scale: int = 1) -> np.nd
     return grid.permute(1, 2, 0).numpy()
 
 
-def save_gif(frames: Sequence[np.ndarray], path: str | Path, fps: float = 6.0, scale: int = 1) -> Path:
+def save_gif(
+    frames: Sequence[np.ndarray],
+    path: str | Path,
+    fps: float = 6.0,
+    scale: int = 1,
+    max_frames: int | None = None,
+) -> Path:
     """An animated GIF of grid frames, written atomically.
 
-    ``scale`` upsizes by pixel repetition; the last frame is held a little longer so a viewer
-    sees where training ended.
+    ``scale`` upsizes by pixel repetition; ``max_frames`` keeps that many frames evenly spaced
+    (first and last included), so a committed GIF stays small. The last frame is held a little
+    longer so a viewer sees where training ended.
     """
     import imageio.v2 as imageio
 
     if not len(frames):
         raise ValueError("No frames to write: train for at least one epoch with grids enabled.")
     frames = [np.asarray(f) for f in frames]
+    if max_frames is not None and len(frames) > max_frames:
+        keep = np.unique(np.linspace(0, len(frames) - 1, max(2, max_frames)).round().astype(int))
+        frames = [frames[i] for i in keep]
     frames = [f.repeat(scale, 0).repeat(scale, 1) if scale > 1 else f for f in frames]
     durations: Any = [1000.0 / fps] * (len(frames) - 1) + [4000.0 / fps]  # milliseconds per frame
     if len(frames) == 1:

@@ -26,6 +26,7 @@ from artdl.gan.images import grid_image, to_float
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
 from artdl.gan.models import Critic, Generator, build_models, make_ema
 from artdl.gan.sampling import fixed_noise
+from artdl.paths import relative
 from artdl.utils import atomic_path, autocast
 
 __all__ = [
@@ -206,14 +207,15 @@ def load_checkpoint(
         state = torch.load(path, map_location=device, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError) as err:
         warnings.warn(
-            f"{path} is in an older format that needs unpickling arbitrary objects ({type(err).__name__}); "
+            f"{relative(path)} is in an older format that needs unpickling arbitrary objects ({type(err).__name__}); "
             "starting afresh and replacing it.",
             stacklevel=3,
         )
         return None
     if state.get("signature") != signature:
         warnings.warn(
-            f"{path} was trained with other settings or data; starting afresh and replacing it.", stacklevel=3
+            f"{relative(path)} was trained with other settings or data; starting afresh and replacing it.",
+            stacklevel=3,
         )
         return None
     for name in ("G", "D", "ema", "opt_g", "opt_d"):

@@ -19,6 +19,7 @@ from artdl.vqgan_clip.weights import MissingCheckpointError, ensure_checkpoint
 __all__ = [
     "apply_cpu_threads",
     "is_random_demo",
+    "random_weights",
     "load_models",
     "render_presets",
     "resolve_size",
@@ -27,11 +28,20 @@ __all__ = [
 ]
 
 
-def is_random_demo(cfg: Any) -> bool:
-    """True when either network has random weights: the output is a wiring demo, not art."""
+def random_weights(cfg: Any) -> dict[str, bool]:
+    """Which networks have random weights: ``{"vqgan": ..., "clip": ...}``.
+
+    Why it matters: with either one random, the output is a wiring demo, not art, and every
+    report must say so.
+    """
     vc = cfg.vqgan_clip
     entry = vc.checkpoints[vc.checkpoint]
-    return bool(entry.get("random_init", False)) or bool(vc.clip.get("random_init", False))
+    return {"vqgan": bool(entry.get("random_init", False)), "clip": bool(vc.clip.get("random_init", False))}
+
+
+def is_random_demo(cfg: Any) -> bool:
+    """True when either network has random weights: the output is a wiring demo, not art."""
+    return any(random_weights(cfg).values())
 
 
 def apply_cpu_threads(cfg: Any, device: Any) -> int:
