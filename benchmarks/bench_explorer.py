@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import report  # noqa: E402
+from _common import RESULTS, report  # noqa: E402
 
 COLUMNS = [
     "collection", "paintings", "build", "build_s", "decode_s", "embed_s", "layouts_s", "neighbours_s",
@@ -83,7 +83,7 @@ def bench_real(name: str, datasets: list[str], out: Path, cold: bool, overrides:
     from artdl.explorer import build_explorer, read_site_data
     from artdl.paths import processed_dir
 
-    cfg = load_config("default", ["explorer.source=cnn", *overrides])
+    cfg = load_config("default", ["explorer.source=cnn", f"explorer.reuse_embeddings={not cold}", *overrides])
     if cold:
         for f in processed_dir("explorer", "cache").glob("cnn_*"):
             f.unlink()
@@ -138,6 +138,42 @@ def bench_synthetic(n: int, out: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
+START, END = "<!-- explorer:start (written by benchmarks/bench_explorer.py) -->", "<!-- explorer:end -->"
+
+
+def write_docs(results: Path, docs: Path = DOCS) -> Path:
+    """Put the table of ``results`` into the "Explorer" section of ``docs`` (other sections untouched)."""
+    import json
+
+    from _common import markdown_table
+
+    saved = json.loads(results.read_text())
+    env = saved["environment"]
+    section = "\n".join(
+        [
+            START,
+            "## Explorer",
+            "",
+            f"`python benchmarks/bench_explorer.py` on {env['device']}, {env['date'][:10]} "
+            f"(raw numbers: `benchmarks/results/{results.name}`). Times in seconds (`_s`) and milliseconds (`_ms`).",
+            "",
+            markdown_table(saved["rows"], COLUMNS),
+            "",
+            saved["notes"],
+            END,
+        ]
+    )
+    text = docs.read_text() if docs.is_file() else "# Performance\n\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    docs.parent.mkdir(parents=True, exist_ok=True)
+    docs.write_text(text)
+    return docs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -147,7 +183,13 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=3, help="page loads per site (median)")
     parser.add_argument("--no-warm", action="store_true", help="skip the second (cached-embedding) build")
     parser.add_argument("--keep", help="write the sites here instead of a temporary folder")
+    parser.add_argument(
+        "--docs-only", action="store_true", help="only rewrite docs/performance.md from the JSON"
+    )
     args = parser.parse_args()
+    if args.docs_only:
+        print(f"wrote {write_docs(RESULTS / 'explorer.json')}")
+        return
     which = args.only or ["small", "styles7", "synthetic"]
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-explorer-"))
     real = {
@@ -179,7 +221,7 @@ def main() -> None:
         "computed, warm = cached. Page: headless Chromium, software rendering, 1400x900, median of "
         f"{args.loads} loads; first draw / thumbnails drawn = performance marks after navigation start."
     )
-    report("explorer", rows, COLUMNS, notes)
+    print(f"wrote {write_docs(report('explorer', rows, COLUMNS, notes))}")
 
 
 if __name__ == "__main__":

@@ -195,6 +195,32 @@ def test_cli_unknown_dataset_is_a_clear_error(capsys):
     assert "no_such_set" in capsys.readouterr().err
 
 
+def test_classifier_predictions_and_gradcam(tmp_path, capsys):
+    """02's checkpoint (here a random-weight one): top classes with probabilities + a Grad-CAM JPEG per test painting."""
+    from artdl.explorer.predict import classifier_predictions
+    from artdl.models.classifier import build_classifier, save_classifier
+
+    assert classifier_predictions(pd.DataFrame({"path": []}), tmp_path / "none.pt", tmp_path) is None
+    assert "no classifier checkpoint" in capsys.readouterr().out
+    images = []
+    for k, colour in enumerate([(200, 30, 30), (30, 200, 30), (30, 30, 200)]):
+        images.append(tmp_path / f"{k}.jpg")
+        Image.new("RGB", (80, 60), colour).save(images[-1])
+    table = pd.DataFrame({"path": [str(p) for p in images], "split": ["test", "train", "test"]})
+    ckpt = save_classifier(
+        build_classifier("scratch_efficientnet_lite0", 3, pretrained=False),
+        tmp_path / "best.pt",
+        backbone="scratch_efficientnet_lite0",
+        classes=["Baroque", "Cubism", "Impressionism"],
+        image_size=64,
+    )
+    out = classifier_predictions(table, ckpt, tmp_path / "site", top=2, progress=False)
+    assert out["classes"] == ["Baroque", "Cubism", "Impressionism"] and set(out["by_index"]) == {"0", "2"}
+    for i, pred in out["by_index"].items():
+        assert len(pred["top"]) == 2 and pred["top"][0][1] >= pred["top"][1][1] > 0
+        assert Image.open(tmp_path / "site" / pred["cam"]).size == (64, 64) and pred["cam"] == f"cam/{i}.jpg"
+
+
 # ------------------------------------------------------------------------------------------
 # The page in headless Chromium
 # ------------------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ def collection_table(cfg: Any, datasets: Sequence[str], limit: int = 0, seed: in
 
     if not datasets:
         raise ValueError("No data sets given: set explorer.datasets or pass --dataset NAME.")
+    unknown = [d for d in datasets if d not in cfg.datasets]
+    if unknown:
+        raise ValueError(f"Unknown data set(s) {unknown}; known: {', '.join(cfg.datasets.keys())}.")
     table = load_collection(cfg, list(datasets))
     if limit and limit < len(table):
         rng = np.random.default_rng(seed)
@@ -73,7 +76,13 @@ def _cached(cache: Path, paths: list[str]) -> np.ndarray | None:
 
 
 def load_features(
-    cfg: Any, table: pd.DataFrame, source: str, images: np.ndarray | None, device: Any, progress: bool = True
+    cfg: Any,
+    table: pd.DataFrame,
+    source: str,
+    images: np.ndarray | None,
+    device: Any,
+    progress: bool = True,
+    reuse_saved: bool = True,
 ) -> tuple[np.ndarray, str]:
     """(N, D) features of ``source``: 04's saved embedding when it is of this collection, else computed.
 
@@ -87,10 +96,11 @@ def load_features(
     from artdl.paths import processed_dir
     from artdl.utils import atomic_path
 
-    try:
-        return embed.load_embeddings(source, table), f"{source} (cached by 04/03)"
-    except (FileNotFoundError, ValueError):
-        pass
+    if reuse_saved:
+        try:
+            return embed.load_embeddings(source, table), f"{source} (saved by 04/03)"
+        except (FileNotFoundError, ValueError):
+            pass
     paths = table["path"].astype(str).tolist()
     cache = processed_dir("explorer", "cache") / f"{source}_{len(paths)}.npy"
     hit = _cached(cache, paths)
@@ -163,7 +173,9 @@ def build_explorer(
         timings["decode"] = time.perf_counter() - t0
         what = "given features"
         if features is None:
-            features, what = load_features(cfg, table, str(ec.source), images, device, progress)
+            features, what = load_features(
+                cfg, table, str(ec.source), images, device, progress, bool(ec.reuse_embeddings)
+            )
         timings["embed"] = time.perf_counter() - t0 - sum(timings.values())
         layouts = compute_layouts(
             features, table.get("year", [None] * n), table["label"], list(ec.layouts), int(cfg.seed),

@@ -84,7 +84,9 @@ def umap_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, n_neigh
         nn = min(n_neighbors, len(part) - 1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = umap.UMAP(n_neighbors=max(nn, 2), min_dist=0.1, metric="cosine", random_state=seed)
+            model = umap.UMAP(
+                n_neighbors=max(nn, 2), min_dist=0.1, metric="cosine", n_epochs=200, random_state=seed
+            )
             return model.fit_transform(part)
 
     return normalize_layout(_landmark(fit, x, sample, seed))
