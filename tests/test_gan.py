@@ -349,3 +349,91 @@ def test_autocast_is_cuda_only():
     assert isinstance(autocast(torch.device("cpu"), True), contextlib.nullcontext)
     if torch.cuda.is_available():  # pragma: no cover - no GPU on the CI box
         assert isinstance(autocast(torch.device("cuda"), True), torch.autocast)
+
+
+# --------------------------------------------------------------------------------------------
+# Findings and README table (artdl.report.gan)
+# --------------------------------------------------------------------------------------------
+def _record() -> dict:
+    fd, kd = "FD-EffNetLite0", "KD-EffNetLite0 x1000"
+
+    def row(s, model, n, v):
+        return {"set": s, "model": model, "n": n, "n_reference": 359, fd: v, kd: v / 100}
+
+    def prow(painter, s, v):
+        return {"painter": painter, "set": s, "n": 70, "n_reference": 180, fd: v, kd: v / 100}
+
+    return {
+        "notebook": "06_gan",
+        "metrics": {
+            "dataset": "wikiart_impressionists",
+            "resolution": 32,
+            "hardware": "CPU (2 threads), no GPU",
+            "feature_space": {
+                "name": "EffNetLite0",
+                "description": "Fréchet distance on EfficientNet-Lite0 features",
+                "fd": fd,
+                "kd": "KD-EffNetLite0",
+                "input_size": 128,
+            },
+            "models": {
+                "dcgan": {
+                    "steps": 300,
+                    "n_critic": 1,
+                    "epochs": 27,
+                    "seconds": 30.0,
+                    "steps_per_second": 10.0,
+                    "resumed_from": 0,
+                    "last_wasserstein": None,
+                },
+                "wgan_gp": {
+                    "steps": 140,
+                    "n_critic": 5,
+                    "epochs": 63,
+                    "seconds": 50.0,
+                    "steps_per_second": 2.8,
+                    "resumed_from": 0,
+                    "last_wasserstein": 1.5,
+                },
+            },
+            "distances": [
+                row("real held-out", "", 150, 300.0),
+                row("dcgan", "dcgan", 150, 600.0),
+                row("wgan_gp", "wgan_gp", 150, 450.0),
+                row("dcgan (all 300)", "dcgan", 300, 590.0),
+            ],
+            "per_painter": [
+                prow("claude-monet", "real held-out", 350.0),
+                prow("claude-monet", "real other painter", 420.0),
+                prow("claude-monet", "wgan_gp", 500.0),
+            ],
+            "memorisation": {
+                "model": "wgan_gp",
+                "median_generated": 0.42,
+                "n_generated": 150,
+                "median_held_out": 0.37,
+                "n_held_out": 150,
+                "min_generated": 0.27,
+            },
+            "full_config": {"resolution": 128, "steps": {"dcgan": 2000, "wgan_gp": 2000}, "n_samples": 2048},
+        },
+    }
+
+
+def test_gan_findings_and_readme_are_computed_from_the_record():
+    from artdl.report import gan as report
+
+    text = report.findings(_record())
+    assert "**wgan_gp** is closest, at 1.5× the floor" in text
+    assert "claude-monet" in text and "wgan_gp 500.0 (no nearer this painter than" in text
+    assert "no sign of copying" in text
+    assert "generator steps dcgan 2000, wgan_gp 2000" in text  # from configs/full.yaml via the record
+    assert "FID" not in text.replace("Not FID", "")
+    table = report.readme(_record())["gan"]
+    assert "| DCGAN, EMA generator, n=150 | 300 | 30 s | 10.0 | 600.0 | 6.0 |" in table
+    assert "(all 300)" not in table and "Not FID" in table
+
+
+def test_full_config_steps_are_what_the_report_reads():
+    full = load_config("full").gan
+    assert {m: int(full[m].steps) for m in full.models} == {"dcgan": 2000, "wgan_gp": 2000}

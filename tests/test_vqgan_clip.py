@@ -463,3 +463,29 @@ def test_old_import_path_of_clip_still_works() -> None:
     from artdl.vqgan_clip.models import load_clip as old_path
 
     assert old_path is load_clip and V.load_clip is load_clip
+
+
+def test_findings_say_when_weights_are_random() -> None:
+    from artdl.report import vqgan_clip as report
+
+    run = {"epoch": "baroque", "first_loss": 0.6, "last_loss": 0.5, "seconds": 1.0, "it_per_s": 20.0}
+    m = {
+        "random_weights": {"vqgan": True, "clip": True},
+        "checkpoint": "tiny_random",
+        "clip_model": "artdl-tiny-ViT",
+        "hardware": "CPU (1 thread(s)), no GPU",
+        "size": 64,
+        "iterations": 20,
+        "cutn": 8,
+        "epochs": ["Baroque"],
+        "seconds_total": 1.0,
+        "it_per_s": 20.0,
+        "runs": [run],
+        "clip_scores": {"top1": 1.0, "chance": 1.0, "margin": 0.0},
+    }
+    text = report.findings({"metrics": m})
+    assert "**The VQGAN and CLIP weights are random on this machine**" in text
+    assert "chance by construction" in text
+    assert "random (wiring demo)" in report.readme({"metrics": m})["vqgan_clip"]
+    m["random_weights"] = {"vqgan": False, "clip": False}
+    assert "weights are random" not in report.findings({"metrics": m})
