@@ -110,7 +110,7 @@ def result_strips(
     (e.g. the ones a re-rank brought in) and captions may have two lines (artist, graph path)."""
     import matplotlib.pyplot as plt
 
-    from artdl.viz import _as_image
+    from artdl.viz_core import _as_image
 
     ncols = max(len(r[1]) for r in rows)
     fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.45), squeeze=False)

@@ -1,0 +1,173 @@
+"""06–07 · figures of generative models: loss curves, sample grids, nearest neighbours, distances, CLIP scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "distance_bars",
+    "gan_loss_curves",
+    "grid_snapshots",
+    "loss_curves",
+    "nearest_neighbour_grid",
+    "score_heatmap",
+]
+
+
+def gan_loss_curves(histories: dict[str, pd.DataFrame], smooth: int = 10, note: str = "") -> Any:
+    """One panel per GAN: critic and generator losses; for WGAN-GP the critic's Wasserstein estimate.
+
+    The Wasserstein estimate ``E[D(real)] - E[D(fake)]`` is the curve worth watching: it should
+    fall as samples improve, while DCGAN losses mostly show the two players' balance.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(histories), figsize=(5.2 * len(histories), 3.4), squeeze=False)
+    for ax, (name, hist) in zip(axes.flat, histories.items()):
+
+        def roll(col: str, h: pd.DataFrame = hist) -> pd.Series:
+            return h[col].rolling(smooth, min_periods=1).mean()
+
+        if "wasserstein" in hist.columns:
+            ax.plot(hist["step"], roll("wasserstein"), label="critic W estimate", color="#4c72b0")
+            ax.plot(hist["step"], roll("gp"), label="gradient penalty", color="#c44e52", lw=0.8)
+            ax.set_ylabel("critic estimate")
+        else:
+            ax.plot(hist["step"], roll("loss_d"), label="critic loss", color="#4c72b0")
+            ax.plot(hist["step"], roll("loss_g"), label="generator loss", color="#dd8452")
+            ax.set_ylabel("loss")
+        ax.set_xlabel("generator step")
+        ax.set_title(name, fontsize=10)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    if note:
+        fig.suptitle(note, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def grid_snapshots(
+    rows: dict[str, tuple[Sequence[np.ndarray], Sequence[int]]], n: int = 5, note: str = "", size: float = 2.3
+) -> Any:
+    """``n`` fixed-noise grids per GAN, evenly spaced over training, labelled with their epoch."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), n, figsize=(size * n, (size + 0.2) * len(rows)), squeeze=False)
+    for r, (name, (grids, epochs)) in enumerate(rows.items()):
+        picks = np.unique(np.linspace(0, len(grids) - 1, n).round().astype(int))
+        for c, ax in enumerate(axes[r]):
+            ax.axis("off")
+            if c < len(picks):
+                ax.imshow(grids[picks[c]], interpolation="nearest")
+                ax.set_title(f"{name} · epoch {epochs[picks[c]]}", fontsize=8)
+    if note:
+        fig.suptitle(note, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def nearest_neighbour_grid(
+    queries: Sequence[np.ndarray],
+    neighbours: Sequence[Sequence[np.ndarray]],
+    distances: np.ndarray,
+    query_titles: Sequence[str] | None = None,
+    note: str = "",
+    size: float = 1.5,
+) -> Any:
+    """Each row: a generated image, then its nearest training images with their cosine distance."""
+    import matplotlib.pyplot as plt
+
+    k = len(neighbours[0])
+    fig, axes = plt.subplots(
+        len(queries), k + 1, figsize=((k + 1) * size, len(queries) * size * 1.1), squeeze=False
+    )
+    for r, (q, nbs) in enumerate(zip(queries, neighbours)):
+        for ax in axes[r]:
+            ax.axis("off")
+        axes[r, 0].imshow(q, interpolation="nearest")
+        axes[r, 0].set_title(query_titles[r] if query_titles else "generated", fontsize=7, color="#c44e52")
+        for c, nb in enumerate(nbs):
+            axes[r, c + 1].imshow(nb, interpolation="nearest")
+            axes[r, c + 1].set_title(f"train #{c + 1} · d={distances[r, c]:.2f}", fontsize=7)
+    if note:
+        fig.suptitle(note, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def distance_bars(table: pd.DataFrame, metric: str, note: str = "") -> Any:
+    """Horizontal bars of one distance column per row of ``table`` (lower is closer to real)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(table) + 1.4))
+    labels = [f"{s} (n={n})" for s, n in zip(table["set"], table["n"])]
+    colors = ["#55a868" if str(s).startswith("real") else "#4c72b0" for s in table["set"]]
+    ax.barh(labels, table[metric], color=colors)
+    for i, v in enumerate(table[metric]):
+        ax.text(v, i, f" {v:.1f}", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{metric} to the training paintings (lower = closer)")
+    if note:
+        ax.set_title(note, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def score_heatmap(
+    scores: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str = "",
+    fmt: str = ".3f",
+) -> Any:
+    """A matrix of scores (e.g. CLIP image-vs-prompt similarity) with values written in the cells.
+
+    The best column of each row is outlined, so a dominant diagonal is visible at a glance.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    scores = np.asarray(scores)
+    fig, ax = plt.subplots(figsize=(1.1 * len(col_labels) + 2.2, 0.6 * len(row_labels) + 1.6))
+    im = ax.imshow(scores, cmap="viridis")
+    ax.set_xticks(range(len(col_labels)), col_labels, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    mid = (scores.max() + scores.min()) / 2
+    for r in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            ax.text(
+                c,
+                r,
+                format(scores[r, c], fmt),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="black" if scores[r, c] > mid else "white",
+            )
+        best = int(scores[r].argmax())
+        ax.add_patch(Rectangle((best - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
+    fig.colorbar(im, ax=ax, fraction=0.04)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(curves: dict[str, Sequence[float]], title: str = "", ylabel: str = "loss") -> Any:
+    """One line per named curve (e.g. the VQGAN+CLIP loss per iteration of each prompt set)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for name, values in curves.items():
+        ax.plot(range(1, len(values) + 1), values, label=name, linewidth=1.2)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
