@@ -1,0 +1,50 @@
+"""The performance tables of ``docs/performance.md``, generated from ``benchmarks/results/*.json``.
+
+Each benchmark script writes its rows with the device, torch version and date; this module turns
+every such file into a Markdown table under the marker ``<!-- results:bench-<name> -->``, headed by
+where and when it was measured, so a performance number is never typed by hand either.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from artdl.paths import resolve
+from artdl.report import md_table
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+    return "–" if value is None else str(value)
+
+
+def bench_table(record: dict[str, Any]) -> str:
+    """One benchmark file as a Markdown table with its environment line."""
+    rows = record.get("rows") or []
+    env = record.get("environment") or {
+        "device": record.get("device", "?"),
+        "torch": record.get("torch", "?"),
+        "date": record.get("date") or "?",
+    }
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    numeric = [all(isinstance(r.get(c), (int, float)) for r in rows if c in r) for c in columns]
+    table = md_table(
+        [[_cell(r.get(c)) for c in columns] for r in rows],
+        columns,
+        "".join("r" if n else "l" for n in numeric),
+    )
+    when = f"_{env.get('device', '?')}, torch {env.get('torch', '?')}, {str(env.get('date', '?'))[:16]} UTC._"
+    return f"{when}\n\n{table}"
+
+
+def readme_sections() -> dict[str, str]:
+    folder = resolve("benchmarks/results")
+    return {
+        f"bench-{path.stem}": bench_table(json.loads(path.read_text()))
+        for path in sorted(Path(folder).glob("*.json"))
+    }
