@@ -343,7 +343,7 @@ def _record_04() -> dict:
             "coverage": cov,
             "sweep": {"queries": 50, "rows": [row(0.0, 0.6, 0.03), row(0.1, 0.595, 0.08), row(0.4, 0.3, 0.12)],
                       "chosen": 0.1, "max_label_drop": 0.01, "chance": {"d<=1": 0.04, "d<=2": 0.4}},
-            "showcase": {"artist": "Paul Cezanne", "weight": 0.1, "moved": [{"artist": "Camille Pissarro", "path": "Cezanne ← Pissarro"}]},
+            "showcase": {"artist": "Paul Cezanne", "weights": {"0.1": [{"artist": "Camille Pissarro", "path": "Cezanne ← Pissarro"}]}},
             "styles": {"dataset": "wikiart_styles7", "split": "test", "paintings": 70, "labels": 7, "chance": 0.14,
                        "imagenet": {"P@10": 0.3, "mAP": 0.2}, "note": "no fine-tuned checkpoint yet"},
         },
@@ -398,3 +398,30 @@ def test_report_archive_reads_the_held_out_artists():
     assert "**lowered** it" in text and "closer than chance in it;" in text
     table = report.readme(rec)["archive"]
     assert "| graph triplets | held-out | 180 | 3.00 ± 0.10 | 2.50 ± 0.10 | 3.50 |" in table
+
+
+def test_rank_report_and_known_artists():
+    from artdl.embed import artist_known
+
+    trip = pd.DataFrame({"anchor": [0, 0], "positive": [1, 2], "negatives": ["2 3", "1 3"]})
+    feats = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0]])
+    r = archive.rank_report(feats, feats, trip)
+    assert r["before"] == r["after"] == pytest.approx(1.5) and r["chance"] == 2.0 and r["change_se"] == 0
+    names = ["Claude Monet", "Artist unknown", "Italian; Tuscany", "Netherlandish or German", "Master of Riglos",
+             "Flemish", "Northern Italian", "Giovanni di Paolo", ""]  # fmt: skip
+    assert artist_known(names).tolist() == [True, False, False, False, False, False, False, True, False]
+
+
+def test_chosen_weight_reads_the_rule_from_the_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from omegaconf import OmegaConf
+
+    from artdl.results import write_results
+
+    for name in ("configs", "src/artdl"):
+        (tmp_path / name).mkdir(parents=True)
+    (tmp_path / "configs" / "default.yaml").write_text("")
+    monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
+    cfg = OmegaConf.create({"retrieve": {"influence": {"graph_weight": 0.3}}})
+    assert retrieval.chosen_weight(cfg) == 0.3  # 04 has not run
+    write_results("04_retrieve", {"sweep": {"chosen": 0.02}})
+    assert retrieval.chosen_weight(cfg) == 0.02

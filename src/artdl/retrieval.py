@@ -19,6 +19,7 @@ import torch
 __all__ = [
     "SearchResult",
     "chance_precision",
+    "chosen_weight",
     "connected_chance",
     "moved_results",
     "pick_weight",
@@ -474,3 +475,15 @@ def label_retrieval(
         "chance": chance_precision(labels),
         "queries": m["queries"],
     }
+
+
+def chosen_weight(cfg: Any, config_name: str = "default") -> float:
+    """The re-rank weight to use by default: the one 04's sweep picked by its stated rule
+    (``results/04_retrieve.json``), else ``retrieve.influence.graph_weight`` when 04 has not run."""
+    from artdl.paths import MissingArtifactError
+    from artdl.results import load_results
+
+    try:
+        return float(load_results("04_retrieve", config_name)["metrics"]["sweep"]["chosen"])
+    except (MissingArtifactError, KeyError, TypeError):
+        return float(cfg.retrieve.influence.graph_weight)

@@ -112,12 +112,12 @@ def findings(record: dict[str, Any]) -> str:
     ]
     show = m.get("showcase")
     if show:
-        lines.append(
-            f"- **Showcase** (α = {show['weight']:g}): a query by {show['artist']} gains "
-            f"{len(show['moved'])} result(s): "
-            + "; ".join(f"{x['artist']} ({x['path'] or 'no path'})" for x in show["moved"])
-            + "."
-        )
+        parts = [
+            f"at α = {w}: {len(moved)} new result(s)"
+            + (": " + "; ".join(f"{x['artist']} ({x['path'] or 'no path'})" for x in moved) if moved else "")
+            for w, moved in show["weights"].items()
+        ]
+        lines.append(f"- **Showcase**, a query by {show['artist']}: " + " — ".join(parts) + ".")
     lines.append(f"- **Style retrieval.** {style_sentence(m['styles'])}")
     return "\n".join(x for x in lines if x)
 
