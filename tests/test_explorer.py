@@ -78,7 +78,7 @@ def test_timeline_layout_years_bands_and_undated():
     labels = ["a", "b", "a", "a", "a", "b"]
     pos, size, info = timeline_layout(years, labels)
     assert pos.shape == (6, 2) and size > 0
-    assert info["bands"] == ["a", "b"] and info["undated"]
+    assert info["bands"] == ["a", "b"] and info["ticks"][-1][0] == "undated" and info["ticks"][0][0] == "1500"
     assert pos[3, 0] > pos[[0, 1, 2, 4, 5], 0].max()  # undated column at the right
     assert pos[0, 0] < pos[2, 0]  # earlier year further left
     assert (pos[[0, 2, 3, 4], 1] > 0.5).all() == (pos[[1, 5], 1] < 0.5).all()  # one band per label
@@ -279,6 +279,9 @@ def test_page_draws_switches_searches_and_opens_neighbours(browser, real_site):
         js = browser.execute_script
         assert js("return explorer.n") == n
         assert js("return explorer.drawnCount") == n  # every painting drawn
+        assert js("explorer.zoom(0.5); explorer.drawNow(); return explorer.renderer") == "pixels"
+        assert js("return explorer.drawnCount") == n
+        js("explorer.fit()")
         assert js("return performance.getEntriesByName('explorer-first-draw').length") == 1
 
         before = np.array(js("return explorer.positions()")).reshape(n, 2)
@@ -354,3 +357,13 @@ def test_page_legend_hides_and_skips_bad_points(browser, tmp_path):
         assert js("return explorer.drawNow()") == 6
         js("explorer.isolateLabel(1)")  # again: everything back
         assert js("return explorer.drawNow()") == 12
+
+
+@pytest.mark.browser
+def test_page_opens_from_a_local_folder(browser, real_site):
+    """file:// (no server): atlas pixels cannot be read back there, so the page falls back to drawImage."""
+    site, table, _ = real_site
+    _open(browser, (site / "index.html").resolve().as_uri())
+    assert browser.execute_script("return explorer.drawnCount") == len(table)
+    browser.execute_script("explorer.zoom(0.5); explorer.drawNow()")
+    assert browser.execute_script("return [explorer.renderer, explorer.drawnCount]") == ["images", len(table)]

@@ -164,40 +164,51 @@ def grid_layout(xy: np.ndarray, exact_max: int = 1024) -> tuple[np.ndarray, floa
 def timeline_layout(
     years: Sequence[Any], labels: Sequence[Any], max_bins: int = 60
 ) -> tuple[np.ndarray, float, dict]:
-    """x = year (binned), y = label band; paintings of one (year, label) cell are stacked in a mini grid.
+    """x = year (binned, oldest left), y = label band; paintings of one (year, label) cell stand in stacks.
 
-    Paintings without a year go to an "undated" column at the right, so they are shown, not lost.
-    Returns positions, point size and axis info (year ticks and band names) for the page.
+    A column is as wide as its fullest cell needs, so a year (or the "undated" column at the right,
+    where paintings without a year go rather than being lost) with hundreds of paintings does not
+    shrink every other painting to a dot. The point size is the largest that fits everything.
+    Returns positions, point size and axis info (band names, ticks) for the page.
     """
-    years = np.asarray(pd_numeric(years), dtype=float)
+    years = pd_numeric(years)
     labels = np.asarray(labels).astype(str)
     bands = sorted(set(labels))
     band = np.searchsorted(bands, labels)
     dated = np.isfinite(years)
     lo, hi = (float(years[dated].min()), float(years[dated].max())) if dated.any() else (0.0, 0.0)
-    n_bins = int(min(max_bins, max(1, hi - lo + 1))) if dated.any() else 0
+    n_bins = int(min(max_bins, hi - lo + 1)) if dated.any() else 0
     width = (hi - lo + 1) / max(n_bins, 1)
     col = np.where(dated, np.floor((np.nan_to_num(years, nan=lo) - lo) / width), n_bins).astype(int)
     n_cols = n_bins + int((~dated).any())
-    counts: dict[tuple[int, int], int] = {}
-    for c, b in zip(col, band):
-        counts[(c, b)] = counts.get((c, b), 0) + 1
-    per = max(counts.values())
-    cw, ch = 1.0 / n_cols, 1.0 / len(bands)
-    sub_c = max(1, math.ceil(math.sqrt(per * cw / ch)))
-    sub_r = math.ceil(per / sub_c)
-    size = min(cw / sub_c, ch / sub_r)
-    seen: dict[tuple[int, int], int] = {}
+    counts = np.zeros((n_cols, len(bands)), dtype=int)
+    np.add.at(counts, (col, band), 1)
+    need, ch = counts.max(axis=1), 1.0 / len(bands)
+
+    def layout_width(size: float) -> tuple[float, int, np.ndarray]:
+        rows = max(1, int(ch * 0.9 / size))
+        sub = np.maximum(1, -(-need // rows))
+        return size * (sub.sum() + 0.5 * (n_cols - 1)), rows, sub
+
+    lo_s, hi_s = 1e-6, ch * 0.9
+    for _ in range(50):  # the largest point size whose columns fit in the unit width
+        mid = (lo_s + hi_s) / 2
+        lo_s, hi_s = (mid, hi_s) if layout_width(mid)[0] <= 1 else (lo_s, mid)
+    size = lo_s
+    _, rows, sub = layout_width(size)
+    start = np.concatenate([[0.0], np.cumsum((sub + 0.5) * size)[:-1]])
     out = np.zeros((len(years), 2))
-    order = np.argsort(np.nan_to_num(years, nan=np.inf), kind="stable")
-    for i in order:
-        key = (int(col[i]), int(band[i]))
-        j = seen.get(key, 0)
-        seen[key] = j + 1
-        out[i] = (key[0] * cw + (j % sub_c + 0.5) * size, (key[1] + 1) * ch - (j // sub_c + 0.5) * size)
-    ticks = [[float(k * width + lo), float(k * cw)] for k in range(0, n_bins, max(1, n_bins // 8))]
-    info = {"bands": bands, "band_height": ch, "ticks": ticks, "undated": bool((~dated).any())}
-    return out, float(size), info
+    seen = np.zeros_like(counts)
+    for i in np.argsort(np.nan_to_num(years, nan=np.inf), kind="stable"):
+        c, b = int(col[i]), int(band[i])
+        j = seen[c, b]
+        seen[c, b] += 1
+        out[i] = (start[c] + (j // rows + 0.5) * size, (b + 1) * ch - 0.05 * ch - (j % rows + 0.5) * size)
+    step = max(1, n_bins // 8)
+    ticks = [[str(int(lo + k * width)), float(start[k])] for k in range(0, n_bins, step)]
+    if (~dated).any():
+        ticks.append(["undated", float(start[-1])])
+    return out, float(size), {"bands": bands, "band_height": ch, "ticks": ticks}
 
 
 def pd_numeric(values: Sequence[Any]) -> np.ndarray:

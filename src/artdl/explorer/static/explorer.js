@@ -31,7 +31,7 @@
     animStart: 0, animating: false, scale: 1, tx: 0, ty: 0, w: 1, h: 1, dpr: 1,
     hidden: new Set(), matches: null, matchSet: null, selected: -1, rerank: false,
     sheets: [], sheetsLoaded: 0, drawnCount: 0, frames: 0, firstDrawMs: null, thumbsDrawMs: null,
-    grid: null, raf: 0, hover: -1, scaled: new Map(), img: null, buf: null,
+    grid: null, raf: 0, hover: -1, scaled: new Map(), img: null, buf: null, tainted: false,
   };
 
   // ---------------------------------------------------------------- layout positions
@@ -115,16 +115,26 @@
     const thumbs = px >= LOD_PX && S.sheetsLoaded === S.sheets.length;
     const dim = S.matchSet !== null;
     const s = quantise(Math.max(1, Math.round(px * S.dpr)));
-    const drawn = !thumbs || s <= maxBlit() ? drawPixels(s, thumbs, dim) : drawImages(px, dim);
+    let pixels = !thumbs || (!S.tainted && s <= maxBlit());
+    let drawn;
+    try {
+      drawn = pixels ? drawPixels(s, thumbs, dim) : drawImages(px, dim);
+    } catch (err) {           // file:// pages may not read atlas pixels back: draw with drawImage instead
+      if (err.name !== 'SecurityError') throw err;
+      S.tainted = true; pixels = false;
+      drawn = drawImages(px, dim);
+    }
     ctx.setTransform(S.dpr, 0, 0, S.dpr, 0, 0);
-    if (dim) {                                         // everything else dimmed, matches on top
+    if (dim && !pixels) {                              // everything else dimmed, matches on top
       ctx.fillStyle = 'rgba(18, 19, 22, 0.8)';
       ctx.fillRect(0, 0, S.w, S.h);
       drawMatches(px, thumbs);
     }
+    if (dim) outlineMatches(px);
     drawSelection(px);
     if (S.layout === 'timeline' && !S.animating) drawTimelineAxes();
     S.drawnCount = drawn;
+    S.renderer = !thumbs ? 'squares' : pixels ? 'pixels' : 'images';
     S.frames++;
     if (S.firstDrawMs === null) { S.firstDrawMs = performance.now(); performance.mark('explorer-first-draw'); }
     if (thumbs && S.thumbsDrawMs === null) { S.thumbsDrawMs = performance.now(); performance.mark('explorer-thumbs-draw'); }
@@ -163,7 +173,8 @@
   }
 
   // The fast path: every point copied row by row into one ImageData (no per-point canvas call), which
-  // is what keeps tens of thousands of thumbnails fast even without a GPU.
+  // is what keeps tens of thousands of thumbnails fast even without a GPU. Search results: the
+  // others are drawn, the whole buffer darkened, then the matches drawn on top at full strength.
   function drawPixels(s, thumbs, dim) {
     const W = canvas.width, H = canvas.height;
     if (!S.img || S.img.width !== W || S.img.height !== H) { S.img = new ImageData(W, H); S.buf = new Uint32Array(S.img.data.buffer); }
@@ -172,16 +183,12 @@
     const sheets = thumbs ? scaledSheets(s) : null;
     const cols = D.atlas.cols, per = D.atlas.per_sheet, stripe = thumbs ? Math.max(2, Math.round(s * 0.1)) : 0;
     const k = S.dpr * S.scale, ox = S.tx * S.dpr - s / 2, oy = S.ty * S.dpr - s / 2;
-    let drawn = 0;
-    for (let i = 0; i < N; i++) {
-      if (!S.valid[i] || S.hidden.has(codes[i])) continue;
+    const put = (i) => {
       const x0 = Math.round(S.cur[2 * i] * k + ox), y0 = Math.round(S.cur[2 * i + 1] * k + oy);
-      if (x0 >= W || y0 >= H || x0 + s <= 0 || y0 + s <= 0) continue;
-      drawn++;
-      if (dim && S.matchSet.has(i)) continue;
+      if (x0 >= W || y0 >= H || x0 + s <= 0 || y0 + s <= 0) return 0;
       const xa = Math.max(0, x0), xb = Math.min(W, x0 + s), ya = Math.max(0, y0), yb = Math.min(H, y0 + s);
       const c = colours[codes[i]];
-      if (!thumbs) { for (let y = ya; y < yb; y++) buf.fill(c, y * W + xa, y * W + xb); continue; }
+      if (!thumbs) { for (let y = ya; y < yb; y++) buf.fill(c, y * W + xa, y * W + xb); return 1; }
       const j = i % per, sheet = sheets[(i / per) | 0];
       const sx = (j % cols) * s - x0, sy = ((j / cols) | 0) * s - y0, band = y0 + s - stripe;
       for (let y = ya; y < yb; y++) {
@@ -189,9 +196,43 @@
         const so = (y + sy) * sheet.w + sx;
         buf.set(sheet.px.subarray(so + xa, so + xb), y * W + xa);
       }
+      return 1;
+    };
+    let drawn = 0;
+    for (let i = 0; i < N; i++) {
+      if (!S.valid[i] || S.hidden.has(codes[i]) || (dim && S.matchSet.has(i))) continue;
+      drawn += put(i);
+    }
+    if (dim) {
+      darken(buf);
+      for (const i of S.matches) if (S.valid[i] && !S.hidden.has(codes[i])) drawn += put(i);
     }
     ctx.putImageData(S.img, 0, 0);
     return drawn;
+  }
+
+  function darken(buf) {          // 20 % of the pixel + 80 % of the background, per channel
+    const br = BG & 0xff, bg = (BG >> 8) & 0xff, bb = (BG >> 16) & 0xff;
+    for (let p = 0; p < buf.length; p++) {
+      const v = buf[p];
+      const r = ((v & 0xff) * 51 + br * 205) >> 8, g = (((v >> 8) & 0xff) * 51 + bg * 205) >> 8;
+      const b = (((v >> 16) & 0xff) * 51 + bb * 205) >> 8;
+      buf[p] = (0xff000000 | (b << 16) | (g << 8) | r) >>> 0;
+    }
+  }
+
+  function outlineMatches(px) {
+    const s = Math.max(px, 3) + 2, half = s / 2;
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = '#ffcc33';
+    ctx.beginPath();
+    for (const i of S.matches) {
+      if (!isShown(i)) continue;
+      const [sx, sy] = toScreen(S.cur[2 * i], S.cur[2 * i + 1]);
+      if (sx < -s || sy < -s || sx > S.w + s || sy > S.h + s) continue;
+      ctx.rect(sx - half, sy - half, s, s);
+    }
+    ctx.stroke();
   }
 
   // Zoomed far in: few paintings are visible, so drawImage from the full-resolution atlas looks best.
@@ -245,14 +286,11 @@
 
   function drawMatches(px, thumbs) {
     const s = Math.max(px, 5), half = s / 2;
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = '#ffcc33';
     for (const i of S.matches) {
       if (!isShown(i)) continue;
       const [sx, sy] = toScreen(S.cur[2 * i], S.cur[2 * i + 1]);
       if (thumbs) drawThumb(i, sx - half, sy - half, s);
       else { ctx.fillStyle = colourOf(S.column, codeOf(i)); ctx.fillRect(sx - half, sy - half, s, s); }
-      ctx.strokeRect(sx - half - 1, sy - half - 1, s + 2, s + 2);
     }
   }
 
@@ -265,21 +303,24 @@
   }
 
   function drawTimelineAxes() {
-    const ax = D.layouts.timeline.axes;
+    const ax = D.layouts.timeline.axes, size = D.layouts.timeline.size;
     if (!ax) return;
     ctx.font = '12px system-ui, sans-serif';
     ctx.fillStyle = '#9aa0a6';
+    ctx.strokeStyle = '#2a2d33';
+    ctx.lineWidth = 1;
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'right';
-    ax.bands.forEach((b, k) => {
-      const [, y] = toScreen(0, (k + 0.5) * ax.band_height);
-      ctx.fillText(b, S.tx - 6, y);
+    ax.bands.forEach((b, k) => {             // the label beside its band's bottom row of paintings
+      const [, y] = toScreen(0, (k + 0.95) * ax.band_height - size / 2);
+      ctx.fillText(b, S.tx - 8, y);
+      const [, line] = toScreen(0, (k + 1) * ax.band_height);
+      ctx.beginPath(); ctx.moveTo(S.tx, line); ctx.lineTo(S.tx + S.scale, line); ctx.stroke();
     });
-    ctx.textAlign = 'center';
+    ctx.textAlign = 'left';
     ctx.textBaseline = 'top';
     const [, yb] = toScreen(0, 1);
-    for (const [year, x] of ax.ticks) ctx.fillText(String(Math.round(year)), toScreen(x, 0)[0], yb + 4);
-    if (ax.undated) ctx.fillText('undated', toScreen(1, 0)[0] - 20, yb + 4);
+    for (const [label, x] of ax.ticks) ctx.fillText(label, toScreen(x, 0)[0], yb + 4);
   }
 
   // ---------------------------------------------------------------- hit-testing
@@ -550,6 +591,8 @@
   window.explorer = {
     get n() { return N; },
     get drawnCount() { return S.drawnCount; },
+    get renderer() { return S.renderer; },
+    zoom: (factor) => { S.scale *= factor; S.tx = S.w / 2 - (S.w / 2 - S.tx) * factor; S.ty = S.h / 2 - (S.h / 2 - S.ty) * factor; requestDraw(); },
     get frames() { return S.frames; },
     get layout() { return S.layout; },
     get animating() { return S.animating; },
