@@ -36,13 +36,24 @@ def main() -> None:
     cfg = load_config(args.config, args.overrides)
     device = setup(cfg)
     started = time.perf_counter()
+
+    def write(record: dict) -> None:
+        record["overrides"] = list(args.overrides)
+        record["seconds"]["wall"] = time.perf_counter() - started
+        path = write_results(
+            "02_classify", record, cfg, config_name=args.config, sections=("classify", "data")
+        )
+        print(f"wrote {path}", flush=True)
+
     record = train.run_classification(
-        cfg, models_dir("classifier") / args.config, device, log=lambda m: print(m, flush=True)
+        cfg,
+        models_dir("classifier") / args.config,
+        device,
+        progress=True,
+        log=lambda m: print(m, flush=True),
+        on_partial=write,
     )
-    record["overrides"] = list(args.overrides)
-    record["seconds"]["wall"] = time.perf_counter() - started
-    path = write_results("02_classify", record, cfg, config_name=args.config, sections=("classify", "data"))
-    print(f"wrote {path}", flush=True)
+    write(record)
 
 
 if __name__ == "__main__":

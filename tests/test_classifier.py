@@ -329,13 +329,184 @@ def test_classify_notebook_runs_at_tiny_settings(isolated_root: Path, impression
     )
     nb = nbformat.read(out, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    metrics = json.loads((isolated_root / "models" / "classifier" / "metrics.json").read_text())
-    assert set(metrics["models"]) == {
-        "pretrained fine-tune",
-        "fine-tune, last epoch",
-        "linear probe (frozen backbone)",
-        "from scratch",
-    }
-    assert metrics["n_test"] == 78
+    record = json.loads((isolated_root / "results" / "02_classify.json").read_text())
+    metrics = record["metrics"]
+    assert set(metrics["models"]) == {"fine-tune", "fine-tune, last epoch", "linear probe", "from scratch"}
+    assert metrics["optimizer_steps"]["fine-tune"] == metrics["optimizer_steps"]["from scratch"]
+    assert metrics["models"]["fine-tune"]["n"] == metrics["task"]["n"]["test"]
+    predictions = pd.read_csv(isolated_root / "models" / "classifier" / "predictions.csv")
+    assert len(predictions) == metrics["task"]["n"]["test"]
     for name in ("confusion_matrix", "comparison", "training_history", "cam_correct"):
         assert (isolated_root / "images" / "02_classify" / f"{name}.png").is_file()
+
+
+# ---------------------------------------------------------------------------- issue 14 additions
+def test_evaluate_has_wilson_intervals_and_top3_only_where_informative():
+    rng = np.random.default_rng(0)
+    targets = np.repeat(np.arange(7), 20)
+    logits = rng.normal(size=(140, 7))
+    logits[np.arange(140), targets] += 1.5
+    m7 = train.evaluate(logits, targets, [f"s{i}" for i in range(7)])
+    assert m7["top1_ci"][0] < m7["top1"] < m7["top1_ci"][1]
+    assert m7["top1"] <= m7["top3"] and m7["top3_ci"][0] < m7["top3"] < m7["top3_ci"][1]
+    assert m7["chance_top1"] == pytest.approx(1 / 7) and m7["chance_top3"] == pytest.approx(3 / 7)
+    hits3 = (np.argsort(-logits, 1)[:, :3] == targets[:, None]).any(1).mean()
+    assert m7["top3"] == pytest.approx(hits3)
+    m4 = train.evaluate(logits[:80, :4], targets[:80] % 4, ["a", "b", "c", "d"])
+    assert "top3" not in m4 and "top1_ci" in m4
+    pc = m7["per_class"]["s0"]
+    assert set(pc) == {"precision", "recall", "f1", "support"} and pc["support"] == 20
+    assert pc["recall"] == pytest.approx(m7["per_class_accuracy"]["s0"])
+
+
+def _trained_colour_model(tmp_path: Path) -> tuple[Path, pd.DataFrame, train.FitResult, dict]:
+    torch.manual_seed(0)
+    table = _colour_split(tmp_path)
+    classes = ["blue", "red"]
+    loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+    model = clf.build_classifier("scratch_resnet18", 2)
+    ckpt = tmp_path / "best.pt"
+    result = train.fit(
+        model, loaders, torch.device("cpu"), name="t", epochs=2, head_epochs=3, lr=3e-3, checkpoint=ckpt,
+        meta={"backbone": "scratch_resnet18", "classes": classes, "image_size": 32}, progress=False,
+        probe_classes=classes,
+    )  # fmt: skip
+    return ckpt, table, result, loaders
+
+
+def test_fit_reports_kept_epoch_and_optimizer_steps(tmp_path: Path):
+    _, table, result, loaders = _trained_colour_model(tmp_path)
+    assert result.extra["optimizer_steps"] == 2 * len(loaders["train"])
+    kept = result.extra["kept"]
+    assert kept["val_acc"] == result.best_val_acc
+    assert kept["epoch"] in result.history["epoch"].tolist()
+    assert set(result.extra["linear_probe"]) >= {"top1", "top1_ci", "per_class"}
+
+
+def test_score_folder_prints_top1_and_per_class_and_skips_unknown_labels(tmp_path: Path, capsys):
+    (tmp_path / "train").mkdir()
+    ckpt, table, _, _ = _trained_colour_model(tmp_path / "train")
+    folder = tmp_path / "held_out"
+    rng = np.random.default_rng(1)
+    for label, base in (("red", (200, 40, 40)), ("blue", (40, 40, 200)), ("green", (40, 200, 40))):
+        (folder / label).mkdir(parents=True)
+        for i in range(3):
+            arr = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(arr).save(folder / label / f"{i}.png")
+    result = train.score_folder(ckpt, folder)
+    out = capsys.readouterr().out
+    assert "top-1" in out and "blue:" in out and "red:" in out and "green" in out
+    assert result["n"] == 6 and result["skipped_labels"] == ["green"]
+    assert "top3" not in result  # two classes: top-3 says nothing
+    with pytest.raises(Exception, match="model's classes"):
+        empty = tmp_path / "other"
+        (empty / "cubism").mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(empty / "cubism" / "a.png")
+        train.score_folder(ckpt, empty, verbose=False)
+
+
+def test_save_predictions_writes_probabilities(tmp_path: Path):
+    table = pd.DataFrame({"path": [str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")]})
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 3.0]])
+    path = train.save_predictions(tmp_path / "p.csv", table, logits, np.array([0, 1]), ["x", "y", "z"])
+    frame = pd.read_csv(path)
+    assert list(frame.columns) == ["path", "true", "predicted", "p_x", "p_y", "p_z"]
+    assert frame["predicted"].tolist() == ["x", "z"] and frame["true"].tolist() == ["x", "y"]
+    assert np.allclose(frame[["p_x", "p_y", "p_z"]].sum(axis=1), 1, atol=1e-4)
+
+
+def test_scratch_epochs_default_to_the_fine_tune_s():
+    from omegaconf import OmegaConf
+
+    c = OmegaConf.create({"epochs": 3, "scratch": {"epochs": 0}})
+    assert train.scratch_epochs(c) == 3
+    c.scratch.epochs = 5
+    assert train.scratch_epochs(c) == 5
+
+
+# ---------------------------------------------------------------------------- report
+def _model(top1: float, n: int = 1050, top3: float | None = 0.9) -> dict:
+    from artdl.metrics import wilson_interval
+
+    k = round(top1 * n)
+    m = {
+        "n": n,
+        "top1": k / n,
+        "top1_ci": list(wilson_interval(k, n)),
+        "chance_top1": 1 / 7,
+        "macro_f1": top1 - 0.01,
+    }
+    if top3 is not None:
+        k3 = round(top3 * n)
+        m |= {"top3": k3 / n, "top3_ci": list(wilson_interval(k3, n)), "chance_top3": 3 / 7}
+    m["per_class"] = {
+        "Baroque": {"precision": 0.8, "recall": 0.82, "f1": 0.81, "support": 150},
+        "Impressionism": {"precision": 0.5, "recall": 0.4, "f1": 0.444, "support": 150},
+    }
+    return m
+
+
+def _record(kept_phase: str = "finetune", tuned: float = 0.6, probe: float = 0.5) -> dict:
+    return {
+        "notebook": "02_classify",
+        "config": "default",
+        "environment": {"hardware": "CPU (2 cores, x86_64)", "date": "2026-12-01T08:00:00+00:00"},
+        "metrics": {
+            "task": {
+                "dataset": "wikiart_styles7",
+                "classes": ["Baroque", "Impressionism", "c", "d", "e", "f", "g"],
+                "n": {"train": 4899, "val": 1050, "test": 1051},
+                "split": {"val": 0.15, "test": 0.15, "seed": 42,
+                          "groups": {"merged_groups": 9, "images_in_merged_groups": 18}},
+            },
+            "recipe": {"backbone": "efficientnet_lite0", "image_size": 160, "head_epochs": 60, "epochs": 2,
+                       "unfreeze_stages": -1, "lr": 0.001, "warmup": 0.15, "label_smoothing": 0.1,
+                       "precision": "bf16", "scratch_epochs": 2},
+            "kept": {"epoch": 2 if kept_phase == "finetune" else 0, "phase": kept_phase, "val_acc": 0.612},
+            "models": {"fine-tune": _model(tuned), "linear probe": _model(probe), "from scratch": _model(0.3)},
+            "optimizer_steps": {"fine-tune": 306, "from scratch": 306},
+            "scratch_budget": "same optimizer steps over all layers",
+            "seconds": {"notebook": 341.2},
+            "most_confused": [{"true": "Impressionism", "predicted": "c", "count": 31, "share of true": 0.2067}],
+        },
+    }  # fmt: skip
+
+
+def test_report_findings_are_computed_from_the_record():
+    from artdl.report import classify
+
+    text = classify.findings(_record())
+    assert "fine-tuning epoch 2 of 2" in text and "0.612" in text
+    assert "beats** the linear probe" not in text and "The kept fine-tune beats the linear probe" in text
+    assert "0.600 [0.57, 0.63] vs 0.500 [0.47, 0.53] (+0.100)" in text
+    assert "the 95 % intervals do not overlap" in text
+    assert "306 optimizer steps" in text and "+0.300" in text
+    assert "Impressionism → c: 31 test paintings, 20.7% of all Impressionism" in text
+    assert "9 groups of look-alikes (18 images" in text
+    assert "341 s" in text
+    # a different number gives a different text: nothing is typed by hand
+    assert "0.610 [" in classify.findings(_record(tuned=0.61))
+
+
+def test_report_says_when_the_probe_is_kept_and_not_beaten():
+    from artdl.report import classify
+
+    text = classify.findings(_record(kept_phase="head", tuned=0.5, probe=0.5))
+    assert "head-only epoch 0" in text and "does **not** beat" in text and "intervals overlap" in text
+
+
+def test_report_readme_table_has_intervals_and_the_full_run(tmp_path: Path, monkeypatch):
+    import json
+
+    from artdl.report import classify
+
+    monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "results").mkdir()
+    assert "full" not in classify.readme(_record())["classify"].split("\n")[2]
+    full = _record(tuned=0.66) | {"config": "full"}
+    (tmp_path / "results" / "02_classify.full.json").write_text(json.dumps(full))
+    section = classify.readme(_record())["classify"]
+    assert "| CPU default | fine-tune | 2 ep. (306 steps) | 0.600 [0.57, 0.63] | 0.900 [" in section
+    assert "| full | fine-tune | 2 ep. (306 steps) | 0.660 [" in section
+    assert "CPU (2 cores, x86_64), 2026-12-01" in section

@@ -14,7 +14,8 @@ Maps explain the predicted class unless ``targets`` gives class ids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,26 @@ def class_activation_map(
     return _normalise_maps(cam).cpu().numpy()
 
 
+@contextlib.contextmanager
+def _quiet_scorecam() -> Iterator[None]:
+    """Silence Score-CAM's own progress bar (one per image batch) at its source.
+
+    ``pytorch_grad_cam.score_cam`` calls ``tqdm.tqdm`` over its channel batches; in an executed
+    notebook that leaves dozens of stderr fragments per figure. The module's ``tqdm`` is swapped
+    for a pass-through while a map is computed.
+    """
+    from types import SimpleNamespace
+
+    from pytorch_grad_cam import score_cam
+
+    original = score_cam.tqdm
+    score_cam.tqdm = SimpleNamespace(tqdm=lambda iterable, *args, **kwargs: iterable)
+    try:
+        yield
+    finally:
+        score_cam.tqdm = original
+
+
 def explain(
     model: Classifier,
     images: torch.Tensor,
@@ -73,7 +94,7 @@ def explain(
         with torch.no_grad():
             targets = model(images).argmax(1).tolist()
     cls = {"gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "scorecam": ScoreCAM}[method]
-    with cls(model=model, target_layers=[model.cam_layer]) as cam:
+    with _quiet_scorecam(), cls(model=model, target_layers=[model.cam_layer]) as cam:
         if method == "scorecam":
             cam.batch_size = batch_size
         maps = cam(input_tensor=images, targets=[ClassifierOutputTarget(int(t)) for t in targets])

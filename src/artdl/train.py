@@ -565,13 +565,16 @@ def run_classification(
     device: Any = None,
     progress: bool = False,
     log: Any = print,
+    on_partial: Any = None,
 ) -> dict[str, Any]:
     """The training part of notebooks/02_classify.ipynb as one call, for long runs outside Jupyter.
 
     Same steps and functions as the notebook: the group-aware split, loaders, head phase (= linear
     probe) then fine-tuning, the from-scratch baseline with the same optimizer steps, test metrics,
     ``predictions.csv`` and :func:`classification_record`. Checkpoints go to ``out_dir``. Returns
-    the record (the caller writes it with :func:`artdl.results.write_results`).
+    the record (the caller writes it with :func:`artdl.results.write_results`). ``on_partial``, if
+    given, receives the record without the scratch baseline as soon as the fine-tune is scored, so a
+    long run on a busy machine leaves usable numbers even if it is stopped during the baseline.
     """
     from artdl.models.classifier import build_classifier
 
@@ -613,6 +616,8 @@ def run_classification(
     }
     save_predictions(out / "predictions.csv", table[table["split"] == "test"], logits, targets, classes)
     seconds = {"fine-tune": finetune.seconds}
+    if on_partial is not None:
+        on_partial(classification_record(cfg, table, classes, finetune, test_metrics, None, seconds))
     scratch = None
     if c.scratch.enabled:
         scratch_name = c.backbone if str(c.backbone).startswith("scratch") else f"scratch_{c.backbone}"
