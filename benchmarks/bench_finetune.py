@@ -5,7 +5,7 @@ performance target, "no loss of accuracy". It runs the 02 recipe (head phase on 
 then fine-tuning the last stages) once per variant on the same split, with the same seed, and
 reports fine-tuning images/s (data loading included) next to validation and test top-1.
 
-    python benchmarks/bench_finetune.py                       # CPU: default config (128 px)
+    python benchmarks/bench_finetune.py                       # CPU: the 02 default recipe (160 px)
     python benchmarks/bench_finetune.py --epochs 3 classify.image_size=224 classify.batch_size=128 \
         data.num_workers=8 --variants fp32 bf16 bf16+channels_last bf16+channels_last+compile  # GPU
 
@@ -55,8 +55,8 @@ def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.de
         seed=cfg.seed,
         crop_scale=c.crop_scale,
         jitter=c.color_jitter,
-        cache=cfg.data.cache,
-        cache_side=cfg.data.cache_side,
+        cache=c.cache,
+        cache_side=c.cache_side,
     )
     model = clf.build_classifier(
         c.backbone, len(classes), pretrained=c.pretrained, weights_path=c.weights_path
@@ -71,6 +71,7 @@ def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.de
         unfreeze_stages=c.unfreeze_stages,
         lr=c.lr,
         backbone_lr_mult=c.backbone_lr_mult,
+        warmup=c.warmup,
         weight_decay=c.weight_decay,
         label_smoothing=c.label_smoothing,
         seed=cfg.seed,
