@@ -188,6 +188,19 @@ def test_bad_input_is_an_error_and_leaves_old_site(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no half-written temp folders
 
 
+def test_build_explorer_checks_its_inputs_first(tmp_path):
+    from artdl.config import load_config
+    from artdl.explorer import build_explorer
+
+    cfg = load_config("default")
+    table = pd.DataFrame({"path": ["a.jpg"], "title": ["t"], "artist": ["x"], "label": ["l"]})
+    with pytest.raises(ValueError, match=r"features have shape \(3, 4\); expected \(1, D\)"):
+        build_explorer(cfg, ["x"], tmp_path / "s", table=table, features=np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="lacks column"):
+        build_explorer(cfg, ["x"], tmp_path / "s", table=table.drop(columns="label"))
+    assert not any(tmp_path.iterdir())
+
+
 def test_cli_unknown_dataset_is_a_clear_error(capsys):
     from artdl.__main__ import main
 

@@ -134,6 +134,17 @@ def _label_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in cols if c == "label" or table[c].astype(str).nunique() > 1]
 
 
+def _check_given(table: pd.DataFrame, features: np.ndarray | None) -> None:
+    """Fail before minutes of work, not after: the columns the site needs, one feature row per painting."""
+    missing = [c for c in ("path", "title", "artist", "label") if c not in table]
+    if missing:
+        raise ValueError(f"The collection table lacks column(s) {missing}; it has {list(table.columns)}.")
+    if len(table) == 0:
+        raise ValueError("The collection is empty: nothing to explore.")
+    if features is not None and (np.ndim(features) != 2 or len(features) != len(table)):
+        raise ValueError(f"features have shape {np.shape(features)}; expected ({len(table)}, D).")
+
+
 def _embed_size(cfg: Any, source: str) -> int:
     return {"cnn": int(cfg.retrieve.cnn.image_size), "pixels": 32}.get(source, 0)
 
@@ -144,12 +155,16 @@ def build_explorer(
     out_dir: str | Path | None = None,
     table: pd.DataFrame | None = None,
     features: np.ndarray | None = None,
+    neighbours: np.ndarray | None = None,
+    reranked_neighbours: np.ndarray | None = None,
     progress: bool = True,
 ) -> Path:
     """Build the explorer of ``datasets`` (default ``explorer.datasets``) and return its folder.
 
-    ``table`` / ``features`` skip loading and embedding (tests, notebooks that already have them).
-    Every knob is under ``explorer:`` in the config; the timings of each stage are printed.
+    ``table`` / ``features`` skip loading and embedding (notebooks that already have them);
+    ``neighbours`` / ``reranked_neighbours`` ((N, k) index arrays) skip the retrieval step, e.g.
+    for a re-ranking computed elsewhere. Every knob is under ``explorer:`` in the config; the
+    timings of each stage are printed and saved in the site's ``info``.
     """
     from artdl.utils import get_device
 
@@ -163,6 +178,7 @@ def build_explorer(
     if table is None:
         table = collection_table(cfg, names, int(ec.limit), int(cfg.seed))
     n = len(table)
+    _check_given(table, features)
     thumb = int(ec.thumb_size) or (64 if n <= 10_000 else 32)
     with staged_dir(out) as site:
         embed_size = 0 if features is not None else _embed_size(cfg, str(ec.source))
@@ -182,9 +198,10 @@ def build_explorer(
             int(ec.layout_sample), int(ec.exact_grid), progress, int(ec.tsne_iterations),
         )  # fmt: skip
         timings["layouts"] = time.perf_counter() - t0 - sum(timings.values())
-        k = int(ec.k)
-        nb = cosine_neighbours(features, k, device)
-        rr = influence_reranked(features, table, cfg, k, progress) if ec.rerank else None
+        nb = cosine_neighbours(features, int(ec.k), device) if neighbours is None else neighbours
+        rr = reranked_neighbours
+        if rr is None and neighbours is None and ec.rerank:
+            rr = influence_reranked(features, table, cfg, int(ec.k), progress)
         timings["neighbours"] = time.perf_counter() - t0 - sum(timings.values())
         preds = (
             classifier_predictions(table, _resolve(str(ec.classifier)), site, progress=progress)
