@@ -1,6 +1,7 @@
 """The 02 classification run under a config, outside Jupyter: for long runs in the background.
 
-    nohup python benchmarks/run_classify_full.py --config full data.num_workers=0 > logs/full.log 2>&1 &
+    nohup python benchmarks/run_classify_full.py --config full data.num_workers=0 > full.log 2>&1 &
+    python benchmarks/run_classify_full.py --config default --name louvre classify.dataset=louvre_genre
 
 It calls :func:`artdl.train.run_classification`, the same library steps as
 notebooks/02_classify.ipynb (split, head phase = linear probe, fine-tune, from-scratch baseline
@@ -32,22 +33,26 @@ def main() -> None:
     )
     parser.add_argument("overrides", nargs="*", help="config overrides, key=value")
     parser.add_argument("--config", default="full")
+    parser.add_argument(
+        "--name",
+        default=None,
+        help="results/02_classify.<name>.json and models/classifier/<name>/ (default: config)",
+    )
     args = parser.parse_args()
     cfg = load_config(args.config, args.overrides)
+    name = args.name or args.config
     device = setup(cfg)
     started = time.perf_counter()
 
     def write(record: dict) -> None:
         record["overrides"] = list(args.overrides)
         record["seconds"]["wall"] = time.perf_counter() - started
-        path = write_results(
-            "02_classify", record, cfg, config_name=args.config, sections=("classify", "data")
-        )
+        path = write_results("02_classify", record, cfg, config_name=name, sections=("classify", "data"))
         print(f"wrote {path}", flush=True)
 
     record = train.run_classification(
         cfg,
-        models_dir("classifier") / args.config,
+        models_dir("classifier") / name,
         device,
         progress=True,
         log=lambda m: print(m, flush=True),

@@ -3,7 +3,8 @@
 Every statement is computed from the record that :func:`artdl.train.classification_record` built:
 which epoch was kept, whether the fine-tune beats the linear probe of the same run, what the
 from-scratch baseline got for the same optimizer steps, the most-confused pair. The README table
-adds the ``full`` run (``results/02_classify.full.json``) when it exists.
+adds the ``full`` run (``results/02_classify.full.json``) and the Louvre genre run
+(``results/02_classify.louvre.json``, ``benchmarks/run_classify_full.py --name louvre``) when they exist.
 """
 
 from __future__ import annotations
@@ -181,10 +182,11 @@ def readme(record: dict[str, Any]) -> dict[str, str]:
     from artdl.results import load_results
 
     runs = [("CPU default", record)]
-    try:
-        runs.append(("full", load_results(NOTEBOOK, "full")))
-    except MissingArtifactError:
-        pass
+    for name, label in (("full", "full"), ("louvre", "Louvre genres")):
+        try:
+            runs.append((label, load_results(NOTEBOOK, name)))
+        except MissingArtifactError:
+            pass
     rows = [row for name, rec in runs for row in _rows(rec, name)]
     table = md_table(
         rows,
