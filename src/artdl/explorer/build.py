@@ -235,7 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``python -m artdl explore [--dataset NAME ...] [--source cnn] [--out DIR] [key=value ...]``."""
     from artdl.config import ConfigKeyError, load_config
 
-    parser = argparse.ArgumentParser(prog="python -m artdl explore", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m artdl explore",
+        description="Write a PixPlot-like static explorer of a collection to "
+        "data/processed/explorer/<datasets>/ (open its index.html; no server, no internet needed).",
+    )
     parser.add_argument("--config", default="default", help="config name in configs/ or a YAML path")
     parser.add_argument("--dataset", action="append", help="data set name(s) under datasets: (repeatable)")
     parser.add_argument("--source", help="embedding: pixels, dae, swae, cnn, clip (explorer.source)")
