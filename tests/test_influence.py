@@ -425,3 +425,12 @@ def test_chosen_weight_reads_the_rule_from_the_results(tmp_path: Path, monkeypat
     assert retrieval.chosen_weight(cfg) == 0.3  # 04 has not run
     write_results("04_retrieve", {"sweep": {"chosen": 0.02}})
     assert retrieval.chosen_weight(cfg) == 0.02
+
+
+def test_checkpoint_info_absent_or_unreadable(tmp_path: Path):
+    from artdl.embed import checkpoint_info
+
+    assert checkpoint_info(tmp_path / "none.pt") == {}
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    assert checkpoint_info(bad) == {}

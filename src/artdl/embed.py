@@ -25,6 +25,7 @@ from artdl.utils import atomic_path, autocast
 __all__ = [
     "SOURCES",
     "artist_known",
+    "checkpoint_info",
     "collection_images",
     "embed_cnn",
     "embed_clip",
@@ -176,6 +177,23 @@ def load_cnn(checkpoint: str | Path | None = None, device: Any = "cpu") -> tuple
         EFFICIENTNET_LITE0_STD,
         "ImageNet tf_efficientnet_lite0",
     )
+
+
+def checkpoint_info(checkpoint: str | Path) -> dict[str, Any]:
+    """A classifier checkpoint's metadata (dataset, phase, image size ...), or {} when absent or unreadable.
+
+    ``phase == "head"`` means the kept epoch trained only the head: its backbone is still ImageNet's,
+    so a "fine-tuned" feature comparison would compare ImageNet with itself.
+    """
+    path = resolve(checkpoint)
+    if not path.is_file():
+        return {}
+    from artdl.models.classifier import load_classifier
+
+    try:
+        return dict(load_classifier(path)[1])
+    except Exception:  # noqa: BLE001 - unreadable: the caller reports "no usable checkpoint"
+        return {}
 
 
 def embed_cnn(

@@ -140,6 +140,7 @@ def style_sentence(st: dict[str, Any]) -> str:
         + f"; the fine-tuned style backbone reaches {ft[f'P@{K}']:.3f}, mAP {ft['mAP']:.3f}: "
         + ("it does retrieve by style better" if better else "it does **not** retrieve by style better")
         + f" ({ft[f'P@{K}'] - im[f'P@{K}']:+.3f} P@{K})."
+        + (f" Note: {st['note']}" if st.get("note") else "")
     )
 
 
