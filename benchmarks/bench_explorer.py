@@ -19,6 +19,7 @@ fitted map; ``animation fps`` frames per second while the points move to the gri
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -182,6 +183,12 @@ def main() -> None:
     parser.add_argument("--synthetic-n", type=int, default=50_000)
     parser.add_argument("--loads", type=int, default=3, help="page loads per site (median)")
     parser.add_argument("--no-warm", action="store_true", help="skip the second (cached-embedding) build")
+    parser.add_argument("--warm-only", action="store_true", help="only the build with a cached embedding")
+    parser.add_argument(
+        "--classifier",
+        action="store_true",
+        help="include 02's predictions + Grad-CAM (test split) in the build",
+    )
     parser.add_argument("--keep", help="write the sites here instead of a temporary folder")
     parser.add_argument(
         "--docs-only", action="store_true", help="only rewrite docs/performance.md from the JSON"
@@ -191,6 +198,7 @@ def main() -> None:
         print(f"wrote {write_docs(RESULTS / 'explorer.json')}")
         return
     which = args.only or ["small", "styles7", "synthetic"]
+    load0 = os.getloadavg()[0]
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-explorer-"))
     real = {
         "small": ("AIC + impressionists", ["aic_paintings", "wikiart_impressionists"]),
@@ -205,9 +213,10 @@ def main() -> None:
             else:
                 label, names = real[key]
                 site = root / key
-                builds = [bench_real(label, names, site, True, [])]
+                extra = [] if args.classifier else ["explorer.classifier="]
+                builds = [] if args.warm_only else [bench_real(label, names, site, True, extra)]
                 if not args.no_warm:
-                    builds.append(bench_real(label, names, site, False, []))
+                    builds.append(bench_real(label, names, site, False, extra))
             page = measure_page(site, args.loads)
             for row in builds:
                 rows.append({**row, **page})
@@ -215,8 +224,11 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+    load = os.getloadavg()[0]
     notes = (
-        "build: python -m artdl explore end to end (cnn embedding at retrieve.cnn.image_size; UMAP and t-SNE "
+        f"Load average {load0:.1f} at the start, {load:.1f} at the end (other jobs shared the cores). "
+        + ("" if args.classifier else "Builds without 02's classifier step (predictions + Grad-CAM). ")
+        + "build: python -m artdl explore end to end (cnn embedding at retrieve.cnn.image_size; UMAP and t-SNE "
         "fitted on <= explorer.layout_sample paintings, the rest placed by neighbours); cold = embedding "
         "computed, warm = cached. Page: headless Chromium, software rendering, 1400x900, median of "
         f"{args.loads} loads; first draw / thumbnails drawn = performance marks after navigation start."
