@@ -229,6 +229,8 @@ def test_classifier_predictions_and_gradcam(tmp_path, capsys):
     )
     out = classifier_predictions(table, ckpt, tmp_path / "site", top=2, progress=False)
     assert out["classes"] == ["Baroque", "Cubism", "Impressionism"] and set(out["by_index"]) == {"0", "2"}
+    capped = classifier_predictions(table, ckpt, tmp_path / "site2", progress=False, max_rows=1)
+    assert len(capped["by_index"]) == 1 and set(capped["by_index"]) <= {"0", "2"}
     for i, pred in out["by_index"].items():
         assert len(pred["top"]) == 2 and pred["top"][0][1] >= pred["top"][1][1] > 0
         assert Image.open(tmp_path / "site" / pred["cam"]).size == (64, 64) and pred["cam"] == f"cam/{i}.jpg"

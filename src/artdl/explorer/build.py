@@ -204,7 +204,9 @@ def build_explorer(
             rr = influence_reranked(features, table, cfg, int(ec.k), progress)
         timings["neighbours"] = time.perf_counter() - t0 - sum(timings.values())
         preds = (
-            classifier_predictions(table, _resolve(str(ec.classifier)), site, progress=progress)
+            classifier_predictions(
+                table, _resolve(str(ec.classifier)), site, progress=progress, max_rows=int(ec.classifier_max)
+            )
             if ec.classifier
             else None
         )
