@@ -434,3 +434,41 @@ def test_checkpoint_info_absent_or_unreadable(tmp_path: Path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     assert checkpoint_info(bad) == {}
+
+
+def test_retrieval_figures_smoke(palette_graph: influence.ArtistGraph, tmp_path: Path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from artdl import viz_retrieval as vr
+
+    fig = vr.influence_graph_plot(
+        palette_graph, {"Paul Cezanne": 2, "Camille Pissarro": 3, "Berthe Morisot": 9}
+    )
+    assert fig.axes and len(fig.axes[0].collections) >= 1
+    sweep = pd.DataFrame(
+        {
+            "label P@10": [0.6, 0.5],
+            "connected share@10 (d<=1)": [0.03, 0.1],
+            "connected share@10 (d<=2)": [0.2, 0.4],
+        },
+        index=pd.Index([0.0, 0.1], name="weight"),
+    )
+    fig2 = vr.tradeoff_plot(sweep, 0.1, {"connected share@10 (d<=1)": 0.05})
+    assert len(fig2.axes) == 2
+    paths = []
+    for i in range(3):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.new("RGB", (20, 30), (40 * i, 0, 0)).save(paths[-1])
+    row = vr.strip_row("re-ranked", 0, [1, -1, 2], paths, ["a", "b", "c"], marks=[True, False, False])
+    assert (
+        row[1] == [paths[0], paths[1], paths[2]]
+        and row[2] == ["QUERY", "a", "c"]
+        and row[3] == [False, True, False]
+    )
+    fig3 = vr.result_strips([row, vr.strip_row("cosine", 0, [2, 1], paths, ["x", "y"])])
+    assert len(fig3.axes) == 6
+    plt.close("all")
