@@ -295,6 +295,10 @@ def snapshot(ema: nn.Module, fixed: tuple[Tensor, Tensor | None], prog: Progress
     prog.grid_epochs.append(prog.epoch)
 
 
+def _fixed_on(device: torch.device, z: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    return z.to(device), y.to(device) if y is not None else None
+
+
 def _step_settings(gcfg: Any, kind: str, device: torch.device) -> StepSettings:
     hp = gcfg[kind]
     loss = "wgan" if kind == "wgan_gp" else str(hp.loss)
@@ -346,8 +350,7 @@ def train_gan(
     ) or Progress()
     resumed_from = prog.step
 
-    z_fix, y_fix = fixed_noise(int(gcfg.grid_size), int(gcfg.z_dim), n_classes, seed)
-    fixed = (z_fix.to(device), y_fix.to(device) if y_fix is not None else None)
+    fixed = _fixed_on(device, *fixed_noise(int(gcfg.grid_size), int(gcfg.z_dim), n_classes, seed))
     data = images.to(device)
     targets = labels.to(device) if conditional and labels is not None else None
     bs = min(int(gcfg.batch_size), len(images))
@@ -382,12 +385,25 @@ def train_gan(
     if prog.step > resumed_from or not (run_dir / "checkpoint.pt").is_file():
         save_checkpoint(run_dir / "checkpoint.pt", nets, prog, signature, classes)
     nets.ema.eval()
+    info = {"batch_size": bs, "batches_per_epoch": max(1, len(images) // bs), "n_images": len(images)}
+    return _as_run(kind, nets, prog, list(classes) if conditional else [], run_dir, resumed_from, info)
+
+
+def _as_run(
+    kind: str,
+    nets: Networks,
+    prog: Progress,
+    classes: list[str],
+    run_dir: Path,
+    resumed_from: int,
+    info: dict[str, Any],
+) -> GANRun:
     return GANRun(
         kind=kind,
         generator=nets.G,
         critic=nets.D,
         ema=nets.ema,
-        classes=list(classes) if conditional else [],
+        classes=classes,
         history=pd.DataFrame(prog.history),
         grids=prog.grids,
         grid_epochs=prog.grid_epochs,
@@ -396,5 +412,5 @@ def train_gan(
         seconds=prog.seconds,
         run_dir=run_dir,
         resumed_from=resumed_from,
-        info={"batch_size": bs, "batches_per_epoch": max(1, len(images) // bs), "n_images": len(images)},
+        info=info,
     )
