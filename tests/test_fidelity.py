@@ -162,3 +162,12 @@ def test_effnet_feature_space_is_labelled_not_fid():
     # uint8 and the same images in [-1, 1] give the same features.
     same = fidelity.extract_features(space, images.float() / 127.5 - 1)
     assert np.allclose(feats, same, atol=1e-4)
+
+
+def test_inception_weights_with_pickled_objects_are_refused(tmp_path: Path):
+    import fractions
+
+    weights = tmp_path / "pt_inception-odd.pth"
+    torch.save({"w": torch.zeros(1), "odd": fractions.Fraction(1, 3)}, weights)
+    with pytest.raises(ValueError, match="pickled objects"):
+        fidelity.feature_space(str(weights))

@@ -90,6 +90,23 @@ class _PooledEffNet(nn.Module):
         return self.net(x)
 
 
+def _check_loads_safely(path: Any) -> None:
+    """Refuse an Inception weights file that is more than tensors.
+
+    torch-fidelity reads the file with ``torch.load(weights_only=False)``, which would run any
+    code pickled into it; reading it first with ``weights_only=True`` makes sure there is none.
+    """
+    import pickle
+
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"{path} holds pickled objects besides tensors, so it is not the published Inception state "
+            f"dict and is not loaded (unpickling could run code). {INCEPTION_HINT}"
+        ) from err
+
+
 def feature_space(
     inception_weights: str | None = None, feature_size: int = 160, device: Any = "cpu"
 ) -> FeatureSpace:
@@ -105,6 +122,7 @@ def feature_space(
         path = resolve(inception_weights)
         if not path.is_file():
             raise FileNotFoundError(f"Inception weights not found at {path}. {INCEPTION_HINT}")
+        _check_loads_safely(path)
         from torchmetrics.image.fid import NoTrainInceptionV3
 
         model = NoTrainInceptionV3(
