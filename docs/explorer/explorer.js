@@ -466,7 +466,8 @@
     const box = $('p-pred'), pred = D.predictions && D.predictions.by_index[String(i)];
     box.hidden = !pred;
     if (!pred) return;
-    const bars = $('p-bars');
+    const bars = $('p-bars'), trained = D.predictions.dataset;
+    $('p-pred-title').textContent = 'classifier (02' + (trained ? ', trained on ' + trained : '') + ')';
     bars.textContent = '';
     for (const [c, p] of pred.top) {
       const row = document.createElement('div');

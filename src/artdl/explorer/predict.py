@@ -83,4 +83,9 @@ def classifier_predictions(
                 "top": [[int(c), round(float(probs[j, c]), 4)] for c in order],
                 "cam": f"cam/{i}.jpg",
             }
-    return {"classes": [str(c) for c in meta["classes"]], "checkpoint": str(checkpoint), "by_index": by_index}
+    return {
+        "classes": [str(c) for c in meta["classes"]],
+        "dataset": str(meta.get("dataset", "")),
+        "checkpoint": Path(checkpoint).name,
+        "by_index": by_index,
+    }
