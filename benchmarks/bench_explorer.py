@@ -60,7 +60,7 @@ def measure_page(site: Path, loads: int = 3) -> dict[str, Any]:
     with serve(site) as url, headless_chromium(1400, 900) as driver:
         for _ in range(loads):
             driver.get(url + f"/index.html?{time.time()}")
-            wait_for(driver, "return window.explorer && window.explorer.thumbsReady", timeout=120)
+            wait_for(driver, "return window.explorer && window.explorer.thumbsReady", timeout=300)
             first, thumbs, frame, drawn = driver.execute_script(PAGE_JS)
             start = driver.execute_script("return [explorer.frames, performance.now()]")
             driver.execute_script("explorer.setLayout('grid')")

@@ -137,7 +137,9 @@
     S.renderer = !thumbs ? 'squares' : pixels ? 'pixels' : 'images';
     S.frames++;
     if (S.firstDrawMs === null) { S.firstDrawMs = performance.now(); performance.mark('explorer-first-draw'); }
-    if (thumbs && S.thumbsDrawMs === null) { S.thumbsDrawMs = performance.now(); performance.mark('explorer-thumbs-draw'); }
+    if (S.sheetsLoaded === S.sheets.length && S.thumbsDrawMs === null) {   // first frame with every atlas in
+      S.thumbsDrawMs = performance.now(); performance.mark('explorer-thumbs-draw');
+    }
     if (S.animating) requestDraw();
   }
 
