@@ -19,6 +19,7 @@ fitted map; ``animation fps`` frames per second while the points move to the gri
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -36,7 +37,7 @@ from _common import RESULTS, report  # noqa: E402
 
 COLUMNS = [
     "collection", "paintings", "build", "build_s", "decode_s", "embed_s", "layouts_s", "neighbours_s",
-    "site_MB", "first_draw_ms", "thumbs_drawn_ms", "frame_ms", "animation_fps",
+    "site_MB", "first_draw_ms", "thumbs_drawn_ms", "frame_ms", "animation_fps", "measured_utc", "load",
 ]  # fmt: skip
 
 PAGE_JS = """
@@ -140,39 +141,38 @@ def bench_synthetic(n: int, out: Path) -> dict[str, Any]:
 
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "performance.md"
-START, END = "<!-- explorer:start (written by benchmarks/bench_explorer.py) -->", "<!-- explorer:end -->"
 
 
-def write_docs(results: Path, docs: Path = DOCS) -> Path:
-    """Put the table of ``results`` into the "Explorer" section of ``docs`` (other sections untouched)."""
-    import json
+def write_docs(docs: Path = DOCS) -> list[str]:
+    """Regenerate the explorer table of ``docs`` (its ``bench-explorer`` block, as ``python -m artdl report``)."""
+    from artdl.report import update_readme
 
-    from _common import markdown_table
+    return update_readme(docs)
 
-    saved = json.loads(results.read_text())
-    env = saved["environment"]
-    section = "\n".join(
-        [
-            START,
-            "## Explorer",
-            "",
-            f"`python benchmarks/bench_explorer.py` on {env['device']}, {env['date'][:10]} "
-            f"(raw numbers: `benchmarks/results/{results.name}`). Times in seconds (`_s`) and milliseconds (`_ms`).",
-            "",
-            markdown_table(saved["rows"], COLUMNS),
-            "",
-            saved["notes"],
-            END,
-        ]
-    )
-    text = docs.read_text() if docs.is_file() else "# Performance\n\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    docs.parent.mkdir(parents=True, exist_ok=True)
-    docs.write_text(text)
-    return docs
+
+def run(which: list[str], args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
+    """Build and open each collection; one row per build, with the time and load it was measured at."""
+    real = {
+        "small": ("AIC + impressionists", ["aic_paintings", "wikiart_impressionists"]),
+        "styles7": ("wikiart_styles7", ["wikiart_styles7"]),
+    }
+    rows = []
+    for key in which:
+        site = root / key
+        if key == "synthetic":
+            builds = [bench_synthetic(args.synthetic_n, site)]
+        else:
+            label, names = real[key]
+            extra = [] if args.classifier else ["explorer.classifier="]
+            builds = [] if args.warm_only else [bench_real(label, names, site, True, extra)]
+            if not args.no_warm:
+                builds.append(bench_real(label, names, site, False, extra))
+        page = measure_page(site, args.loads)
+        for row in builds:
+            when = {"measured_utc": time.strftime("%H:%M", time.gmtime()), "load": os.getloadavg()[0]}
+            rows.append({**row, **page, **when})
+            print(rows[-1], flush=True)
+    return rows
 
 
 def main() -> None:
@@ -184,56 +184,34 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=3, help="page loads per site (median)")
     parser.add_argument("--no-warm", action="store_true", help="skip the second (cached-embedding) build")
     parser.add_argument("--warm-only", action="store_true", help="only the build with a cached embedding")
-    parser.add_argument(
-        "--classifier",
-        action="store_true",
-        help="include 02's predictions + Grad-CAM (test split) in the build",
-    )
+    parser.add_argument("--classifier", action="store_true", help="include 02's predictions + Grad-CAM")
     parser.add_argument("--keep", help="write the sites here instead of a temporary folder")
     parser.add_argument(
-        "--docs-only", action="store_true", help="only rewrite docs/performance.md from the JSON"
+        "--append", action="store_true", help="add the rows to benchmarks/results/explorer.json"
+    )
+    parser.add_argument(
+        "--docs-only", action="store_true", help="only regenerate docs/performance.md's table"
     )
     args = parser.parse_args()
-    if args.docs_only:
-        print(f"wrote {write_docs(RESULTS / 'explorer.json')}")
-        return
-    which = args.only or ["small", "styles7", "synthetic"]
-    load0 = os.getloadavg()[0]
-    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-explorer-"))
-    real = {
-        "small": ("AIC + impressionists", ["aic_paintings", "wikiart_impressionists"]),
-        "styles7": ("wikiart_styles7", ["wikiart_styles7"]),
-    }
-    rows = []
-    try:
-        for key in which:
-            if key == "synthetic":
-                builds = [bench_synthetic(args.synthetic_n, root / "synthetic")]
-                site = root / "synthetic"
-            else:
-                label, names = real[key]
-                site = root / key
-                extra = [] if args.classifier else ["explorer.classifier="]
-                builds = [] if args.warm_only else [bench_real(label, names, site, True, extra)]
-                if not args.no_warm:
-                    builds.append(bench_real(label, names, site, False, extra))
-            page = measure_page(site, args.loads)
-            for row in builds:
-                rows.append({**row, **page})
-                print(rows[-1], flush=True)
-    finally:
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
-    load = os.getloadavg()[0]
-    notes = (
-        f"Load average {load0:.1f} at the start, {load:.1f} at the end (other jobs shared the cores). "
-        + ("" if args.classifier else "Builds without 02's classifier step (predictions + Grad-CAM). ")
-        + "build: python -m artdl explore end to end (cnn embedding at retrieve.cnn.image_size; UMAP and t-SNE "
-        "fitted on <= explorer.layout_sample paintings, the rest placed by neighbours); cold = embedding "
-        "computed, warm = cached. Page: headless Chromium, software rendering, 1400x900, median of "
-        f"{args.loads} loads; first draw / thumbnails drawn = performance marks after navigation start."
-    )
-    print(f"wrote {write_docs(report('explorer', rows, COLUMNS, notes))}")
+    if not args.docs_only:
+        root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-explorer-"))
+        try:
+            rows = run(args.only or ["small", "styles7", "synthetic"], args, root)
+        finally:
+            if not args.keep:
+                shutil.rmtree(root, ignore_errors=True)
+        if args.append and (RESULTS / "explorer.json").is_file():
+            rows = json.loads((RESULTS / "explorer.json").read_text())["rows"] + rows
+        notes = (
+            "load: 1-min load average after the build (other jobs shared the 2 cores). "
+            + ("" if args.classifier else "Builds without 02's classifier step (predictions + Grad-CAM). ")
+            + "build: python -m artdl explore end to end (cnn embedding at retrieve.cnn.image_size; UMAP and "
+            "t-SNE fitted on <= explorer.layout_sample paintings, the rest placed by neighbours); cold = "
+            "embedding computed, warm = cached. Page: headless Chromium, software rendering, 1400x900, median "
+            f"of {args.loads} loads; first draw / thumbnails drawn = performance marks after navigation start."
+        )
+        report("explorer", rows, COLUMNS, notes)
+    print(f"regenerated {write_docs() or 'no'} table(s) in {DOCS}")
 
 
 if __name__ == "__main__":
