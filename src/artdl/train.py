@@ -258,12 +258,21 @@ class FitResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _train_mode(model: Classifier) -> None:
-    """Train mode for the trainable parts only: frozen stages keep their batch-norm statistics."""
+def _train_mode(model: Classifier, freeze_bn: bool = False) -> None:
+    """Train mode for the trainable parts only: frozen stages keep their batch-norm statistics.
+
+    With ``freeze_bn`` every batch-norm layer stays in eval mode (its pretrained running statistics
+    are used, its affine weights still train): with small batches of paintings the batch statistics
+    differ from ImageNet's, and switching them on at once moves every feature the head was fitted to.
+    """
     model.train()
     for stage in model.stages:
         if not any(p.requires_grad for p in stage.parameters()):
             stage.eval()
+    if freeze_bn:
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
 def fit(
@@ -288,6 +297,7 @@ def fit(
     channels_last: bool = False,
     compile: bool = False,
     warmup: float = 0.15,
+    freeze_bn: bool = False,
 ) -> FitResult:
     """Head-first then (partial) full fine-tuning; keeps the best-val-accuracy weights.
 
@@ -385,7 +395,7 @@ def fit(
         train_model = torch.compile(model) if compile else model
         bar = tqdm(range(1, epochs + 1), desc=name, disable=not progress)
         for epoch in bar:
-            _train_mode(model)
+            _train_mode(model, freeze_bn)
             seen, loss_sum, correct = 0, 0.0, 0
             epoch_start = time.perf_counter()
             for xb, yb in loaders["train"]:
@@ -576,6 +586,8 @@ def run_classification(
     given, receives the record without the scratch baseline as soon as the fine-tune is scored, so a
     long run on a busy machine leaves usable numbers even if it is stopped during the baseline.
     """
+    from omegaconf import OmegaConf
+
     from artdl.models.classifier import build_classifier
 
     started = time.perf_counter()
@@ -600,6 +612,7 @@ def run_classification(
     finetune = fit(
         model, loaders, device, name="pretrained fine-tune", epochs=c.epochs, head_epochs=c.head_epochs,
         unfreeze_stages=c.unfreeze_stages, lr=c.lr, backbone_lr_mult=c.backbone_lr_mult, warmup=c.warmup,
+        freeze_bn=bool(OmegaConf.select(cfg, "classify.freeze_bn", default=False)),
         weight_decay=c.weight_decay, label_smoothing=c.label_smoothing, checkpoint=out / "best.pt", meta=meta,
         seed=cfg.seed, probe_classes=classes, precision=c.precision, channels_last=c.channels_last,
         compile=c.compile, progress=progress,
