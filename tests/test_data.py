@@ -108,7 +108,7 @@ def test_unknown_dataset_name_lists_known():
 
 def test_load_splits_writes_once_and_reuses(folder_tree: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("ARTDL_ROOT", str(Path(__file__).resolve().parents[1]))
-    monkeypatch.setattr(data, "processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
+    monkeypatch.setattr("artdl.splits.processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
     (tmp_path / "processed" / "tiny").mkdir(parents=True)
     cfg = _cfg(folder_tree)
     first = data.load_splits(cfg)

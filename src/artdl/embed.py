@@ -103,11 +103,12 @@ def collection_images(
     the same way, and a changed file is re-read. ``cache=False`` decodes into memory only (an
     outside query image).
     """
-    from artdl.data import _square, cache_tensors, load_image
+    from artdl.data import load_image
+    from artdl.image_cache import cache_tensors, square
 
     if not cache:
         return torch.from_numpy(
-            np.stack([np.asarray(_square(load_image(p), size)).transpose(2, 0, 1) for p in table["path"]])
+            np.stack([np.asarray(square(load_image(p), size)).transpose(2, 0, 1) for p in table["path"]])
         )
     rows, file = cache_tensors(table, size, progress=progress)
     array = np.load(file, mmap_mode="r")
