@@ -40,6 +40,14 @@ def _kept_sentence(m: dict[str, Any]) -> str:
     )
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _precision(name: str) -> str:
+    return {"bf16": "bf16 autocast", "auto": "fp32 on a CPU (bf16 autocast on a GPU)"}.get(name, name)
+
+
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a["top1_ci"][0] <= b["top1_ci"][1] and b["top1_ci"][0] <= a["top1_ci"][1]
 
@@ -68,11 +76,12 @@ def _scratch_sentence(m: dict[str, Any]) -> str:
         return "The from-scratch baseline was not run (`classify.scratch.enabled=false`)."
     steps = m.get("optimizer_steps", {})
     scratch, tuned = models["from scratch"], models["fine-tune"]
+    same = "as many as" if steps.get("from scratch") == steps.get("fine-tune") else "against"
     return (
         f"From scratch, the same architecture reaches {_acc(scratch)} top-1 after "
-        f"{steps.get('from scratch')} optimizer steps over all layers, the fine-tune's "
-        f"{steps.get('fine-tune')} ({m.get('scratch_budget', 'same steps')}): ImageNet pretraining is "
-        f"worth {tuned['top1'] - scratch['top1']:+.3f} top-1 here (chance {scratch['chance_top1']:.3f})."
+        f"{steps.get('from scratch')} optimizer steps over all layers, {same} the fine-tune's "
+        f"{steps.get('fine-tune')}: ImageNet pretraining is worth {tuned['top1'] - scratch['top1']:+.3f} "
+        f"top-1 here (chance {scratch['chance_top1']:.3f})."
     )
 
 
@@ -117,14 +126,14 @@ def findings(record: dict[str, Any]) -> str:
             else "The split was not checked for look-alikes."
         ),
         f"- **Recipe:** {recipe['backbone']} at {recipe['image_size']} px, {recipe['head_epochs']} head epochs "
-        f"on cached features (= the linear probe), then {recipe['epochs']} epochs over "
+        f"on cached features (= the linear probe), then {_plural(recipe['epochs'], 'epoch')} over "
         + (
             "the whole net"
             if recipe["unfreeze_stages"] < 0
             else f"the last {recipe['unfreeze_stages']} stages"
         )
         + f", AdamW one-cycle (peak {recipe['lr']:g}, warm-up {recipe['warmup']:.0%}), label smoothing "
-        f"{recipe['label_smoothing']:g}, {recipe['precision']} autocast.",
+        f"{recipe['label_smoothing']:g}, {_precision(recipe['precision'])}.",
         f"- {_kept_sentence(m)}",
         f"- {_comparison_sentence(m)}",
         f"- {_scratch_sentence(m)}",
