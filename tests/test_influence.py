@@ -364,6 +364,10 @@ def test_report_retrieve_states_computed_claims():
     assert "plain cosine" in retrieve.findings(rec)
     rec["metrics"]["styles"]["finetuned"] = {"P@10": 0.4, "mAP": 0.3}
     assert "it does retrieve by style better (+0.100 P@10)" in retrieve.findings(rec)
+    rec["metrics"]["styles"]["finetuned"].update({"P@10 gap": 0.1, "P@10 gap 2se": 0.02})
+    assert "better, beyond noise (+0.100 ± 0.020" in retrieve.findings(rec)
+    rec["metrics"]["styles"]["finetuned"]["P@10 gap 2se"] = 0.2
+    assert "within noise" in retrieve.findings(rec)
 
 
 def test_report_archive_reads_the_held_out_artists():
@@ -472,3 +476,13 @@ def test_retrieval_figures_smoke(palette_graph: influence.ArtistGraph, tmp_path:
     fig3 = vr.result_strips([row, vr.strip_row("cosine", 0, [2, 1], paths, ["x", "y"])])
     assert len(fig3.axes) == 6
     plt.close("all")
+
+
+def test_label_retrieval_paired_gap():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["a", "b", "c"], 20)
+    good = rng.normal(size=(60, 8)) + 3 * np.eye(8)[np.repeat([0, 1, 2], 20)]
+    noise = rng.normal(size=(60, 8))
+    out = retrieval.label_retrieval(good, labels, 5, baseline=noise)
+    assert out["P@5"] > 0.9 and out["chance"] == pytest.approx(19 / 59)
+    assert out["P@5 gap"] > out["P@5 gap 2se"] > 0

@@ -142,7 +142,12 @@ def retrieval_metrics(
     hits = np.cumsum(rel, axis=1)
     ranks = np.arange(1, rel.shape[1] + 1)
     ap = (rel * hits / ranks).sum(axis=1) / rel.sum(axis=1)
-    return {"precision@k": float(prec_k.mean()), "mAP": float(ap.mean()), "queries": int(len(rel))}
+    return {
+        "precision@k": float(prec_k.mean()),
+        "mAP": float(ap.mean()),
+        "queries": int(len(rel)),
+        "per_query": prec_k,  # P@k of each counted query, for paired comparisons
+    }
 
 
 def evaluate_retrieval(
@@ -306,19 +311,33 @@ def label_retrieval(
     k: int = 10,
     groups: np.ndarray | None = None,
     device: Any = "cpu",
+    baseline: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Leave-one-out precision@k and mAP by label (e.g. style), with the chance precision.
 
-    ``groups`` keeps another scan of the query out of its ranking (and out of the score).
+    ``groups`` keeps another scan of the query out of its ranking (and out of the score). With
+    ``baseline`` (other features of the same paintings) also the paired gap in P@k against it and
+    twice its standard error, so a small difference can be told from noise.
     """
-    ranked, _ = cosine_topk(features, features, k=len(features) - 1, exclude_self=True, device=device)
-    m = retrieval_metrics(ranked, np.asarray(labels).astype(str), k, groups=groups)
-    return {
+
+    def run(feats: np.ndarray) -> dict[str, Any]:
+        ranked, _ = cosine_topk(feats, feats, k=len(feats) - 1, exclude_self=True, device=device)
+        return retrieval_metrics(ranked, np.asarray(labels).astype(str), k, groups=groups)
+
+    m = run(features)
+    out = {
         f"P@{k}": m["precision@k"],
         "mAP": m["mAP"],
         "chance": chance_precision(labels),
         "queries": m["queries"],
     }
+    if baseline is not None:
+        diff = m["per_query"] - run(baseline)["per_query"]
+        out[f"P@{k} gap"] = float(diff.mean())
+        out[f"P@{k} gap 2se"] = (
+            float(2 * diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+        )
+    return out
 
 
 # The re-rank trade-off (sweep, weight rule, showcase) lives in artdl.tradeoff; these names stay

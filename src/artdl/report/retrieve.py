@@ -134,12 +134,26 @@ def style_sentence(st: dict[str, Any]) -> str:
     ft = st.get("finetuned")
     if not ft:
         return text + f"; {st.get('note', 'no fine-tuned checkpoint')}"
-    better = ft[f"P@{K}"] > im[f"P@{K}"]
+    gap = ft.get(f"P@{K} gap", ft[f"P@{K}"] - im[f"P@{K}"])
+    noise = ft.get(f"P@{K} gap 2se")
+    if noise is None:
+        verdict = (
+            "it does retrieve by style better" if gap > 0 else "it does **not** retrieve by style better"
+        )
+        span = f"{gap:+.3f} P@{K}"
+    else:
+        verdict = (
+            "it retrieves by style better, beyond noise"
+            if gap > noise
+            else "it is worse"
+            if gap < -noise
+            else "the difference is within noise"
+        )
+        span = f"{gap:+.3f} ± {noise:.3f} P@{K}, paired over queries"
     return (
         text
-        + f"; the fine-tuned style backbone reaches {ft[f'P@{K}']:.3f}, mAP {ft['mAP']:.3f}: "
-        + ("it does retrieve by style better" if better else "it does **not** retrieve by style better")
-        + f" ({ft[f'P@{K}'] - im[f'P@{K}']:+.3f} P@{K})."
+        + f"; the fine-tuned style backbone ({st.get('finetuned_phase', '?')} phase) reaches {ft[f'P@{K}']:.3f}, "
+        + f"mAP {ft['mAP']:.3f}: {verdict} ({span})."
         + (f" Note: {st['note']}" if st.get("note") else "")
     )
 
