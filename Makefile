@@ -3,15 +3,17 @@ PYTHON ?= python3
 CONFIG ?= default
 ARGS ?=
 
-.PHONY: install run test lint crawl data clean-artifacts
+.PHONY: install run test lint crawl data report clean-artifacts
 
 install:
 	$(PYTHON) -m pip install -r requirements.txt
 	$(PYTHON) -m pip install --no-deps -e .
 
-# Executes every notebook in notebooks/ in order, in place, with outputs.
+# Executes every notebook in notebooks/ in order, in place, with outputs; then rewrites the README's
+# result tables from the results files the notebooks wrote (results/*.json).
 run: install
 	$(PYTHON) -m artdl run --config $(CONFIG) $(ARGS)
+	$(PYTHON) -m artdl report
 
 # Downloads every shipped painting set that is not in a local mirror into data/raw/<name>
 # (checksummed, from the pinned sources in configs/sources/; `make data ARGS=aic_paintings` for one).
@@ -20,7 +22,12 @@ data: install
 
 test: install
 	$(PYTHON) -m ruff check src tests benchmarks
+	$(PYTHON) -m artdl report --check
 	$(PYTHON) -m pytest $(ARGS)
+
+# Rewrites the README and docs tables from results/*.json and benchmarks/results/*.json.
+report:
+	$(PYTHON) -m artdl report
 
 lint:
 	$(PYTHON) -m ruff check src tests benchmarks
