@@ -6,8 +6,8 @@ ARGS ?=
 .PHONY: install run test lint crawl data report clean-artifacts
 
 install:
-	$(PYTHON) -m pip install -r requirements.txt
-	$(PYTHON) -m pip install --no-deps -e .
+	$(PYTHON) -m pip install -q -r requirements.txt
+	$(PYTHON) -m pip install -q --no-deps -e .
 
 # Executes every notebook in notebooks/ in order, in place, with outputs; then rewrites the README's
 # result tables from the results files the notebooks wrote (results/*.json).
