@@ -15,6 +15,7 @@ import json
 import math
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
@@ -45,7 +46,11 @@ def staged_dir(out_dir: str | Path) -> Iterator[Path]:
     """Yield an empty hidden folder next to ``out_dir``; on success it replaces ``out_dir`` at once."""
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.tmp-*"):  # left by a killed build, over an hour ago
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    tmp.chmod(0o755)  # mkdtemp's 0700 would hide the site from a web server running as another user
     try:
         yield tmp
         old = None
