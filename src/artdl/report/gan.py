@@ -73,8 +73,7 @@ def _painter_lines(record: dict[str, Any]) -> list[str]:
         floor, other = mine[HELD_OUT][fd], mine[OTHER][fd]
         gens = {s: r[fd] for s, r in mine.items() if s not in (HELD_OUT, OTHER)}
         verdicts = ", ".join(
-            f"{s} {v:.1f} ({'nearer this painter than' if v < other else 'no nearer this painter than'} "
-            f"the other painter's real paintings)"
+            f"{s} {v:.1f} ({'closer to' if v < other else 'farther from'} {painter} than the other painter is)"
             for s, v in gens.items()
         )
         lines.append(
