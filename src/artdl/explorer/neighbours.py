@@ -66,7 +66,9 @@ def influence_reranked(
     except (ImportError, AttributeError, TypeError, KeyError, ValueError, OSError) as err:
         print(f"Note: influence graph unavailable ({type(err).__name__}: {err}); re-ranking skipped.")
         return None
-    weight, penalty = float(ic.graph_weight), float(ic.repeat_penalty)
+    # The weight 04's sweep chose by its stated rule (results/04_retrieve.json), so the map's toggle
+    # shows the same re-rank that 04 reports; the config's graph_weight only before 04 has run.
+    weight, penalty = retrieval.chosen_weight(cfg), float(ic.repeat_penalty)
     pool = int(ic.get("candidates", 50))
     if hasattr(retrieval, "search"):
         res = retrieval.search(
