@@ -69,3 +69,11 @@ def test_figures_are_compact(path: Path):
         if png:
             assert len(png) * 3 / 4 < 150_000, f"{path.name} cell {i}: a {len(png) * 3 // 4 // 1000} kB PNG"
     assert path.stat().st_size < 2_000_000
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_metadata_names_no_machine_paths(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    assert "widgets" not in nb.metadata
+    text = str(nb.metadata)
+    assert not ABSOLUTE.search(text), f"{path.name}: {ABSOLUTE.search(text).group(0)} in notebook metadata"

@@ -245,7 +245,7 @@ def embed_clip(
     Returns (features, description). A random-weight model is a wiring check, not a CLIP
     measurement, and the description says so.
     """
-    from artdl.vqgan_clip.models import load_clip, save_random_clip
+    from artdl.models.clip import load_clip, save_random_clip
 
     weights = resolve(clip_cfg.weights) if clip_cfg.weights else None
     random = False

@@ -184,9 +184,23 @@ def run_notebook(
         os.environ.clear()
         os.environ.update(old_env)
         tmp_in.unlink(missing_ok=True)
+    _clean_metadata(tmp_out)
     output.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp_out, output)
     return NotebookResult(path.name, time.perf_counter() - started, output)
+
+
+def _clean_metadata(path: Path) -> None:
+    """Drop what a committed notebook should not carry: papermill's absolute input/output paths
+    (one machine's folders) and stale ipywidgets state."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("widgets", None)
+    pm_meta = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        pm_meta.pop(key, None)
+    nbformat.write(nb, path)
 
 
 def run_pipeline(

@@ -222,8 +222,10 @@ def build_explorer(
             previews=bool(ec.previews), title=f"artdl explorer: {name}", info=info, problems=problems,
         )  # fmt: skip
         timings["write"] = time.perf_counter() - t0 - sum(timings.values())
-    print(f"Explorer of {n} paintings written to {out} in {time.perf_counter() - t0:.1f} s "
-          f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}). Open {out / 'index.html'}.")  # fmt: skip
+    from artdl.paths import relative
+
+    print(f"Explorer of {n} paintings written to {relative(out)} in {time.perf_counter() - t0:.1f} s "
+          f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}).")  # fmt: skip
     return out
 
 
