@@ -233,7 +233,11 @@ def save_classifier(model: Classifier, path: str | Path, **meta: Any) -> Path:
         if key not in meta:
             raise ValueError(f"save_classifier needs '{key}' in its metadata.")
     mean, std = normalization_for(meta["backbone"])
-    record = {"mean": tuple(mean), "std": tuple(std), **meta, "state_dict": model.state_dict()}
+    # Metadata as plain Python values only, so the file loads with torch.load(weights_only=True).
+    plain = {
+        k: v.item() if hasattr(v, "item") and not isinstance(v, torch.Tensor) else v for k, v in meta.items()
+    }
+    record = {"mean": tuple(mean), "std": tuple(std), **plain, "state_dict": model.state_dict()}
     with atomic_path(path) as tmp:
         torch.save(record, tmp)
     return Path(path)
@@ -249,7 +253,17 @@ def load_classifier(
             f"No classifier checkpoint at {path}. Train one with notebooks/02_classify.ipynb "
             f"(`python -m artdl run --only 02`)."
         )
-    record = torch.load(path, map_location=map_location, weights_only=False)
+    import pickle
+
+    try:
+        # weights_only: unpickling arbitrary objects would run code from whoever wrote the file.
+        record = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"{path} holds objects other than tensors and plain values, so it is not loaded (unpickling "
+            f"runs code). Re-train with `python -m artdl run --only 02`, or, for a file you trust, load it "
+            f"with torch.load(weights_only=False) yourself. ({str(err).splitlines()[0]})"
+        ) from None
     meta = {k: v for k, v in record.items() if k != "state_dict"}
     model = build_classifier(meta["backbone"], len(meta["classes"]), pretrained=False)
     model.load_state_dict(record["state_dict"])
