@@ -58,6 +58,9 @@ CASES = {
         pd.DataFrame({"set": ["real", "dcgan"], "n": [4, 4], "fd": [1.0, 3.0]}), "fd"
     ),
     "score_heatmap": lambda: viz.score_heatmap(RNG.random((2, 3)), ["r1", "r2"], ["c1", "c2", "c3"]),
+    "accuracy_intervals": lambda: viz.accuracy_intervals(
+        {"m": {"top1": 0.5, "top1_ci": [0.4, 0.6], "chance_top1": 0.2}}, "acc", keys=("top1",)
+    ),
     "loss_curves": lambda: viz.loss_curves({"a": [1.0, 0.5, 0.25]}, "loss"),
 }
 
