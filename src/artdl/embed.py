@@ -8,10 +8,8 @@ features and CLIP embeddings is a like-for-like comparison on the same paintings
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -215,24 +213,6 @@ def embed_cnn(
     return feats, what
 
 
-class _DropOpenClipNote(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "No pretrained weights loaded" not in record.getMessage()
-
-
-@contextmanager
-def _quiet_open_clip() -> Iterator[None]:
-    """Drop open_clip's "No pretrained weights loaded" warning: our weights come from a file loaded
-    right after creation, so the warning is false here and would read as a failure in a notebook."""
-    note = _DropOpenClipNote()
-    root = logging.getLogger()
-    root.addFilter(note)
-    try:
-        yield
-    finally:
-        root.removeFilter(note)
-
-
 def embed_clip(
     images: torch.Tensor | pd.DataFrame,
     clip_cfg: Any,
@@ -245,7 +225,7 @@ def embed_clip(
     Returns (features, description). A random-weight model is a wiring check, not a CLIP
     measurement, and the description says so.
     """
-    from artdl.models.clip import load_clip, save_random_clip
+    from artdl.models.clip import load_clip, quiet_random_init_warning, save_random_clip
 
     weights = resolve(clip_cfg.weights) if clip_cfg.weights else None
     random = False
@@ -259,7 +239,7 @@ def embed_clip(
         random = True
     elif weights is not None and "random" in weights.name:
         random = True
-    with _quiet_open_clip():
+    with quiet_random_init_warning():
         bundle = load_clip(
             str(clip_cfg.model),
             pretrained=None,

@@ -22,7 +22,13 @@ import torch
 from artdl.paths import resolve
 from artdl.utils import atomic_path
 
-__all__ = ["CLIPBundle", "load_clip", "register_model_configs", "save_random_clip"]
+__all__ = [
+    "CLIPBundle",
+    "load_clip",
+    "register_model_configs",
+    "quiet_random_init_warning",
+    "save_random_clip",
+]
 
 
 class CLIPBundle:
@@ -71,9 +77,10 @@ class _DropRandomInitNote(logging.Filter):
 
 
 @contextmanager
-def _random_init_is_intended() -> Iterator[None]:
-    """Drop open_clip's "No pretrained weights loaded" warning while we build a random model on
-    purpose: there it is no failure, and in a notebook it would read as one."""
+def quiet_random_init_warning() -> Iterator[None]:
+    """Drop open_clip's "No pretrained weights loaded" warning while a model is built whose weights
+    come later (from a file) or are random on purpose: there it is no failure, and in a notebook it
+    would read as one."""
     note = _DropRandomInitNote()
     root = logging.getLogger()
     root.addFilter(note)
@@ -88,7 +95,7 @@ def save_random_clip(model_name: str, weights_path: str | Path, config_dir: str 
     import open_clip
 
     register_model_configs(config_dir)
-    with _random_init_is_intended():
+    with quiet_random_init_warning():
         model = open_clip.create_model(model_name, pretrained=None)
     target = resolve(weights_path)
     with atomic_path(target) as tmp:
