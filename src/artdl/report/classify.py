@@ -183,7 +183,9 @@ def _describe(record: dict[str, Any], run: str) -> str:
         f"train/val/test {n['train']}/{n['val']}/{n['test']} (stratified, seed {task['split']['seed']}, "
         f"{groups.get('merged_groups', 0)} look-alike groups kept in one split); {recipe['backbone']} at "
         f"{recipe['image_size']} px, whole-net fine-tune, {recipe['precision']}; kept: {kept_text}; "
-        f"{env.get('hardware', '?')}, {env.get('date', '?')[:10]}" + (f", {wall:.0f} s." if wall else ".")
+        f"{env.get('hardware', '?')}, {env.get('date', '?')[:10]}"
+        + (f", {wall:.0f} s" if wall else "")
+        + (f"; overrides `{' '.join(m['overrides'])}`." if m.get("overrides") else ".")
     )
 
 

@@ -13,14 +13,14 @@ from artdl.report import ci, md_table
 from artdl.results import load_results
 
 
-def _try(notebook: str) -> dict[str, Any] | None:
+def _try(notebook: str, config_name: str = "default") -> dict[str, Any] | None:
     try:
-        return load_results(notebook)["metrics"]
+        return load_results(notebook, config_name)["metrics"]
     except MissingArtifactError:
         return None
 
 
-def _classify(m: dict[str, Any]) -> list[str]:
+def _classify(m: dict[str, Any], run: str = "CPU default") -> list[str]:
     models, task = m["models"], m["task"]
     tuned, probe, scratch = models["fine-tune"], models.get("linear probe"), models.get("from scratch")
     base = [f"linear probe {ci(probe['top1'], *probe['top1_ci'])}"] if probe else []
@@ -29,7 +29,8 @@ def _classify(m: dict[str, Any]) -> list[str]:
     base.append(f"chance {1 / len(task['classes']):.3f}")
     return [
         "02",
-        f"style top-1, `{task['dataset']}` test (n={task['n']['test']}, {len(task['classes'])} classes)",
+        f"style top-1, `{task['dataset']}` test (n={task['n']['test']}, {len(task['classes'])} classes), "
+        f"{run}, {m['recipe']['image_size']} px",
         f"fine-tune **{ci(tuned['top1'], *tuned['top1_ci'])}**",
         "; ".join(base),
     ]
@@ -128,6 +129,9 @@ def readme_sections() -> dict[str, str]:
             continue
         built = build(metrics)
         rows.extend(built if built and isinstance(built[0], list) else [built])
+        full = _try(notebook, "full") if notebook == "02_classify" else None
+        if full is not None:
+            rows.append(_classify(full, "`full` config"))
     header = ["step", "what is measured (data, split)", "result", "baseline"]
     table = md_table(rows, header) if rows else "_No results yet: run `make run`._"
     return {"summary": table}
