@@ -15,7 +15,7 @@ from typing import Any
 
 from tqdm import std
 
-__all__ = ["LineTqdm", "headless", "install", "tqdm"]
+__all__ = ["LineTqdm", "headless", "install"]
 
 
 def headless() -> bool:
@@ -56,6 +56,3 @@ def install() -> None:
 
     tqdm.auto.tqdm = LineTqdm
     tqdm.autonotebook.tqdm = LineTqdm
-
-
-tqdm = LineTqdm if headless() else __import__("tqdm.auto", fromlist=["tqdm"]).tqdm

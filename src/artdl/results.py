@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from artdl.paths import MissingArtifactError, resolve
+from artdl.utils import atomic_path
 
 __all__ = ["environment", "load_results", "results_path", "write_results"]
 
@@ -98,10 +99,8 @@ def write_results(
     record["environment"] = environment()
     record["metrics"] = _clean(dict(metrics))
     path = results_path(notebook, config_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n")
     return path
 
 
@@ -111,7 +110,7 @@ def load_results(notebook: str, config_name: str = "default") -> dict[str, Any]:
     if not path.is_file():
         stem = Path(notebook).stem
         raise MissingArtifactError(
-            f"{RESULTS_DIR}/{stem}.json does not exist yet. It is written by notebooks/{stem}.ipynb: "
+            f"{RESULTS_DIR}/{path.name} does not exist yet. It is written by notebooks/{stem}.ipynb: "
             f"run `python -m artdl run --only {stem[:2]} --config {config_name}` first."
         )
     return json.loads(path.read_text())
