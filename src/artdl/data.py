@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
+from artdl.lazy import lazy_attributes
+
 __all__ = [
     "IMAGE_EXTENSIONS",
     "REQUIRED_COLUMNS",
@@ -297,9 +299,4 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module 'artdl.data' has no attribute {name!r}")
+__getattr__ = lazy_attributes("artdl.data", _MOVED)

@@ -5,7 +5,7 @@ from Python ``run_crawl(CrawlOptions(...))``. Scrapy runs in a child process so 
 fresh Twisted reactor (a reactor cannot be restarted inside one process, e.g. a notebook kernel).
 """
 
-from typing import Any
+from artdl.lazy import lazy_attributes
 
 # Imported on first use: the Scrapy child process imports artdl.crawl.spider, items and store,
 # and must not pull in pandas through the runner.
@@ -20,16 +20,9 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in ("runner", "settings", "fixture_site", "cli", "spider", "store", "items"):
-        import importlib
-
-        return importlib.import_module(f"artdl.crawl.{name}")
-    raise AttributeError(f"module 'artdl.crawl' has no attribute {name!r}")
+__getattr__ = lazy_attributes(
+    "artdl.crawl", _LAZY, ("runner", "settings", "fixture_site", "cli", "spider", "store", "items")
+)
 
 
 __all__ = [
