@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "artdl"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 # Still over the limits; to be split (see CONTRIBUTING.md).
-LONG_MODULES = {"crawl/fixture_site.py", "archive.py", "train.py", "gan/train.py"}
+LONG_MODULES = {"crawl/fixture_site.py", "train.py", "gan/train.py"}
 LONG_FUNCTIONS = {"train.py:fit", "train.py:run_classification"}
 
 # Lower layers never import higher ones (config/paths -> data -> models -> steps -> viz -> report).
@@ -24,6 +24,9 @@ FORBIDDEN = {
     "config": ("artdl.data", "artdl.models", "artdl.train", "artdl.viz", "artdl.report"),
     "data": ("artdl.models", "artdl.train", "artdl.retrieval", "artdl.viz", "artdl.report"),
     "archive": ("artdl.viz", "artdl.report"),
+    "triplets": ("artdl.models", "artdl.train", "artdl.retrieval", "artdl.viz", "artdl.report"),
+    "annotator": ("artdl.viz", "artdl.report"),
+    "arrange": ("artdl.viz", "artdl.report"),
     "retrieval": ("artdl.viz", "artdl.report"),
     "influence": ("artdl.viz", "artdl.report"),
     "artist_graph": ("artdl.retrieval", "artdl.viz", "artdl.report"),

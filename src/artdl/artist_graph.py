@@ -168,7 +168,7 @@ class ArtistGraph:
     """The graph and how the collection's artists map onto it (what 04, 05 and the explorer need).
 
     ``node_of`` maps a collection artist name to its graph node (only matched artists);
-    ``matches`` is the full match table (:func:`match_artists`).
+    ``matches`` is the full match table (:func:`artdl.artist_names.match_artists`).
     """
 
     graph: Any
