@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "artdl"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 # Still over the limits; to be split (see CONTRIBUTING.md).
-LONG_MODULES = {"crawl/fixture_site.py", "train.py", "gan/train.py"}
+LONG_MODULES = {"crawl/fixture_site.py", "train.py"}
 LONG_FUNCTIONS = {"train.py:fit", "train.py:run_classification"}
 
 # Lower layers never import higher ones (config/paths -> data -> models -> steps -> viz -> report).
@@ -32,9 +32,12 @@ FORBIDDEN = {
     "artist_graph": ("artdl.retrieval", "artdl.viz", "artdl.report"),
     "artist_names": ("artdl.retrieval", "artdl.viz", "artdl.report"),
     "train": ("artdl.viz", "artdl.report"),
+    "gan/checkpoint": ("artdl.gan.train", "artdl.data", "artdl.viz", "artdl.report"),
     "embed": ("artdl.vqgan_clip", "artdl.viz", "artdl.report"),
     "crawl/store": ("artdl.data",),
     "crawl/items": ("artdl.data",),
+    "crawl/__init__": ("artdl.data",),
+    "lazy": ("artdl.",),
 }
 
 

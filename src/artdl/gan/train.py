@@ -3,15 +3,13 @@
 :func:`train_gan` trains one ``kind`` (``dcgan`` or ``wgan_gp``) on uint8 images held in memory.
 It keeps fixed-noise grids of the EMA generator, a loss history, and an atomic checkpoint
 (networks, EMA, both optimizers, step, epoch, history, grids, RNG state) that a later call resumes
-from, so a long GPU run can be interrupted and continued. The checkpoint holds only tensors and
-plain Python values and is read with ``torch.load(weights_only=True)``: loading it runs no code.
+from, so a long GPU run can be interrupted and continued. The state and its checkpoint live in
+:mod:`artdl.gan.checkpoint`; their names stay importable from here.
 """
 
 from __future__ import annotations
 
-import pickle
 import time
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,12 +20,11 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from artdl.gan.checkpoint import Networks, Progress, checkpoint_signature, load_checkpoint, save_checkpoint
 from artdl.gan.images import grid_image, to_float
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
-from artdl.gan.models import Critic, Generator, build_models, make_ema
 from artdl.gan.sampling import fixed_noise
-from artdl.paths import relative
-from artdl.utils import atomic_path, autocast
+from artdl.utils import autocast
 
 __all__ = [
     "GANRun",
@@ -39,42 +36,6 @@ __all__ = [
     "save_checkpoint",
     "train_gan",
 ]
-
-
-@dataclass
-class Networks:
-    """Generator, critic, the generator's EMA and the two optimizers: what one step updates."""
-
-    G: Generator
-    D: Critic
-    ema: nn.Module
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
-
-    @classmethod
-    def build(cls, gcfg: Any, kind: str, n_classes: int, device: torch.device) -> Networks:
-        """Fresh networks and Adam optimizers with the learning rates of ``gcfg[kind]``."""
-        hp = gcfg[kind]
-        G, D = build_models(gcfg, kind, n_classes)
-        G, D = G.to(device), D.to(device)
-        ema = make_ema(G, float(gcfg.ema_decay))
-        opt_g = torch.optim.Adam(G.parameters(), lr=float(hp.lr_g), betas=tuple(hp.betas))
-        opt_d = torch.optim.Adam(D.parameters(), lr=float(hp.lr_d), betas=tuple(hp.betas))
-        return cls(G, D, ema, opt_g, opt_d)
-
-
-@dataclass
-class Progress:
-    """Where training stands: everything besides the networks that a checkpoint restores."""
-
-    step: int = 0
-    epoch: int = 0
-    pos: int = 0  # position in the current epoch's permutation
-    seconds: float = 0.0
-    history: list[dict[str, float]] = field(default_factory=list)
-    grids: list[np.ndarray] = field(default_factory=list)
-    grid_epochs: list[int] = field(default_factory=list)
-    grid_steps: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -159,98 +120,6 @@ def generator_step(nets: Networks, targets: Tensor | None, batch_size: int, s: S
     nets.opt_g.step()
     nets.ema.update_parameters(nets.G)
     return float(loss_g.detach())
-
-
-# --------------------------------------------------------------------------------------------
-# Checkpoints (tensors and primitives only: safe to load)
-# --------------------------------------------------------------------------------------------
-def save_checkpoint(
-    path: str | Path, nets: Networks, prog: Progress, signature: dict[str, Any], classes: Sequence[str]
-) -> Path:
-    """Write networks, optimizers and progress atomically; grids are stored as uint8 tensors."""
-    state = {
-        "signature": signature,
-        "G": nets.G.state_dict(),
-        "D": nets.D.state_dict(),
-        "ema": nets.ema.state_dict(),
-        "opt_g": nets.opt_g.state_dict(),
-        "opt_d": nets.opt_d.state_dict(),
-        "step": prog.step,
-        "epoch": prog.epoch,
-        "pos": prog.pos,
-        "seconds": prog.seconds,
-        "history": prog.history,
-        "grids": [torch.from_numpy(np.ascontiguousarray(g)) for g in prog.grids],
-        "grid_epochs": prog.grid_epochs,
-        "grid_steps": prog.grid_steps,
-        "rng": torch.get_rng_state(),
-        "classes": list(classes),
-    }
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    return path
-
-
-def load_checkpoint(
-    path: str | Path, nets: Networks, signature: dict[str, Any], device: torch.device
-) -> Progress | None:
-    """Restore ``nets`` and the RNG from ``path`` and return the progress, or None to start afresh.
-
-    A checkpoint of other settings or data, or in an older pickled format, is not resumed: it is
-    replaced, with a warning that says why.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        state = torch.load(path, map_location=device, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError) as err:
-        warnings.warn(
-            f"{relative(path)} is in an older format that needs unpickling arbitrary objects ({type(err).__name__}); "
-            "starting afresh and replacing it.",
-            stacklevel=3,
-        )
-        return None
-    if state.get("signature") != signature:
-        warnings.warn(
-            f"{relative(path)} was trained with other settings or data; starting afresh and replacing it.",
-            stacklevel=3,
-        )
-        return None
-    for name in ("G", "D", "ema", "opt_g", "opt_d"):
-        getattr(nets, name).load_state_dict(state[name])
-    torch.set_rng_state(state["rng"].cpu())
-    return Progress(
-        step=int(state["step"]),
-        epoch=int(state["epoch"]),
-        pos=int(state["pos"]),
-        seconds=float(state["seconds"]),
-        history=list(state["history"]),
-        grids=[g.cpu().numpy() for g in state["grids"]],
-        grid_epochs=list(state["grid_epochs"]),
-        grid_steps=list(state["grid_steps"]),
-    )
-
-
-def _signature(gcfg: Any, kind: str, n_classes: int, n_images: int) -> dict[str, Any]:
-    """What a checkpoint must match to be resumed (architecture and data, not the step budget)."""
-    from omegaconf import OmegaConf
-
-    sub = OmegaConf.to_container(gcfg[kind], resolve=True)
-    assert isinstance(sub, dict)
-    sub.pop("steps", None)
-    return {
-        "kind": kind,
-        "resolution": int(gcfg.resolution),
-        "z_dim": int(gcfg.z_dim),
-        "width": int(gcfg.width),
-        "conditional": bool(gcfg.conditional),
-        "n_classes": n_classes,
-        "n_images": n_images,
-        "batch_size": int(gcfg.batch_size),
-        "hyper": sub,
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +212,7 @@ def train_gan(
     torch.manual_seed(seed)
     nets = Networks.build(gcfg, kind, n_classes, device)
     run_dir = Path(run_dir)
-    signature = _signature(gcfg, kind, n_classes, len(images))
+    signature = checkpoint_signature(gcfg, kind, n_classes, len(images))
     resume = bool(gcfg.resume if resume is None else resume)
     prog = (
         load_checkpoint(run_dir / "checkpoint.pt", nets, signature, device) if resume else None
