@@ -271,7 +271,7 @@ def build_table(cfg: Any, dataset: str | None = None, verify: bool | None = None
 
     root = dataset_root(cfg, dataset or str(cfg.data.dataset))
     table = READERS[fmt](root, str(spec.label))
-    verify = bool(cfg.data.verify_images) if verify is None else verify
+    verify = cfg.data.verify_images if verify is None else verify
     if verify:
         table, _ = verify_images(table)
     if table.empty:

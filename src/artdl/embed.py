@@ -230,7 +230,7 @@ def embed_clip(
     weights = resolve(clip_cfg.weights) if clip_cfg.weights else None
     random = False
     if weights is not None and not weights.is_file():
-        if not bool(clip_cfg.random_init):
+        if not clip_cfg.random_init:
             raise FileNotFoundError(
                 f"CLIP weights {weights} are missing. Put open_clip/OpenAI {clip_cfg.model} weights there "
                 f"(see README, autoencode/retrieve), or set retrieve.clip.random_init=true for a wiring check."
@@ -246,7 +246,7 @@ def embed_clip(
             weights=weights,
             device=device,
             config_dir=clip_cfg.model_configs,
-            force_quick_gelu=bool(clip_cfg.force_quick_gelu),
+            force_quick_gelu=clip_cfg.force_quick_gelu,
         )
     if isinstance(images, pd.DataFrame):  # decode at the model's own input size
         images = collection_images(images, bundle.image_size, progress=progress)
@@ -306,11 +306,11 @@ def embed_source(
         return load_embeddings(source, table), f"{source.upper()} codes from 03_autoencode"
     if source == "pixels":
         return embed_pixels(
-            collection_images(table, int(cfg.autoencode.image_size), progress=progress)
+            collection_images(table, cfg.autoencode.image_size, progress=progress)
         ), "16-px pixels"
     rc = cfg.retrieve
     if source == "cnn":
-        size = int(rc.cnn.image_size)
+        size = rc.cnn.image_size
         images = collection_images(table, size, progress=progress)
         return embed_cnn(images, size, rc.cnn.checkpoint, device, progress=progress)
     if source == "clip":

@@ -124,9 +124,9 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
 
     settings = {
         "dataset": name,
-        "val": float(cfg.data.split.val),
-        "test": float(cfg.data.split.test),
-        "seed": int(cfg.data.split.seed),
+        "val": cfg.data.split.val,
+        "test": cfg.data.split.test,
+        "seed": cfg.data.split.seed,
         "label": str(dataset_spec(cfg, name).label),
         # Hamming distance of the near-duplicate groups kept on one side (-1: no grouping).
         "near_duplicates": int(
@@ -152,7 +152,7 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
 
         groups = dataset_groups(table, max_distance=settings["near_duplicates"])
     split = make_splits(
-        table, settings["val"], settings["test"], settings["seed"], int(cfg.data.min_per_label), groups=groups
+        table, settings["val"], settings["test"], settings["seed"], cfg.data.min_per_label, groups=groups
     )
     to_save = split[["path", "label", "split", "group"]].copy()
     to_save["path"] = to_save["path"].map(_relative)

@@ -192,4 +192,4 @@ def chosen_weight(cfg: Any, config_name: str = "default") -> float:
     try:
         return float(load_results("04_retrieve", config_name)["metrics"]["sweep"]["chosen"])
     except (MissingArtifactError, KeyError, TypeError):
-        return float(cfg.retrieve.influence.graph_weight)
+        return cfg.retrieve.influence.graph_weight

@@ -68,9 +68,9 @@ def setup(cfg: Any) -> Any:
     """Seed, set the CPU thread count and return the torch device a config asks for."""
     import torch
 
-    seed_everything(int(cfg.seed))
+    seed_everything(cfg.seed)
     if int(cfg.get("num_threads", 0) or 0) > 0:
-        torch.set_num_threads(int(cfg.num_threads))
+        torch.set_num_threads(cfg.num_threads)
     return get_device(str(cfg.device))
 
 

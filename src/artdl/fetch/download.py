@@ -320,14 +320,14 @@ def fetch_dataset(
     job = _Job(
         template=str(fcfg.url_template or DEFAULT_URL_TEMPLATE),
         max_side=int(fcfg.max_side or 0),
-        quality=int(fcfg.jpeg_quality),
-        timeout=float(fcfg.timeout),
-        retries=int(fcfg.retries),
-        backoff=float(fcfg.backoff),
+        quality=fcfg.jpeg_quality,
+        timeout=fcfg.timeout,
+        retries=fcfg.retries,
+        backoff=fcfg.backoff,
         dest=dest,
     )
     try:
-        _run_pool(job, todo, report, max(1, int(fcfg.workers)), progress, on_file)
+        _run_pool(job, todo, report, max(1, fcfg.workers), progress, on_file)
     finally:
         report.seconds = time.perf_counter() - started
     if report.fetched or report.present:  # an offline attempt leaves no folder behind

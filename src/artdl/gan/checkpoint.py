@@ -43,9 +43,9 @@ class Networks:
         hp = gcfg[kind]
         G, D = build_models(gcfg, kind, n_classes)
         G, D = G.to(device), D.to(device)
-        ema = make_ema(G, float(gcfg.ema_decay))
-        opt_g = torch.optim.Adam(G.parameters(), lr=float(hp.lr_g), betas=tuple(hp.betas))
-        opt_d = torch.optim.Adam(D.parameters(), lr=float(hp.lr_d), betas=tuple(hp.betas))
+        ema = make_ema(G, gcfg.ema_decay)
+        opt_g = torch.optim.Adam(G.parameters(), lr=hp.lr_g, betas=tuple(hp.betas))
+        opt_d = torch.optim.Adam(D.parameters(), lr=hp.lr_d, betas=tuple(hp.betas))
         return cls(G, D, ema, opt_g, opt_d)
 
 
@@ -141,12 +141,12 @@ def checkpoint_signature(gcfg: Any, kind: str, n_classes: int, n_images: int) ->
     sub.pop("steps", None)
     return {
         "kind": kind,
-        "resolution": int(gcfg.resolution),
-        "z_dim": int(gcfg.z_dim),
-        "width": int(gcfg.width),
-        "conditional": bool(gcfg.conditional),
+        "resolution": gcfg.resolution,
+        "z_dim": gcfg.z_dim,
+        "width": gcfg.width,
+        "conditional": gcfg.conditional,
         "n_classes": n_classes,
         "n_images": n_images,
-        "batch_size": int(gcfg.batch_size),
+        "batch_size": gcfg.batch_size,
         "hyper": sub,
     }

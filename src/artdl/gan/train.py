@@ -173,7 +173,7 @@ def _step_settings(gcfg: Any, kind: str, device: torch.device) -> StepSettings:
     loss = "wgan" if kind == "wgan_gp" else str(hp.loss)
     if loss not in ("wgan", *DCGAN_LOSSES):
         raise ValueError(f"gan.dcgan.loss must be one of {DCGAN_LOSSES}; got {loss!r}.")
-    return StepSettings(loss, float(hp.get("gp_lambda", 0.0)), bool(gcfg.amp), device)
+    return StepSettings(loss, float(hp.get("gp_lambda", 0.0)), gcfg.amp, device)
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def train_gan(
     settings = _step_settings(gcfg, kind, device)
     if len(images) < 2:
         raise ValueError(f"Need at least 2 training images for a GAN; got {len(images)}.")
-    conditional = bool(gcfg.conditional) and labels is not None and len(classes) > 1
+    conditional = gcfg.conditional and labels is not None and len(classes) > 1
     n_classes = len(classes) if conditional else 0
 
     torch.manual_seed(seed)
@@ -219,12 +219,12 @@ def train_gan(
     ) or Progress()
     resumed_from = prog.step
 
-    fixed = _fixed_on(device, *fixed_noise(int(gcfg.grid_size), int(gcfg.z_dim), n_classes, seed))
+    fixed = _fixed_on(device, *fixed_noise(gcfg.grid_size, gcfg.z_dim, n_classes, seed))
     data = images.to(device)
     targets = labels.to(device) if conditional and labels is not None else None
-    bs = min(int(gcfg.batch_size), len(images))
+    bs = min(gcfg.batch_size, len(images))
     sampler = EpochSampler(len(images), bs, seed, device, prog.epoch)
-    grid_every, ckpt_every = int(gcfg.grid_every_epochs), int(gcfg.checkpoint_every)
+    grid_every, ckpt_every = gcfg.grid_every_epochs, gcfg.checkpoint_every
 
     if prog.step == 0 and not prog.grids:
         snapshot(nets.ema, fixed, prog)  # epoch 0: what the untrained generator draws
@@ -234,7 +234,7 @@ def train_gan(
     t0 = time.perf_counter()
     while prog.step < steps:
         row: dict[str, float] = {}
-        for _ in range(int(gcfg[kind].n_critic)):
+        for _ in range(gcfg[kind].n_critic):
             idx, new_epoch = sampler.next(prog)
             if new_epoch and grid_every > 0 and prog.epoch % grid_every == 0:
                 snapshot(nets.ema, fixed, prog)

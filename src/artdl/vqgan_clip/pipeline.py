@@ -71,7 +71,7 @@ def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
             f"({', '.join(vc.checkpoints)})."
         )
     config_path, ckpt_path = ensure_checkpoint(
-        vc.checkpoint, vc.checkpoints[vc.checkpoint], download_missing=bool(vc.download), seed=int(cfg.seed)
+        vc.checkpoint, vc.checkpoints[vc.checkpoint], download_missing=vc.download, seed=cfg.seed
     )
     vqgan = load_vqgan(
         config_path, ckpt_path, device, trust_checkpoint=bool(vc.get("trust_checkpoint", False))
@@ -82,7 +82,7 @@ def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
 
         if not resolve(c.weights).is_file():
             save_random_clip(c.model, c.weights, c.model_configs)
-    clip = load_clip(c.model, c.pretrained, c.weights, device, c.model_configs, bool(c.force_quick_gelu))
+    clip = load_clip(c.model, c.pretrained, c.weights, device, c.model_configs, c.force_quick_gelu)
     return vqgan, clip
 
 
@@ -91,7 +91,7 @@ def resolve_size(cfg: Any, device: Any, vqgan: Any) -> int:
     from artdl.vqgan_clip.models import vqgan_scale_factor
 
     size = cfg.vqgan_clip.size
-    px = auto_size(device, int(cfg.vqgan_clip.cpu_size)) if str(size) == "auto" else int(size)
+    px = auto_size(device, cfg.vqgan_clip.cpu_size) if str(size) == "auto" else int(size)
     return round_to_factor(px, vqgan_scale_factor(vqgan))
 
 
@@ -117,7 +117,7 @@ def render_presets(
 
     vc = cfg.vqgan_clip
     results: dict[str, GenerationResult] = {}
-    bar = tqdm(total=len(epochs) * int(vc.iterations), desc="VQGAN+CLIP", leave=False, disable=not progress)
+    bar = tqdm(total=len(epochs) * vc.iterations, desc="VQGAN+CLIP", leave=False, disable=not progress)
     for name in epochs:
         if name not in vc.presets:
             raise KeyError(f"No preset {name!r} in vqgan_clip.presets ({', '.join(vc.presets)}).")
@@ -127,24 +127,24 @@ def render_presets(
             clip,
             preset.prompts,
             size=size,
-            iterations=int(vc.iterations),
-            lr=float(vc.lr),
-            cutn=int(vc.cutn),
-            cut_pow=float(vc.cut_pow),
+            iterations=vc.iterations,
+            lr=vc.lr,
+            cutn=vc.cutn,
+            cut_pow=vc.cut_pow,
             augments=list(vc.augments),
-            noise=float(vc.noise),
+            noise=vc.noise,
             image_prompts=vc.image_prompts,
             init_image=vc.init_image,
-            init_weight=float(vc.init_weight),
-            seed=int(vc.seed),
-            save_every=int(vc.save_every),
-            amp=bool(vc.amp),
-            compile=bool(vc.compile),
+            init_weight=vc.init_weight,
+            seed=vc.seed,
+            save_every=vc.save_every,
+            amp=vc.amp,
+            compile=vc.compile,
             progress=False,
             on_step=bar.update,
         )
         if frames_dir is not None and result.frames:
-            save_animation(result.frames, Path(frames_dir) / f"{name}.{vc.animation}", fps=int(vc.fps))
+            save_animation(result.frames, Path(frames_dir) / f"{name}.{vc.animation}", fps=vc.fps)
         results[name] = result
     bar.close()
     return results
