@@ -6,7 +6,8 @@ curve is meaningful; training both with the same architecture isolates the effec
 
 - :mod:`artdl.gan.models`: :class:`Generator`, :class:`Critic`, :func:`build_models`, the EMA.
 - :mod:`artdl.gan.losses`: BCE / hinge / Wasserstein losses and the gradient penalty.
-- :mod:`artdl.gan.train`: :func:`train_gan` from a critic step, a generator step and checkpoints.
+- :mod:`artdl.gan.train`: :func:`train_gan` from a critic step and a generator step.
+- :mod:`artdl.gan.checkpoint`: the training state and its safe, resumable checkpoint.
 - :mod:`artdl.gan.images`: training paintings through the data layer's cache; grids and GIFs.
 - :mod:`artdl.gan.sampling`: fixed snapshot noise and seeded samples.
 - :mod:`artdl.gan.evaluate`: the distance tables of notebook 06 (overall and per painter).
