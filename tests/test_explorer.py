@@ -8,6 +8,7 @@ screenshot ``images/05_archive/explorer.png``. Nothing is sent anywhere but 127.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from pathlib import Path
 
@@ -120,6 +121,144 @@ def test_atlas_cells_match_written_sheets(tmp_path):
         assert np.abs(sheets[s][y + 4, x + 4].astype(int) - colours[i]).max() < 12, i
     s, x, y = atlas_cell(10, atlas)  # the missing one is the grey placeholder, not garbage
     assert np.abs(sheets[s][y + 1, x + 4].astype(int) - 110).max() < 12
+
+
+def test_decode_collection_crops_thumbnails_and_previews(tmp_path):
+    from artdl.data import load_image
+    from artdl.explorer.atlas import decode_collection
+    from artdl.image_cache import square
+
+    rng = np.random.default_rng(5)
+    small, big, png = tmp_path / "small.jpg", tmp_path / "big.jpg", tmp_path / "wide.png"
+    Image.fromarray(rng.integers(0, 256, (60, 90, 3), dtype=np.uint8)).save(small, quality=90)
+    Image.fromarray(np.kron(rng.integers(0, 256, (8, 6, 3)), np.ones((100, 100, 1))).astype(np.uint8)).save(
+        big
+    )
+    Image.fromarray(rng.integers(0, 256, (40, 120, 3), dtype=np.uint8)).save(png)
+    paths = [str(small), str(big), str(png), str(tmp_path / "missing.jpg")]
+    crops, thumbs, problems = decode_collection(
+        paths, 16, 32, tmp_path / "prev", preview_size=100, progress=False
+    )
+    assert crops.shape == (4, 3, 32, 32) and len(problems) == 1 and "missing.jpg" in problems[0]
+    assert thumbs[3] is None and all(t.shape == (16, 16, 3) for t in thumbs[:3])
+    for i in (0, 2):  # full-size decodes: the crops 04's collection_images makes (artdl.image_cache.square)
+        assert np.array_equal(crops[i], np.asarray(square(load_image(paths[i]), 32)).transpose(2, 0, 1))
+    # the 600x800 JPEG is decoded at half scale (draft, >= 2x the preview) yet gives the same crop
+    assert (
+        np.abs(crops[1].astype(int) - np.asarray(square(load_image(big), 32)).transpose(2, 0, 1)).mean() < 4
+    )
+    assert (tmp_path / "prev" / "0.jpg").read_bytes() == small.read_bytes()  # small JPEG: its own preview
+    assert Image.open(tmp_path / "prev" / "1.jpg").size == (75, 100)  # big: shrunk to preview_size
+    assert Image.open(tmp_path / "prev" / "2.jpg").format == "JPEG"  # not a JPEG: re-encoded
+
+
+def test_embed_cnn_folds_batchnorm_without_changing_features():
+    import torch
+
+    from artdl.embed import _batched, _fold_batchnorm
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, stride=2), torch.nn.BatchNorm2d(8), torch.nn.ReLU6(),
+        torch.nn.Conv2d(8, 8, 3, groups=8, bias=True), torch.nn.BatchNorm2d(8),
+        torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+    ).eval()  # fmt: skip
+    for bn in (net[1], net[4]):
+        bn.running_mean.uniform_(-1, 1), bn.running_var.uniform_(0.5, 2), bn.weight.data.uniform_(0.5, 2)
+    folded = _fold_batchnorm(net)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())  # the original is untouched
+    x = torch.rand(5, 3, 20, 20)
+    with torch.no_grad():
+        assert torch.allclose(folded(x), net(x), atol=1e-5)
+
+    class NormFirst(torch.nn.Module):  # a norm that does not follow its conv must not be folded into it
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = torch.nn.Conv2d(3, 3, 1), torch.nn.BatchNorm2d(3)
+            self.bn.running_mean.fill_(0.7)
+
+        def forward(self, x):
+            return self.conv(self.bn(x))
+
+    odd = NormFirst().eval()
+    assert _fold_batchnorm(odd) is odd
+
+    threads = torch.get_num_threads()
+    seen = []
+
+    def fn(batch):
+        seen.append(torch.is_inference_mode_enabled())
+        return batch.float().mean(dim=(2, 3))
+
+    images = torch.randint(0, 256, (10, 3, 4, 4), dtype=torch.uint8)
+    out = _batched(fn, images, 3, "cpu", "t", False)
+    assert np.allclose(out, images.float().mean(dim=(2, 3)).numpy()) and out.dtype == np.float32
+    assert seen == [True] * 4 and torch.get_num_threads() == threads  # thread count restored
+
+
+def test_build_explorer_reuses_cached_features_without_decoding_crops(tmp_path, monkeypatch):
+    from artdl import paths
+    from artdl.config import load_config
+    from artdl.explorer import build, build_explorer, read_site_data
+
+    monkeypatch.setitem(paths._FOLDERS, "processed", str(tmp_path / "processed"))
+    rng = np.random.default_rng(6)
+    files = []
+    for i in range(12):
+        files.append(tmp_path / f"p{i}.jpg")
+        Image.fromarray(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8)).save(files[-1])
+    table = pd.DataFrame(
+        {
+            "path": [str(f) for f in files],
+            "title": [f"t{i}" for i in range(12)],
+            "artist": "x",
+            "label": "ab" * 6,
+        }
+    )
+    cfg = load_config(
+        "default",
+        [
+            "explorer.source=pixels",
+            "explorer.layouts=[tsne,grid]",
+            "explorer.rerank=false",
+            "explorer.classifier=",
+        ],
+    )
+    crops, decode = [], build.decode_collection
+    monkeypatch.setattr(
+        build, "decode_collection", lambda p, t, e, *a: crops.append(e) or decode(p, t, e, *a)
+    )
+    for _ in range(2):
+        site = build_explorer(cfg, ["x"], tmp_path / "site", table=table, progress=False)
+    assert crops == [32, 0]  # the second build found the cached features: no embedding crops decoded
+    assert read_site_data(site)["info"]["embedding"] == "pixels: pixels (explorer cache)"
+    # the cache is keyed by what the features depend on: another input side is another embedding
+    key = build._cache_key(cfg, table, "cnn")[1]
+    other = build._cache_key(load_config("default", ["retrieve.cnn.image_size=96"]), table, "cnn")[1]
+    assert key[1:] == other[1:] == table["path"].tolist() and key[0] != other[0]
+    # the replaced site is deleted in the background, the new one stays
+    for _ in range(100):
+        if [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []:
+            break
+        time.sleep(0.1)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+    assert (site / "data.js").is_file()
+
+
+def test_umap_layout_on_precomputed_cosine_distances():
+    from artdl.explorer.layouts import umap_layout
+
+    rng = np.random.default_rng(7)
+    centres = rng.normal(0, 1, (3, 32)) * 5
+    labels = np.repeat(np.arange(3), 40)
+    xy = umap_layout(centres[labels] + rng.normal(0, 1, (120, 32)), sample=100)
+    assert xy.shape == (120, 2) and np.isfinite(xy).all()
+    inside = np.mean(
+        [np.linalg.norm(xy[labels == k] - xy[labels == k].mean(0), axis=1).mean() for k in range(3)]
+    )
+    between = np.linalg.norm(np.diff([xy[labels == k].mean(0) for k in range(3)], axis=0), axis=1).min()
+    assert between > 3 * inside  # the three clusters stay apart (the 20 not sampled placed by landmarks)
 
 
 def _synthetic_site_inputs(n: int = 12, size: int = 16):

@@ -30,7 +30,7 @@ from artdl.explorer.neighbours import cosine_neighbours, influence_reranked
 from artdl.explorer.predict import classifier_predictions
 from artdl.explorer.site import staged_dir, write_site
 
-__all__ = ["build_explorer", "collection_table", "explorer_dir", "load_features", "main"]
+__all__ = ["build_explorer", "collection_table", "explorer_dir", "load_features", "main", "saved_features"]
 
 
 def explorer_dir(name: str) -> Path:
@@ -68,11 +68,43 @@ def collection_table(cfg: Any, datasets: Sequence[str], limit: int = 0, seed: in
     return table
 
 
-def _cached(cache: Path, paths: list[str]) -> np.ndarray | None:
-    key = cache.with_suffix(".paths.txt")
-    if cache.is_file() and key.is_file() and key.read_text(encoding="utf-8").splitlines() == paths:
+def _cached(cache: Path, key: list[str]) -> np.ndarray | None:
+    keyfile = cache.with_suffix(".paths.txt")
+    if cache.is_file() and keyfile.is_file() and keyfile.read_text(encoding="utf-8").splitlines() == key:
         return np.load(cache)
     return None
+
+
+def _cache_key(cfg: Any, table: pd.DataFrame, source: str) -> tuple[Path, list[str]]:
+    """Where computed ``source`` features of ``table`` are cached, and the key stored next to them.
+
+    The key is what the features depend on (the source's input side and weights, the file of
+    every painting), so a changed ``retrieve.cnn.image_size`` or checkpoint recomputes them.
+    """
+    from artdl.paths import processed_dir
+
+    paths = table["path"].astype(str).tolist()
+    weights = {"cnn": cfg.retrieve.cnn.checkpoint, "clip": cfg.retrieve.clip.weights}.get(source, "")
+    header = f"# {source} size={_embed_size(cfg, source)} weights={weights or ''}"
+    return processed_dir("explorer", "cache") / f"{source}_{len(paths)}.npy", [header, *paths]
+
+
+def saved_features(
+    cfg: Any, table: pd.DataFrame, source: str, reuse_saved: bool = True
+) -> tuple[np.ndarray, str] | None:
+    """``source`` features of ``table`` that need no computing: 04's saved array, else the explorer's cache.
+
+    None when neither matches; :func:`load_features` then computes them (and needs the decoded crops).
+    """
+    from artdl import embed
+
+    if reuse_saved:
+        try:
+            return embed.load_embeddings(source, table), f"{source} (saved by 04/03)"
+        except (FileNotFoundError, ValueError):
+            pass
+    hit = _cached(*_cache_key(cfg, table, source))
+    return None if hit is None else (hit, f"{source} (explorer cache)")
 
 
 def load_features(
@@ -87,25 +119,17 @@ def load_features(
     """(N, D) features of ``source``: 04's saved embedding when it is of this collection, else computed.
 
     Computed features are cached in ``data/processed/explorer/cache/<source>_<N>.npy`` keyed by the
-    paths, never in 04's ``embeddings/`` folder, so an explorer of another collection cannot
-    overwrite what 04 and 05 read.
+    source's input size and weights and the paths, never in 04's ``embeddings/`` folder, so an
+    explorer of another collection cannot overwrite what 04 and 05 read.
     """
     import torch
 
     from artdl import embed
-    from artdl.paths import processed_dir
     from artdl.utils import atomic_path
 
-    if reuse_saved:
-        try:
-            return embed.load_embeddings(source, table), f"{source} (saved by 04/03)"
-        except (FileNotFoundError, ValueError):
-            pass
-    paths = table["path"].astype(str).tolist()
-    cache = processed_dir("explorer", "cache") / f"{source}_{len(paths)}.npy"
-    hit = _cached(cache, paths)
-    if hit is not None:
-        return hit, f"{source} (explorer cache)"
+    found = saved_features(cfg, table, source, reuse_saved)
+    if found is not None:
+        return found
     if source in ("dae", "swae"):
         raise ValueError(
             f"{source} codes exist only for 03's collection; run 03 on it or choose cnn/pixels/clip."
@@ -121,10 +145,11 @@ def load_features(
         feats, what = embed.embed_clip(table, cfg.retrieve.clip, device, progress=progress)
     else:
         raise ValueError(f"Unknown embedding source {source!r}; choose from {embed.SOURCES}.")
+    cache, key = _cache_key(cfg, table, source)
     with atomic_path(cache) as tmp:
         np.save(tmp, feats)
     with atomic_path(cache.with_suffix(".paths.txt")) as tmp:
-        tmp.write_text("\n".join(paths), encoding="utf-8")
+        tmp.write_text("\n".join(key), encoding="utf-8")
     return feats, what
 
 
@@ -180,18 +205,19 @@ def build_explorer(
     n = len(table)
     _check_given(table, features)
     thumb = int(ec.thumb_size) or (64 if n <= 10_000 else 32)
+    what, lookup = "given features", time.perf_counter()
+    if features is None and (found := saved_features(cfg, table, str(ec.source), bool(ec.reuse_embeddings))):
+        features, what = found  # saved or cached: no embedding crops to decode
+    lookup = time.perf_counter() - lookup
     with staged_dir(out) as site:
         embed_size = 0 if features is not None else _embed_size(cfg, str(ec.source))
         images, thumbs, problems = decode_collection(
             table["path"].astype(str).tolist(), thumb, embed_size,
             site / "previews" if ec.previews else None, int(ec.preview_size), progress,
         )  # fmt: skip
-        timings["decode"] = time.perf_counter() - t0
-        what = "given features"
+        timings["decode"] = time.perf_counter() - t0 - lookup
         if features is None:
-            features, what = load_features(
-                cfg, table, str(ec.source), images, device, progress, bool(ec.reuse_embeddings)
-            )
+            features, what = load_features(cfg, table, str(ec.source), images, device, progress, False)
         timings["embed"] = time.perf_counter() - t0 - sum(timings.values())
         layouts = compute_layouts(
             features, table.get("year", [None] * n), table["label"], list(ec.layouts), int(cfg.seed),

@@ -74,29 +74,54 @@ def _landmark(fit: Any, x: np.ndarray, sample: int, seed: int, k: int = 5) -> np
     return out
 
 
-def umap_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, n_neighbors: int = 15) -> np.ndarray:
-    """UMAP (umap-learn, cosine metric on PCA-reduced features), landmark-extended above ``sample``."""
+def _cache_umap_kernels() -> None:
+    """Let numba keep umap-learn's compiled kernels on disk, as its own ``cache=True`` kernels are.
+
+    umap-learn compiles about eighty numba functions (the parallel graph ones are the slowest) on
+    first use in every process: ~15 s of one core, several times the fit of 2,000 paintings
+    itself. With caching on, only the first build on a machine pays that; numba stores the code
+    next to umap's sources (or in its user cache dir) and recompiles when they change.
+    """
+    import umap.distances
+    import umap.layouts
+    import umap.umap_
+    import umap.utils
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+
+    for module in (umap.umap_, umap.layouts, umap.utils, umap.distances):
+        for fn in vars(module).values():
+            if isinstance(fn, CPUDispatcher) and isinstance(getattr(fn, "_cache", None), NullCache):
+                fn.enable_caching()
+
+
+def _umap(x: np.ndarray, seed: int, sample: int, n_neighbors: int = 15) -> np.ndarray:
     import umap
 
-    x = _reduce(features, seed=seed)
+    try:
+        _cache_umap_kernels()
+    except (ImportError, AttributeError):  # another numba: compile every time, as before
+        pass
 
     def fit(part: np.ndarray) -> np.ndarray:
         nn = min(n_neighbors, len(part) - 1)
+        metric: str = "cosine"
+        if len(part) < 4096:  # umap-learn's exact-neighbour case: it would loop over the pairs in Python
+            unit = part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+            part, metric = np.clip(1 - unit @ unit.T, 0, 2), "precomputed"  # the same cosine distances
+            np.fill_diagonal(part, 0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = umap.UMAP(
-                n_neighbors=max(nn, 2), min_dist=0.1, metric="cosine", n_epochs=200, random_state=seed
+                n_neighbors=max(nn, 2), min_dist=0.1, metric=metric, n_epochs=200, random_state=seed
             )
             return model.fit_transform(part)
 
     return normalize_layout(_landmark(fit, x, sample, seed))
 
 
-def tsne_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, iterations: int = 400) -> np.ndarray:
-    """Barnes-Hut t-SNE (scikit-learn) on PCA-reduced features, landmark-extended above ``sample``."""
+def _tsne(x: np.ndarray, seed: int, sample: int, iterations: int = 400) -> np.ndarray:
     from sklearn.manifold import TSNE
-
-    x = _reduce(features, seed=seed)
 
     def fit(part: np.ndarray) -> np.ndarray:
         perplexity = float(min(30, max(2, (len(part) - 1) / 3)))
@@ -104,6 +129,16 @@ def tsne_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, iterati
         return tsne.fit_transform(part)
 
     return normalize_layout(_landmark(fit, x, sample, seed))
+
+
+def umap_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, n_neighbors: int = 15) -> np.ndarray:
+    """UMAP (umap-learn, cosine metric on PCA-reduced features), landmark-extended above ``sample``."""
+    return _umap(_reduce(features, seed=seed), seed, sample, n_neighbors)
+
+
+def tsne_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, iterations: int = 400) -> np.ndarray:
+    """Barnes-Hut t-SNE (scikit-learn) on PCA-reduced features, landmark-extended above ``sample``."""
+    return _tsne(_reduce(features, seed=seed), seed, sample, iterations)
 
 
 def grid_shape(n: int, aspect: float = 1.0) -> tuple[int, int]:
@@ -231,9 +266,15 @@ def compute_layouts(
 ) -> dict[str, dict[str, Any]]:
     """All requested layouts: ``{name: {"xy": (N, 2), "size": float, ...}}``.
 
-    The grid snaps the first of UMAP/t-SNE that was computed (else a UMAP made for it), so its
-    cells keep the map's neighbourhoods.
+    The grid snaps the UMAP map (else the t-SNE one, made for it if not requested), so its cells
+    keep the map's neighbourhoods. UMAP and t-SNE share one PCA and are fitted side by side in two
+    threads, each with one BLAS / OpenMP thread: two independent fits keep two cores busy without
+    the per-step barriers that made a shared, busy machine run the multi-threaded fits 3x slower
+    than single-threaded ones.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
     from tqdm.auto import tqdm
 
     unknown = set(layouts) - set(LAYOUTS)
@@ -241,20 +282,28 @@ def compute_layouts(
         raise ValueError(f"Unknown layout(s) {sorted(unknown)}; choose from {LAYOUTS}.")
     n = len(features)
     map_size = 0.8 / math.sqrt(max(n, 1))
+    maps = [m for m in ("umap", "tsne") if m in layouts] or (["tsne"] if "grid" in layouts else [])
+
+    def fit(name: str, x: np.ndarray) -> np.ndarray:
+        with threadpool_limits(1, user_api="openmp"):  # OpenMP's thread count is per calling thread
+            return _umap(x, seed, sample) if name == "umap" else _tsne(x, seed, sample, tsne_iterations)
+
+    bar = tqdm(total=len(layouts), desc="layouts", leave=False, disable=not progress)
     out: dict[str, dict[str, Any]] = {}
-    ordered = sorted(layouts, key=lambda m: m == "grid")  # the grid snaps a map computed before it
-    for name in tqdm(ordered, desc="layouts", leave=False, disable=not progress):
-        if name == "umap":
-            out[name] = {"xy": umap_layout(features, seed, sample), "size": map_size}
-        elif name == "tsne":
-            out[name] = {"xy": tsne_layout(features, seed, sample, tsne_iterations), "size": map_size}
-        elif name == "grid":
-            base = next((out[m]["xy"] for m in ("umap", "tsne") if m in out), None)
-            if base is None:
-                base = tsne_layout(features, seed, sample, tsne_iterations)
-            xy, size = grid_layout(base, exact_grid)
-            out[name] = {"xy": xy, "size": size}
-        else:
-            xy, size, info = timeline_layout(years, labels)
-            out[name] = {"xy": xy, "size": size, "axes": info}
+    with threadpool_limits(1):
+        x = _reduce(features, seed=seed) if maps else np.empty((0, 0))
+        with ThreadPoolExecutor(max(1, len(maps))) as pool:
+            fitted = {m: pool.submit(fit, m, x) for m in maps}
+            for m, future in fitted.items():
+                out[m] = {"xy": future.result(), "size": map_size}
+                bar.update()
+        if "grid" in layouts:
+            xy, size = grid_layout(out[maps[0]]["xy"], exact_grid)
+            out["grid"] = {"xy": xy, "size": size}
+            bar.update()
+    if "timeline" in layouts:
+        xy, size, info = timeline_layout(years, labels)
+        out["timeline"] = {"xy": xy, "size": size, "axes": info}
+        bar.update()
+    bar.close()
     return {name: out[name] for name in layouts}  # the page's buttons follow the requested order

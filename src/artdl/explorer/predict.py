@@ -40,8 +40,9 @@ def classifier_predictions(
     from PIL import Image
     from tqdm.auto import tqdm
 
+    from artdl.data import load_image
     from artdl.explain import denormalize, explain, overlay
-    from artdl.explorer.atlas import square_crop
+    from artdl.image_cache import square
     from artdl.models.classifier import load_classifier
 
     if not checkpoint or not Path(checkpoint).is_file():
@@ -68,9 +69,7 @@ def classifier_predictions(
         rows = sorted(int(r) for r in np.random.default_rng(0).choice(rows, max_rows, replace=False))
     for start in tqdm(range(0, len(rows), batch_size), desc="grad-cam", disable=not progress, leave=False):
         part = rows[start : start + batch_size]
-        crops = [
-            np.asarray(square_crop(Image.open(table["path"].iloc[i]).convert("RGB"), size)) for i in part
-        ]
+        crops = [np.asarray(square(load_image(table["path"].iloc[i]), size)) for i in part]
         x = (torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255 - m) / s
         with torch.no_grad():
             probs = torch.softmax(model(x).float(), dim=1).numpy()
