@@ -89,15 +89,17 @@ def bench_real(name: str, datasets: list[str], out: Path, cold: bool, overrides:
     if cold:
         for f in processed_dir("explorer", "cache").glob("cnn_*"):
             f.unlink()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     site = build_explorer(cfg, datasets, out)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
+    load = os.getloadavg()[0]  # right after the build, before the page is measured
     data = read_site_data(site)
     t = data["info"]["timings_s"]
     return {
         "collection": name, "paintings": data["n"], "build": "cold" if cold else "warm",
         "build_s": total, "decode_s": t["decode"], "embed_s": t["embed"], "layouts_s": t["layouts"],
         "neighbours_s": t["neighbours"], "site_MB": _site_mb(site), "embedding": data["info"]["embedding"],
+        "cpu_s": cpu, "load": load,
     }  # fmt: skip
 
 
@@ -150,6 +152,13 @@ def write_docs(docs: Path = DOCS) -> list[str]:
     return update_readme(docs)
 
 
+def merge_rows(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``old`` with each row of a (collection, build) measured again replaced in place, others appended."""
+    fresh = {(r["collection"], r["build"]): r for r in new}
+    merged = [fresh.pop((r["collection"], r["build"]), r) for r in old]
+    return merged + [r for r in new if (r["collection"], r["build"]) in fresh]
+
+
 def run(which: list[str], args: argparse.Namespace, root: Path) -> list[dict[str, Any]]:
     """Build and open each collection; one row per build, with the time and load it was measured at."""
     real = {
@@ -170,7 +179,7 @@ def run(which: list[str], args: argparse.Namespace, root: Path) -> list[dict[str
         page = measure_page(site, args.loads)
         for row in builds:
             when = {"measured_utc": time.strftime("%H:%M", time.gmtime()), "load": os.getloadavg()[0]}
-            rows.append({**row, **page, **when})
+            rows.append({**row, **page, **when, "load": row.get("load", when["load"])})
             print(rows[-1], flush=True)
     return rows
 
@@ -187,7 +196,9 @@ def main() -> None:
     parser.add_argument("--classifier", action="store_true", help="include 02's predictions + Grad-CAM")
     parser.add_argument("--keep", help="write the sites here instead of a temporary folder")
     parser.add_argument(
-        "--append", action="store_true", help="add the rows to benchmarks/results/explorer.json"
+        "--append",
+        action="store_true",
+        help="add the rows to benchmarks/results/explorer.json (replacing its rows of the same collection and build)",
     )
     parser.add_argument(
         "--docs-only", action="store_true", help="only regenerate docs/performance.md's table"
@@ -201,9 +212,10 @@ def main() -> None:
             if not args.keep:
                 shutil.rmtree(root, ignore_errors=True)
         if args.append and (RESULTS / "explorer.json").is_file():
-            rows = json.loads((RESULTS / "explorer.json").read_text())["rows"] + rows
+            rows = merge_rows(json.loads((RESULTS / "explorer.json").read_text())["rows"], rows)
         notes = (
-            "load: 1-min load average after the build (other jobs shared the 2 cores). "
+            "load: 1-min load average right after the build (other jobs shared the 2 cores); cpu_s (JSON "
+            "only): CPU seconds of the build's own process. "
             + ("" if args.classifier else "Builds without 02's classifier step (predictions + Grad-CAM). ")
             + "build: python -m artdl explore end to end (cnn embedding at retrieve.cnn.image_size; UMAP and "
             "t-SNE fitted on <= explorer.layout_sample paintings, the rest placed by neighbours); cold = "
