@@ -4,8 +4,12 @@
 performance target, "no loss of accuracy". It runs the 02 recipe (head phase on cached features,
 then fine-tuning the last stages) once per variant on the same split, with the same seed, and
 reports fine-tuning images/s (data loading included) next to validation and test top-1.
+A ``+cached`` variant trains the same stages on the frozen trunk's cached activations
+(``classify.frozen_cache``, :mod:`artdl.frozen_trunk`); its ``seconds`` include the trunk's one pass.
 
-    python benchmarks/bench_finetune.py                       # CPU: the 02 default recipe (160 px)
+    python benchmarks/bench_finetune.py                       # CPU: the 02 default recipe
+    python benchmarks/bench_finetune.py --variants fp32+channels_last fp32+channels_last+cached \
+        classify.frozen_cache=false     # the cached top against the same stages trained from images
     python benchmarks/bench_finetune.py --epochs 3 classify.image_size=224 classify.batch_size=128 \
         data.num_workers=8 --variants fp32 bf16 bf16+channels_last bf16+channels_last+compile  # GPU
 
@@ -34,6 +38,10 @@ from artdl.utils import seed_everything, setup  # noqa: E402
 
 VARIANTS = (
     "fp32",
+    "fp32+cached",
+    "bf16+cached",
+    "fp32+channels_last+cached",
+    "bf16+channels_last+cached",
     "bf16",
     "fp32+channels_last",
     "bf16+channels_last",
@@ -80,6 +88,7 @@ def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.de
         precision="bf16" if "bf16" in variant else "fp32",
         channels_last="channels_last" in variant,
         compile="compile" in variant,
+        frozen_cache="cached" in variant,
     )
     tuned = result.history[result.history["phase"] == "finetune"]
     # The first epoch carries compilation and cuDNN autotuning; later epochs are the steady state.

@@ -15,8 +15,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "artdl"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 # Still over the limits; to be split (see CONTRIBUTING.md).
-LONG_MODULES = {"crawl/fixture_site.py", "train.py"}
-LONG_FUNCTIONS = {"train.py:fit", "train.py:run_classification"}
+LONG_MODULES = {"crawl/fixture_site.py"}
+LONG_FUNCTIONS: set[str] = set()
 
 # Lower layers never import higher ones (config/paths -> data -> models -> steps -> viz -> report).
 FORBIDDEN = {
@@ -32,6 +32,9 @@ FORBIDDEN = {
     "artist_graph": ("artdl.retrieval", "artdl.viz", "artdl.report"),
     "artist_names": ("artdl.retrieval", "artdl.viz", "artdl.report"),
     "train": ("artdl.viz", "artdl.report"),
+    "finetune": ("artdl.train", "artdl.viz", "artdl.report"),
+    "frozen_trunk": ("artdl.train", "artdl.finetune", "artdl.viz", "artdl.report"),
+    "evaluation": ("artdl.train", "artdl.finetune", "artdl.viz", "artdl.report"),
     "gan/checkpoint": ("artdl.gan.train", "artdl.data", "artdl.viz", "artdl.report"),
     "embed": ("artdl.vqgan_clip", "artdl.viz", "artdl.report"),
     "crawl/store": ("artdl.data",),

@@ -2,7 +2,7 @@
 
 Every statement is computed from the record that :func:`artdl.train.classification_record` built:
 which epoch was kept, whether the fine-tune beats the linear probe of the same run, what the
-from-scratch baseline got for the same optimizer steps, the most-confused pair. The README table
+from-scratch baseline got for the same wall time or optimizer steps, the most-confused pair. The README table
 adds the ``full`` run (``results/02_classify.full.json``) and the Louvre genre run
 (``results/02_classify.louvre.json``, ``benchmarks/run_classify_full.py --name louvre``) when they exist.
 """
@@ -76,12 +76,21 @@ def _scratch_sentence(m: dict[str, Any]) -> str:
         return "The from-scratch baseline was not run (`classify.scratch.enabled=false`)."
     steps = m.get("optimizer_steps", {})
     scratch, tuned = models["from scratch"], models["fine-tune"]
+    worth = (
+        f"ImageNet pretraining is worth {tuned['top1'] - scratch['top1']:+.3f} top-1 here "
+        f"(chance {scratch['chance_top1']:.3f})."
+    )
+    if m["recipe"].get("scratch_budget") == "time":
+        return (
+            f"From scratch, the same architecture, given the fine-tune's wall time "
+            f"({m['seconds']['from scratch']:.0f} s, {steps.get('from scratch')} optimizer steps over all "
+            f"layers), reaches {_acc(scratch)} top-1: {worth}"
+        )
     same = "as many as" if steps.get("from scratch") == steps.get("fine-tune") else "against"
     return (
         f"From scratch, the same architecture reaches {_acc(scratch)} top-1 after "
         f"{steps.get('from scratch')} optimizer steps over all layers, {same} the fine-tune's "
-        f"{steps.get('fine-tune')}: ImageNet pretraining is worth {tuned['top1'] - scratch['top1']:+.3f} "
-        f"top-1 here (chance {scratch['chance_top1']:.3f})."
+        f"{steps.get('fine-tune')}: {worth}"
     )
 
 
@@ -131,6 +140,11 @@ def findings(record: dict[str, Any]) -> str:
             "the whole net"
             if recipe["unfreeze_stages"] < 0
             else f"the last {recipe['unfreeze_stages']} stages"
+            + (
+                " on the frozen trunk's activations, computed once (random flips of the activation maps)"
+                if recipe.get("frozen_cache")
+                else ""
+            )
         )
         + f", AdamW one-cycle (peak {recipe['lr']:g}, warm-up {recipe['warmup']:.0%}), label smoothing "
         f"{recipe['label_smoothing']:g}, {_precision(recipe['precision'])}.",
@@ -150,6 +164,21 @@ def findings(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n" + md_table(rows, header, "l" + "r" * (len(header) - 1))
 
 
+def _scratch_training(m: dict[str, Any]) -> str:
+    """The baseline's budget: the fine-tune's wall time, or its number of steps (older records)."""
+    steps = m.get("optimizer_steps", {}).get("from scratch")
+    if m["recipe"].get("scratch_budget") == "time":
+        return f"{m['seconds']['from scratch']:.0f} s, same time ({steps} steps)"
+    return f"{m['recipe'].get('scratch_epochs', m['recipe']['epochs'])} ep. ({steps} steps)"
+
+
+def _finetune_kind(recipe: dict[str, Any]) -> str:
+    if recipe.get("unfreeze_stages", -1) < 0:
+        return "whole-net fine-tune"
+    cached = ", on the frozen trunk's cached activations" if recipe.get("frozen_cache") else ""
+    return f"last {recipe['unfreeze_stages']} stages fine-tuned{cached}"
+
+
 def _rows(record: dict[str, Any], run: str) -> list[list[str]]:
     m = record["metrics"]
     steps = m.get("optimizer_steps", {})
@@ -161,7 +190,7 @@ def _rows(record: dict[str, Any], run: str) -> list[list[str]]:
         budget = {
             "fine-tune": f"{m['recipe']['epochs']} ep. ({steps.get('fine-tune')} steps)",
             "linear probe": f"{m['recipe']['head_epochs']} head ep.",
-            "from scratch": f"{m['recipe']['scratch_epochs']} ep. ({steps.get('from scratch')} steps)",
+            "from scratch": _scratch_training(m),
         }[name]
         out.append([run, name, budget, _acc(model), _acc(model, "top3"), f"{model['macro_f1']:.3f}"])
     return out
@@ -182,7 +211,7 @@ def _describe(record: dict[str, Any], run: str) -> str:
         f"- **{run}** (`{record.get('config')}`): `{task['dataset']}`, {len(task['classes'])} classes, "
         f"train/val/test {n['train']}/{n['val']}/{n['test']} (stratified, seed {task['split']['seed']}, "
         f"{groups.get('merged_groups', 0)} look-alike groups kept in one split); {recipe['backbone']} at "
-        f"{recipe['image_size']} px, whole-net fine-tune, {recipe['precision']}; kept: {kept_text}; "
+        f"{recipe['image_size']} px, {_finetune_kind(recipe)}, {recipe['precision']}; kept: {kept_text}; "
         f"{env.get('hardware', '?')}, {env.get('date', '?')[:10]}"
         + (f", {wall:.0f} s" if wall else "")
         + (f"; overrides `{' '.join(m['overrides'])}`." if m.get("overrides") else ".")

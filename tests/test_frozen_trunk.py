@@ -1,0 +1,119 @@
+"""The cached-trunk fine-tune: the split is exact, the cache trains the model it came from, and a
+wall-time budget stops a baseline on time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from artdl import train
+from artdl.finetune import one_cycle_factor
+from artdl.frozen_trunk import ActivationCache, split_model
+from artdl.models import classifier as clf
+
+
+def _colour_split(tmp_path: Path, n_per_class: int = 20) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for label, base in (("red", (200, 40, 40)), ("blue", (40, 40, 200))):
+        for i in range(n_per_class):
+            arr = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
+            path = tmp_path / f"{label}{i}.png"
+            Image.fromarray(arr).save(path)
+            split = "train" if i < n_per_class - 6 else ("val" if i < n_per_class - 3 else "test")
+            rows.append({"path": str(path), "label": label, "split": split})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("backbone", ["scratch", "scratch_resnet18"])
+@pytest.mark.parametrize("trainable", [1, 3])
+def test_trunk_then_top_is_the_feature_extractor(backbone: str, trainable: int):
+    model = clf.build_classifier(backbone, 3).eval()
+    trunk, top = split_model(model, trainable)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(top(trunk(x)), model.features(x), atol=1e-5)
+    top_params = {id(p) for p in top.parameters()}
+    assert top_params and top_params.isdisjoint(id(p) for p in trunk.parameters())
+
+
+def test_split_refuses_whole_net_or_nothing():
+    model = clf.build_classifier("scratch", 2)
+    for bad in (-1, 0, len(model.stages)):
+        with pytest.raises(ValueError, match="unfreeze_stages"):
+            split_model(model, bad)
+
+
+def test_cached_fine_tune_trains_only_the_top_and_scores_like_the_model(tmp_path: Path):
+    torch.manual_seed(0)
+    table = _colour_split(tmp_path)
+    classes = ["blue", "red"]
+    loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+    model = clf.build_classifier("scratch_resnet18", 2)
+    frozen_before = [p.detach().clone() for p in model.stages[0].parameters()]
+    top_before = [p.detach().clone() for p in model.stages[-1].parameters()]
+    result = train.fit(
+        model, loaders, torch.device("cpu"), name="cached", epochs=3, head_epochs=2, unfreeze_stages=2,
+        frozen_cache=True, lr=3e-3, progress=False, probe_classes=classes,
+    )  # fmt: skip
+    assert result.extra["frozen_cache"] and result.extra["trunk_seconds"] > 0
+    assert result.extra["optimizer_steps"] == 3 * (len(table[table.split == "train"]) // 8)
+    assert all(torch.equal(a, b) for a, b in zip(frozen_before, model.stages[0].parameters()))
+    if result.extra["kept"]["phase"] == "finetune":
+        assert any(not torch.equal(a, b) for a, b in zip(top_before, model.stages[-1].parameters()))
+    # The kept weights' test scores from the cache equal a plain forward pass over the images.
+    logits, targets = result.extra["test_scores"]
+    direct, direct_targets = train.predict(model, loaders["test"], torch.device("cpu"), "fp32")
+    assert np.array_equal(targets, direct_targets)
+    assert np.allclose(logits, direct, atol=2e-2)  # float16 storage of the activations
+    assert result.history["phase"].tolist()[0] == "head" and "linear_probe" in result.extra
+
+
+def test_cache_batches_drop_the_ragged_end_and_flip():
+    model = clf.build_classifier("scratch_resnet18", 2)
+    _, top = split_model(model, 1)
+    cache = ActivationCache(model, top, torch.device("cpu"))
+    x = torch.arange(10 * 2 * 1 * 3, dtype=torch.float16).view(10, 2, 1, 3)
+    cache.splits["train_eval"] = (x, torch.zeros(10, dtype=torch.long))
+    batches = list(cache.batches(4, torch.Generator().manual_seed(0), flip=1.0))
+    assert [len(b[0]) for b in batches] == [4, 4]
+    first = batches[0][0]
+    assert all(any(torch.equal(row, x[j].float().flip(2)) for j in range(10)) for row in first)
+
+
+def test_time_budget_stops_on_time_and_ends_at_the_bottom_of_the_schedule(tmp_path: Path):
+    table = _colour_split(tmp_path)
+    loaders = train.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
+    model = clf.build_classifier("scratch_resnet18", 2)
+    started = time.perf_counter()
+    result = train.fit(
+        model, loaders, torch.device("cpu"), name="t", epochs=0, max_seconds=1.5, progress=False
+    )
+    assert 1.5 <= time.perf_counter() - started < 120  # the first step alone can take seconds on a busy CPU
+    assert result.extra["optimizer_steps"] > 0 and len(result.history) >= 1
+    assert result.history["lr"].iloc[-1] < 1e-3 * 0.05  # annealed, not cut off at the peak
+    assert one_cycle_factor(0.0, 0.15) == pytest.approx(1 / 25)
+    assert one_cycle_factor(0.15, 0.15) == pytest.approx(1.0)
+    assert one_cycle_factor(1.0, 0.15) == pytest.approx(1 / 25e4)
+
+
+def test_scratch_baseline_gets_the_fine_tune_s_wall_time(tmp_path: Path):
+    from artdl.config import load_config
+
+    cfg = load_config("default", ["classify.backbone=scratch_resnet18", "classify.image_size=32"])
+    table = _colour_split(tmp_path)
+    loaders = train.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
+    fake = train.FitResult("ft", pd.DataFrame(), 0.5, None, seconds=1.0)
+    _, result = train.scratch_baseline(
+        cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False
+    )
+    assert "same wall time" in result.extra["budget"] and 1.0 <= result.seconds < 120
+    cfg.classify.scratch.budget = "never"
+    with pytest.raises(ValueError, match="budget"):
+        train.scratch_baseline(cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False)
