@@ -5,7 +5,7 @@
 
 It calls :func:`artdl.train.run_classification`, the same library steps as
 notebooks/02_classify.ipynb (split, head phase = linear probe, fine-tune, from-scratch baseline
-with the same optimizer steps, test metrics with intervals, predictions.csv), keeps its
+with the same wall time or optimizer steps, test metrics with intervals, predictions.csv), keeps its
 checkpoints in ``models/classifier/<config>/`` so the notebook's default model is untouched, and
 writes ``results/02_classify.<config>.json`` with :func:`artdl.results.write_results`, which the
 README table and the Findings of 02 read.

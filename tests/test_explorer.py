@@ -155,7 +155,8 @@ def test_decode_collection_crops_thumbnails_and_previews(tmp_path):
 def test_embed_cnn_folds_batchnorm_without_changing_features():
     import torch
 
-    from artdl.embed import _batched, _fold_batchnorm
+    from artdl.models.inference import batched as _batched
+    from artdl.models.inference import fold_batchnorm as _fold_batchnorm
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(

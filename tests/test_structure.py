@@ -32,6 +32,7 @@ FORBIDDEN = {
     "artist_graph": ("artdl.retrieval", "artdl.viz", "artdl.report"),
     "artist_names": ("artdl.retrieval", "artdl.viz", "artdl.report"),
     "train": ("artdl.viz", "artdl.report"),
+    "models/inference": ("artdl.data", "artdl.train", "artdl.embed", "artdl.viz", "artdl.report"),
     "finetune": ("artdl.train", "artdl.viz", "artdl.report"),
     "frozen_trunk": ("artdl.train", "artdl.finetune", "artdl.viz", "artdl.report"),
     "evaluation": ("artdl.train", "artdl.finetune", "artdl.viz", "artdl.report"),

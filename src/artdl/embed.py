@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from artdl.models.inference import batched, fold_batchnorm
 from artdl.paths import processed_dir, require_artifact, resolve
-from artdl.utils import atomic_path, autocast
+from artdl.utils import atomic_path
 
 __all__ = [
     "SOURCES",
@@ -132,40 +133,6 @@ def embed_pixels(images: torch.Tensor, size: int = 16) -> np.ndarray:
     return (x - x.mean(dim=1, keepdim=True)).numpy().astype(np.float32)
 
 
-def _batched(
-    fn: Any, x_all: torch.Tensor, batch_size: int, device: Any, desc: str, progress: bool
-) -> np.ndarray:
-    """``fn`` over ``x_all`` in batches, as float32 numpy.
-
-    On a CPU the batches are spread over ``torch.get_num_threads()`` Python threads running one
-    intra-op thread each, instead of every convolution being split across the cores: no
-    per-operator barrier, so it keeps its speed when other jobs share the cores (split
-    convolutions ran 3x slower than one core there) and still uses every core on an idle machine.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tqdm.auto import tqdm
-
-    device = torch.device(device)
-    threads = torch.get_num_threads()
-    workers = threads if device.type == "cpu" else 1
-
-    def one(start: int) -> torch.Tensor:
-        with torch.inference_mode(), autocast(device):  # both are per thread
-            return fn(x_all[start : start + batch_size].to(device)).float().cpu()
-
-    starts = range(0, len(x_all), batch_size)
-    torch.set_num_threads(1 if workers > 1 else threads)
-    try:
-        with ThreadPoolExecutor(workers) as pool:
-            out = list(
-                tqdm(pool.map(one, starts), total=len(starts), desc=desc, disable=not progress, leave=False)
-            )
-    finally:
-        torch.set_num_threads(threads)
-    return torch.cat(out).numpy().astype(np.float32)
-
-
 def load_cnn(checkpoint: str | Path | None = None, device: Any = "cpu") -> tuple[Any, tuple, tuple, str]:
     """The classifier backbone without its head: a fine-tuned 02 checkpoint if present, else ImageNet.
 
@@ -224,67 +191,19 @@ def embed_cnn(
 ) -> tuple[np.ndarray, str]:
     """Globally pooled CNN features (1280-d for EfficientNet-Lite0) and a description of the weights.
 
-    Inference only, so the batch norms are folded into their convolutions (:func:`_fold_batchnorm`)
+    Inference only, so the batch norms are folded into their convolutions (:func:`fold_batchnorm`)
     and the model and batches run channels-last: together about twice as fast on a CPU as the
     plain eval model, with the same features (to float rounding).
     """
     model, mean, std, what = load_cnn(checkpoint, device)
-    model = _fold_batchnorm(model).to(memory_format=torch.channels_last)
+    model = fold_batchnorm(model).to(memory_format=torch.channels_last)
     m = torch.tensor(mean).view(1, 3, 1, 1).to(device)
     s = torch.tensor(std).view(1, 3, 1, 1).to(device)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         return model(((_resized(x, size) - m) / s).contiguous(memory_format=torch.channels_last))
 
-    return _batched(forward, images, batch_size, device, "cnn", progress), what
-
-
-def _fold_batchnorm(model: torch.nn.Module) -> torch.nn.Module:
-    """An eval model with each BatchNorm2d folded into the convolution just before it (a copy).
-
-    Pairs are taken in registration order (conv, then its norm), which is the data flow of the
-    EfficientNet backbones here; timm's ``BatchNormAct2d`` keeps its activation. The folded copy is
-    checked against the original on a random batch and the original returned if they disagree
-    (a network whose norms do not follow their convolutions), so folding can never change features.
-    """
-    import copy
-
-    from timm.layers import BatchNormAct2d
-
-    folded = copy.deepcopy(model).eval()
-    modules = dict(folded.named_modules())
-    conv, pairs = None, []
-    for name, module in folded.named_modules():
-        if isinstance(module, torch.nn.Conv2d):
-            conv = module
-        elif isinstance(module, torch.nn.BatchNorm2d) and conv is not None and module.track_running_stats:
-            if module.num_features == conv.out_channels:
-                pairs.append((conv, name, module))
-            conv = None
-    if not pairs:
-        return model
-    with torch.no_grad():
-        for conv, name, bn in pairs:
-            scale = (bn.weight if bn.affine else torch.ones_like(bn.running_var)) / torch.sqrt(
-                bn.running_var + bn.eps
-            )
-            shift = bn.bias if bn.affine else torch.zeros_like(bn.running_mean)
-            bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-            conv.weight.mul_(scale.view(-1, 1, 1, 1))
-            conv.bias = torch.nn.Parameter((bias - bn.running_mean) * scale + shift)
-            keep = [bn.drop, bn.act] if isinstance(bn, BatchNormAct2d) else []
-            parent, _, attr = name.rpartition(".")
-            setattr(modules[parent] if parent else folded, attr, torch.nn.Sequential(*keep))
-        probe = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # a tiny probe: split over busy cores it waited seconds at barriers
-        try:
-            want, got = (net(probe.to(next(model.parameters()).device)) for net in (model.eval(), folded))
-        finally:
-            torch.set_num_threads(threads)
-        tol = 1e-4 * float(want.abs().max())
-        same = want.shape == got.shape and torch.allclose(want, got, rtol=1e-3, atol=tol)
-    return folded if same else model
+    return batched(forward, images, batch_size, device, "cnn", progress), what
 
 
 def embed_clip(
@@ -324,7 +243,7 @@ def embed_clip(
         )
     if isinstance(images, pd.DataFrame):  # decode at the model's own input size
         images = collection_images(images, bundle.image_size, progress=progress)
-    feats = _batched(
+    feats = batched(
         lambda x: bundle.encode_image(_resized(x, bundle.image_size).to(device)),
         images,
         batch_size,

@@ -27,6 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from artdl.models.classifier import Classifier
+from artdl.models.inference import fold_batchnorm, map_batches
 from artdl.utils import autocast
 
 __all__ = ["ActivationCache", "split_model"]
@@ -71,7 +72,6 @@ class ActivationCache:
     splits: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
 
     @classmethod
-    @torch.no_grad()
     def build(
         cls,
         model: Classifier,
@@ -85,15 +85,23 @@ class ActivationCache:
     ) -> ActivationCache:
         """Run the trunk once over ``loaders[name]`` for each name present (eval transforms)."""
         trunk, top = split_model(model, trainable_stages)
-        trunk.eval().to(device)
+        # Inference only: folded batch norms, and on a CPU one batch per core (artdl.models.inference).
+        fast = fold_batchnorm(trunk.eval()).to(device, memory_format=memory_format)
         cache = cls(model, top, device, precision, memory_format)
+
+        def run(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+            with autocast(device, precision):
+                out = fast(batch[0].to(device, memory_format=memory_format))
+            return out.to("cpu", torch.float16), batch[1].to(torch.long)
+
         for name in (n for n in names if n in loaders):
+            bar = tqdm(total=len(loaders[name]), desc=f"frozen trunk: {name}", disable=not progress)
             acts, targets = [], []
-            for xb, yb in tqdm(loaders[name], desc=f"frozen trunk: {name}", disable=not progress):
-                with autocast(device, precision):
-                    out = trunk(xb.to(device, memory_format=memory_format))
-                acts.append(out.to("cpu", torch.float16))
-                targets.append(yb.to(torch.long))
+            for out, y in map_batches(run, loaders[name], device):
+                acts.append(out)
+                targets.append(y)
+                bar.update()
+            bar.close()
             cache.splits[name] = (torch.cat(acts), torch.cat(targets))
         return cache
 
