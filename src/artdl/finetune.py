@@ -36,6 +36,7 @@ from tqdm.auto import tqdm
 
 from artdl.evaluation import evaluate, predict
 from artdl.frozen_trunk import ActivationCache
+from artdl.frozen_trunk import trunk_precision as resolve_trunk_precision
 from artdl.models.classifier import Classifier, save_classifier, set_trainable_stages
 from artdl.utils import autocast
 
@@ -335,6 +336,7 @@ def fit(
     warmup: float = 0.15,
     freeze_bn: bool = False,
     frozen_cache: bool = False,
+    trunk_precision: str = "auto",
     max_seconds: float = 0.0,
 ) -> FitResult:
     """Head-first then (partial) fine-tuning; keeps the best-val-accuracy weights (see the module doc).
@@ -344,7 +346,8 @@ def fit(
     With ``probe_classes``, ``extra`` gets the test metrics of the probe (``linear_probe``) and of
     the last epoch (``last_epoch``), and the kept weights' test ``(logits, targets)``
     (``test_scores``). ``frozen_cache`` trains the last ``unfreeze_stages`` on cached trunk
-    activations; ``max_seconds`` > 0 trains for that wall time instead of ``epochs``.
+    activations (the trunk pass in ``trunk_precision``); ``max_seconds`` > 0 trains for that wall
+    time instead of ``epochs``.
     ``precision`` is ``auto`` (bf16 on CUDA only), ``bf16`` or ``fp32``. ``extra`` also says which
     epoch was kept (``kept``) and counts the optimizer steps (``optimizer_steps``).
     """
@@ -356,6 +359,7 @@ def fit(
         precision=precision, channels_last=channels_last, compile=compile, frozen_cache=frozen_cache
     )
     if frozen_cache:
+        run.extra["trunk_precision"] = resolve_trunk_precision(trunk_precision, torch.device(device))
         run.cache = ActivationCache.build(
             model,
             unfreeze_stages,
@@ -364,6 +368,7 @@ def fit(
             precision=precision,
             memory_format=memory_format,
             progress=progress,
+            trunk=trunk_precision,
         )
         run.extra["trunk_seconds"] = time.perf_counter() - run.started
     if head_epochs > 0:

@@ -30,7 +30,21 @@ from artdl.models.classifier import Classifier
 from artdl.models.inference import fold_batchnorm, map_batches
 from artdl.utils import autocast
 
-__all__ = ["ActivationCache", "split_model"]
+__all__ = ["ActivationCache", "split_model", "trunk_precision"]
+
+
+def trunk_precision(name: str, device: torch.device) -> str:
+    """The trunk pass's precision: ``auto`` is bf16 on CUDA and on CPUs with native bf16 (AMX or
+    AVX512-BF16), else fp32. Measured on the 2-core CPU (AMX), EfficientNet-Lite0's six frozen
+    stages at 224 px ran 41 img/s in fp32 and 154 img/s folded in bf16, while *training* the top
+    in bf16 was slower than in fp32 (47 against 78 img/s): so only the trunk pass uses it."""
+    if name != "auto":
+        return name
+    if device.type == "cuda":
+        return "bf16"
+    cpu = getattr(torch, "cpu", None)
+    native = any(getattr(cpu, f, lambda: False)() for f in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+    return "bf16" if device.type == "cpu" and native else "fp32"
 
 
 def _flat(stage: nn.Module) -> list[nn.Module]:
@@ -82,15 +96,20 @@ class ActivationCache:
         precision: str = "fp32",
         memory_format: torch.memory_format = torch.contiguous_format,
         progress: bool = True,
+        trunk: str = "auto",
     ) -> ActivationCache:
-        """Run the trunk once over ``loaders[name]`` for each name present (eval transforms)."""
-        trunk, top = split_model(model, trainable_stages)
+        """Run the trunk once over ``loaders[name]`` for each name present (eval transforms).
+
+        ``precision`` is the top's (training and scoring), ``trunk`` the trunk pass's
+        (:func:`trunk_precision`)."""
+        frozen, top = split_model(model, trainable_stages)
         # Inference only: folded batch norms, and on a CPU one batch per core (artdl.models.inference).
-        fast = fold_batchnorm(trunk.eval()).to(device, memory_format=memory_format)
+        fast = fold_batchnorm(frozen.eval()).to(device, memory_format=memory_format)
+        pass_precision = trunk_precision(trunk, device)
         cache = cls(model, top, device, precision, memory_format)
 
         def run(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-            with autocast(device, precision):
+            with autocast(device, pass_precision):
                 out = fast(batch[0].to(device, memory_format=memory_format))
             return out.to("cpu", torch.float16), batch[1].to(torch.long)
 

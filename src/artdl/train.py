@@ -131,6 +131,7 @@ def finetune_pretrained(
         freeze_bn=c.freeze_bn, weight_decay=c.weight_decay, label_smoothing=c.label_smoothing,
         checkpoint=Path(out_dir) / "best.pt", meta=_meta(c, classes), seed=cfg.seed, probe_classes=classes,
         precision=c.precision, channels_last=c.channels_last, compile=c.compile, frozen_cache=c.frozen_cache,
+        trunk_precision=c.trunk_precision,
         progress=progress,
     )  # fmt: skip
     return model, result
@@ -182,8 +183,8 @@ def scratch_baseline(
 
 # The classify.* settings that define the recipe, copied into every record.
 RECIPE_KEYS = (
-    "backbone", "image_size", "batch_size", "head_epochs", "epochs", "unfreeze_stages", "frozen_cache", "lr",
-    "backbone_lr_mult", "warmup", "label_smoothing", "precision", "channels_last", "cache",
+    "backbone", "image_size", "batch_size", "head_epochs", "epochs", "unfreeze_stages", "frozen_cache",
+    "trunk_precision", "lr", "backbone_lr_mult", "warmup", "label_smoothing", "precision", "channels_last", "cache",
 )  # fmt: skip
 
 
