@@ -238,6 +238,7 @@ def classification_record(
             **{k: c[k] for k in RECIPE_KEYS},
             "crop_scale": list(c.crop_scale),
             "trunk_seconds": finetune.extra.get("trunk_seconds"),
+            "trunk_precision": finetune.extra.get("trunk_precision", c.trunk_precision),  # as resolved
             "scratch_budget": c.scratch.budget if scratch is not None else None,
             "scratch_lr": c.scratch.lr,
         },

@@ -141,7 +141,8 @@ def findings(record: dict[str, Any]) -> str:
             if recipe["unfreeze_stages"] < 0
             else f"the last {recipe['unfreeze_stages']} stages"
             + (
-                " on the frozen trunk's activations, computed once (random flips of the activation maps)"
+                " on the frozen trunk's activations, computed once "
+                f"({_trunk_precision(recipe)}; random flips of the activation maps)"
                 if recipe.get("frozen_cache")
                 else ""
             )
@@ -162,6 +163,11 @@ def findings(record: dict[str, Any]) -> str:
     if "notebook" in seconds:
         lines.append(f"- The whole notebook ran in {seconds['notebook']:.0f} s.")
     return "\n".join(lines) + "\n\n" + md_table(rows, header, "l" + "r" * (len(header) - 1))
+
+
+def _trunk_precision(recipe: dict[str, Any]) -> str:
+    tp = recipe.get("trunk_precision", "fp32")
+    return "in bf16 where the hardware has it" if tp == "auto" else f"in {tp}"
 
 
 def _scratch_training(m: dict[str, Any]) -> str:
