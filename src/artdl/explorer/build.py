@@ -135,7 +135,7 @@ def load_features(
             f"{source} codes exist only for 03's collection; run 03 on it or choose cnn/pixels/clip."
         )
     if source == "cnn":
-        size = int(cfg.retrieve.cnn.image_size)
+        size = cfg.retrieve.cnn.image_size
         feats, what = embed.embed_cnn(
             torch.from_numpy(images), size, cfg.retrieve.cnn.checkpoint, device, progress=progress
         )
@@ -171,7 +171,7 @@ def _check_given(table: pd.DataFrame, features: np.ndarray | None) -> None:
 
 
 def _embed_size(cfg: Any, source: str) -> int:
-    return {"cnn": int(cfg.retrieve.cnn.image_size), "pixels": 32}.get(source, 0)
+    return {"cnn": cfg.retrieve.cnn.image_size, "pixels": 32}.get(source, 0)
 
 
 def build_explorer(
@@ -201,37 +201,37 @@ def build_explorer(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if table is None:
-        table = collection_table(cfg, names, int(ec.limit), int(cfg.seed))
+        table = collection_table(cfg, names, ec.limit, cfg.seed)
     n = len(table)
     _check_given(table, features)
-    thumb = int(ec.thumb_size) or (64 if n <= 10_000 else 32)
+    thumb = ec.thumb_size or (64 if n <= 10_000 else 32)
     what, lookup = "given features", time.perf_counter()
-    if features is None and (found := saved_features(cfg, table, str(ec.source), bool(ec.reuse_embeddings))):
+    if features is None and (found := saved_features(cfg, table, str(ec.source), ec.reuse_embeddings)):
         features, what = found  # saved or cached: no embedding crops to decode
     lookup = time.perf_counter() - lookup
     with staged_dir(out) as site:
         embed_size = 0 if features is not None else _embed_size(cfg, str(ec.source))
         images, thumbs, problems = decode_collection(
             table["path"].astype(str).tolist(), thumb, embed_size,
-            site / "previews" if ec.previews else None, int(ec.preview_size), progress,
+            site / "previews" if ec.previews else None, ec.preview_size, progress,
         )  # fmt: skip
         timings["decode"] = time.perf_counter() - t0 - lookup
         if features is None:
             features, what = load_features(cfg, table, str(ec.source), images, device, progress, False)
         timings["embed"] = time.perf_counter() - t0 - sum(timings.values())
         layouts = compute_layouts(
-            features, table.get("year", [None] * n), table["label"], list(ec.layouts), int(cfg.seed),
-            int(ec.layout_sample), int(ec.exact_grid), progress, int(ec.tsne_iterations),
+            features, table.get("year", [None] * n), table["label"], list(ec.layouts), cfg.seed,
+            ec.layout_sample, ec.exact_grid, progress, ec.tsne_iterations,
         )  # fmt: skip
         timings["layouts"] = time.perf_counter() - t0 - sum(timings.values())
-        nb = cosine_neighbours(features, int(ec.k), device) if neighbours is None else neighbours
+        nb = cosine_neighbours(features, ec.k, device) if neighbours is None else neighbours
         rr = reranked_neighbours
         if rr is None and neighbours is None and ec.rerank:
-            rr = influence_reranked(features, table, cfg, int(ec.k), progress)
+            rr = influence_reranked(features, table, cfg, ec.k, progress)
         timings["neighbours"] = time.perf_counter() - t0 - sum(timings.values())
         preds = (
             classifier_predictions(
-                table, _resolve(str(ec.classifier)), site, progress=progress, max_rows=int(ec.classifier_max)
+                table, _resolve(str(ec.classifier)), site, progress=progress, max_rows=ec.classifier_max
             )
             if ec.classifier
             else None
@@ -245,7 +245,7 @@ def build_explorer(
         }
         write_site(
             site, table, layouts, thumbs, thumb, _label_columns(table), nb, rr, preds,
-            previews=bool(ec.previews), title=f"artdl explorer: {name}", info=info, problems=problems,
+            previews=ec.previews, title=f"artdl explorer: {name}", info=info, problems=problems,
         )  # fmt: skip
         timings["write"] = time.perf_counter() - t0 - sum(timings.values())
     from artdl.paths import relative
