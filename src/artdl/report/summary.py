@@ -36,6 +36,16 @@ def _classify(m: dict[str, Any], run: str = "CPU default") -> list[str]:
     ]
 
 
+def _full_run(m: dict[str, Any]) -> str:
+    """Which ``full`` run this was: its recipe and hardware (a GPU config may have run on a CPU)."""
+    from artdl.results import load_results
+
+    recipe = m["recipe"]
+    hardware = load_results("02_classify", "full").get("environment", {}).get("hardware", "?")
+    net = "whole net" if recipe.get("unfreeze_stages", -1) < 0 else f"last {recipe['unfreeze_stages']} stages"
+    return f"`full` config ({net}, {recipe['epochs']} epochs, {hardware.split(' (')[0]})"
+
+
 def _autoencode(m: dict[str, Any]) -> list[str]:
     knn = m["knn"]
     best = max((k for k in knn if k != "pixels"), key=lambda k: knn[k]["accuracy"])
@@ -131,7 +141,7 @@ def readme_sections() -> dict[str, str]:
         rows.extend(built if built and isinstance(built[0], list) else [built])
         full = _try(notebook, "full") if notebook == "02_classify" else None
         if full is not None:
-            rows.append(_classify(full, "`full` config"))
+            rows.append(_classify(full, _full_run(full)))
     header = ["step", "what is measured (data, split)", "result", "baseline"]
     table = md_table(rows, header) if rows else "_No results yet: run `make run`._"
     return {"summary": table}
