@@ -132,7 +132,11 @@ def _impressionists(shared_datasets: Path, per_label: int) -> list[Path]:
     root = shared_datasets / "wikiart_impressionists"
     if not root.is_dir():
         pytest.skip(f"{root} is absent: these tests serve real JPEGs from ../shared/datasets.")
-    return [p for label in ("claude-monet", "berthe-morisot") for p in sorted((root / label).glob("*.jpg"))[:per_label]]
+    return [
+        p
+        for label in ("claude-monet", "berthe-morisot")
+        for p in sorted((root / label).glob("*.jpg"))[:per_label]
+    ]
 
 
 def _write_manifest(path: Path, rows: list[dict[str, object]]) -> None:
@@ -221,7 +225,10 @@ def test_checksum_and_size_mismatch_write_nothing(server: RawServer, project: Pa
     assert report.fetched == 2 and len(reasons) == 2
     dest = report.dest
     for row, word in ((rows[0], "sha256 mismatch"), (rows[1], "size mismatch")):
-        url = fetch.source_url(server.template, fetch.read_manifest(project / "sources" / "wikiart_impressionists.csv")[rows.index(row)])
+        url = fetch.source_url(
+            server.template,
+            fetch.read_manifest(project / "sources" / "wikiart_impressionists.csv")[rows.index(row)],
+        )
         assert word in reasons[url]
         assert not (dest / str(row["file"])).exists()
     assert not _parts(dest)
@@ -231,7 +238,9 @@ def test_404_is_reported_with_its_url_and_a_nonzero_exit(
     server: RawServer, project: Path, shared_datasets: Path, capsys: pytest.CaptureFixture[str]
 ):
     rows = _serve_set(server, project, _impressionists(shared_datasets, 1))
-    rows.append({**rows[0], "file": "claude-monet/ghost.jpg", "source_path": "data/original images/ghost.jpg"})
+    rows.append(
+        {**rows[0], "file": "claude-monet/ghost.jpg", "source_path": "data/original images/ghost.jpg"}
+    )
     _write_manifest(project / "sources" / "wikiart_impressionists.csv", rows)
     ghost_url = f"http://127.0.0.1:{server.port}/{REPO}/{COMMIT}/data/original%20images/ghost.jpg"
     overrides = [
@@ -245,14 +254,18 @@ def test_404_is_reported_with_its_url_and_a_nonzero_exit(
     assert main(["data", "fetch", "wikiart_impressionists", *overrides]) == 1
     err = capsys.readouterr().err
     assert ghost_url in err and "HTTP 404" in err
-    assert server.hits[urllib.parse.unquote(urllib.parse.urlsplit(ghost_url).path)] == 1  # a 404 is not retried
+    assert (
+        server.hits[urllib.parse.unquote(urllib.parse.urlsplit(ghost_url).path)] == 1
+    )  # a 404 is not retried
     dest = project / "data" / "raw" / "wikiart_impressionists"
     assert (dest / str(rows[0]["file"])).is_file() and (dest / str(rows[1]["file"])).is_file()
     assert not (dest / "claude-monet" / "ghost.jpg").exists()
 
 
 @pytest.mark.parametrize("plan", [["503", "503"], ["429"], ["drop"], ["stall"]])
-def test_transient_failures_are_retried(server: RawServer, project: Path, shared_datasets: Path, plan: list[str]):
+def test_transient_failures_are_retried(
+    server: RawServer, project: Path, shared_datasets: Path, plan: list[str]
+):
     rows = _serve_set(server, project, _impressionists(shared_datasets, 1))
     first = server.url_path(str(rows[0]["source_path"]))
     server.plan[first] = list(plan)
@@ -270,7 +283,9 @@ def test_retries_run_out_and_leave_nothing(server: RawServer, project: Path, sha
     rows = _serve_set(server, project, _impressionists(shared_datasets, 1))
     first = server.url_path(str(rows[0]["source_path"]))
     server.plan[first] = ["drop"] * 5
-    report = fetch.fetch_dataset(_cfg(server, project, "data.fetch.retries=2"), "wikiart_impressionists", progress=False)
+    report = fetch.fetch_dataset(
+        _cfg(server, project, "data.fetch.retries=2"), "wikiart_impressionists", progress=False
+    )
     assert report.fetched == 1 and len(report.failures) == 1
     assert "after 3 attempts" in report.failures[0][1] and server.hits[first] == 3
     assert not (report.dest / str(rows[0]["file"])).exists() and not _parts(report.dest)
@@ -372,7 +387,9 @@ def test_dataset_root_order(project: Path, tmp_path: Path):
     assert fetch.dataset_location(cfg, "louvre_genre") == ("raw", raw)
     (mirror / "louvre_genre").mkdir(parents=True)
     assert fetch.dataset_location(cfg, "louvre_genre") == ("mirror", mirror / "louvre_genre")
-    explicit = load_config("default", [f"paths.shared_datasets={mirror}", f"datasets.louvre_genre.root={tmp_path / 'x'}"])
+    explicit = load_config(
+        "default", [f"paths.shared_datasets={mirror}", f"datasets.louvre_genre.root={tmp_path / 'x'}"]
+    )
     assert fetch.dataset_location(explicit, "louvre_genre") == ("missing", tmp_path / "x")  # explicit wins
     assert fetch.dataset_root(explicit, "louvre_genre") == tmp_path / "x"
     (tmp_path / "x").mkdir()
@@ -384,7 +401,10 @@ def test_datasets_needed_follow_the_config():
     assert fetch.datasets_needed(cfg, ["00_data.ipynb"]) == ["wikiart_styles7"]
     assert fetch.datasets_needed(cfg, ["01_crawl.ipynb", "07_vqgan_clip.ipynb", "99_other.ipynb"]) == []
     needed = fetch.datasets_needed(cfg, ["03_autoencode.ipynb", "06_gan.ipynb"])
-    assert needed == [*cfg.autoencode.datasets, "louvre_genre"] or set(needed) == {*cfg.autoencode.datasets, "louvre_genre"}
+    assert needed == [*cfg.autoencode.datasets, "louvre_genre"] or set(needed) == {
+        *cfg.autoencode.datasets,
+        "louvre_genre",
+    }
 
 
 def test_offline_error_names_the_url_and_the_manual_fix(
@@ -398,9 +418,14 @@ def test_offline_error_names_the_url_and_the_manual_fix(
         fetch.ensure_datasets(cfg, ["wikiart_impressionists", "wikiart_crawl"], progress=False)
     message = str(err.value)
     assert "127.0.0.1" in message and "original%20images" in message
-    assert "Put the files by hand in" in message and str(project / "data" / "raw" / "wikiart_impressionists") in message
+    assert (
+        "Put the files by hand in" in message
+        and str(project / "data" / "raw" / "wikiart_impressionists") in message
+    )
     assert "fetching 2 files" in capsys.readouterr().out
-    assert not (project / "data" / "raw" / "wikiart_impressionists" / "notes.txt").exists()  # no stray folder content
+    assert not (
+        project / "data" / "raw" / "wikiart_impressionists" / "notes.txt"
+    ).exists()  # no stray folder content
 
 
 def test_ensure_leaves_a_mirror_alone(server: RawServer, project: Path, shared_datasets: Path):
@@ -445,7 +470,9 @@ def test_shipped_manifests_and_data_table():
 
 
 @pytest.mark.integration
-def test_fresh_clone_fetches_and_runs_the_data_notebook(server: RawServer, project: Path, shared_datasets: Path):
+def test_fresh_clone_fetches_and_runs_the_data_notebook(
+    server: RawServer, project: Path, shared_datasets: Path
+):
     """No mirror next to the project: `python -m artdl run --only 00` fetches a small set, then runs."""
     rows = _serve_set(server, project, _impressionists(shared_datasets, 12))
     (project / "notebooks").mkdir()

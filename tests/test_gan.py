@@ -425,7 +425,10 @@ def test_gan_findings_and_readme_are_computed_from_the_record():
 
     text = report.findings(_record())
     assert "**wgan_gp** is closest, at 1.5× the floor" in text
-    assert "claude-monet" in text and "wgan_gp 500.0 (farther from claude-monet than the other painter is)" in text
+    assert (
+        "claude-monet" in text
+        and "wgan_gp 500.0 (farther from claude-monet than the other painter is)" in text
+    )
     assert "no sign of copying" in text
     assert "generator steps dcgan 2000, wgan_gp 2000" in text  # from configs/full.yaml via the record
     assert "FID" not in text.replace("Not FID", "")

@@ -17,9 +17,21 @@ from collections.abc import Sequence
 # The function takes the remaining argv and returns an exit code.
 STEP_COMMANDS: dict[str, tuple[str, str, str]] = {
     "crawl": ("artdl.crawl.cli", "main", "crawl WikiArt paintings into data/raw (Scrapy + Selenium)"),
-    "report": ("artdl.report", "main", "rewrite the README result tables from results/*.json (--check: verify)"),
-    "vqgan-weights": ("artdl.vqgan_clip.weights", "main", "download VQGAN checkpoints (SHA-256 verified, or recorded on first use)"),
-    "explore": ("artdl.explorer.build", "main", "write a zoomable static explorer of a collection (issue #16)"),
+    "report": (
+        "artdl.report",
+        "main",
+        "rewrite the README result tables from results/*.json (--check: verify)",
+    ),
+    "vqgan-weights": (
+        "artdl.vqgan_clip.weights",
+        "main",
+        "download VQGAN checkpoints (SHA-256 verified, or recorded on first use)",
+    ),
+    "explore": (
+        "artdl.explorer.build",
+        "main",
+        "write a zoomable static explorer of a collection (issue #16)",
+    ),
     "data": ("artdl.fetch", "main", "fetch the painting sets from pinned sources (data fetch|where|table)"),
 }
 

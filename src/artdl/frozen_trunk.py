@@ -43,7 +43,9 @@ def trunk_precision(name: str, device: torch.device) -> str:
     if device.type == "cuda":
         return "bf16"
     cpu = getattr(torch, "cpu", None)
-    native = any(getattr(cpu, f, lambda: False)() for f in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+    native = any(
+        getattr(cpu, f, lambda: False)() for f in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    )
     return "bf16" if device.type == "cpu" and native else "fp32"
 
 
