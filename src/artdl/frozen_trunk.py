@@ -35,9 +35,9 @@ __all__ = ["ActivationCache", "split_model", "trunk_precision"]
 
 def trunk_precision(name: str, device: torch.device) -> str:
     """The trunk pass's precision: ``auto`` is bf16 on CUDA and on CPUs with native bf16 (AMX or
-    AVX512-BF16), else fp32. Measured on the 2-core CPU (AMX), EfficientNet-Lite0's six frozen
-    stages at 224 px ran 41 img/s in fp32 and 154 img/s folded in bf16, while *training* the top
-    in bf16 was slower than in fp32 (47 against 78 img/s): so only the trunk pass uses it."""
+    AVX512-BF16), else fp32. On the 2-core CPU (AMX) the folded trunk pass ran about 3x faster in
+    bf16, while *training* the top in bf16 was slower than in fp32, so only the trunk pass uses it
+    (``benchmarks/bench_frozen_trunk.py``, table in docs/performance.md)."""
     if name != "auto":
         return name
     if device.type == "cuda":
