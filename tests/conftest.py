@@ -12,8 +12,12 @@ import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = Path(
@@ -82,3 +86,26 @@ def execute_notebook(root: Path, prefix: str, overrides: Sequence[str] = ()) -> 
     (nb,) = discover_notebooks(root / "notebooks", only=[prefix])
     result = run_notebook(nb, "default", [shared_override(), *overrides], progress=False)
     return result.output
+
+
+def colour_split(tmp_path: Path, n_per_class: int = 12, held_out: int = 2) -> pd.DataFrame:
+    """A two-class toy set (noisy red and blue squares) written to ``tmp_path``, with ``held_out``
+    paintings per class in val and in test: a classifier learns it in a few steps."""
+    import numpy as np
+    import pandas as pd
+    from PIL import Image
+
+    rows = []
+    rng = np.random.default_rng(0)
+    for label, base in (("red", (200, 40, 40)), ("blue", (40, 40, 200))):
+        for i in range(n_per_class):
+            arr = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
+            path = tmp_path / f"{label}{i}.png"
+            Image.fromarray(arr).save(path)
+            split = (
+                "train"
+                if i < n_per_class - 2 * held_out
+                else ("val" if i < n_per_class - held_out else "test")
+            )
+            rows.append({"path": str(path), "label": label, "split": split})
+    return pd.DataFrame(rows)

@@ -16,6 +16,8 @@ from artdl.models.pretrained import (
     remap_state_dict_by_order,
 )
 
+from .conftest import colour_split
+
 
 def rings_image(size: int = 224) -> torch.Tensor:
     """Concentric black-and-white rings, normalised for EfficientNet-Lite0 (mean = std = 0.5)."""
@@ -93,17 +95,7 @@ def test_partial_unfreezing_counts_parameters():
     assert head_only < some < everything == sum(p.numel() for p in model.parameters())
 
 
-def _colour_split(tmp_path: Path, n_per_class: int = 12) -> pd.DataFrame:
-    rows = []
-    rng = np.random.default_rng(0)
-    for label, base in (("red", (200, 40, 40)), ("blue", (40, 40, 200))):
-        for i in range(n_per_class):
-            arr = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
-            path = tmp_path / f"{label}{i}.png"
-            Image.fromarray(arr).save(path)
-            split = "train" if i < n_per_class - 4 else ("val" if i < n_per_class - 2 else "test")
-            rows.append({"path": str(path), "label": label, "split": split})
-    return pd.DataFrame(rows)
+_colour_split = colour_split  # the toy set shared with test_frozen_trunk
 
 
 def test_training_smoke_loss_falls_and_checkpoint_round_trips(tmp_path: Path):

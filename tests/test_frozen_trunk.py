@@ -10,25 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from PIL import Image
 
 from artdl import train
 from artdl.finetune import one_cycle_factor
 from artdl.frozen_trunk import ActivationCache, split_model
 from artdl.models import classifier as clf
 
+from .conftest import colour_split
 
-def _colour_split(tmp_path: Path, n_per_class: int = 20) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    rows = []
-    for label, base in (("red", (200, 40, 40)), ("blue", (40, 40, 200))):
-        for i in range(n_per_class):
-            arr = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
-            path = tmp_path / f"{label}{i}.png"
-            Image.fromarray(arr).save(path)
-            split = "train" if i < n_per_class - 6 else ("val" if i < n_per_class - 3 else "test")
-            rows.append({"path": str(path), "label": label, "split": split})
-    return pd.DataFrame(rows)
+
+def _colour_split(tmp_path: Path) -> pd.DataFrame:
+    return colour_split(tmp_path, n_per_class=20, held_out=3)
 
 
 @pytest.mark.parametrize("backbone", ["scratch", "scratch_resnet18"])

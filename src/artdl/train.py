@@ -266,11 +266,12 @@ def comparison_metrics(
     loaders: dict[str, Any] | None = None, device: Any = "cpu", precision: str = "auto",
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """The comparison table's rows: kept fine-tune, its last epoch, the probe and the baseline."""
+    kept = evaluate(*finetune.extra["test_scores"], classes)
     metrics = {
-        "fine-tune": evaluate(*finetune.extra["test_scores"], classes),
+        "fine-tune": kept,
         "fine-tune, last epoch": finetune.extra.get(
-            "last_epoch", evaluate(*finetune.extra["test_scores"], classes)
-        ),
+            "last_epoch", kept
+        ),  # no fine-tuning epochs: the kept model
         "linear probe": finetune.extra["linear_probe"],
     }
     if scratch is not None and loaders is not None:
