@@ -5,8 +5,11 @@ then trains only the last ``classify.unfreeze_stages`` on their cached activatio
 times both halves on synthetic batches (no data loading), for each way of running them:
 
 * trunk pass: plain fp32 over all threads; batch norms folded into the convolutions; one batch
-  per core (``artdl.models.inference.map_batches``); bf16 autocast (``classify.trunk_precision``);
+  per core (``artdl.models.inference.map_batches``); bf16 autocast (``classify.cache_precision``);
 * top: forward + backward + AdamW of the trainable stages and the head, fp32 and bf16.
+
+Both for each ``--stages`` (``classify.unfreeze_stages``; the default times 2 and 3): which top is
+cheaper in bf16 depends on it (``classify.cache_precision``).
 
 Each variant is timed in interleaved rounds (median images/s and range), so drift on a shared
 machine hits every variant alike.
@@ -98,28 +101,36 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size", type=int, default=224, help="image side (02: classify.image_size)")
-    parser.add_argument("--stages", type=int, default=3, help="trainable stages (classify.unfreeze_stages)")
+    parser.add_argument(
+        "--stages", type=int, nargs="+", default=[2, 3], help="trainable stages (classify.unfreeze_stages)"
+    )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=6.0, help="timed seconds per variant and round")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     torch.manual_seed(0)
-    model = build_classifier("efficientnet_lite0", 7, pretrained=False)
-    trunk, top = split_model(model, args.stages)
-    trunk.eval()
-    with torch.no_grad():
-        shape = trunk(torch.zeros(1, 3, args.size, args.size)).shape
-    trunk_work = trunk_runner(trunk, args.size, args.batch, 4)
-    top_work = top_runner(model, top, shape[1], shape[2], args.batch)
+    trunk_work, top_work, maps = {}, {}, {}
+    for stages in args.stages:
+        model = build_classifier("efficientnet_lite0", 7, pretrained=False)
+        trunk, top = split_model(model, stages)
+        trunk.eval()
+        with torch.no_grad():
+            shape = trunk(torch.zeros(1, 3, args.size, args.size)).shape
+        maps[stages] = "x".join(str(d) for d in shape[1:])
+        trunk_work[stages] = trunk_runner(trunk, args.size, args.batch, 4)
+        top_work[stages] = top_runner(model, top, shape[1], shape[2], args.batch)
 
-    def run(variant: str) -> dict:
+    def run(job: tuple[int, str]) -> dict:
+        stages, variant = job
+        row = {"trainable stages": f"{stages} (cached {maps[stages]})"}
         if variant in TRUNK:
-            speed = _images_per_s(trunk_work(variant), 4 * args.batch, args.seconds)
-            return {"part": "trunk pass (inference)", "variant": variant, "images/s": speed}
-        speed = _images_per_s(top_work(variant), args.batch, args.seconds)
-        return {"part": "top (train step)", "variant": variant.removeprefix("top "), "images/s": speed}
+            speed = _images_per_s(trunk_work[stages](variant), 4 * args.batch, args.seconds)
+            return row | {"part": "trunk pass (inference)", "variant": variant, "images/s": speed}
+        speed = _images_per_s(top_work[stages](variant), args.batch, args.seconds)
+        return row | {"part": "top (train step)", "variant": variant.removeprefix("top "), "images/s": speed}
 
-    runs = interleaved_rounds([*TRUNK, *TOP], args.rounds, run)
+    jobs = [(s, v) for s in args.stages for v in (*TRUNK, *TOP)]
+    runs = interleaved_rounds(jobs, args.rounds, run)
     rows = []
     for results in runs.values():
         speeds = sorted(r["images/s"] for r in results)
@@ -128,11 +139,11 @@ def main() -> None:
         )
     notes = (
         f"EfficientNet-Lite0 (random weights: speed only), {args.size} px, batch {args.batch}, "
-        f"last {args.stages} stages trainable (cached maps {tuple(shape[1:])}), channels-last, "
+        "channels-last, "
         f"{torch.get_num_threads()} threads; median of {args.rounds} interleaved rounds of {args.seconds:g} s; "
         f"1-min load average {os.getloadavg()[0]:.1f} at the end"
     )
-    report("frozen_trunk", rows, ["part", "variant", "images/s", "range"], notes=notes)
+    report("frozen_trunk", rows, ["trainable stages", "part", "variant", "images/s", "range"], notes=notes)
 
 
 if __name__ == "__main__":

@@ -290,6 +290,35 @@ def test_explanations_have_shape_range_and_are_deterministic(method):
     np.testing.assert_allclose(a, b, atol=1e-5)
 
 
+def _with_random_norm_statistics(model: torch.nn.Module) -> torch.nn.Module:
+    """Non-trivial batch-norm statistics, so folding them into the convolutions changes weights."""
+    g = torch.Generator().manual_seed(3)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(0.1 * torch.randn(m.num_features, generator=g))
+            m.running_var.copy_(0.5 + torch.rand(m.num_features, generator=g))
+    return model.eval()
+
+
+def test_scorecam_twin_gives_the_maps_of_the_model_itself():
+    """The folded fp32 twin reproduces Score-CAM on the original model; bf16 stays close to it."""
+    from pytorch_grad_cam import ScoreCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    model = _with_random_norm_statistics(clf.build_classifier("scratch", 3))
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(4))
+    twin, layer = explain._scorecam_twin(model)
+    assert layer is not model.cam_layer and twin is not model  # folded: the CAM layer was replaced
+    with ScoreCAM(model, [model.cam_layer]) as cam:
+        cam.batch_size = 256
+        plain = cam(input_tensor=x, targets=[ClassifierOutputTarget(t) for t in (0, 2)])
+    fp32 = explain.explain(model, x, "scorecam", targets=[0, 2], batch_size=256, precision="fp32")
+    np.testing.assert_allclose(fp32, explain._normalise_maps(torch.from_numpy(plain)).numpy(), atol=2e-3)
+    bf16 = explain.explain(model, x, "scorecam", targets=[0, 2], batch_size=256, precision="bf16")
+    for a, b in zip(fp32, bf16, strict=True):
+        assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.95
+
+
 def test_explain_picks_the_layer_for_resnets_too():
     model = clf.build_classifier("scratch_resnet18", 2).eval()
     maps = explain.explain(model, torch.randn(1, 3, 64, 64), "gradcam")

@@ -111,14 +111,16 @@ def test_scratch_baseline_gets_the_fine_tune_s_wall_time(tmp_path: Path):
         train.scratch_baseline(cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False)
 
 
-def test_trunk_precision_is_bf16_only_where_the_hardware_has_it(monkeypatch):
-    from artdl.frozen_trunk import trunk_precision
+def test_cache_precision_is_bf16_only_where_the_hardware_has_it(monkeypatch):
+    from artdl.frozen_trunk import cache_precision
 
     cpu = torch.device("cpu")
-    assert trunk_precision("fp32", cpu) == "fp32" and trunk_precision("bf16", cpu) == "bf16"
-    assert trunk_precision("auto", torch.device("cuda")) == "bf16"
+    assert cache_precision("fp32", cpu) == "fp32" and cache_precision("bf16", cpu) == "bf16"
+    assert cache_precision("auto", torch.device("cuda")) == "bf16"
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
-    assert trunk_precision("auto", cpu) == "fp32"
+    assert cache_precision("auto", cpu) == "fp32"
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
-    assert trunk_precision("auto", cpu) == "bf16"
+    assert cache_precision("auto", cpu) == "bf16"
+    with pytest.raises(ValueError, match="cache_precision"):
+        cache_precision("fp16", cpu)

@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from artdl.evaluation import evaluate, predict
 from artdl.frozen_trunk import ActivationCache
-from artdl.frozen_trunk import trunk_precision as resolve_trunk_precision
+from artdl.frozen_trunk import cache_precision as resolve_cache_precision
 from artdl.models.classifier import Classifier, save_classifier, set_trainable_stages
 from artdl.utils import autocast
 
@@ -336,7 +336,7 @@ def fit(
     warmup: float = 0.15,
     freeze_bn: bool = False,
     frozen_cache: bool = False,
-    trunk_precision: str = "auto",
+    cache_precision: str = "auto",
     max_seconds: float = 0.0,
 ) -> FitResult:
     """Head-first then (partial) fine-tuning; keeps the best-val-accuracy weights (see the module doc).
@@ -346,9 +346,10 @@ def fit(
     With ``probe_classes``, ``extra`` gets the test metrics of the probe (``linear_probe``) and of
     the last epoch (``last_epoch``), and the kept weights' test ``(logits, targets)``
     (``test_scores``). ``frozen_cache`` trains the last ``unfreeze_stages`` on cached trunk
-    activations (the trunk pass in ``trunk_precision``); ``max_seconds`` > 0 trains for that wall
-    time instead of ``epochs``.
-    ``precision`` is ``auto`` (bf16 on CUDA only), ``bf16`` or ``fp32``. ``extra`` also says which
+    activations, everything of it (trunk pass, training and scoring the top) in ``cache_precision``
+    (``auto``: bf16 where native, :func:`~artdl.frozen_trunk.cache_precision`); ``max_seconds`` > 0
+    trains for that wall time instead of ``epochs``. ``precision`` is that of training from images
+    (no cache): ``auto`` (bf16 on CUDA only), ``bf16`` or ``fp32``. ``extra`` also says which
     epoch was kept (``kept``) and counts the optimizer steps (``optimizer_steps``).
     """
     autocast(device, precision)  # fail early on a bad precision name
@@ -359,17 +360,12 @@ def fit(
         precision=precision, channels_last=channels_last, compile=compile, frozen_cache=frozen_cache
     )
     if frozen_cache:
-        run.extra["trunk_precision"] = resolve_trunk_precision(trunk_precision, torch.device(device))
+        run.precision = resolve_cache_precision(cache_precision, torch.device(device))
+        run.extra["cache_precision"] = run.precision
         run.cache = ActivationCache.build(
-            model,
-            unfreeze_stages,
-            loaders,
-            device,
-            precision=precision,
-            memory_format=memory_format,
-            progress=progress,
-            trunk=trunk_precision,
-        )
+            model, unfreeze_stages, loaders, device, precision=run.precision, trunk=run.precision,
+            memory_format=memory_format, progress=progress,
+        )  # fmt: skip
         run.extra["trunk_seconds"] = time.perf_counter() - run.started
     if head_epochs > 0:
         run.head_phase(head_epochs, label_smoothing, seed, probe_classes)

@@ -27,26 +27,27 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from artdl.models.classifier import Classifier
-from artdl.models.inference import fold_batchnorm, map_batches
+from artdl.models.inference import fold_batchnorm, map_batches, native_bf16
 from artdl.utils import autocast
 
-__all__ = ["ActivationCache", "split_model", "trunk_precision"]
+__all__ = ["ActivationCache", "cache_precision", "split_model"]
 
 
-def trunk_precision(name: str, device: torch.device) -> str:
-    """The trunk pass's precision: ``auto`` is bf16 on CUDA and on CPUs with native bf16 (AMX or
-    AVX512-BF16), else fp32. On the 2-core CPU (AMX) the folded trunk pass ran about 3x faster in
-    bf16, while *training* the top in bf16 was slower than in fp32, so only the trunk pass uses it
-    (``benchmarks/bench_frozen_trunk.py``, table in docs/performance.md)."""
+def cache_precision(name: str, device: torch.device) -> str:
+    """The cached fine-tune's precision (trunk pass, and training and scoring the top): ``auto`` is
+    bf16 where the device computes it natively (:func:`~artdl.models.inference.native_bf16`: CUDA,
+    AMX or AVX512-BF16), else fp32.
+
+    On the 2-core CPU (AMX) bf16 ran the folded trunk pass about 2x faster and trained the default
+    top (the last 2 stages of EfficientNet-Lite0, on 7x7 maps) 1.7x faster. A deeper top is another
+    matter: with 3 stages, on 14x14 maps, bf16 trained slower than fp32 (``bench_frozen_trunk.py
+    --stages 3``, table in docs/performance.md), so set ``fp32`` there.
+    """
+    if name not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"classify.cache_precision={name!r}: use auto, bf16 or fp32.")
     if name != "auto":
         return name
-    if device.type == "cuda":
-        return "bf16"
-    cpu = getattr(torch, "cpu", None)
-    native = any(
-        getattr(cpu, f, lambda: False)() for f in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    )
-    return "bf16" if device.type == "cpu" and native else "fp32"
+    return "bf16" if native_bf16(device) else "fp32"
 
 
 def _flat(stage: nn.Module) -> list[nn.Module]:
@@ -98,20 +99,19 @@ class ActivationCache:
         precision: str = "fp32",
         memory_format: torch.memory_format = torch.contiguous_format,
         progress: bool = True,
-        trunk: str = "auto",
+        trunk: str = "fp32",
     ) -> ActivationCache:
         """Run the trunk once over ``loaders[name]`` for each name present (eval transforms).
 
-        ``precision`` is the top's (training and scoring), ``trunk`` the trunk pass's
-        (:func:`trunk_precision`)."""
+        ``precision`` is the top's (training and scoring), ``trunk`` the trunk pass's; both are
+        resolved names (``fp32`` or ``bf16``, see :func:`cache_precision`)."""
         frozen, top = split_model(model, trainable_stages)
         # Inference only: folded batch norms, and on a CPU one batch per core (artdl.models.inference).
         fast = fold_batchnorm(frozen.eval()).to(device, memory_format=memory_format)
-        pass_precision = trunk_precision(trunk, device)
         cache = cls(model, top, device, precision, memory_format)
 
         def run(batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-            with autocast(device, pass_precision):
+            with autocast(device, trunk):
                 out = fast(batch[0].to(device, memory_format=memory_format))
             return out.to("cpu", torch.float16), batch[1].to(torch.long)
 

@@ -131,7 +131,7 @@ def finetune_pretrained(
         freeze_bn=c.freeze_bn, weight_decay=c.weight_decay, label_smoothing=c.label_smoothing,
         checkpoint=Path(out_dir) / "best.pt", meta=_meta(c, classes), seed=cfg.seed, probe_classes=classes,
         precision=c.precision, channels_last=c.channels_last, compile=c.compile, frozen_cache=c.frozen_cache,
-        trunk_precision=c.trunk_precision,
+        cache_precision=c.cache_precision,
         progress=progress,
     )  # fmt: skip
     return model, result
@@ -184,7 +184,7 @@ def scratch_baseline(
 # The classify.* settings that define the recipe, copied into every record.
 RECIPE_KEYS = (
     "backbone", "image_size", "batch_size", "head_epochs", "epochs", "unfreeze_stages", "frozen_cache",
-    "trunk_precision", "lr", "backbone_lr_mult", "warmup", "label_smoothing", "precision", "channels_last", "cache",
+    "cache_precision", "lr", "backbone_lr_mult", "warmup", "label_smoothing", "precision", "channels_last", "cache",
 )  # fmt: skip
 
 
@@ -238,7 +238,7 @@ def classification_record(
             **{k: c[k] for k in RECIPE_KEYS},
             "crop_scale": list(c.crop_scale),
             "trunk_seconds": finetune.extra.get("trunk_seconds"),
-            "trunk_precision": finetune.extra.get("trunk_precision", c.trunk_precision),  # as resolved
+            "cache_precision": finetune.extra.get("cache_precision", c.cache_precision),  # as resolved
             "scratch_budget": c.scratch.budget if scratch is not None else None,
             "scratch_lr": c.scratch.lr,
         },

@@ -83,7 +83,7 @@ def _scratch_sentence(m: dict[str, Any]) -> str:
     if m["recipe"].get("scratch_budget") == "time":
         return (
             f"From scratch, the same architecture, given the fine-tune's wall time "
-            f"({m['seconds']['from scratch']:.0f} s, {steps.get('from scratch')} optimizer steps over all "
+            f"({m['seconds']['fine-tune']:.0f} s: {steps.get('from scratch')} optimizer steps over all "
             f"layers), reaches {_acc(scratch)} top-1: {worth}"
         )
     same = "as many as" if steps.get("from scratch") == steps.get("fine-tune") else "against"
@@ -142,13 +142,19 @@ def findings(record: dict[str, Any]) -> str:
             else f"the last {recipe['unfreeze_stages']} stages"
             + (
                 " on the frozen trunk's activations, computed once "
-                f"({_trunk_precision(recipe)}; random flips of the activation maps)"
+                f"({_cache_precision(recipe)}; random flips of the activation maps)"
                 if recipe.get("frozen_cache")
                 else ""
             )
         )
         + f", AdamW one-cycle (peak {recipe['lr']:g}, warm-up {recipe['warmup']:.0%}), label smoothing "
-        f"{recipe['label_smoothing']:g}, {_precision(recipe['precision'])}.",
+        f"{recipe['label_smoothing']:g}, "
+        + (
+            "training from images (the baseline) "
+            if "cache_precision" in recipe and recipe.get("frozen_cache")
+            else ""
+        )
+        + f"{_precision(recipe['precision'])}.",
         f"- {_kept_sentence(m)}",
         f"- {_comparison_sentence(m)}",
         f"- {_scratch_sentence(m)}",
@@ -165,23 +171,30 @@ def findings(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n" + md_table(rows, header, "l" + "r" * (len(header) - 1))
 
 
-def _trunk_precision(recipe: dict[str, Any]) -> str:
-    tp = recipe.get("trunk_precision", "fp32")
-    return "in bf16 where the hardware has it" if tp == "auto" else f"in {tp}"
+def _cache_precision(recipe: dict[str, Any]) -> str:
+    """The cached fine-tune's precision; records before ``cache_precision`` ran only the trunk
+    pass in ``trunk_precision`` and trained the top in ``precision``."""
+    if "cache_precision" in recipe:
+        return f"trunk pass and top in {recipe['cache_precision']}"
+    return f"trunk pass in {recipe.get('trunk_precision', 'fp32')}"
 
 
 def _scratch_training(m: dict[str, Any]) -> str:
     """The baseline's budget: the fine-tune's wall time, or its number of steps (older records)."""
     steps = m.get("optimizer_steps", {}).get("from scratch")
     if m["recipe"].get("scratch_budget") == "time":
-        return f"{m['seconds']['from scratch']:.0f} s, same time ({steps} steps)"
+        return f"{m['seconds']['fine-tune']:.0f} s, same time ({steps} steps)"
     return f"{m['recipe'].get('scratch_epochs', m['recipe']['epochs'])} ep. ({steps} steps)"
 
 
 def _finetune_kind(recipe: dict[str, Any]) -> str:
     if recipe.get("unfreeze_stages", -1) < 0:
         return "whole-net fine-tune"
-    cached = ", on the frozen trunk's cached activations" if recipe.get("frozen_cache") else ""
+    cached = (
+        f", on the frozen trunk's cached activations ({_cache_precision(recipe)})"
+        if recipe.get("frozen_cache")
+        else ""
+    )
     return f"last {recipe['unfreeze_stages']} stages fine-tuned{cached}"
 
 
@@ -216,8 +229,8 @@ def _describe(record: dict[str, Any], run: str) -> str:
     return (
         f"- **{run}** (`{record.get('config')}`): `{task['dataset']}`, {len(task['classes'])} classes, "
         f"train/val/test {n['train']}/{n['val']}/{n['test']} (stratified, seed {task['split']['seed']}, "
-        f"{groups.get('merged_groups', 0)} look-alike groups kept in one split); {recipe['backbone']} at "
-        f"{recipe['image_size']} px, {_finetune_kind(recipe)}, {recipe['precision']}; kept: {kept_text}; "
+        f"{_plural(groups.get('merged_groups', 0), 'look-alike group')} kept in one split); {recipe['backbone']} at "
+        f"{recipe['image_size']} px, {_finetune_kind(recipe)}, training from images {_precision(recipe['precision'])}; kept: {kept_text}; "
         f"{env.get('hardware', '?')}, {env.get('date', '?')[:10]}"
         + (f", {wall:.0f} s" if wall else "")
         + (f"; overrides `{' '.join(m['overrides'])}`." if m.get("overrides") else ".")
