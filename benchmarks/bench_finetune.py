@@ -5,7 +5,8 @@ performance target, "no loss of accuracy". It runs the 02 recipe (head phase on 
 then fine-tuning the last stages) once per variant on the same split, with the same seed, and
 reports fine-tuning images/s (data loading included) next to validation and test top-1.
 A ``+cached`` variant trains the same stages on the frozen trunk's cached activations
-(``classify.frozen_cache``, :mod:`artdl.frozen_trunk`); its ``seconds`` include the trunk's one pass.
+(``classify.frozen_cache``, :mod:`artdl.frozen_trunk`; ``bf16`` then means the trunk pass and the
+top, ``classify.cache_precision``); its ``seconds`` include the trunk's one pass.
 
     python benchmarks/bench_finetune.py                       # CPU: the 02 default recipe
     python benchmarks/bench_finetune.py --variants fp32+channels_last fp32+channels_last+cached \
@@ -89,6 +90,7 @@ def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.de
         channels_last="channels_last" in variant,
         compile="compile" in variant,
         frozen_cache="cached" in variant,
+        cache_precision="bf16" if "bf16" in variant else "fp32",
     )
     tuned = result.history[result.history["phase"] == "finetune"]
     # The first epoch carries compilation and cuDNN autotuning; later epochs are the steady state.

@@ -48,6 +48,10 @@ def test_report_prints_a_table_and_records_the_environment(tmp_path: Path, monke
     saved = json.loads(path.read_text())
     assert path == tmp_path / "demo.json" and saved["rows"] == rows and saved["notes"] == "synthetic"
     assert {"date", "device", "torch", "python"} <= set(saved["environment"])
+    from artdl.report.benchmarks import bench_table
+
+    rendered = bench_table(saved)  # docs/performance.md says what was measured, not only the numbers
+    assert rendered.index("synthetic") < rendered.index("| variant |")
 
 
 def test_loading_target_check_compares_with_training_on_the_same_device(tmp_path: Path, monkeypatch, capsys):

@@ -85,7 +85,9 @@ def _scorecam_twin(model: Classifier) -> tuple[torch.nn.Module, torch.nn.Module]
     its activation), so the layer is looked up by name in the copy.
     """
     name = next(n for n, m in model.named_modules() if m is model.cam_layer)
-    twin = fold_batchnorm(model).to(memory_format=torch.channels_last)
+    twin = fold_batchnorm(model)
+    if twin is not model:  # a copy: its memory layout is ours to change
+        twin = twin.to(memory_format=torch.channels_last)
     return twin, dict(twin.named_modules())[name]
 
 

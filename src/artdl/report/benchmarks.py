@@ -22,7 +22,8 @@ def _cell(value: Any) -> str:
 
 
 def bench_table(record: dict[str, Any]) -> str:
-    """One benchmark file as a Markdown table with its environment line."""
+    """One benchmark file as a Markdown table under its environment line and the script's notes
+    (data set, sizes, repeats, load: what a reader needs to know what the numbers measured)."""
     rows = record.get("rows") or []
     env = record.get("environment") or {
         "device": record.get("device", "?"),
@@ -39,7 +40,8 @@ def bench_table(record: dict[str, Any]) -> str:
         "".join("r" if n else "l" for n in numeric),
     )
     when = f"_{env.get('device', '?')}, torch {env.get('torch', '?')}, {str(env.get('date', '?'))[:16]} UTC._"
-    return f"{when}\n\n{table}"
+    notes = str(record.get("notes") or "").strip()
+    return f"{when}\n\n" + (f"{notes}\n\n" if notes else "") + table
 
 
 def readme_sections() -> dict[str, str]:
