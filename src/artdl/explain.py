@@ -12,7 +12,7 @@ resolution:
 Score-CAM needs no gradients but one forward pass per channel of that layer (1,280 for
 EfficientNet-Lite0), so it runs on an inference twin of the model: batch norms folded into their
 convolutions, and bf16 where the device computes it natively (``precision="auto"``). The twin
-computes the same function; bf16 rounds the class scores to about three significant digits, far
+computes the same function; bf16 rounds the class scores to two or three significant digits, far
 below the differences between masked images that Score-CAM weighs.
 
 Maps explain the predicted class unless ``targets`` gives class ids.
