@@ -154,9 +154,16 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.n
 
 
 def explanation_grid(
-    images: np.ndarray, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None
+    images: np.ndarray,
+    maps: dict[str, np.ndarray],
+    titles: Sequence[str] | None = None,
+    title: str | None = None,
 ) -> Any:
-    """Rows = images, columns = the painting then one overlay per method."""
+    """Rows = images, columns = the painting then one overlay per method.
+
+    ``titles`` label the rows (one line each, or several separated by newlines); ``title`` heads the
+    figure, above the column names rather than on top of them.
+    """
     import matplotlib.pyplot as plt
 
     methods = list(maps)
@@ -164,7 +171,8 @@ def explanation_grid(
     fig, axes = plt.subplots(n, len(methods) + 1, figsize=(2.1 * (len(methods) + 1), 2.2 * n), squeeze=False)
     for i in range(n):
         axes[i, 0].imshow(images[i])
-        axes[i, 0].set_ylabel((titles[i] if titles else "")[:40], fontsize=7)
+        label = (titles[i] if titles else "").split("\n")
+        axes[i, 0].set_ylabel("\n".join(line[:32] for line in label), fontsize=7)
         for j, method in enumerate(methods, 1):
             axes[i, j].imshow(overlay(images[i], maps[method][i]))
             if i == 0:
@@ -174,5 +182,9 @@ def explanation_grid(
         for ax in axes[i]:
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.tight_layout()
+    if title:
+        fig.suptitle(title)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # 0.35 in for the title
+    else:
+        fig.tight_layout()
     return fig
