@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from artdl.models.classifier import Classifier
-from artdl.models.inference import fold_batchnorm, native_bf16
+from artdl.models.inference import fold_batchnorm, native_precision
 from artdl.utils import autocast
 
 __all__ = ["METHODS", "class_activation_map", "denormalize", "explain", "explanation_grid", "overlay"]
@@ -120,8 +120,7 @@ def explain(
     wanted = [ClassifierOutputTarget(int(t)) for t in targets]
     if method == "scorecam":
         twin, layer = _scorecam_twin(model)
-        if precision == "auto":
-            precision = "bf16" if native_bf16(images.device) else "fp32"
+        precision = native_precision(precision, images.device)
         # Registered before Score-CAM's own hook, so that hook stores fp32 activations (numpy has no bf16).
         to_fp32 = layer.register_forward_hook(lambda module, inputs, output: output.float())
         try:

@@ -27,7 +27,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from artdl.models.classifier import Classifier
-from artdl.models.inference import fold_batchnorm, map_batches, native_bf16
+from artdl.models.inference import fold_batchnorm, map_batches, native_precision
 from artdl.utils import autocast
 
 __all__ = ["ActivationCache", "cache_precision", "split_model"]
@@ -45,9 +45,7 @@ def cache_precision(name: str, device: torch.device) -> str:
     """
     if name not in ("auto", "bf16", "fp32"):
         raise ValueError(f"classify.cache_precision={name!r}: use auto, bf16 or fp32.")
-    if name != "auto":
-        return name
-    return "bf16" if native_bf16(device) else "fp32"
+    return native_precision(name, device)
 
 
 def _flat(stage: nn.Module) -> list[nn.Module]:

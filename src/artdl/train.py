@@ -181,10 +181,11 @@ def scratch_baseline(
     return model, result
 
 
-# The classify.* settings that define the recipe, copied into every record.
+# The classify.* settings that define the recipe, copied into every record (cache_precision is
+# recorded as resolved, by classification_record).
 RECIPE_KEYS = (
-    "backbone", "image_size", "batch_size", "head_epochs", "epochs", "unfreeze_stages", "frozen_cache",
-    "cache_precision", "lr", "backbone_lr_mult", "warmup", "label_smoothing", "precision", "channels_last", "cache",
+    "backbone", "image_size", "batch_size", "head_epochs", "epochs", "unfreeze_stages", "frozen_cache", "lr",
+    "backbone_lr_mult", "warmup", "label_smoothing", "precision", "channels_last", "cache",
 )  # fmt: skip
 
 

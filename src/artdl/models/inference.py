@@ -20,7 +20,7 @@ import torch
 
 from artdl.utils import autocast
 
-__all__ = ["batched", "fold_batchnorm", "map_batches", "native_bf16"]
+__all__ = ["batched", "fold_batchnorm", "map_batches", "native_bf16", "native_precision"]
 
 
 def native_bf16(device: Any) -> bool:
@@ -36,6 +36,18 @@ def native_bf16(device: Any) -> bool:
     cpu = getattr(torch, "cpu", None)
     flags = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
     return device.type == "cpu" and any(getattr(cpu, f, lambda: False)() for f in flags)
+
+
+def native_precision(name: str, device: Any) -> str:
+    """A precision name with ``auto`` resolved the way inference-heavy work wants it: ``bf16`` where
+    :func:`native_bf16` holds, else ``fp32``; ``bf16`` and ``fp32`` are returned as they are.
+
+    (``artdl.utils.autocast``'s own ``auto`` means bf16 on CUDA only, the safe choice for training
+    from images; this one is for the cached fine-tune and Score-CAM's forward passes.)
+    """
+    if name != "auto":
+        return name
+    return "bf16" if native_bf16(device) else "fp32"
 
 
 def map_batches(
