@@ -30,7 +30,7 @@ VARIANTS = ("fp32", "bf16", "fp32+channels_last", "bf16+channels_last", "bf16+co
 def build(name: str, num_classes: int) -> nn.Module:
     """The classifier as the project builds it (random init: speed does not depend on weights)."""
     try:
-        from artdl.models.classifier import build_classifier
+        from artdl.models import build_classifier
 
         return build_classifier(name, num_classes, pretrained=False)
     except ImportError:  # the classifier module is optional for this script

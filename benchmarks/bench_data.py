@@ -1,7 +1,7 @@
 """Data pipeline throughput: images/s of the training DataLoader (decode, resize, augment).
 
-Compares decoding the originals with a pre-resized JPEG cache (``artdl.data.cache_resized``) and a
-uint8 tensor cache (``artdl.data.cache_tensors``: no decoding, augmentation on uint8 tensors) for
+Compares decoding the originals with a pre-resized JPEG cache (``artdl.data.image_cache.cache_resized``) and a
+uint8 tensor cache (``artdl.data.image_cache.cache_tensors``: no decoding, augmentation on uint8 tensors) for
 0, 2 and N workers. The shared sets are already small (<= 256 px), so the script also builds a
 "crawl-sized" copy (long side 1600 px, like WikiArt downloads) to show where the cache matters.
 
@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import report  # noqa: E402
 
-from artdl import data  # noqa: E402
-from artdl.config import load_config  # noqa: E402
+from artdl import data
+from artdl.core import load_config  # noqa: E402
 
 
 def upscale_copy(table: pd.DataFrame, folder: Path, long_side: int) -> pd.DataFrame:

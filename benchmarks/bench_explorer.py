@@ -1,7 +1,7 @@
 """Collection explorer: build time and the page's time to first draw, for a small real set,
 the whole wikiart_styles7 (7,000 paintings) and a synthetic 50,000-point collection.
 
-Build: ``artdl.explorer.build_explorer`` end to end (decode + thumbnails + previews, CNN embedding,
+Build: ``artdl.archive.explorer.build_explorer`` end to end (decode + thumbnails + previews, CNN embedding,
 UMAP, t-SNE, grid, timeline, neighbours, site). ``cold`` computes the embedding; ``warm`` reuses
 the cached one (what a second run, or a run after 04, costs). The synthetic set has random
 clustered 64-d features and generated 32-px thumbnails (no decoding, no embedding, no previews).
@@ -55,7 +55,7 @@ def _site_mb(site: Path) -> float:
 
 def measure_page(site: Path, loads: int = 3) -> dict[str, Any]:
     """Median over ``loads`` fresh page loads of the first-draw marks, a redraw and the animation fps."""
-    from artdl.explorer.browser import headless_chromium, serve, wait_for
+    from artdl.archive.explorer import headless_chromium, serve, wait_for
 
     runs = []
     with serve(site) as url, headless_chromium(1400, 900) as driver:
@@ -81,9 +81,8 @@ def measure_page(site: Path, loads: int = 3) -> dict[str, Any]:
 
 def bench_real(name: str, datasets: list[str], out: Path, cold: bool, overrides: list[str]) -> dict[str, Any]:
     """One end-to-end ``build_explorer`` of real paintings; ``cold`` drops the cached embedding first."""
-    from artdl.config import load_config
-    from artdl.explorer import build_explorer, read_site_data
-    from artdl.paths import processed_dir
+    from artdl.archive.explorer import build_explorer, read_site_data
+    from artdl.core import load_config, processed_dir
 
     cfg = load_config("default", ["explorer.source=cnn", f"explorer.reuse_embeddings={not cold}", *overrides])
     if cold:
@@ -127,7 +126,7 @@ def synthetic_inputs(n: int, seed: int = 0) -> tuple[Any, np.ndarray, list[np.nd
 
 def bench_synthetic(n: int, out: Path) -> dict[str, Any]:
     """Layouts + neighbours + site for ``n`` synthetic points (no images to decode, no embedding)."""
-    from artdl.explorer import build_site, compute_layouts, cosine_neighbours
+    from artdl.archive.explorer import build_site, compute_layouts, cosine_neighbours
 
     table, feats, thumbs = synthetic_inputs(n)
     start = time.perf_counter()

@@ -5,7 +5,7 @@ performance target, "no loss of accuracy". It runs the 02 recipe (head phase on 
 then fine-tuning the last stages) once per variant on the same split, with the same seed, and
 reports fine-tuning images/s (data loading included) next to validation and test top-1.
 A ``+cached`` variant trains the same stages on the frozen trunk's cached activations
-(``classify.frozen_cache``, :mod:`artdl.frozen_trunk`; ``bf16`` then means the trunk pass and the
+(``classify.frozen_cache``, :mod:`artdl.classify.frozen_trunk`; ``bf16`` then means the trunk pass and the
 top, ``classify.cache_precision``); its ``seconds`` include the trunk's one pass.
 
     python benchmarks/bench_finetune.py                       # CPU: the 02 default recipe
@@ -32,10 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import interleaved_rounds, report  # noqa: E402
 
-from artdl import data, train  # noqa: E402
-from artdl.config import load_config  # noqa: E402
-from artdl.models import classifier as clf  # noqa: E402
-from artdl.utils import seed_everything, setup  # noqa: E402
+from artdl import classify, data, models
+from artdl.core import (  # noqa: E402
+    load_config,  # noqa: E402
+    seed_everything,
+    setup,
+)
 
 VARIANTS = (
     "fp32",
@@ -53,7 +55,7 @@ VARIANTS = (
 def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.device) -> dict:
     c = cfg.classify
     seed_everything(int(cfg.seed))
-    loaders = train.make_loaders(
+    loaders = classify.make_loaders(
         table,
         classes,
         c.backbone,
@@ -67,10 +69,10 @@ def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.de
         cache=c.cache,
         cache_side=c.cache_side,
     )
-    model = clf.build_classifier(
+    model = models.build_classifier(
         c.backbone, len(classes), pretrained=c.pretrained, weights_path=c.weights_path
     )
-    result = train.fit(
+    result = classify.fit(
         model,
         loaders,
         device,

@@ -34,10 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import interleaved_rounds, report  # noqa: E402
 
-from artdl.frozen_trunk import split_model  # noqa: E402
-from artdl.models.classifier import build_classifier  # noqa: E402
-from artdl.models.inference import fold_batchnorm, map_batches  # noqa: E402
-from artdl.utils import autocast  # noqa: E402
+from artdl.classify import split_model  # noqa: E402
+from artdl.core import autocast  # noqa: E402
+from artdl.models import (  # noqa: E402
+    build_classifier,  # noqa: E402
+    fold_batchnorm,
+    map_batches,
+)
 
 TRUNK = ("fp32", "fp32 folded", "fp32 folded per-core", "bf16 folded per-core", "bf16 folded")
 TOP = ("top fp32", "top bf16")

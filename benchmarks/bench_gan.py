@@ -18,9 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import report  # noqa: E402
 
-from artdl.config import load_config  # noqa: E402
-from artdl.gan.losses import critic_loss, generator_loss, gradient_penalty  # noqa: E402
-from artdl.gan.models import build_models  # noqa: E402
+from artdl.core import load_config  # noqa: E402
+from artdl.gan import (  # noqa: E402
+    build_models,  # noqa: E402
+    critic_loss,
+    generator_loss,
+    gradient_penalty,
+)
 
 
 def measure(resolution: int, width: int, batch: int, steps: int, device: torch.device, bf16: bool) -> dict:

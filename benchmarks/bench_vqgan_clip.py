@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _common import report  # noqa: E402
 
+from artdl import models  # noqa: E402
 from artdl import vqgan_clip as V  # noqa: E402
-from artdl.utils import get_device  # noqa: E402
+from artdl.core import get_device  # noqa: E402
 
 
 def build_models(tiny: bool, device: torch.device, tmp: Path):
@@ -35,13 +36,13 @@ def build_models(tiny: bool, device: torch.device, tmp: Path):
         cfg_path, clip_name = ROOT / "configs" / "vqgan" / "tiny_random.yaml", "artdl-tiny-ViT"
     else:
         cfg_path, clip_name = ROOT / "configs" / "vqgan" / "vqgan_imagenet_f16_16384.yaml", "ViT-B-32"
-    ckpt = V.ensure_checkpoint(
+    ckpt = V.prepare_checkpoint(
         "bench", {"config": str(cfg_path), "ckpt": str(tmp / "v.ckpt"), "random_init": True}
     )[1]
     vqgan = V.load_vqgan(cfg_path, ckpt, device)
     clip_cfgs = ROOT / "configs" / "open_clip"
-    weights = V.save_random_clip(clip_name, tmp / "clip.pt", clip_cfgs)
-    clip = V.load_clip(clip_name, None, weights, device, clip_cfgs)
+    weights = models.save_random_clip(clip_name, tmp / "clip.pt", clip_cfgs)
+    clip = models.load_clip(clip_name, None, weights, device, clip_cfgs)
     return vqgan, clip, cfg_path.stem, clip_name
 
 
@@ -49,7 +50,7 @@ VARIANTS = ("fp32", "bf16", "fp32+compile", "bf16+compile")
 
 
 def measure(vqgan, clip, size: int, variant: str, cutn: int, iters: int, device: torch.device) -> dict:
-    """Iterations/s of the real loop (``artdl.vqgan_clip.generate``) for one size and variant."""
+    """Iterations/s of the real loop (``artdl.vqgan_clip.generation``) for one size and variant."""
     kw = dict(
         size=size,
         cutn=cutn,

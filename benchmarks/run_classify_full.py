@@ -3,11 +3,11 @@
     nohup python benchmarks/run_classify_full.py --config full data.num_workers=0 > full.log 2>&1 &
     python benchmarks/run_classify_full.py --config default --name louvre classify.dataset=louvre_genre
 
-It calls :func:`artdl.train.run_classification`, the same library steps as
+It calls :func:`artdl.classify.experiment.run_classification`, the same library steps as
 notebooks/02_classify.ipynb (split, head phase = linear probe, fine-tune, from-scratch baseline
 with the same wall time or optimizer steps, test metrics with intervals, predictions.csv), keeps its
 checkpoints in ``models/classifier/<config>/`` so the notebook's default model is untouched, and
-writes ``results/02_classify.<config>.json`` with :func:`artdl.results.write_results`, which the
+writes ``results/02_classify.<config>.json`` with :func:`artdl.core.results.write_results`, which the
 README table and the Findings of 02 read.
 """
 
@@ -20,11 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from artdl import train  # noqa: E402
-from artdl.config import load_config  # noqa: E402
-from artdl.paths import models_dir  # noqa: E402
-from artdl.results import write_results  # noqa: E402
-from artdl.utils import setup  # noqa: E402
+from artdl import classify
+from artdl.core import (
+    load_config,  # noqa: E402
+    models_dir,  # noqa: E402
+    setup,  # noqa: E402
+    write_results,  # noqa: E402
+)
 
 
 def main() -> None:
@@ -50,7 +52,7 @@ def main() -> None:
         path = write_results("02_classify", record, cfg, config_name=name, sections=("classify", "data"))
         print(f"wrote {path}", flush=True)
 
-    record = train.run_classification(
+    record = classify.run_classification(
         cfg,
         models_dir("classifier") / name,
         device,

@@ -81,7 +81,7 @@ def shared_override() -> str:
 
 def execute_notebook(root: Path, prefix: str, overrides: Sequence[str] = ()) -> Path:
     """Run ``notebooks/<prefix>_*.ipynb`` of an isolated root with the pipeline runner."""
-    from artdl.runner import discover_notebooks, run_notebook
+    from artdl.cli import discover_notebooks, run_notebook
 
     (nb,) = discover_notebooks(root / "notebooks", only=[prefix])
     result = run_notebook(nb, "default", [shared_override(), *overrides], progress=False)

@@ -8,13 +8,23 @@ import torch
 from PIL import Image
 from torch import nn
 
-from artdl import explain, train
-from artdl.models import classifier as clf
-from artdl.models.pretrained import (
-    efficientnet_lite0,
-    efficientnet_lite0_weights_path,
-    remap_state_dict_by_order,
+from artdl import models
+from artdl.classify import (
+    METHODS,
+    FitResult,
+    evaluate,
+    explain,
+    fit,
+    make_loaders,
+    most_confused_pairs,
+    predict,
+    save_predictions,
+    score_folder,
+    scratch_epochs,
+    train_head_on_features,
 )
+from artdl.classify.cam import _normalise_maps, _scorecam_twin
+from artdl.models import efficientnet_lite0, efficientnet_lite0_weights_path, remap_state_dict_by_order
 
 from .conftest import colour_split
 
@@ -60,7 +70,7 @@ def test_remap_rejects_shape_mismatch():
 
 @pytest.mark.parametrize("name", ["efficientnet_lite0", "scratch", "scratch_resnet18", "scratch_resnet50"])
 def test_every_backbone_builds_with_the_right_head(name):
-    model = clf.build_classifier(name, num_classes=5)
+    model = models.build_classifier(name, num_classes=5)
     out = model(torch.randn(2, 3, 64, 64))
     assert out.shape == (2, 5)
     assert model.head.out_features == 5
@@ -68,10 +78,10 @@ def test_every_backbone_builds_with_the_right_head(name):
 
 
 def test_normalisation_follows_the_backbone():
-    assert clf.normalization_for("efficientnet_lite0") == ((0.5,) * 3, (0.5,) * 3)
-    assert clf.normalization_for("scratch_resnet50") == (clf.IMAGENET_MEAN, clf.IMAGENET_STD)
+    assert models.normalization_for("efficientnet_lite0") == ((0.5,) * 3, (0.5,) * 3)
+    assert models.normalization_for("scratch_resnet50") == (models.IMAGENET_MEAN, models.IMAGENET_STD)
     with pytest.raises(ValueError, match="Unknown backbone"):
-        clf.normalization_for("vgg_imaginary")
+        models.normalization_for("vgg_imaginary")
 
 
 def test_resnet_loads_a_local_torchvision_weights_file(tmp_path: Path):
@@ -79,19 +89,19 @@ def test_resnet_loads_a_local_torchvision_weights_file(tmp_path: Path):
 
     reference = torchvision.models.resnet18(weights=None)
     torch.save(reference.state_dict(), tmp_path / "resnet18.pth")
-    model = clf.build_classifier("resnet18", 3, pretrained=True, weights_path=str(tmp_path / "resnet18.pth"))
+    model = models.build_classifier("resnet18", 3, pretrained=True, weights_path=str(tmp_path / "resnet18.pth"))
     assert torch.equal(model.features[1][0].conv1.weight, reference.layer1[0].conv1.weight)
     assert model.head.out_features == 3
     with pytest.raises(FileNotFoundError, match="weights_path"):
-        clf.build_classifier("resnet18", 3, weights_path=str(tmp_path / "missing.pth"))
+        models.build_classifier("resnet18", 3, weights_path=str(tmp_path / "missing.pth"))
 
 
 def test_partial_unfreezing_counts_parameters():
-    model = clf.build_classifier("scratch", 4)
-    head_only = clf.set_trainable_stages(model, 0)
+    model = models.build_classifier("scratch", 4)
+    head_only = models.set_trainable_stages(model, 0)
     assert head_only == sum(p.numel() for p in model.head.parameters())
-    some = clf.set_trainable_stages(model, 2)
-    everything = clf.set_trainable_stages(model, -1)
+    some = models.set_trainable_stages(model, 2)
+    everything = models.set_trainable_stages(model, -1)
     assert head_only < some < everything == sum(p.numel() for p in model.parameters())
 
 
@@ -102,10 +112,10 @@ def test_training_smoke_loss_falls_and_checkpoint_round_trips(tmp_path: Path):
     torch.manual_seed(0)
     table = _colour_split(tmp_path)
     classes = ["blue", "red"]
-    loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
-    model = clf.build_classifier("scratch_resnet18", 2)
+    loaders = make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+    model = models.build_classifier("scratch_resnet18", 2)
     ckpt = tmp_path / "best.pt"
-    result = train.fit(
+    result = fit(
         model,
         loaders,
         torch.device("cpu"),
@@ -126,8 +136,8 @@ def test_training_smoke_loss_falls_and_checkpoint_round_trips(tmp_path: Path):
         "val_loss",
         "val_acc",
     ]
-    loaded, meta = clf.load_classifier(ckpt)
-    assert meta["classes"] == classes and meta["mean"] == clf.IMAGENET_MEAN
+    loaded, meta = models.load_classifier(ckpt)
+    assert meta["classes"] == classes and meta["mean"] == models.IMAGENET_MEAN
     x = next(iter(loaders["val"]))[0]
     with torch.no_grad():
         assert torch.allclose(loaded(x), model.eval()(x), atol=1e-5)
@@ -136,7 +146,7 @@ def test_training_smoke_loss_falls_and_checkpoint_round_trips(tmp_path: Path):
 def test_precision_names_map_to_autocast_contexts():
     import contextlib
 
-    from artdl.utils import autocast
+    from artdl.core import autocast
 
     cpu = torch.device("cpu")
     assert isinstance(autocast(cpu, "auto"), contextlib.nullcontext)  # auto: bf16 on CUDA only
@@ -154,9 +164,9 @@ def test_speed_options_train_the_same_model(tmp_path: Path):
     results = {}
     for precision, channels_last in [("fp32", False), ("bf16", True)]:
         torch.manual_seed(0)
-        loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
-        model = clf.build_classifier("scratch_resnet18", 2)
-        result = train.fit(
+        loaders = make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+        model = models.build_classifier("scratch_resnet18", 2)
+        result = fit(
             model,
             loaders,
             torch.device("cpu"),
@@ -171,13 +181,13 @@ def test_speed_options_train_the_same_model(tmp_path: Path):
         assert (result.history["images_per_s"] > 0).all()
         weight = next(p for p in model.parameters() if p.dim() == 4)
         assert weight.is_contiguous()  # back to the default layout for saving and CAMs
-        logits, targets = train.predict(model, loaders["test"], torch.device("cpu"), "fp32")
+        logits, targets = predict(model, loaders["test"], torch.device("cpu"), "fp32")
         results[precision] = (result.history["train_loss"].tolist(), logits.argmax(1), targets)
     for losses, _, _ in results.values():
         assert losses[-1] < losses[0]
     assert (results["fp32"][1] == results["bf16"][1]).mean() >= 0.75
     with pytest.raises(ValueError, match="precision"):
-        train.fit(model, loaders, torch.device("cpu"), name="bad", epochs=1, precision="fp16", progress=False)
+        fit(model, loaders, torch.device("cpu"), name="bad", epochs=1, precision="fp16", progress=False)
 
 
 def test_compile_wraps_only_the_training_forward(tmp_path: Path, monkeypatch):
@@ -189,18 +199,18 @@ def test_compile_wraps_only_the_training_forward(tmp_path: Path, monkeypatch):
 
     monkeypatch.setattr(torch, "compile", fake_compile)
     table = _colour_split(tmp_path)
-    loaders = train.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
-    model = clf.build_classifier("scratch_resnet18", 2)
-    train.fit(model, loaders, torch.device("cpu"), name="c", epochs=1, compile=True, progress=False)
+    loaders = make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
+    model = models.build_classifier("scratch_resnet18", 2)
+    fit(model, loaders, torch.device("cpu"), name="c", epochs=1, compile=True, progress=False)
     assert calls == [model]
     calls.clear()
-    train.fit(model, loaders, torch.device("cpu"), name="c", epochs=1, progress=False)
+    fit(model, loaders, torch.device("cpu"), name="c", epochs=1, progress=False)
     assert calls == []
 
 
 def test_load_classifier_missing_file_says_which_notebook(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="02_classify"):
-        clf.load_classifier(tmp_path / "nope.pt")
+        models.load_classifier(tmp_path / "nope.pt")
 
 
 def test_head_on_features_learns_a_separable_problem():
@@ -208,7 +218,7 @@ def test_head_on_features_learns_a_separable_problem():
     x = torch.randn(200, 8, generator=g)
     y = (x[:, 0] > 0).long()
     head = nn.Linear(8, 2)
-    losses = train.train_head_on_features(head, x, y, epochs=50, lr=0.1, label_smoothing=0.0)
+    losses = train_head_on_features(head, x, y, epochs=50, lr=0.1, label_smoothing=0.0)
     assert losses[-1] < 0.3 * losses[0]
     assert float((head(x).argmax(1) == y).float().mean()) > 0.95
 
@@ -217,20 +227,20 @@ def test_evaluate_and_confused_pairs_on_known_predictions():
     classes = ["a", "b", "c"]
     targets = np.array([0, 0, 1, 1, 2, 2])
     logits = np.eye(3)[[0, 1, 1, 1, 0, 2]] + 0.01 * np.arange(3)  # a->b once, c->a once
-    metrics = train.evaluate(logits, targets, classes)
+    metrics = evaluate(logits, targets, classes)
     assert metrics["top1"] == pytest.approx(4 / 6)
     assert metrics["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
     assert metrics["per_class_accuracy"] == {"a": 0.5, "b": 1.0, "c": 0.5}
-    pairs = train.most_confused_pairs(metrics["confusion_matrix"], classes)
+    pairs = most_confused_pairs(metrics["confusion_matrix"], classes)
     assert set(zip(pairs["true"], pairs["predicted"])) == {("a", "b"), ("c", "a")}
 
 
 # ---------------------------------------------------------------------------- explanations
-def _toy_classifier() -> clf.Classifier:
+def _toy_classifier() -> models.Classifier:
     features = nn.Sequential(
         nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU()
     )
-    return clf.Classifier(
+    return models.Classifier(
         features, 32, 2, stages=[features[0], features[2]], cam_layer=features[3], dropout=0.0
     )
 
@@ -251,7 +261,7 @@ def _square_batch(
 
 
 @pytest.fixture(scope="module")
-def trained_toy() -> clf.Classifier:
+def trained_toy() -> models.Classifier:
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     model = _toy_classifier()
@@ -271,7 +281,7 @@ def test_explanation_mass_falls_in_the_decisive_region(trained_toy, method):
     x, y, mask = _square_batch(64, g)
     keep = y == 1
     x, mask = x[keep][:16], mask[keep][:16]
-    maps = explain.explain(trained_toy, x, method, targets=[1] * len(x))
+    maps = explain(trained_toy, x, method, targets=[1] * len(x))
     inside = (maps * mask.numpy()).sum((1, 2)) / maps.sum((1, 2))
     area = mask[0].float().mean().item()  # 64 / 1024 of the image
     assert np.median(inside) > 4 * area, (
@@ -279,12 +289,12 @@ def test_explanation_mass_falls_in_the_decisive_region(trained_toy, method):
     )
 
 
-@pytest.mark.parametrize("method", explain.METHODS)
+@pytest.mark.parametrize("method", METHODS)
 def test_explanations_have_shape_range_and_are_deterministic(method):
-    model = clf.build_classifier("scratch", 3).eval()
+    model = models.build_classifier("scratch", 3).eval()
     x = torch.randn(2, 3, 64, 64)
-    a = explain.explain(model, x, method, batch_size=256)
-    b = explain.explain(model, x, method, batch_size=256)
+    a = explain(model, x, method, batch_size=256)
+    b = explain(model, x, method, batch_size=256)
     assert a.shape == (2, 64, 64)
     assert a.min() >= 0 and a.max() <= 1 + 1e-6
     np.testing.assert_allclose(a, b, atol=1e-5)
@@ -305,26 +315,26 @@ def test_scorecam_twin_gives_the_maps_of_the_model_itself():
     from pytorch_grad_cam import ScoreCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-    model = _with_random_norm_statistics(clf.build_classifier("scratch", 3))
+    model = _with_random_norm_statistics(models.build_classifier("scratch", 3))
     x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(4))
-    twin, layer = explain._scorecam_twin(model)
+    twin, layer = _scorecam_twin(model)
     assert layer is not model.cam_layer and twin is not model  # folded: the CAM layer was replaced
     with ScoreCAM(model, [model.cam_layer]) as cam:
         cam.batch_size = 256
         plain = cam(input_tensor=x, targets=[ClassifierOutputTarget(t) for t in (0, 2)])
-    fp32 = explain.explain(model, x, "scorecam", targets=[0, 2], batch_size=256, precision="fp32")
-    np.testing.assert_allclose(fp32, explain._normalise_maps(torch.from_numpy(plain)).numpy(), atol=2e-3)
-    bf16 = explain.explain(model, x, "scorecam", targets=[0, 2], batch_size=256, precision="bf16")
+    fp32 = explain(model, x, "scorecam", targets=[0, 2], batch_size=256, precision="fp32")
+    np.testing.assert_allclose(fp32, _normalise_maps(torch.from_numpy(plain)).numpy(), atol=2e-3)
+    bf16 = explain(model, x, "scorecam", targets=[0, 2], batch_size=256, precision="bf16")
     for a, b in zip(fp32, bf16, strict=True):
         assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.95
 
 
 def test_explain_picks_the_layer_for_resnets_too():
-    model = clf.build_classifier("scratch_resnet18", 2).eval()
-    maps = explain.explain(model, torch.randn(1, 3, 64, 64), "gradcam")
+    model = models.build_classifier("scratch_resnet18", 2).eval()
+    maps = explain(model, torch.randn(1, 3, 64, 64), "gradcam")
     assert maps.shape == (1, 64, 64) and math.isfinite(float(maps.sum()))
     with pytest.raises(ValueError, match="Unknown explanation method"):
-        explain.explain(model, torch.randn(1, 3, 64, 64), "lime")
+        explain(model, torch.randn(1, 3, 64, 64), "lime")
 
 
 @pytest.mark.integration
@@ -369,27 +379,27 @@ def test_evaluate_has_wilson_intervals_and_top3_only_where_informative():
     targets = np.repeat(np.arange(7), 20)
     logits = rng.normal(size=(140, 7))
     logits[np.arange(140), targets] += 1.5
-    m7 = train.evaluate(logits, targets, [f"s{i}" for i in range(7)])
+    m7 = evaluate(logits, targets, [f"s{i}" for i in range(7)])
     assert m7["top1_ci"][0] < m7["top1"] < m7["top1_ci"][1]
     assert m7["top1"] <= m7["top3"] and m7["top3_ci"][0] < m7["top3"] < m7["top3_ci"][1]
     assert m7["chance_top1"] == pytest.approx(1 / 7) and m7["chance_top3"] == pytest.approx(3 / 7)
     hits3 = (np.argsort(-logits, 1)[:, :3] == targets[:, None]).any(1).mean()
     assert m7["top3"] == pytest.approx(hits3)
-    m4 = train.evaluate(logits[:80, :4], targets[:80] % 4, ["a", "b", "c", "d"])
+    m4 = evaluate(logits[:80, :4], targets[:80] % 4, ["a", "b", "c", "d"])
     assert "top3" not in m4 and "top1_ci" in m4
     pc = m7["per_class"]["s0"]
     assert set(pc) == {"precision", "recall", "f1", "support"} and pc["support"] == 20
     assert pc["recall"] == pytest.approx(m7["per_class_accuracy"]["s0"])
 
 
-def _trained_colour_model(tmp_path: Path) -> tuple[Path, pd.DataFrame, train.FitResult, dict]:
+def _trained_colour_model(tmp_path: Path) -> tuple[Path, pd.DataFrame, FitResult, dict]:
     torch.manual_seed(0)
     table = _colour_split(tmp_path)
     classes = ["blue", "red"]
-    loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
-    model = clf.build_classifier("scratch_resnet18", 2)
+    loaders = make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+    model = models.build_classifier("scratch_resnet18", 2)
     ckpt = tmp_path / "best.pt"
-    result = train.fit(
+    result = fit(
         model, loaders, torch.device("cpu"), name="t", epochs=2, head_epochs=3, lr=3e-3, checkpoint=ckpt,
         meta={"backbone": "scratch_resnet18", "classes": classes, "image_size": 32}, progress=False,
         probe_classes=classes,
@@ -416,7 +426,7 @@ def test_score_folder_prints_top1_and_per_class_and_skips_unknown_labels(tmp_pat
         for i in range(3):
             arr = np.clip(np.array(base) + rng.normal(0, 25, (40, 40, 3)), 0, 255).astype(np.uint8)
             Image.fromarray(arr).save(folder / label / f"{i}.png")
-    result = train.score_folder(ckpt, folder)
+    result = score_folder(ckpt, folder)
     out = capsys.readouterr().out
     assert "top-1" in out and "blue:" in out and "red:" in out and "green" in out
     assert result["n"] == 6 and result["skipped_labels"] == ["green"]
@@ -425,13 +435,13 @@ def test_score_folder_prints_top1_and_per_class_and_skips_unknown_labels(tmp_pat
         empty = tmp_path / "other"
         (empty / "cubism").mkdir(parents=True)
         Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(empty / "cubism" / "a.png")
-        train.score_folder(ckpt, empty, verbose=False)
+        score_folder(ckpt, empty, verbose=False)
 
 
 def test_save_predictions_writes_probabilities(tmp_path: Path):
     table = pd.DataFrame({"path": [str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg")]})
     logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 3.0]])
-    path = train.save_predictions(tmp_path / "p.csv", table, logits, np.array([0, 1]), ["x", "y", "z"])
+    path = save_predictions(tmp_path / "p.csv", table, logits, np.array([0, 1]), ["x", "y", "z"])
     frame = pd.read_csv(path)
     assert list(frame.columns) == ["path", "true", "predicted", "p_x", "p_y", "p_z"]
     assert frame["predicted"].tolist() == ["x", "z"] and frame["true"].tolist() == ["x", "y"]
@@ -442,14 +452,14 @@ def test_scratch_epochs_default_to_the_fine_tune_s():
     from omegaconf import OmegaConf
 
     c = OmegaConf.create({"epochs": 3, "scratch": {"epochs": 0}})
-    assert train.scratch_epochs(c) == 3
+    assert scratch_epochs(c) == 3
     c.scratch.epochs = 5
-    assert train.scratch_epochs(c) == 5
+    assert scratch_epochs(c) == 5
 
 
 # ---------------------------------------------------------------------------- report
 def _model(top1: float, n: int = 1050, top3: float | None = 0.9) -> dict:
-    from artdl.metrics import wilson_interval
+    from artdl.core import wilson_interval
 
     k = round(top1 * n)
     m = {

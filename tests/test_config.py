@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from artdl.config import ConfigKeyError, available_configs, flat_keys, load_config
+from artdl import core
+from artdl.core import ConfigKeyError, available_configs, flat_keys, load_config
 
 
 def test_default_config_has_core_sections():
@@ -65,7 +66,7 @@ def test_flat_keys_lists_nested_paths():
 
 
 def test_wrong_type_fails_at_load_time_with_the_key_name():
-    from artdl.config import ConfigTypeError
+    from artdl.core import ConfigTypeError
 
     with pytest.raises(ConfigTypeError, match="classify.epochs"):
         load_config("default", ["classify.epochs=two"])
@@ -80,18 +81,17 @@ def test_values_carry_their_schema_type():
 
 
 def test_paths_overrides_move_the_artifact_folders(tmp_path: Path):
-    from artdl import paths
 
     try:
         load_config("default", [f"paths.models={tmp_path / 'm'}", f"paths.images={tmp_path / 'i'}"])
-        assert paths.models_dir("classifier") == tmp_path / "m" / "classifier"
-        assert paths.images_dir("02_classify") == tmp_path / "i" / "02_classify"
+        assert core.models_dir("classifier") == tmp_path / "m" / "classifier"
+        assert core.images_dir("02_classify") == tmp_path / "i" / "02_classify"
     finally:
         load_config()  # back to the project's folders for the other tests
-    assert paths.models_dir("classifier") == paths.project_root() / "models" / "classifier"
+    assert core.models_dir("classifier") == core.project_root() / "models" / "classifier"
 
 
 def test_relative_paths_for_printing():
-    from artdl.paths import project_root, relative
+    from artdl.core import project_root, relative
 
     assert relative(project_root() / "data" / "x.csv") == "data/x.csv"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from artdl.config import load_config
+from artdl.core import load_config
 from artdl.crawl import CrawlOptions, FixtureSite, run_crawl, start_crawl
 from artdl.crawl.columns import CRAWL_COLUMNS
 from artdl.crawl.fixture_site import CORRUPT_ID, FLAKY_ID, PRIVATE_ID

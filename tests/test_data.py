@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from artdl import data
-from artdl.config import load_config
+from artdl.core import load_config
 
 
 def _write_image(path: Path, color: tuple[int, int, int], size=(40, 30), mode="RGB") -> None:
@@ -108,7 +108,7 @@ def test_unknown_dataset_name_lists_known():
 
 def test_load_splits_writes_once_and_reuses(folder_tree: Path, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("ARTDL_ROOT", str(Path(__file__).resolve().parents[1]))
-    monkeypatch.setattr("artdl.splits.processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
+    monkeypatch.setattr("artdl.data.splits.processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
     (tmp_path / "processed" / "tiny").mkdir(parents=True)
     cfg = _cfg(folder_tree)
     first = data.load_splits(cfg)

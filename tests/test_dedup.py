@@ -1,4 +1,4 @@
-"""Near-duplicate hashing and grouping (artdl.dedup), on real paintings where it matters."""
+"""Near-duplicate hashing and grouping (artdl.data.dedup), on real paintings where it matters."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from artdl import dedup
+from artdl.data import (
+    dataset_groups,
+    dhash,
+    difference_hashes,
+    group_summary,
+    hamming,
+    near_duplicate_groups,
+    near_duplicate_pairs,
+)
 
 # Known look-alike pairs in wikiart_styles7: one painting filed under two styles.
 STYLES7_PAIRS = [
@@ -41,22 +49,22 @@ def test_dhash_is_uint64_and_accepts_paths_images_and_arrays(styles7: Path) -> N
     path = styles7 / STYLES7_PAIRS[0][0]
     image = Image.open(path).convert("RGB")
     chw = np.asarray(image).transpose(2, 0, 1)
-    hashes = dedup.dhash([path, str(path), image, np.asarray(image), chw, np.asarray(image) / 255.0])
+    hashes = dhash([path, str(path), image, np.asarray(image), chw, np.asarray(image) / 255.0])
     assert hashes.dtype == np.uint64 and hashes.shape == (6,)
-    assert (dedup.hamming(hashes, hashes[0]) <= 1).all()
+    assert (hamming(hashes, hashes[0]) <= 1).all()
 
 
 def test_dhash_bits_follow_brightness_to_the_right() -> None:
     ramp = np.tile(np.arange(0, 256, 28, dtype=np.uint8)[:9], (8, 1))  # brighter to the right
-    assert dedup.dhash([ramp])[0] == np.uint64(2**64 - 1)
-    assert dedup.dhash([ramp[:, ::-1].copy()])[0] == np.uint64(0)
+    assert dhash([ramp])[0] == np.uint64(2**64 - 1)
+    assert dhash([ramp[:, ::-1].copy()])[0] == np.uint64(0)
 
 
 def test_rescaled_reencoded_copy_lands_in_the_same_group(styles7: Path) -> None:
     originals = [styles7 / a for a, _ in STYLES7_PAIRS]
     copies = [_reencoded(p, 160, 70) for p in originals] + [_reencoded(originals[0], 300, 95)]
-    hashes = dedup.difference_hashes([*originals, *copies])
-    groups = dedup.near_duplicate_groups(hashes, max_distance=4)
+    hashes = difference_hashes([*originals, *copies])
+    groups = near_duplicate_groups(hashes, max_distance=4)
     assert groups[0] == groups[3] == groups[6]
     assert groups[1] == groups[4] and groups[2] == groups[5]
     assert len(set(groups[:3])) == 3  # the three paintings stay apart
@@ -64,16 +72,16 @@ def test_rescaled_reencoded_copy_lands_in_the_same_group(styles7: Path) -> None:
 
 def test_distinct_paintings_do_not_group(styles7: Path) -> None:
     paths = sorted((styles7 / "Baroque").glob("*.jpg"))[:150]
-    groups = dedup.near_duplicate_groups(dedup.difference_hashes(paths), max_distance=4)
-    assert dedup.group_summary(groups)["merged_groups"] == 0
+    groups = near_duplicate_groups(difference_hashes(paths), max_distance=4)
+    assert group_summary(groups)["merged_groups"] == 0
 
 
 def test_group_count_on_a_small_real_set(styles7: Path, tmp_path: Path) -> None:
     pair_files = [f for pair in STYLES7_PAIRS for f in pair]
     others = sorted((styles7 / "Symbolism").glob("*.jpg"))[:20]
     table = pd.DataFrame({"path": [str(styles7 / f) for f in pair_files] + [str(p) for p in others]})
-    groups = dedup.dataset_groups(table, cache_dir=tmp_path, progress=False)
-    summary = dedup.group_summary(groups)
+    groups = dataset_groups(table, cache_dir=tmp_path, progress=False)
+    summary = group_summary(groups)
     assert summary == {
         "images": 26,
         "groups": 23,
@@ -84,7 +92,7 @@ def test_group_count_on_a_small_real_set(styles7: Path, tmp_path: Path) -> None:
     assert (groups[0::2][:3] == groups[1::2][:3]).all()
     # second call is served from the cache and gives the same answer
     assert (tmp_path / "dhash.json").is_file()
-    assert (dedup.dataset_groups(table, cache_dir=tmp_path, progress=False) == groups).all()
+    assert (dataset_groups(table, cache_dir=tmp_path, progress=False) == groups).all()
 
 
 def test_multi_index_pairs_equal_brute_force() -> None:
@@ -93,24 +101,24 @@ def test_multi_index_pairs_equal_brute_force() -> None:
     flips = np.uint64(1) << rng.integers(0, 64, size=(300, 3)).astype(np.uint64)
     near = base ^ flips[:, 0] ^ flips[:, 1]  # within 2 bits of base
     hashes = np.concatenate([base, near])
-    d = dedup.hamming(hashes[:, None], hashes[None, :])
+    d = hamming(hashes[:, None], hashes[None, :])
     for k in (0, 2, 4, 7):
         i, j = np.triu_indices(len(hashes), 1)
         expected = {(a, b) for a, b in zip(i[d[i, j] <= k], j[d[i, j] <= k])}
-        got = {tuple(p) for p in dedup.near_duplicate_pairs(hashes, k).tolist()}
+        got = {tuple(p) for p in near_duplicate_pairs(hashes, k).tolist()}
         assert got == expected
 
 
 def test_groups_are_transitive_and_ordered() -> None:
     hashes = np.array([0b0, 0b111, 0b111111, 2**64 - 1, 0b1], dtype=np.uint64)
-    groups = dedup.near_duplicate_groups(hashes, max_distance=3, skip_blank=False)
+    groups = near_duplicate_groups(hashes, max_distance=3, skip_blank=False)
     # 0 ~ 0b111 (3 bits) ~ 0b111111 (3 bits): one chain; all-ones alone; 0b1 joins the chain
     assert groups.tolist() == [0, 0, 0, 1, 0]
     # a blank (all-zero) hash links nothing: 0b111 and 0b1 are still within 3 bits of each other
-    assert dedup.near_duplicate_groups(hashes, max_distance=3).tolist() == [0, 1, 1, 2, 1]
-    assert dedup.near_duplicate_groups(np.empty(0, dtype=np.uint64)).size == 0
+    assert near_duplicate_groups(hashes, max_distance=3).tolist() == [0, 1, 1, 2, 1]
+    assert near_duplicate_groups(np.empty(0, dtype=np.uint64)).size == 0
     with pytest.raises(ValueError):
-        dedup.near_duplicate_pairs(hashes, -1)
+        near_duplicate_pairs(hashes, -1)
 
 
 def test_group_aware_split_keeps_look_alikes_together() -> None:

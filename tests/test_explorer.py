@@ -17,16 +17,19 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from artdl.explorer.atlas import atlas_cell, atlas_layout, write_atlases
-from artdl.explorer.layouts import (
-    _landmark,
+from artdl.archive.explorer import (
+    atlas_cell,
+    atlas_layout,
+    build_site,
     compute_layouts,
     grid_layout,
     normalize_layout,
+    read_site_data,
     snap_grid,
     timeline_layout,
+    write_atlases,
 )
-from artdl.explorer.site import build_site, read_site_data
+from artdl.archive.explorer.layouts import _landmark
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPO / "images" / "05_archive" / "explorer.png"
@@ -124,9 +127,8 @@ def test_atlas_cells_match_written_sheets(tmp_path):
 
 
 def test_decode_collection_crops_thumbnails_and_previews(tmp_path):
-    from artdl.data import load_image
-    from artdl.explorer.atlas import decode_collection
-    from artdl.image_cache import square
+    from artdl.archive.explorer import decode_collection
+    from artdl.data import load_image, square
 
     rng = np.random.default_rng(5)
     small, big, png = tmp_path / "small.jpg", tmp_path / "big.jpg", tmp_path / "wide.png"
@@ -141,7 +143,7 @@ def test_decode_collection_crops_thumbnails_and_previews(tmp_path):
     )
     assert crops.shape == (4, 3, 32, 32) and len(problems) == 1 and "missing.jpg" in problems[0]
     assert thumbs[3] is None and all(t.shape == (16, 16, 3) for t in thumbs[:3])
-    for i in (0, 2):  # full-size decodes: the crops 04's collection_images makes (artdl.image_cache.square)
+    for i in (0, 2):  # full-size decodes: the crops 04's collection_images makes (artdl.data.image_cache.square)
         assert np.array_equal(crops[i], np.asarray(square(load_image(paths[i]), 32)).transpose(2, 0, 1))
     # the 600x800 JPEG is decoded at half scale (draft, >= 2x the preview) yet gives the same crop
     assert (
@@ -155,8 +157,8 @@ def test_decode_collection_crops_thumbnails_and_previews(tmp_path):
 def test_embed_cnn_folds_batchnorm_without_changing_features():
     import torch
 
-    from artdl.models.inference import batched as _batched
-    from artdl.models.inference import fold_batchnorm as _fold_batchnorm
+    from artdl.models import batched as _batched
+    from artdl.models import fold_batchnorm as _fold_batchnorm
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(
@@ -199,9 +201,8 @@ def test_embed_cnn_folds_batchnorm_without_changing_features():
 
 
 def test_build_explorer_reuses_cached_features_without_decoding_crops(tmp_path, monkeypatch):
-    from artdl import paths
-    from artdl.config import load_config
-    from artdl.explorer import build, build_explorer, read_site_data
+    from artdl.archive.explorer import build, build_explorer, read_site_data
+    from artdl.core import load_config, paths
 
     monkeypatch.setitem(paths._FOLDERS, "processed", str(tmp_path / "processed"))
     rng = np.random.default_rng(6)
@@ -248,7 +249,7 @@ def test_build_explorer_reuses_cached_features_without_decoding_crops(tmp_path, 
 
 
 def test_umap_layout_on_precomputed_cosine_distances():
-    from artdl.explorer.layouts import umap_layout
+    from artdl.archive.explorer import umap_layout
 
     rng = np.random.default_rng(7)
     centres = rng.normal(0, 1, (3, 32)) * 5
@@ -329,8 +330,8 @@ def test_bad_input_is_an_error_and_leaves_old_site(tmp_path):
 
 
 def test_build_explorer_checks_its_inputs_first(tmp_path):
-    from artdl.config import load_config
-    from artdl.explorer import build_explorer
+    from artdl.archive.explorer import build_explorer
+    from artdl.core import load_config
 
     cfg = load_config("default")
     table = pd.DataFrame({"path": ["a.jpg"], "title": ["t"], "artist": ["x"], "label": ["l"]})
@@ -342,7 +343,7 @@ def test_build_explorer_checks_its_inputs_first(tmp_path):
 
 
 def test_cli_unknown_dataset_is_a_clear_error(capsys):
-    from artdl.__main__ import main
+    from artdl.cli.main import main
 
     assert main(["explore", "--dataset", "no_such_set"]) == 2
     assert "no_such_set" in capsys.readouterr().err
@@ -350,8 +351,8 @@ def test_cli_unknown_dataset_is_a_clear_error(capsys):
 
 def test_classifier_predictions_and_gradcam(tmp_path, capsys):
     """02's checkpoint (here a random-weight one): top classes with probabilities + a Grad-CAM JPEG per test painting."""
-    from artdl.explorer.predict import classifier_predictions
-    from artdl.models.classifier import build_classifier, save_classifier
+    from artdl.archive.explorer import classifier_predictions
+    from artdl.models import build_classifier, save_classifier
 
     assert classifier_predictions(pd.DataFrame({"path": []}), tmp_path / "none.pt", tmp_path) is None
     assert "no classifier checkpoint" in capsys.readouterr().out
@@ -381,7 +382,7 @@ def test_classifier_predictions_and_gradcam(tmp_path, capsys):
 # ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():
-    from artdl.explorer.browser import chromium_available, headless_chromium
+    from artdl.archive.explorer import chromium_available, headless_chromium
 
     if not chromium_available():
         pytest.skip("headless Chromium is absent: install the Debian packages chromium chromium-driver")
@@ -395,8 +396,8 @@ def browser():
 @pytest.fixture(scope="module")
 def real_site(tmp_path_factory):
     """An explorer of 80 real paintings (pixels embedding: no model download, seconds to build)."""
-    from artdl.config import load_config
-    from artdl.explorer import build_explorer, collection_table
+    from artdl.archive.explorer import build_explorer, collection_table
+    from artdl.core import load_config
 
     shared = REPO.parent / "shared" / "datasets"
     if not (shared / "aic_paintings").is_dir() or not (shared / "wikiart_impressionists").is_dir():
@@ -411,7 +412,7 @@ def real_site(tmp_path_factory):
 
 
 def _open(driver, url):
-    from artdl.explorer.browser import wait_for
+    from artdl.archive.explorer import wait_for
 
     driver.get(url)
     wait_for(driver, "return window.explorer && window.explorer.thumbsReady", timeout=30)
@@ -422,9 +423,8 @@ def test_page_draws_switches_searches_and_opens_neighbours(browser, real_site):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    from artdl.embed import collection_images, embed_pixels
-    from artdl.explorer.browser import serve, wait_for
-    from artdl.retrieval import cosine_topk
+    from artdl.archive.explorer import serve, wait_for
+    from artdl.retrieve import collection_images, cosine_topk, embed_pixels
 
     site, table, data = real_site
     n = len(table)
@@ -492,7 +492,7 @@ def test_page_draws_switches_searches_and_opens_neighbours(browser, real_site):
 @pytest.mark.browser
 def test_page_legend_hides_and_skips_bad_points(browser, tmp_path):
     """A NaN coordinate is not drawn and a missing thumbnail is a crossed tile; both are reported."""
-    from artdl.explorer.browser import serve
+    from artdl.archive.explorer import serve
 
     table, layouts, thumbs, nb = _synthetic_site_inputs()
     with warnings.catch_warnings():

@@ -1,4 +1,4 @@
-"""artdl.fetch against a local imitation of raw.githubusercontent.com (127.0.0.1 only, no internet).
+"""artdl.data.fetch against a local imitation of raw.githubusercontent.com (127.0.0.1 only, no internet).
 
 The server serves real JPEGs copied at test time from ../shared/datasets in the raw-URL layout
 ``/{repo}/{commit}/{path}`` and can answer a path with a planned sequence of failures (503, 429,
@@ -27,8 +27,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from artdl import fetch
-from artdl.config import load_config
+from artdl import data
+from artdl.core import load_config
+from artdl.data import fetch
+from artdl.report.data import data_table_markdown
 
 from .conftest import REPO_ROOT
 
@@ -196,7 +198,7 @@ def test_clean_fetch_then_rerun_downloads_nothing(server: RawServer, project: Pa
     (project / "sources" / "wikiart_impressionists.notes.txt").write_text("companion file\n")
     cfg = _cfg(server, project)
     dest = project / "data" / "raw" / "wikiart_impressionists"
-    assert fetch.dataset_location(cfg, "wikiart_impressionists") == ("missing", dest)
+    assert data.dataset_location(cfg, "wikiart_impressionists") == ("missing", dest)
 
     report = fetch.fetch_dataset(cfg, "wikiart_impressionists", progress=False)
     assert report.ok and report.fetched == len(rows) == 6 and report.present == 0
@@ -207,8 +209,8 @@ def test_clean_fetch_then_rerun_downloads_nothing(server: RawServer, project: Pa
     assert (dest / "notes.txt").read_text() == "companion file\n"
     assert not _parts(dest)
     assert sum(server.hits.values()) == 6
-    assert fetch.dataset_location(cfg, "wikiart_impressionists") == ("raw", dest)
-    assert fetch.dataset_root(cfg, "wikiart_impressionists") == dest
+    assert data.dataset_location(cfg, "wikiart_impressionists") == ("raw", dest)
+    assert data.dataset_root(cfg, "wikiart_impressionists") == dest
 
     again = fetch.fetch_dataset(cfg, "wikiart_impressionists", progress=False)
     assert again.ok and again.fetched == 0 and again.present == 6
@@ -249,7 +251,7 @@ def test_404_is_reported_with_its_url_and_a_nonzero_exit(
         f"data.fetch.url_template={server.template}",
         "data.fetch.backoff=0.01",
     ]
-    from artdl.__main__ import main
+    from artdl.cli.main import main
 
     assert main(["data", "fetch", "wikiart_impressionists", *overrides]) == 1
     err = capsys.readouterr().err
@@ -357,16 +359,16 @@ def test_resize_contract(server: RawServer, project: Path, shared_datasets: Path
 
     # Through a fetch: the large file is shrunk, the 224-px one stays byte-identical.
     rows = []
-    for file, data in (("Baroque/big.jpg", big), ("Baroque/small.jpg", small)):
-        server.add(f"WikiArt/{file}", data)
+    for file, payload in (("Baroque/big.jpg", big), ("Baroque/small.jpg", small)):
+        server.add(f"WikiArt/{file}", payload)
         rows.append(
             {
                 "file": file,
                 "source_repo": REPO,
                 "source_commit": COMMIT,
                 "source_path": f"WikiArt/{file}",
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "bytes": len(data),
+                "sha256": hashlib.sha256(payload).hexdigest(),
+                "bytes": len(payload),
             }
         )
     _write_manifest(project / "sources" / "wikiart_styles7.csv", rows)
@@ -382,18 +384,18 @@ def test_dataset_root_order(project: Path, tmp_path: Path):
     mirror = tmp_path / "mirror"
     cfg = load_config("default", [f"paths.shared_datasets={mirror}"])
     raw = project / "data" / "raw" / "louvre_genre"
-    assert fetch.dataset_location(cfg, "louvre_genre") == ("missing", raw)
+    assert data.dataset_location(cfg, "louvre_genre") == ("missing", raw)
     raw.mkdir(parents=True)
-    assert fetch.dataset_location(cfg, "louvre_genre") == ("raw", raw)
+    assert data.dataset_location(cfg, "louvre_genre") == ("raw", raw)
     (mirror / "louvre_genre").mkdir(parents=True)
-    assert fetch.dataset_location(cfg, "louvre_genre") == ("mirror", mirror / "louvre_genre")
+    assert data.dataset_location(cfg, "louvre_genre") == ("mirror", mirror / "louvre_genre")
     explicit = load_config(
         "default", [f"paths.shared_datasets={mirror}", f"datasets.louvre_genre.root={tmp_path / 'x'}"]
     )
-    assert fetch.dataset_location(explicit, "louvre_genre") == ("missing", tmp_path / "x")  # explicit wins
-    assert fetch.dataset_root(explicit, "louvre_genre") == tmp_path / "x"
+    assert data.dataset_location(explicit, "louvre_genre") == ("missing", tmp_path / "x")  # explicit wins
+    assert data.dataset_root(explicit, "louvre_genre") == tmp_path / "x"
     (tmp_path / "x").mkdir()
-    assert fetch.dataset_location(explicit, "louvre_genre") == ("root", tmp_path / "x")
+    assert data.dataset_location(explicit, "louvre_genre") == ("root", tmp_path / "x")
 
 
 def test_datasets_needed_follow_the_config():
@@ -456,7 +458,7 @@ def test_shipped_manifests_and_data_table():
     styles = fetch.read_manifest(fetch.manifest_path(cfg, "wikiart_styles7"))
     assert len(styles) == 7000 and len({r.file.split("/")[0] for r in styles}) == 7
     assert all(len(r.sha256) == 64 and r.bytes > 0 for r in styles[:50])
-    table = fetch.data_table_markdown(cfg)
+    table = data_table_markdown(cfg)
     assert "| 7,000 | style (7) |" in table and "CC0" in table and "7a1ba60" in table
     # The README and docs/data.md carry exactly the generated table (no hand-typed numbers).
     for doc in (REPO_ROOT / "README.md", REPO_ROOT / "docs" / "data.md"):

@@ -1,4 +1,4 @@
-"""Tests of artdl.fidelity: the distances, cross-checked against torchmetrics, and their labels."""
+"""Tests of artdl.gan.fidelity: the distances, cross-checked against torchmetrics, and their labels."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from artdl import fidelity
+from artdl import gan
 
 
 class SmallFeatures(nn.Module):
@@ -29,8 +29,8 @@ class SmallFeatures(nn.Module):
         return self.net(x.double())
 
 
-def _space(model: nn.Module) -> fidelity.FeatureSpace:
-    return fidelity.FeatureSpace(
+def _space(model: nn.Module) -> gan.FeatureSpace:
+    return gan.FeatureSpace(
         "EffNetLite0", "FD-EffNetLite0", "KD-EffNetLite0", model.eval(), 16, False, torch.device("cpu")
     )
 
@@ -47,8 +47,8 @@ def test_frechet_distance_equals_torchmetrics_with_the_same_feature_module():
 
     model = SmallFeatures()
     real, fake = _image_sets()
-    ours = fidelity.frechet_distance(
-        fidelity.extract_features(_space(model), real), fidelity.extract_features(_space(model), fake)
+    ours = gan.frechet_distance(
+        gan.extract_features(_space(model), real), gan.extract_features(_space(model), fake)
     )
     metric = FrechetInceptionDistance(feature=model, normalize=True)
     metric.set_dtype(torch.float64)
@@ -65,11 +65,11 @@ def test_kernel_distance_equals_torchmetrics_with_the_same_feature_module():
 
     model = SmallFeatures()
     real, fake = _image_sets()
-    a = fidelity.extract_features(_space(model), real[:100])
-    b = fidelity.extract_features(_space(model), fake)
+    a = gan.extract_features(_space(model), real[:100])
+    b = gan.extract_features(_space(model), fake)
     # One subset of all 100 samples: the unbiased MMD^2 then does not depend on the subsampling,
     # which is random in both implementations (numpy here, torch.randperm there).
-    ours, ours_std = fidelity.kernel_distance(a, b, subset_size=100, subsets=3)
+    ours, ours_std = gan.kernel_distance(a, b, subset_size=100, subsets=3)
     metric = KernelInceptionDistance(feature=model, subsets=3, subset_size=100, normalize=True)
     metric.update(real[:100], real=True)
     metric.update(fake, real=False)
@@ -88,21 +88,21 @@ def test_effnet_space_is_described_as_a_frechet_distance_not_fid():
 def test_frechet_distance_is_zero_on_itself_and_grows_with_shift():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(300, 8))
-    assert fidelity.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
-    shifts = [fidelity.frechet_distance(a, a + s) for s in (0.25, 0.5, 1.0)]
+    assert gan.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    shifts = [gan.frechet_distance(a, a + s) for s in (0.25, 0.5, 1.0)]
     # A pure mean shift adds exactly ||delta||^2 = 8 s^2.
     assert shifts == pytest.approx([8 * 0.0625, 8 * 0.25, 8 * 1.0], rel=1e-5)
-    scaled = fidelity.frechet_distance(a, 2 * a)  # covariance change alone also counts
+    scaled = gan.frechet_distance(a, 2 * a)  # covariance change alone also counts
     assert scaled > 1.0
     with pytest.raises(ValueError, match="same D"):
-        fidelity.frechet_distance(a, a[:, :4])
+        gan.frechet_distance(a, a[:, :4])
 
 
 def test_kernel_distance_near_zero_for_same_distribution_and_larger_when_shifted():
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=(200, 16)), rng.normal(size=(200, 16))
-    same, _ = fidelity.kernel_distance(a, b, subset_size=100, subsets=20)
-    shifted, _ = fidelity.kernel_distance(a, b + 1.0, subset_size=100, subsets=20)
+    same, _ = gan.kernel_distance(a, b, subset_size=100, subsets=20)
+    shifted, _ = gan.kernel_distance(a, b + 1.0, subset_size=100, subsets=20)
     assert abs(same) < 0.05
     assert shifted > 10 * max(abs(same), 1e-3)
 
@@ -110,7 +110,7 @@ def test_kernel_distance_near_zero_for_same_distribution_and_larger_when_shifted
 def test_nearest_neighbours_finds_copies():
     rng = np.random.default_rng(2)
     ref = rng.normal(size=(50, 10))
-    idx, dist = fidelity.nearest_neighbours(ref[[7, 3]] * 2.0, ref, k=2)
+    idx, dist = gan.nearest_neighbours(ref[[7, 3]] * 2.0, ref, k=2)
     assert idx[:, 0].tolist() == [7, 3]
     assert dist[:, 0] == pytest.approx([0.0, 0.0], abs=1e-12)
     assert (dist[:, 1] > 0).all()
@@ -118,11 +118,11 @@ def test_nearest_neighbours_finds_copies():
 
 def test_distance_table_names_the_feature_space_and_counts():
     rng = np.random.default_rng(3)
-    space = fidelity.FeatureSpace(
+    space = gan.FeatureSpace(
         "EffNetLite0", "FD-EffNetLite0", "KD-EffNetLite0", nn.Identity(), 8, False, torch.device("cpu")
     )
     ref = rng.normal(size=(40, 4))
-    table = fidelity.distance_table(
+    table = gan.distance_table(
         space, ref, {"same": ref[:20], "far": ref[:20] + 3}, 32, subset_size=10, subsets=5
     )
     assert list(table["n"]) == [20, 20] and set(table["n_reference"]) == {40}
@@ -132,7 +132,7 @@ def test_distance_table_names_the_feature_space_and_counts():
 
 def test_missing_inception_weights_is_a_clear_error(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="gan.eval.inception_weights"):
-        fidelity.feature_space(str(tmp_path / "pt_inception.pth"))
+        gan.feature_space(str(tmp_path / "pt_inception.pth"))
 
 
 def test_inception_path_with_random_weights_in_the_real_checkpoint_format(tmp_path: Path, monkeypatch):
@@ -147,20 +147,20 @@ def test_inception_path_with_random_weights_in_the_real_checkpoint_format(tmp_pa
         )
     weights = tmp_path / "pt_inception-random.pth"
     torch.save(net.state_dict(), weights)
-    space = fidelity.feature_space(str(weights))  # strict load_state_dict: the format must match
+    space = gan.feature_space(str(weights))  # strict load_state_dict: the format must match
     assert (space.fd_name, space.kd_name) == ("FID", "KID")
-    feats = fidelity.extract_features(space, torch.rand(3, 3, 16, 16) * 2 - 1)
+    feats = gan.extract_features(space, torch.rand(3, 3, 16, 16) * 2 - 1)
     assert feats.shape == (3, 2048) and np.isfinite(feats).all()
 
 
 def test_effnet_feature_space_is_labelled_not_fid():
-    space = fidelity.feature_space(None, feature_size=64)
+    space = gan.feature_space(None, feature_size=64)
     assert space.fd_name == "FD-EffNetLite0" and "FID" not in space.fd_name
     images = torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8)
-    feats = fidelity.extract_features(space, images)
+    feats = gan.extract_features(space, images)
     assert feats.shape == (3, 1280)
     # uint8 and the same images in [-1, 1] give the same features.
-    same = fidelity.extract_features(space, images.float() / 127.5 - 1)
+    same = gan.extract_features(space, images.float() / 127.5 - 1)
     assert np.allclose(feats, same, atol=1e-4)
 
 
@@ -170,4 +170,4 @@ def test_inception_weights_with_pickled_objects_are_refused(tmp_path: Path):
     weights = tmp_path / "pt_inception-odd.pth"
     torch.save({"w": torch.zeros(1), "odd": fractions.Fraction(1, 3)}, weights)
     with pytest.raises(ValueError, match="pickled objects"):
-        fidelity.feature_space(str(weights))
+        gan.feature_space(str(weights))

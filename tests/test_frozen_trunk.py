@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 import torch
 
-from artdl import train
-from artdl.finetune import one_cycle_factor
-from artdl.frozen_trunk import ActivationCache, split_model
-from artdl.models import classifier as clf
+from artdl import classify, models
+from artdl.classify import ActivationCache, split_model
+from artdl.classify.finetune import one_cycle_factor
 
 from .conftest import colour_split
 
@@ -26,7 +25,7 @@ def _colour_split(tmp_path: Path) -> pd.DataFrame:
 @pytest.mark.parametrize("backbone", ["scratch", "scratch_resnet18"])
 @pytest.mark.parametrize("trainable", [1, 3])
 def test_trunk_then_top_is_the_feature_extractor(backbone: str, trainable: int):
-    model = clf.build_classifier(backbone, 3).eval()
+    model = models.build_classifier(backbone, 3).eval()
     trunk, top = split_model(model, trainable)
     x = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
@@ -36,7 +35,7 @@ def test_trunk_then_top_is_the_feature_extractor(backbone: str, trainable: int):
 
 
 def test_split_refuses_whole_net_or_nothing():
-    model = clf.build_classifier("scratch", 2)
+    model = models.build_classifier("scratch", 2)
     for bad in (-1, 0, len(model.stages)):
         with pytest.raises(ValueError, match="unfreeze_stages"):
             split_model(model, bad)
@@ -46,11 +45,11 @@ def test_cached_fine_tune_trains_only_the_top_and_scores_like_the_model(tmp_path
     torch.manual_seed(0)
     table = _colour_split(tmp_path)
     classes = ["blue", "red"]
-    loaders = train.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
-    model = clf.build_classifier("scratch_resnet18", 2)
+    loaders = classify.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+    model = models.build_classifier("scratch_resnet18", 2)
     frozen_before = [p.detach().clone() for p in model.stages[0].parameters()]
     top_before = [p.detach().clone() for p in model.stages[-1].parameters()]
-    result = train.fit(
+    result = classify.fit(
         model, loaders, torch.device("cpu"), name="cached", epochs=3, head_epochs=2, unfreeze_stages=2,
         frozen_cache=True, lr=3e-3, progress=False, probe_classes=classes,
     )  # fmt: skip
@@ -61,14 +60,14 @@ def test_cached_fine_tune_trains_only_the_top_and_scores_like_the_model(tmp_path
         assert any(not torch.equal(a, b) for a, b in zip(top_before, model.stages[-1].parameters()))
     # The kept weights' test scores from the cache equal a plain forward pass over the images.
     logits, targets = result.extra["test_scores"]
-    direct, direct_targets = train.predict(model, loaders["test"], torch.device("cpu"), "fp32")
+    direct, direct_targets = classify.predict(model, loaders["test"], torch.device("cpu"), "fp32")
     assert np.array_equal(targets, direct_targets)
     assert np.allclose(logits, direct, atol=2e-2)  # float16 storage of the activations
     assert result.history["phase"].tolist()[0] == "head" and "linear_probe" in result.extra
 
 
 def test_cache_batches_drop_the_ragged_end_and_flip():
-    model = clf.build_classifier("scratch_resnet18", 2)
+    model = models.build_classifier("scratch_resnet18", 2)
     _, top = split_model(model, 1)
     cache = ActivationCache(model, top, torch.device("cpu"))
     x = torch.arange(10 * 2 * 1 * 3, dtype=torch.float16).view(10, 2, 1, 3)
@@ -81,10 +80,10 @@ def test_cache_batches_drop_the_ragged_end_and_flip():
 
 def test_time_budget_stops_on_time_and_ends_at_the_bottom_of_the_schedule(tmp_path: Path):
     table = _colour_split(tmp_path)
-    loaders = train.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
-    model = clf.build_classifier("scratch_resnet18", 2)
+    loaders = classify.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
+    model = models.build_classifier("scratch_resnet18", 2)
     started = time.perf_counter()
-    result = train.fit(
+    result = classify.fit(
         model, loaders, torch.device("cpu"), name="t", epochs=0, max_seconds=1.5, progress=False
     )
     assert 1.5 <= time.perf_counter() - started < 120  # the first step alone can take seconds on a busy CPU
@@ -96,23 +95,23 @@ def test_time_budget_stops_on_time_and_ends_at_the_bottom_of_the_schedule(tmp_pa
 
 
 def test_scratch_baseline_gets_the_fine_tune_s_wall_time(tmp_path: Path):
-    from artdl.config import load_config
+    from artdl.core import load_config
 
     cfg = load_config("default", ["classify.backbone=scratch_resnet18", "classify.image_size=32"])
     table = _colour_split(tmp_path)
-    loaders = train.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
-    fake = train.FitResult("ft", pd.DataFrame(), 0.5, None, seconds=1.0)
-    _, result = train.scratch_baseline(
+    loaders = classify.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
+    fake = classify.FitResult("ft", pd.DataFrame(), 0.5, None, seconds=1.0)
+    _, result = classify.scratch_baseline(
         cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False
     )
     assert "same wall time" in result.extra["budget"] and 1.0 <= result.seconds < 120
     cfg.classify.scratch.budget = "never"
     with pytest.raises(ValueError, match="budget"):
-        train.scratch_baseline(cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False)
+        classify.scratch_baseline(cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False)
 
 
 def test_cache_precision_is_bf16_only_where_the_hardware_has_it(monkeypatch):
-    from artdl.frozen_trunk import cache_precision
+    from artdl.classify import cache_precision
 
     cpu = torch.device("cpu")
     assert cache_precision("fp32", cpu) == "fp32" and cache_precision("bf16", cpu) == "bf16"

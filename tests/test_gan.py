@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from artdl import gan
-from artdl.config import load_config
+from artdl.core import load_config
+from artdl.gan import FeatureSpace
 
 from .conftest import execute_notebook
 
@@ -253,9 +254,8 @@ def test_training_images_come_from_the_data_cache_and_a_changed_file_invalidates
 # Distance tables of notebook 06
 # --------------------------------------------------------------------------------------------
 def _space():
-    from artdl import fidelity
 
-    return fidelity.FeatureSpace(
+    return FeatureSpace(
         "EffNetLite0", "FD-EffNetLite0", "KD-EffNetLite0", nn.Identity(), 8, False, torch.device("cpu")
     )
 
@@ -344,7 +344,7 @@ def test_full_config_builds_128px_models(kind: str):
 def test_autocast_is_cuda_only():
     import contextlib
 
-    from artdl.utils import autocast
+    from artdl.core import autocast
 
     assert isinstance(autocast(torch.device("cpu"), True), contextlib.nullcontext)
     if torch.cuda.is_available():  # pragma: no cover - no GPU on the CI box

@@ -14,7 +14,34 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from artdl import archive, influence, retrieval
+from artdl import archive, retrieve, viz
+from artdl.retrieve import (
+    chosen_weight,
+    connected_chance,
+    coverage,
+    graph_queries,
+    label_retrieval,
+    per_label_precision,
+    pick_weight,
+    rerank_sweep,
+    retrieval_metrics,
+)
+from artdl.retrieve.graph import (
+    DBPEDIA_RESOURCE,
+    EDGE_COLUMNS,
+    ArtistGraph,
+    artist_uri,
+    birth_year,
+    build_graph,
+    build_query,
+    collection_graph,
+    match_artists,
+    name_key,
+    painter_palette_edges,
+    parse_results,
+    read_overrides,
+    write_unmatched,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -36,7 +63,7 @@ PALETTE = pd.DataFrame(
 
 
 @pytest.fixture
-def palette_graph() -> influence.ArtistGraph:
+def palette_graph() -> ArtistGraph:
     table = pd.DataFrame(
         {
             "artist": ["Paul Cezanne", "Camille Pissarro", "Jean-Baptiste-Camille Corot", "Berthe Morisot",
@@ -45,12 +72,12 @@ def palette_graph() -> influence.ArtistGraph:
                            "Jean-Baptiste-Camille Corot (French, 1796–1875)", "", "", "", "", ""],
         }
     )  # fmt: skip
-    edges = influence.painter_palette_edges(PALETTE)
-    graph = influence.build_graph(edges, PALETTE)
-    birth = {n: influence._years(r) for n, r in zip(table["artist"], table["artist_raw"])}
-    matches = influence.match_artists(table["artist"], graph, {k: v for k, v in birth.items() if v})
+    edges = painter_palette_edges(PALETTE)
+    graph = build_graph(edges, PALETTE)
+    birth = {n: birth_year(r) for n, r in zip(table["artist"], table["artist_raw"])}
+    matches = match_artists(table["artist"], graph, {k: v for k, v in birth.items() if v})
     node_of = {r.name: r.node for r in matches.itertuples() if r.node}
-    return influence.ArtistGraph(graph, node_of, matches, edges)
+    return ArtistGraph(graph, node_of, matches, edges)
 
 
 # --- names and edges ---------------------------------------------------------------------------
@@ -68,13 +95,13 @@ def palette_graph() -> influence.ArtistGraph:
     ],
 )
 def test_name_key(raw: str, key: str):
-    assert influence.name_key(raw) == key
+    assert name_key(raw) == key
 
 
 def test_painter_palette_edges_types_directions_and_junk():
-    edges = influence.painter_palette_edges(PALETTE)
+    edges = painter_palette_edges(PALETTE)
     got = {
-        (influence.name_key(a), influence.name_key(b), t) for a, b, t in edges[["src", "dst", "type"]].values
+        (name_key(a), name_key(b), t) for a, b, t in edges[["src", "dst", "type"]].values
     }
     assert ("camille pissarro", "paul cezanne", "influenced_by") in got  # Cezanne influenced by Pissarro
     assert ("edouard manet", "berthe morisot", "influenced_by") in got  # Manet influenced on Morisot
@@ -85,7 +112,7 @@ def test_painter_palette_edges_types_directions_and_junk():
     assert set(edges["source"]) >= {"PainterPalette:Influencedby", "PainterPalette:Teachers"}
 
 
-def test_duplicate_painter_rows_merge_and_matching(palette_graph: influence.ArtistGraph):
+def test_duplicate_painter_rows_merge_and_matching(palette_graph: ArtistGraph):
     g = palette_graph.graph
     assert "jean baptiste camille corot" not in g  # merged into "camille corot" (same surname + birth year)
     how = palette_graph.matches.set_index("name")["how"].to_dict()
@@ -102,8 +129,8 @@ def test_duplicate_painter_rows_merge_and_matching(palette_graph: influence.Arti
 
 
 def test_words_match_needs_unique_fit_and_agreeing_birth_year():
-    graph = influence.build_graph(pd.DataFrame(columns=influence.EDGE_COLUMNS), PALETTE)
-    m = influence.match_artists(
+    graph = build_graph(pd.DataFrame(columns=EDGE_COLUMNS), PALETTE)
+    m = match_artists(
         ["Jean Camille Pissarro", "Claude Oscar Monet"], graph, {"Claude Oscar Monet": 1700}
     )
     got = m.set_index("name")["node"].to_dict()
@@ -111,24 +138,24 @@ def test_words_match_needs_unique_fit_and_agreeing_birth_year():
     assert got["Claude Oscar Monet"] == ""  # born 1700 is not the Monet born 1840
 
 
-def test_unmatched_csv_round_trip_as_overrides(tmp_path: Path, palette_graph: influence.ArtistGraph):
-    out = influence.write_unmatched(palette_graph.matches, {"Nobody Known": 3}, tmp_path / "unmatched.csv")
+def test_unmatched_csv_round_trip_as_overrides(tmp_path: Path, palette_graph: ArtistGraph):
+    out = write_unmatched(palette_graph.matches, {"Nobody Known": 3}, tmp_path / "unmatched.csv")
     df = pd.read_csv(out, keep_default_na=False)
     assert list(df.columns) == ["name", "paintings", "graph_name"] and df["name"].tolist() == ["Nobody Known"]
     df.loc[0, "graph_name"] = "Claude Lorrain"
     df.to_csv(out, index=False)
-    overrides = influence.read_overrides(out)
-    m = influence.match_artists(["Nobody Known"], palette_graph.graph, overrides=overrides)
+    overrides = read_overrides(out)
+    m = match_artists(["Nobody Known"], palette_graph.graph, overrides=overrides)
     assert m.iloc[0]["node"] == "claude lorrain" and m.iloc[0]["how"] == "override"
-    assert influence.read_overrides(tmp_path / "absent.csv") == {}
+    assert read_overrides(tmp_path / "absent.csv") == {}
 
 
-def test_coverage_counts(palette_graph: influence.ArtistGraph):
+def test_coverage_counts(palette_graph: ArtistGraph):
     table = pd.DataFrame({"artist": ["Paul Cezanne", "Paul Cezanne", "Nobody Known", "Anon"],
                           "artist_known": [True, True, True, False]})  # fmt: skip
-    ag = influence.ArtistGraph(palette_graph.graph, {"Paul Cezanne": "paul cezanne"}, palette_graph.matches,
+    ag = ArtistGraph(palette_graph.graph, {"Paul Cezanne": "paul cezanne"}, palette_graph.matches,
                                palette_graph.edges)  # fmt: skip
-    cov = influence.coverage(ag, table)
+    cov = coverage(ag, table)
     assert cov["artists"] == 2 and cov["artists_matched"] == 1
     assert cov["paintings_in_graph"] == 2 and cov["paintings_known_artist"] == 3
     assert cov["edges_among_collection"] == 0
@@ -171,29 +198,29 @@ def test_dbpedia_source_same_interface(tmp_path: Path, sparql_server: str):
         {"artist": ["Berthe Morisot", "Édouard Manet", "Claude Monet"], "artist_known": True}
     )
     cache = tmp_path / "dbpedia.csv"
-    ag = influence.collection_graph(
+    ag = collection_graph(
         table, source="dbpedia", dbpedia_cache=cache, endpoint=sparql_server, fetch=True
     )
-    assert cache.is_file() and set(ag.edges.columns) == set(influence.EDGE_COLUMNS)
+    assert cache.is_file() and set(ag.edges.columns) == set(EDGE_COLUMNS)
     assert (ag.edges["source"] == "dbpedia").all()
     assert ag.distances(1)[("Berthe Morisot", "Édouard Manet")] == 1
     assert ag.path("Berthe Morisot", "Édouard Manet") == "Morisot ← Manet"
-    again = influence.collection_graph(table, source="dbpedia", dbpedia_cache=cache)  # offline, from cache
+    again = collection_graph(table, source="dbpedia", dbpedia_cache=cache)  # offline, from cache
     assert again.graph.number_of_edges() == ag.graph.number_of_edges()
     with pytest.raises(FileNotFoundError, match="fetch"):
-        influence.collection_graph(table, source="dbpedia", dbpedia_cache=tmp_path / "none.csv")
+        collection_graph(table, source="dbpedia", dbpedia_cache=tmp_path / "none.csv")
 
 
 def test_sparql_query_and_parsing():
-    uri = influence.artist_uri("Claude Monet")
-    q = influence.build_query([uri])
+    uri = artist_uri("Claude Monet")
+    q = build_query([uri])
     assert f"<{uri}>" in q and "dbo:influencedBy" in q
-    r = influence.DBPEDIA_RESOURCE
+    r = DBPEDIA_RESOURCE
     fake = {"results": {"bindings": [
         {"a": {"type": "uri", "value": r + "Claude_Monet"}, "b": {"type": "uri", "value": r + "Eug%C3%A8ne_Boudin"}},
         {"a": {"type": "uri", "value": r + "Claude_Monet"}, "b": {"type": "literal", "value": "x"}},
     ]}}  # fmt: skip
-    edges = influence.parse_results(fake)
+    edges = parse_results(fake)
     assert edges[["src", "dst", "type"]].values.tolist() == [
         ["Eugène Boudin", "Claude Monet", "influenced_by"]
     ]
@@ -206,11 +233,11 @@ def test_rerank_formula():
     cand = np.array([1, 2, 3, 4, 5])
     cos = np.array([0.90, 0.89, 0.85, 0.84, 0.86])
     # bonus alpha/d for other artists only: B 0.85+0.1, C 0.84+0.05; same artist A gets nothing
-    idx, sc = influence.rerank(cand, cos, "A", artists, dist, graph_weight=0.1, repeat_penalty=0.0, k=5)
+    idx, sc = retrieve.rerank(cand, cos, "A", artists, dist, graph_weight=0.1, repeat_penalty=0.0, k=5)
     assert list(idx) == [3, 1, 2, 4, 5] and sc[0] == pytest.approx(0.95) and sc[3] == pytest.approx(0.89)
-    idx, _ = influence.rerank(cand, cos, "A", artists, dist, 0.0, 0.2, k=5)  # penalty: second A drops
+    idx, _ = retrieve.rerank(cand, cos, "A", artists, dist, 0.0, 0.2, k=5)  # penalty: second A drops
     assert list(idx) == [1, 5, 3, 4, 2]
-    idx0, _ = influence.rerank(cand, cos, "A", artists, dist, 0.0, 0.0, k=5)
+    idx0, _ = retrieve.rerank(cand, cos, "A", artists, dist, 0.0, 0.0, k=5)
     assert list(idx0) == list(cand[np.argsort(-cos)])
 
 
@@ -228,27 +255,27 @@ def _toy() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
 
 def test_search_drops_other_scans_and_collapses_lookalikes():
     feats, table, groups = _toy()
-    plain = retrieval.search(feats, [0], 5)
+    plain = retrieve.search(feats, [0], 5)
     assert 1 in plain.indices[0] and 0 not in plain.indices[0]
-    res = retrieval.search(feats, [0], 5, groups=groups)
+    res = retrieve.search(feats, [0], 5, groups=groups)
     assert 1 not in res.indices[0] and res.same_group_removed[0] == 1
     both = set(res.indices[0]) >= {2, 3}
-    col = retrieval.search(feats, [0], 5, groups=groups, collapse=True)
+    col = retrieve.search(feats, [0], 5, groups=groups, collapse=True)
     assert both and len({2, 3} & set(col.indices[0])) == 1 and col.collapsed[0] == 1
 
 
 def test_sweep_summary_and_the_weight_rule():
     feats, table, groups = _toy()
     dist = {("A", "E"): 1, ("E", "A"): 1}
-    queries = retrieval.graph_queries(table, dist, 2)
+    queries = graph_queries(table, dist, 2)
     assert set(queries) == set(range(4)) | set(range(16, 20))
-    sweep = retrieval.rerank_sweep(feats, queries, table, dist, [0.0, 0.05, 5.0], k=4, pool=20, groups=groups)
+    sweep = rerank_sweep(feats, queries, table, dist, [0.0, 0.05, 5.0], k=4, pool=20, groups=groups)
     c1 = "connected share@4 (d<=1)"
     assert sweep.loc[5.0, c1] == 1.0 > sweep.loc[0.0, c1]  # a huge weight fills the lists with the partner
     assert sweep.loc[5.0, "label P@4"] < sweep.loc[0.0, "label P@4"]
-    assert retrieval.pick_weight(sweep, 0.0, 4) <= 0.05
-    assert retrieval.pick_weight(sweep, 1.0, 4) == 5.0
-    chance = retrieval.connected_chance([0], table, dist, 1, groups)
+    assert pick_weight(sweep, 0.0, 4) <= 0.05
+    assert pick_weight(sweep, 1.0, 4) == 5.0
+    chance = connected_chance([0], table, dist, 1, groups)
     assert chance == pytest.approx(4 / 22)  # 4 E paintings among the 22 outside the query's group
 
 
@@ -256,10 +283,10 @@ def test_retrieval_metrics_skip_the_query_group_and_per_label():
     labels = np.array(["a", "a", "a", "b", "b"])
     ranked = np.array([[1, 3, 2, 4], [0, 2, 3, 4], [0, 1, 3, 4], [0, 4, 1, 2], [3, 0, 1, 2]])
     groups = np.array([0, 0, 2, 3, 4])  # item 1 is another scan of item 0
-    m = retrieval.retrieval_metrics(ranked, labels, k=1, groups=groups)
+    m = retrieval_metrics(ranked, labels, k=1, groups=groups)
     # query 0: [1 (dropped), 3, 2, 4] -> 3 first: P@1 = 0; query 1 likewise loses 0
     assert m["precision@k"] == pytest.approx((0 + 1 + 1 + 0 + 1) / 5)
-    table = retrieval.per_label_precision(ranked, labels, 1, groups)
+    table = per_label_precision(ranked, labels, 1, groups)
     assert table.loc["a", "paintings"] == 3 and table.loc["a", "chance"] == pytest.approx(2 / 4)
 
 
@@ -405,7 +432,7 @@ def test_report_archive_reads_the_held_out_artists():
 
 
 def test_rank_report_and_known_artists():
-    from artdl.embed import artist_known
+    from artdl.retrieve import artist_known
 
     trip = pd.DataFrame({"anchor": [0, 0], "positive": [1, 2], "negatives": ["2 3", "1 3"]})
     feats = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0]])
@@ -419,20 +446,20 @@ def test_rank_report_and_known_artists():
 def test_chosen_weight_reads_the_rule_from_the_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from omegaconf import OmegaConf
 
-    from artdl.results import write_results
+    from artdl.core import write_results
 
     for name in ("configs", "src/artdl"):
         (tmp_path / name).mkdir(parents=True)
     (tmp_path / "configs" / "default.yaml").write_text("")
     monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
     cfg = OmegaConf.create({"retrieve": {"influence": {"graph_weight": 0.3}}})
-    assert retrieval.chosen_weight(cfg) == 0.3  # 04 has not run
+    assert chosen_weight(cfg) == 0.3  # 04 has not run
     write_results("04_retrieve", {"sweep": {"chosen": 0.02}})
-    assert retrieval.chosen_weight(cfg) == 0.02
+    assert chosen_weight(cfg) == 0.02
 
 
 def test_checkpoint_info_absent_or_unreadable(tmp_path: Path):
-    from artdl.embed import checkpoint_info
+    from artdl.retrieve import checkpoint_info
 
     assert checkpoint_info(tmp_path / "none.pt") == {}
     bad = tmp_path / "bad.pt"
@@ -440,16 +467,15 @@ def test_checkpoint_info_absent_or_unreadable(tmp_path: Path):
     assert checkpoint_info(bad) == {}
 
 
-def test_retrieval_figures_smoke(palette_graph: influence.ArtistGraph, tmp_path: Path):
+def test_retrieval_figures_smoke(palette_graph: ArtistGraph, tmp_path: Path):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    from artdl import viz_retrieval as vr
 
-    fig = vr.influence_graph_plot(
+    fig = viz.influence_graph_plot(
         palette_graph, {"Paul Cezanne": 2, "Camille Pissarro": 3, "Berthe Morisot": 9}
     )
     assert fig.axes and len(fig.axes[0].collections) >= 1
@@ -461,19 +487,19 @@ def test_retrieval_figures_smoke(palette_graph: influence.ArtistGraph, tmp_path:
         },
         index=pd.Index([0.0, 0.1], name="weight"),
     )
-    fig2 = vr.tradeoff_plot(sweep, 0.1, {"connected share@10 (d<=1)": 0.05})
+    fig2 = viz.tradeoff_plot(sweep, 0.1, {"connected share@10 (d<=1)": 0.05})
     assert len(fig2.axes) == 2
     paths = []
     for i in range(3):
         paths.append(str(tmp_path / f"{i}.png"))
         Image.new("RGB", (20, 30), (40 * i, 0, 0)).save(paths[-1])
-    row = vr.strip_row("re-ranked", 0, [1, -1, 2], paths, ["a", "b", "c"], marks=[True, False, False])
+    row = viz.strip_row("re-ranked", 0, [1, -1, 2], paths, ["a", "b", "c"], marks=[True, False, False])
     assert (
         row[1] == [paths[0], paths[1], paths[2]]
         and row[2] == ["QUERY", "a", "c"]
         and row[3] == [False, True, False]
     )
-    fig3 = vr.result_strips([row, vr.strip_row("cosine", 0, [2, 1], paths, ["x", "y"])])
+    fig3 = viz.result_strips([row, viz.strip_row("cosine", 0, [2, 1], paths, ["x", "y"])])
     assert len(fig3.axes) == 6
     plt.close("all")
 
@@ -483,6 +509,6 @@ def test_label_retrieval_paired_gap():
     labels = np.repeat(["a", "b", "c"], 20)
     good = rng.normal(size=(60, 8)) + 3 * np.eye(8)[np.repeat([0, 1, 2], 20)]
     noise = rng.normal(size=(60, 8))
-    out = retrieval.label_retrieval(good, labels, 5, baseline=noise)
+    out = label_retrieval(good, labels, 5, baseline=noise)
     assert out["P@5"] > 0.9 and out["chance"] == pytest.approx(19 / 59)
     assert out["P@5 gap"] > out["P@5 gap 2se"] > 0

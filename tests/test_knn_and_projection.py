@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from artdl.knn_probe import knn_label_accuracy
-from artdl.models import autoencoder as ae
-from artdl.projection import tsne_2d
+from artdl import autoencode, models
+from artdl.autoencode import knn_label_accuracy, tsne_2d
 
 
 def test_knn_accuracy_separates_informative_from_random_codes():
@@ -28,12 +27,12 @@ def test_tsne_caps_perplexity_for_small_sets():
 
 def test_interpolation_starts_and_ends_at_the_two_codes():
     torch.manual_seed(0)
-    model = ae.ConvAutoencoder(32, 8, [8, 16], kind="swae").eval()
+    model = models.ConvAutoencoder(32, 8, [8, 16], kind="swae").eval()
     a, b = torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8)
-    walk = ae.interpolate(model, a, b, steps=5)
+    walk = autoencode.interpolate(model, a, b, steps=5)
     assert walk.shape == (5, 3, 32, 32)
     with torch.no_grad():
         ends = model.decode(model.encode(torch.stack([a, b]).float() / 255)).float()
     assert torch.allclose(walk[0], ends[0], atol=1e-5) and torch.allclose(walk[-1], ends[1], atol=1e-5)
-    hwc = ae.to_hwc(walk)
+    hwc = autoencode.to_hwc(walk)
     assert len(hwc) == 5 and hwc[0].shape == (32, 32, 3) and 0 <= hwc[0].min() <= hwc[0].max() <= 1

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from artdl import archive, retrieval
-from artdl.models import autoencoder as ae
+from artdl import archive, autoencode, models, retrieve
 
 from .conftest import execute_notebook
 
@@ -18,23 +17,23 @@ from .conftest import execute_notebook
 def test_sliced_wasserstein_zero_for_identical_positive_otherwise():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(128, 8, generator=g)
-    assert ae.sliced_wasserstein(x, x.clone(), 50).item() == pytest.approx(0.0, abs=1e-10)
+    assert autoencode.sliced_wasserstein(x, x.clone(), 50).item() == pytest.approx(0.0, abs=1e-10)
     # a permutation of the same sample is the same distribution: still zero
-    assert ae.sliced_wasserstein(x, x[torch.randperm(128, generator=g)], 50).item() == pytest.approx(
+    assert autoencode.sliced_wasserstein(x, x[torch.randperm(128, generator=g)], 50).item() == pytest.approx(
         0.0, abs=1e-10
     )
-    shifted = ae.sliced_wasserstein(x, x + 1.0, 50).item()
-    scaled = ae.sliced_wasserstein(x, 3 * x, 50).item()
+    shifted = autoencode.sliced_wasserstein(x, x + 1.0, 50).item()
+    scaled = autoencode.sliced_wasserstein(x, 3 * x, 50).item()
     assert shifted > 0.05 and scaled > 0.05
-    far = ae.sliced_wasserstein(x, x + 3.0, 50).item()
+    far = autoencode.sliced_wasserstein(x, x + 3.0, 50).item()
     assert far > shifted  # grows with the shift
     with pytest.raises(ValueError):
-        ae.sliced_wasserstein(x, x[:10], 5)
+        autoencode.sliced_wasserstein(x, x[:10], 5)
 
 
 def test_add_noise_masks_and_stays_in_range():
     x = torch.full((4, 3, 16, 16), 0.5)
-    noisy = ae.add_noise(x, std=0.0, mask_prob=0.5)
+    noisy = autoencode.add_noise(x, std=0.0, mask_prob=0.5)
     zero = (noisy == 0).all(dim=1)  # masking drops all channels of a pixel
     assert 0.3 < zero.float().mean() < 0.7
     assert noisy.min() >= 0 and noisy.max() <= 1
@@ -44,20 +43,20 @@ def test_add_noise_masks_and_stays_in_range():
 def test_autoencoder_trains_and_roundtrips(tmp_path: Path, kind: str):
     torch.manual_seed(0)
     images = (torch.rand(24, 3, 32, 32) * 255).to(torch.uint8)
-    model = ae.ConvAutoencoder(32, 8, [8, 16], kind=kind)
-    hist = ae.train_autoencoder(model, images, images[:8], epochs=3, batch_size=8, lr=5e-3, progress=False)
+    model = models.ConvAutoencoder(32, 8, [8, 16], kind=kind)
+    hist = autoencode.train_autoencoder(model, images, images[:8], epochs=3, batch_size=8, lr=5e-3, progress=False)
     assert len(hist["train_loss"]) == 3 and len(hist["val_recon"]) == 3
     assert ("train_swd" in hist) == (kind == "swae")
-    codes = ae.encode(model, images)
+    codes = autoencode.encode(model, images)
     assert codes.shape == (24, 8)
-    path = ae.save_autoencoder(model, tmp_path / f"{kind}.pt", hist)
-    again = ae.load_autoencoder(path)
-    assert torch.allclose(ae.encode(again, images), codes, atol=1e-5)
+    path = models.save_autoencoder(model, tmp_path / f"{kind}.pt", hist)
+    again = models.load_autoencoder(path)
+    assert torch.allclose(autoencode.encode(again, images), codes, atol=1e-5)
 
 
 def test_autoencoder_rejects_bad_size():
     with pytest.raises(ValueError, match="divisible"):
-        ae.ConvAutoencoder(60, 8, [8, 16, 32])
+        models.ConvAutoencoder(60, 8, [8, 16, 32])
 
 
 # --- retrieval -------------------------------------------------------------------------------
@@ -68,21 +67,21 @@ def test_cosine_topk_matches_brute_force():
     sims = (q / np.linalg.norm(q, axis=1, keepdims=True)) @ (
         coll / np.linalg.norm(coll, axis=1, keepdims=True)
     ).T
-    idx, scores = retrieval.cosine_topk(q, coll, k=10, batch_size=8)
+    idx, scores = retrieve.cosine_topk(q, coll, k=10, batch_size=8)
     assert np.array_equal(idx, np.argsort(-sims, axis=1)[:, :10])
     assert np.allclose(scores, np.sort(sims, axis=1)[:, ::-1][:, :10], atol=1e-5)
-    far, _ = retrieval.cosine_topk(q, coll, k=10, farthest=True, batch_size=8)
+    far, _ = retrieve.cosine_topk(q, coll, k=10, farthest=True, batch_size=8)
     assert np.array_equal(far, np.argsort(sims, axis=1)[:, :10])
-    fidx, _ = retrieval.faiss_topk(q, coll, k=10)
+    fidx, _ = retrieve.faiss_topk(q, coll, k=10)
     assert np.array_equal(fidx, idx)
 
 
 def test_cosine_topk_excludes_self():
     rng = np.random.default_rng(1)
     coll = rng.normal(size=(50, 4))
-    idx, _ = retrieval.cosine_topk(coll, coll, k=5, exclude_self=True, batch_size=7)
+    idx, _ = retrieve.cosine_topk(coll, coll, k=5, exclude_self=True, batch_size=7)
     assert not (idx == np.arange(50)[:, None]).any()
-    far, _ = retrieval.cosine_topk(coll, coll, k=5, exclude_self=True, farthest=True, batch_size=7)
+    far, _ = retrieve.cosine_topk(coll, coll, k=5, exclude_self=True, farthest=True, batch_size=7)
     assert not (far == np.arange(50)[:, None]).any()
 
 
@@ -90,7 +89,7 @@ def test_retrieval_metrics_by_hand():
     labels = np.array(["a", "a", "b", "b", "c"])
     # query 0's ranking: [2, 1, 3, 4] -> relevant at rank 2: AP = 1/2, P@2 = 1/2
     ranked = np.array([[2, 1, 3, 4], [0, 2, 3, 4], [3, 0, 1, 4], [0, 1, 4, 2], [0, 1, 2, 3]])
-    m = retrieval.retrieval_metrics(ranked, labels, k=2)
+    m = retrieve.retrieval_metrics(ranked, labels, k=2)
     assert m["queries"] == 4  # "c" has no other item
     assert m["precision@k"] == pytest.approx((0.5 + 0.5 + 0.5 + 0.0) / 4)
     assert m["mAP"] == pytest.approx((0.5 + 1.0 + 1.0 + 0.25) / 4)
@@ -106,7 +105,7 @@ def test_query_by_external_image(tmp_path: Path):
     def fn(x):
         return x.float().mean(dim=(2, 3)).numpy()
 
-    near, ns, far, fs = retrieval.query_by_image(img, fn, coll, size=16, k=2)
+    near, ns, far, fs = retrieve.query_by_image(img, fn, coll, size=16, k=2)
     assert near[0] == 0 and far[0] in (1, 2) and ns[0] > fs[0]
 
 
@@ -204,5 +203,5 @@ def test_chance_precision_matches_random_rankings():
     queries = np.repeat(labels, 20)
     rel = labels[ranked] == queries[:, None]
     empirical = rel[queries != "c"].mean()
-    assert retrieval.chance_precision(labels) == pytest.approx(empirical, abs=0.01)
-    assert retrieval.chance_precision(labels) == pytest.approx((30 * 29 + 10 * 9) / 40 / 40)
+    assert retrieve.chance_precision(labels) == pytest.approx(empirical, abs=0.01)
+    assert retrieve.chance_precision(labels) == pytest.approx((30 * 29 + 10 * 9) / 40 / 40)

@@ -5,8 +5,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from artdl import runner
-from artdl.__main__ import main
+from artdl import cli
+from artdl.cli.main import main
 
 from .conftest import execute_notebook
 
@@ -23,10 +23,10 @@ def _notebook(path: Path, *sources: str) -> None:
 def test_discover_orders_and_filters(tmp_path: Path):
     for name in ("02_b.ipynb", "00_a.ipynb", "10_c.ipynb", "notes.ipynb"):
         (tmp_path / name).write_text("{}")
-    assert [p.name for p in runner.discover_notebooks(tmp_path)] == ["00_a.ipynb", "02_b.ipynb", "10_c.ipynb"]
-    assert [p.name for p in runner.discover_notebooks(tmp_path, only=["2"])] == ["02_b.ipynb"]
+    assert [p.name for p in cli.discover_notebooks(tmp_path)] == ["00_a.ipynb", "02_b.ipynb", "10_c.ipynb"]
+    assert [p.name for p in cli.discover_notebooks(tmp_path, only=["2"])] == ["02_b.ipynb"]
     with pytest.raises(FileNotFoundError, match="No notebook matches"):
-        runner.discover_notebooks(tmp_path, only=["05"])
+        cli.discover_notebooks(tmp_path, only=["05"])
 
 
 def test_pipeline_injects_parameters_and_stops_at_first_failure(isolated_root: Path, capsys):
@@ -35,7 +35,7 @@ def test_pipeline_injects_parameters_and_stops_at_first_failure(isolated_root: P
         p.unlink()
     _notebook(
         nbdir / "00_ok.ipynb",
-        "from artdl.config import load_config\ncfg = load_config(config_name, overrides)\nprint('seed', cfg.seed)",
+        "from artdl.core.config import load_config\ncfg = load_config(config_name, overrides)\nprint('seed', cfg.seed)",
     )
     _notebook(nbdir / "01_bad.ipynb", "x = 1", "raise ValueError('boom in cell')")
     _notebook(nbdir / "02_never.ipynb", "open('ran.txt', 'w').write('x')")
@@ -67,7 +67,7 @@ def test_timings_are_recorded(isolated_root: Path):
     for p in nbdir.glob("*.ipynb"):
         p.unlink()
     _notebook(nbdir / "00_ok.ipynb", "1 + 1")
-    runner.run_pipeline()
+    cli.run_pipeline()
     timings = json.loads((isolated_root / "data" / "run_logs" / "timings.json").read_text())
     assert list(timings["notebooks"]) == ["00_ok.ipynb"]
 
@@ -95,7 +95,7 @@ def test_only_does_not_swallow_overrides(isolated_root: Path):
         p.unlink()
     _notebook(
         nbdir / "00_ok.ipynb",
-        "from artdl.config import load_config\nprint('seed', load_config(config_name, overrides).seed)",
+        "from artdl.core.config import load_config\nprint('seed', load_config(config_name, overrides).seed)",
     )
     _notebook(nbdir / "01_other.ipynb", "raise RuntimeError('should not run')")
     assert main(["run", "--only", "00", "seed=11"]) == 0

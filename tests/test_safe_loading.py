@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from artdl.models.classifier import build_classifier, load_classifier, save_classifier
+from artdl.models import build_classifier, load_classifier, save_classifier
 
 
 class NotAllowed:

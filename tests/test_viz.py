@@ -67,7 +67,7 @@ CASES = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_figure_draws_and_saves(name: str, tmp_path, monkeypatch):
-    monkeypatch.setattr("artdl.viz_core.images_dir", lambda step: tmp_path)
+    monkeypatch.setattr("artdl.viz.core.images_dir", lambda step: tmp_path)
     fig = CASES[name]()
     assert fig is not None and fig.axes, f"{name} drew no axes"
     path = viz.save_photo_figure(fig, "test", name)

@@ -18,8 +18,10 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from artdl import models
 from artdl import vqgan_clip as V
-from artdl.vqgan_clip.models import vqgan_scale_factor
+from artdl.models import save_random_clip
+from artdl.vqgan_clip import vqgan_scale_factor
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_CONFIG = REPO / "configs" / "vqgan" / "vqgan_imagenet_f16_16384.yaml"
@@ -112,7 +114,7 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory):
         ch=32, z_channels=16, num_res_blocks=1, attn_resolutions=[4], resolution=64
     )
     OmegaConf.save(cfg, tmp / "tiny.yaml")
-    ckpt = V.ensure_checkpoint(
+    ckpt = V.prepare_checkpoint(
         "tiny", {"config": str(tmp / "tiny.yaml"), "ckpt": str(tmp / "t.ckpt"), "random_init": True}
     )[1]
     saved = torch.load(ckpt, weights_only=True)
@@ -129,8 +131,8 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory):
             }
         )
     )
-    weights = V.save_random_clip("test-tiny-ViT", tmp / "clip.pt", cfg_dir)
-    clip = V.load_clip("test-tiny-ViT", None, weights, "cpu", cfg_dir)
+    weights = save_random_clip("test-tiny-ViT", tmp / "clip.pt", cfg_dir)
+    clip = models.load_clip("test-tiny-ViT", None, weights, "cpu", cfg_dir)
     yield vqgan, clip, tmp
     torch.set_num_threads(threads)
 
@@ -267,14 +269,14 @@ def test_diagonal_dominance() -> None:
 
 
 def test_cli_rejects_unknown_checkpoint(capsys: pytest.CaptureFixture[str]) -> None:
-    from artdl.__main__ import main
+    from artdl.cli.main import main
 
     assert main(["vqgan-weights", "no_such_model"]) == 2
     assert "wikiart_16384" in capsys.readouterr().out
 
 
 def test_missing_real_checkpoint_in_config_says_how(isolated_root: Path) -> None:
-    from artdl.config import load_config
+    from artdl.core import load_config
 
     cfg = load_config("default", ["vqgan_clip.checkpoint=wikiart_16384"])
     assert V.is_random_demo(load_config("default", []))
@@ -312,7 +314,7 @@ def test_vqgan_clip_notebook_executes(isolated_root: Path) -> None:
 
 
 def test_clamp_with_grad_lets_saturated_pixels_recover() -> None:
-    from artdl.vqgan_clip.generate import ClampWithGrad
+    from artdl.vqgan_clip.generation import ClampWithGrad
 
     x = torch.tensor([-0.5, 0.5, 1.5], requires_grad=True)
     y = ClampWithGrad.apply(x, 0.0, 1.0)
@@ -388,7 +390,7 @@ def test_checkpoint_needing_other_classes_loads_only_when_trusted(tiny_models, t
 
 
 def test_trust_checkpoint_is_a_config_key() -> None:
-    from artdl.config import load_config
+    from artdl.core import load_config
 
     assert load_config("default", []).vqgan_clip.trust_checkpoint is False
     assert load_config("default", ["vqgan_clip.trust_checkpoint=true"]).vqgan_clip.trust_checkpoint is True
@@ -449,20 +451,13 @@ def test_download_without_known_hash_records_it_and_later_loads_verify(
 def test_taming_and_open_clip_notes_are_silenced_at_the_source(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from artdl.vqgan_clip.models import build_vqmodel
+    from artdl.vqgan_clip import build_vqmodel
 
     build_vqmodel(Path(__file__).resolve().parents[1] / "configs" / "vqgan" / "tiny_random.yaml")
     assert "Working with z" not in capsys.readouterr().out
     with caplog.at_level("WARNING"):
-        V.save_random_clip("artdl-tiny-ViT", tmp_path / "clip.pt", REAL_CONFIG.parents[1] / "open_clip")
+        save_random_clip("artdl-tiny-ViT", tmp_path / "clip.pt", REAL_CONFIG.parents[1] / "open_clip")
     assert "No pretrained weights loaded" not in caplog.text
-
-
-def test_old_import_path_of_clip_still_works() -> None:
-    from artdl.models.clip import load_clip
-    from artdl.vqgan_clip.models import load_clip as old_path
-
-    assert old_path is load_clip and V.load_clip is load_clip
 
 
 def test_findings_say_when_weights_are_random() -> None:

@@ -3,29 +3,27 @@
 ``python -m artdl crawl --style impressionism --limit 500 --out data/raw/wikiart`` (see ``cli``), or
 from Python ``run_crawl(CrawlOptions(...))``. Scrapy runs in a child process so every crawl gets a
 fresh Twisted reactor (a reactor cannot be restarted inside one process, e.g. a notebook kernel).
+
+The package's API is the runner side (options, the fixture site, starting and summarising a crawl),
+which imports no Scrapy: the child process imports :mod:`artdl.crawl.worker` and its spider,
+middlewares and pipelines by their module paths, as Scrapy's settings name them.
 """
 
-from artdl.lazy import lazy_attributes
+from __future__ import annotations
 
-# Imported on first use: the Scrapy child process imports artdl.crawl.spider, items and store,
-# and must not pull in pandas through the runner.
-_LAZY = {
-    "FixtureSite": "artdl.crawl.fixture_site",
-    "CrawlResult": "artdl.crawl.runner",
-    "crawl_from_config": "artdl.crawl.runner",
-    "run_crawl": "artdl.crawl.runner",
-    "start_crawl": "artdl.crawl.runner",
-    "summary_table": "artdl.crawl.runner",
-    "CrawlOptions": "artdl.crawl.settings",
-}
-
-
-__getattr__ = lazy_attributes(
-    "artdl.crawl", _LAZY, ("runner", "settings", "fixture_site", "cli", "spider", "store", "items")
+from artdl.crawl.fixture_site import FixtureSite
+from artdl.crawl.runner import (
+    CrawlError,
+    CrawlResult,
+    crawl_from_config,
+    run_crawl,
+    start_crawl,
+    summary_table,
 )
-
+from artdl.crawl.settings import CrawlOptions
 
 __all__ = [
+    "CrawlError",
     "CrawlOptions",
     "CrawlResult",
     "FixtureSite",

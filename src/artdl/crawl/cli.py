@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a crawl and print its summary; 0 when it finished, 1 when it stopped early, 2 on bad input."""
-    from artdl.config import ConfigKeyError, load_config
+    from artdl.core import ConfigKeyError, load_config
     from artdl.crawl.runner import CrawlError, crawl_from_config, summary_table
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))

@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from PIL import Image, ImageDraw
-
 __all__ = ["FixturePainting", "FixtureSite", "build_catalogue"]
 
 STYLES = {"impressionism": "Impressionism", "realism": "Realism"}
@@ -101,6 +99,7 @@ def safe_slug(text: str) -> str:
 
 def _generated_jpeg(seed: int, size: tuple[int, int] = (160, 120)) -> bytes:
     """A small picture with coloured shapes, for when no real paintings are at hand."""
+    from PIL import Image, ImageDraw  # here, not at the top: the Scrapy child imports no PIL
     rng = random.Random(seed)
     im = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
     draw = ImageDraw.Draw(im)
@@ -114,6 +113,7 @@ def _generated_jpeg(seed: int, size: tuple[int, int] = (160, 120)) -> bytes:
 
 
 def _shrunk_jpeg(path: Path, max_side: int = 320) -> bytes:
+    from PIL import Image  # here, not at the top: the Scrapy child imports no PIL
     with Image.open(path) as im:
         im = im.convert("RGB")
         im.thumbnail((max_side, max_side))
@@ -131,6 +131,7 @@ def build_catalogue(
     sub-folder per artist) when it exists, so the notebook's grid shows paintings; otherwise small
     pictures are generated. The catalogue is deterministic for a given input.
     """
+    from PIL import Image  # here, not at the top: the Scrapy child imports no PIL
     files: list[Path] = []
     if images_dir is not None and Path(images_dir).is_dir():
         files = sorted(

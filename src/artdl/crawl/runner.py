@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from artdl.crawl.fixture_site import FixtureSite
 from artdl.crawl.settings import FIXTURE, CrawlOptions
+
+if TYPE_CHECKING:  # pandas is imported where a table is made: the Scrapy child imports this package
+    import pandas as pd
 
 __all__ = ["CrawlError", "CrawlResult", "crawl_from_config", "options_from_config", "run_crawl",
            "serve", "start_crawl", "summary_table"]  # fmt: skip
@@ -82,6 +83,8 @@ def run_crawl(opts: CrawlOptions) -> CrawlResult:
         tail = (err or b"").decode(errors="replace")[-2000:]
         raise CrawlError(f"crawl process exited with {proc.returncode}. Log: {out / 'crawl.log'}\n{tail}")
     summary = json.loads(summary_path.read_text())
+    import pandas as pd
+
     return CrawlResult(summary, pd.read_csv(out / "metadata.csv", dtype=str).fillna(""), out)
 
 
@@ -93,7 +96,7 @@ def options_from_config(cfg: Any, **overrides: Any) -> CrawlOptions:
     """
     from omegaconf import OmegaConf
 
-    from artdl.paths import resolve
+    from artdl.core import resolve
 
     section = OmegaConf.to_container(cfg.crawl, resolve=True)
     assert isinstance(section, dict)
@@ -121,8 +124,8 @@ def _fixture_images(cfg: Any, value: str) -> Path | None:
     """``crawl.fixture.images``: a registered data set (found like any set: mirror or data/raw) or a folder."""
     if not value:
         return None
-    from artdl.fetch import dataset_root
-    from artdl.paths import resolve
+    from artdl.core import resolve
+    from artdl.data import dataset_root
 
     return dataset_root(cfg, value) if value in cfg.datasets else resolve(value)
 
@@ -159,4 +162,6 @@ def summary_table(summary: dict[str, Any]) -> pd.DataFrame:
     """The summary as a two-column table (what happened, how often) for notebooks and the CLI."""
     rows = [(k.replace("_", " "), v if not isinstance(v, list) else ", ".join(map(str, v)) or "-")
             for k, v in summary.items()]  # fmt: skip
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["what", "value"]).set_index("what")

@@ -15,33 +15,56 @@ curve is meaningful; training both with the same architecture isolates the effec
 
 from __future__ import annotations
 
-from artdl.gan.evaluate import distance_rows, per_class_distances
+from artdl.gan.checkpoint import Networks, Progress, checkpoint_signature, load_checkpoint, save_checkpoint
+from artdl.gan.evaluate import REAL_HELD_OUT, distance_rows, per_class_distances
+from artdl.gan.fidelity import (
+    FeatureSpace,
+    distance_table,
+    extract_features,
+    feature_space,
+    frechet_distance,
+    kernel_distance,
+    nearest_neighbours,
+    sample_count_note,
+)
 from artdl.gan.images import grid_image, load_training_images, save_gif, to_float, to_uint8
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
 from artdl.gan.models import LOSSES, Critic, Generator, build_models, make_ema
 from artdl.gan.sampling import fixed_noise, generate
-from artdl.gan.train import GANRun, critic_step, generator_step, load_checkpoint, save_checkpoint, train_gan
+from artdl.gan.train import GANRun, critic_step, generator_step, train_gan
 
 __all__ = [
-    "DCGAN_LOSSES",
-    "LOSSES",
     "Critic",
+    "DCGAN_LOSSES",
+    "FeatureSpace",
     "GANRun",
     "Generator",
+    "LOSSES",
+    "Networks",
+    "Progress",
+    "REAL_HELD_OUT",
     "build_models",
+    "checkpoint_signature",
     "critic_loss",
     "critic_step",
     "distance_rows",
+    "distance_table",
+    "extract_features",
+    "feature_space",
     "fixed_noise",
+    "frechet_distance",
     "generate",
     "generator_loss",
     "generator_step",
     "gradient_penalty",
     "grid_image",
+    "kernel_distance",
     "load_checkpoint",
     "load_training_images",
     "make_ema",
+    "nearest_neighbours",
     "per_class_distances",
+    "sample_count_note",
     "save_checkpoint",
     "save_gif",
     "to_float",

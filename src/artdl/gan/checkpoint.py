@@ -20,9 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from artdl.core import atomic_path, relative
 from artdl.gan.models import Critic, Generator, build_models, make_ema
-from artdl.paths import relative
-from artdl.utils import atomic_path
 
 __all__ = ["Networks", "Progress", "checkpoint_signature", "load_checkpoint", "save_checkpoint"]
 

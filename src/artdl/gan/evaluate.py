@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from artdl import fidelity
+from artdl.gan import fidelity
 
 __all__ = ["REAL_HELD_OUT", "distance_rows", "per_class_distances"]
 

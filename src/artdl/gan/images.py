@@ -1,6 +1,6 @@
 """Images in and out of the GANs: training paintings from the data layer's cache, grids and GIFs.
 
-The training paintings are read through :func:`artdl.data.cache_tensors`, the same square
+The training paintings are read through :func:`artdl.data.image_cache.cache_tensors`, the same square
 resize and on-disk cache the classifier uses: one resize-and-crop, one cache keyed by path,
 modification time, size and side, so a changed painting is decoded again and 02 and 06 see the
 same pixels.
@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from artdl.utils import atomic_path
+from artdl.core import atomic_path
 
 __all__ = ["grid_image", "load_training_images", "save_gif", "to_float", "to_uint8"]
 

@@ -20,20 +20,16 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from artdl.core import autocast
 from artdl.gan.checkpoint import Networks, Progress, checkpoint_signature, load_checkpoint, save_checkpoint
 from artdl.gan.images import grid_image, to_float
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
 from artdl.gan.sampling import fixed_noise
-from artdl.utils import autocast
 
 __all__ = [
     "GANRun",
-    "Networks",
-    "Progress",
     "critic_step",
     "generator_step",
-    "load_checkpoint",
-    "save_checkpoint",
     "train_gan",
 ]
 

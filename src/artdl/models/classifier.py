@@ -192,7 +192,7 @@ def build_classifier(
 def set_trainable_stages(model: Classifier, n_last: int) -> int:
     """Freeze the backbone except its last ``n_last`` stages (-1: all); the head always trains.
 
-    Frozen stages also stay in eval mode during training (see ``artdl.train``), so their batch-norm
+    Frozen stages also stay in eval mode during training (see ``artdl.classify.experiment``), so their batch-norm
     statistics keep the pretrained values. Returns the number of trainable parameters.
     """
     stages = model.stages
@@ -227,7 +227,7 @@ def save_classifier(model: Classifier, path: str | Path, **meta: Any) -> Path:
     Required meta: ``backbone``, ``classes``, ``image_size``; ``mean``/``std`` default to the
     backbone's normalisation.
     """
-    from artdl.utils import atomic_path
+    from artdl.core import atomic_path
 
     for key in ("backbone", "classes", "image_size"):
         if key not in meta:

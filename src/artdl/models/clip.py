@@ -19,8 +19,7 @@ from typing import Any
 
 import torch
 
-from artdl.paths import resolve
-from artdl.utils import atomic_path
+from artdl.core import atomic_path, resolve
 
 __all__ = [
     "CLIPBundle",

@@ -1,7 +1,7 @@
 """Fast inference on a CPU: batch norms folded into convolutions, batches spread over cores.
 
 Used wherever a frozen network only computes features: the embeddings of 04/05 and the explorer
-(:mod:`artdl.embed`) and the frozen trunk of 02's fine-tune (:mod:`artdl.frozen_trunk`).
+(:mod:`artdl.retrieve.embed`) and the frozen trunk of 02's fine-tune (:mod:`artdl.classify.frozen_trunk`).
 
 Why threads with one intra-op thread each: PyTorch splits every convolution across the cores and
 waits at a barrier after each; when other jobs share the cores, a depthwise-heavy network like
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from artdl.utils import autocast
+from artdl.core import autocast
 
 __all__ = ["batched", "fold_batchnorm", "map_batches", "native_bf16", "native_precision"]
 
@@ -42,7 +42,7 @@ def native_precision(name: str, device: Any) -> str:
     """A precision name with ``auto`` resolved the way inference-heavy work wants it: ``bf16`` where
     :func:`native_bf16` holds, else ``fp32``; ``bf16`` and ``fp32`` are returned as they are.
 
-    (``artdl.utils.autocast``'s own ``auto`` means bf16 on CUDA only, the safe choice for training
+    (``artdl.core.utils.autocast``'s own ``auto`` means bf16 on CUDA only, the safe choice for training
     from images; this one is for the cached fine-tune and Score-CAM's forward passes.)
     """
     if name != "auto":

@@ -1,4 +1,4 @@
-"""Findings cells and README tables, rendered from the results files (:mod:`artdl.results`).
+"""Findings cells and README tables, rendered from the results files (:mod:`artdl.core.results`).
 
 Every step that reports numbers has a module here (``artdl.report.classify`` for 02 ...) with:
 
@@ -26,8 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from artdl.paths import MissingArtifactError, project_root, resolve
-from artdl.results import load_results
+from artdl.core import MissingArtifactError, load_results, project_root, resolve
 
 __all__ = [
     "ci",

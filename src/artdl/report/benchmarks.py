@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from artdl.paths import resolve
+from artdl.core import resolve
 from artdl.report import md_table
 
 

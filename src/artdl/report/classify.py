@@ -1,6 +1,6 @@
 """02 · classification: Findings and the README table from ``results/02_classify*.json``.
 
-Every statement is computed from the record that :func:`artdl.train.classification_record` built:
+Every statement is computed from the record that :func:`artdl.classify.experiment.classification_record` built:
 which epoch was kept, whether the fine-tune beats the linear probe of the same run, what the
 from-scratch baseline got for the same wall time or optimizer steps, the most-confused pair. The README table
 adds the ``full`` run (``results/02_classify.full.json``) and the Louvre genre run
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from artdl.paths import MissingArtifactError
+from artdl.core import MissingArtifactError
 from artdl.report import ci, md_table
 
 NOTEBOOK = "02_classify"
@@ -238,7 +238,7 @@ def _describe(record: dict[str, Any], run: str) -> str:
 
 
 def readme(record: dict[str, Any]) -> dict[str, str]:
-    from artdl.results import load_results
+    from artdl.core import load_results
 
     runs = [("CPU default", record)]
     for name, label in (("full", "full"), ("louvre", "Louvre genres")):

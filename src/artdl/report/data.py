@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from artdl.core import resolve
+from artdl.data import SPLIT_DIR_NAMES
+from artdl.data.fetch import (
+    DATASET_INFO,
+    ManifestRow,
+    datasets_needed,
+    manifest_path,
+    read_manifest,
+    shipped_datasets,
+)
+from artdl.data.fetch.manifest import _extra_files
 from artdl.report import md_table
 
 NOTEBOOK = "00_data"
@@ -50,6 +64,82 @@ def readme(record: dict[str, Any]) -> dict[str, str]:
 
 def readme_sections() -> dict[str, str]:
     """The table of every shipped data set, generated from ``configs/sources/*.csv``."""
-    from artdl.fetch import data_table_markdown
-
     return {"data": data_table_markdown()}
+
+def _labels(cfg: Any, name: str, rows: Sequence[ManifestRow]) -> tuple[str, int]:
+    spec = cfg.datasets.get(name) if name in cfg.datasets else None
+    fmt = str(spec.format) if spec is not None else ""
+    label = str(spec.label) if spec is not None and spec.get("label") else ""
+    if fmt == "imagefolder":
+        values = set()
+        for r in rows:
+            parts = Path(r.file).parts
+            if len(parts) > 2 and parts[0].lower() in SPLIT_DIR_NAMES:
+                values.add(parts[1])
+            elif len(parts) > 1:
+                values.add(parts[0])
+        return DATASET_INFO.get(name, {}).get("label", label), len(values)
+    for src, rel in _extra_files(cfg, name):
+        if rel == "metadata.csv" and label:
+            with open(src, newline="", encoding="utf-8") as fh:
+                return label, len({r.get(label, "") for r in csv.DictReader(fh)})
+    return "", 0
+
+
+def _human_bytes(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _minutes(n_bytes: int, bytes_per_s: float) -> str:
+    seconds = n_bytes / bytes_per_s
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def data_table_markdown(cfg: Any | None = None, config_name: str = "default") -> str:
+    """The README/docs table of every shipped set, computed from ``configs/sources/*.csv``.
+
+    Columns: set, what it is, files, label (number of classes), source repository and pinned
+    commit, terms, download size (originals, before shrinking). Followed by one line on what
+    ``make run`` downloads on first use for ``config_name``. This is the body between the
+    ``<!-- results:data -->`` markers; ``python -m artdl data table`` prints it.
+    """
+    from artdl.core import load_config
+
+    cfg = cfg if cfg is not None else load_config(config_name)
+    lines = [
+        "| set | what it is | files | label (classes) | source (repository @ commit) | terms | download |",
+        "|---|---|---:|---|---|---|---:|",
+    ]
+    sizes: dict[str, tuple[int, int]] = {}
+    shipped = shipped_datasets(cfg)
+    ordered = [n for n in cfg.datasets.keys() if n in shipped] + [n for n in shipped if n not in cfg.datasets]
+    for name in ordered:
+        rows = read_manifest(manifest_path(cfg, name))
+        info = DATASET_INFO.get(name, {})
+        label, n_labels = _labels(cfg, name, rows)
+        label_text = f"{label} ({n_labels})" if label and n_labels else "–"
+        sources = sorted({(r.repo, r.commit) for r in rows})
+        source_text = ", ".join(
+            f"[{repo}](https://github.com/{repo}/tree/{commit}) @ `{commit[:7]}`" for repo, commit in sources
+        )
+        total = sum(r.bytes for r in rows)
+        sizes[name] = (len(rows), total)
+        lines.append(
+            f"| `{name}` | {info.get('what', '')} | {len(rows):,} | {label_text} | {source_text} | "
+            f"{info.get('terms', 'see the source repository')} | {_human_bytes(total)} |"
+        )
+    notebooks = sorted(p.stem for p in resolve(str(cfg.run.notebooks_dir)).glob("[0-9][0-9]_*.ipynb"))
+    wanted = set(datasets_needed(cfg, notebooks))
+    needed = [n for n in ordered if n in wanted]  # table order: stable when a notebook's set changes
+    if needed:
+        files = sum(sizes[n][0] for n in needed)
+        total = sum(sizes[n][1] for n in needed)
+        lines += [
+            "",
+            f"`make run` (config `{config_name}`) reads {', '.join(f'`{n}`' for n in needed)}: on a clone "
+            f"without a local mirror it first downloads {files:,} files, {_human_bytes(total)}, about "
+            f"{_minutes(total, 10e6)} at 10 MB/s or {_minutes(total, 1e6)} at 1 MB/s "
+            f"(all shipped sets, `make data`: {sum(s[0] for s in sizes.values()):,} files, "
+            f"{_human_bytes(sum(s[1] for s in sizes.values()))}).",
+        ]
+    return "\n".join(lines) + "\n"

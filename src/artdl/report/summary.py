@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from artdl.paths import MissingArtifactError
+from artdl.core import MissingArtifactError, load_results
 from artdl.report import ci, md_table
-from artdl.results import load_results
 
 
 def _try(notebook: str, config_name: str = "default") -> dict[str, Any] | None:
@@ -38,7 +37,7 @@ def _classify(m: dict[str, Any], run: str = "CPU default") -> list[str]:
 
 def _full_run(m: dict[str, Any]) -> str:
     """Which ``full`` run this was: its recipe and hardware (a GPU config may have run on a CPU)."""
-    from artdl.results import load_results
+    from artdl.core import load_results
 
     recipe = m["recipe"]
     hardware = load_results("02_classify", "full").get("environment", {}).get("hardware", "?")

@@ -13,31 +13,44 @@ This module only re-exports.
 
 from __future__ import annotations
 
-from artdl.models.clip import CLIPBundle, load_clip, save_random_clip
-from artdl.vqgan_clip.generate import (
-    AUGMENTS,
+from artdl.vqgan_clip.cutouts import AUGMENTS, MakeCutouts
+from artdl.vqgan_clip.generation import (
     VRAM_GUIDE,
     GenerationResult,
-    MakeCutouts,
     auto_size,
     clip_score_matrix,
     diagonal_dominance,
     generate,
     round_to_factor,
     save_animation,
+    to_uint8,
 )
-from artdl.vqgan_clip.models import load_vqgan, taming_compat
+from artdl.vqgan_clip.models import (
+    build_vqmodel,
+    load_vqgan,
+    save_random_vqgan,
+    taming_compat,
+    vqgan_scale_factor,
+)
 from artdl.vqgan_clip.pipeline import (
     apply_cpu_threads,
     is_random_demo,
     load_models,
+    prepare_checkpoint,
     random_weights,
     render_presets,
     resolve_size,
     save_results,
     score_texts,
 )
-from artdl.vqgan_clip.prompts import ParsedPrompt, PromptLoss, parse_prompt, parse_prompts
+from artdl.vqgan_clip.prompts import (
+    ParsedPrompt,
+    PromptLoss,
+    ReplaceGrad,
+    parse_prompt,
+    parse_prompts,
+    replace_grad,
+)
 from artdl.vqgan_clip.weights import (
     ChecksumError,
     MissingCheckpointError,
@@ -45,22 +58,26 @@ from artdl.vqgan_clip.weights import (
     download,
     ensure_checkpoint,
     load_checkpoint_state,
+    recorded_sha256,
+    safe_globals,
+    sha256sum,
     verify_or_record,
 )
 
 __all__ = [
     "AUGMENTS",
-    "VRAM_GUIDE",
-    "CLIPBundle",
     "ChecksumError",
     "GenerationResult",
     "MakeCutouts",
     "MissingCheckpointError",
     "ParsedPrompt",
     "PromptLoss",
+    "ReplaceGrad",
     "UntrustedCheckpointError",
+    "VRAM_GUIDE",
     "apply_cpu_threads",
     "auto_size",
+    "build_vqmodel",
     "clip_score_matrix",
     "diagonal_dominance",
     "download",
@@ -68,19 +85,25 @@ __all__ = [
     "generate",
     "is_random_demo",
     "load_checkpoint_state",
-    "load_clip",
     "load_models",
     "load_vqgan",
     "parse_prompt",
     "parse_prompts",
+    "prepare_checkpoint",
     "random_weights",
+    "recorded_sha256",
     "render_presets",
+    "replace_grad",
     "resolve_size",
     "round_to_factor",
+    "safe_globals",
     "save_animation",
-    "save_random_clip",
+    "save_random_vqgan",
     "save_results",
     "score_texts",
+    "sha256sum",
     "taming_compat",
+    "to_uint8",
     "verify_or_record",
+    "vqgan_scale_factor",
 ]

@@ -26,18 +26,13 @@ from typing import Any
 import torch
 from omegaconf import OmegaConf
 
-from artdl.models.clip import CLIPBundle, load_clip, register_model_configs, save_random_clip
-from artdl.paths import resolve
-from artdl.utils import atomic_path
+from artdl.core import atomic_path, resolve
+from artdl.vqgan_clip.weights import load_checkpoint_state
 
 __all__ = [
-    "CLIPBundle",
-    "load_clip",
     "load_vqgan",
-    "save_random_clip",
     "save_random_vqgan",
     "build_vqmodel",
-    "register_model_configs",
     "taming_compat",
     "vqgan_scale_factor",
 ]
@@ -133,8 +128,6 @@ def load_vqgan(
     (``loss.*``) are dropped; every other key must match, so a config that does not fit the
     checkpoint fails loudly instead of decoding noise.
     """
-    from artdl.vqgan_clip.weights import load_checkpoint_state
-
     config_path, ckpt_path = resolve(config_path), resolve(ckpt_path)
     for p in (config_path, ckpt_path):
         if not p.is_file():

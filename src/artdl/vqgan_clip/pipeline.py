@@ -1,18 +1,19 @@
 """What notebook 07 calls: models from the config, presets rendered, results saved.
 
-Kept apart from :mod:`artdl.vqgan_clip.generate` (the method) so that the loop itself takes plain
+Kept apart from :mod:`artdl.vqgan_clip.generation` (the method) so that the loop itself takes plain
 arguments and this module alone knows the config's layout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from artdl.models.clip import CLIPBundle, load_clip, save_random_clip
-from artdl.vqgan_clip.generate import GenerationResult, auto_size, generate, round_to_factor, save_animation
-from artdl.vqgan_clip.models import load_vqgan
+from artdl.core import resolve
+from artdl.models import CLIPBundle, load_clip, save_random_clip
+from artdl.vqgan_clip.generation import GenerationResult, auto_size, generate, round_to_factor, save_animation
+from artdl.vqgan_clip.models import load_vqgan, save_random_vqgan
 from artdl.vqgan_clip.prompts import parse_prompts
 from artdl.vqgan_clip.weights import MissingCheckpointError, ensure_checkpoint
 
@@ -21,6 +22,7 @@ __all__ = [
     "is_random_demo",
     "random_weights",
     "load_models",
+    "prepare_checkpoint",
     "render_presets",
     "resolve_size",
     "save_results",
@@ -58,6 +60,20 @@ def apply_cpu_threads(cfg: Any, device: Any) -> int:
     return torch.get_num_threads()
 
 
+def prepare_checkpoint(
+    name: str, entry: Mapping[str, Any], download_missing: bool = False, seed: int = 0
+) -> tuple[Path, Path]:
+    """``(config_path, ckpt_path)`` of a checkpoint entry: random weights made on first use
+    (``random_init: true``, the offline wiring demo), anything else downloaded and verified by
+    :func:`artdl.vqgan_clip.weights.ensure_checkpoint`."""
+    if not entry.get("random_init"):
+        return ensure_checkpoint(name, entry, download_missing=download_missing)
+    config_path, ckpt_path = resolve(entry["config"]), resolve(entry["ckpt"])
+    if not ckpt_path.is_file():
+        save_random_vqgan(config_path, ckpt_path, seed=seed)
+    return config_path, ckpt_path
+
+
 def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
     """The VQGAN and CLIP a config asks for, on ``device``.
 
@@ -70,7 +86,7 @@ def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
             f"vqgan_clip.checkpoint={vc.checkpoint!r} is not in vqgan_clip.checkpoints "
             f"({', '.join(vc.checkpoints)})."
         )
-    config_path, ckpt_path = ensure_checkpoint(
+    config_path, ckpt_path = prepare_checkpoint(
         vc.checkpoint, vc.checkpoints[vc.checkpoint], download_missing=vc.download, seed=cfg.seed
     )
     vqgan = load_vqgan(
@@ -78,8 +94,6 @@ def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
     )
     c = vc.clip
     if c.get("random_init") and c.weights and not Path(str(c.weights)).is_absolute():
-        from artdl.paths import resolve
-
         if not resolve(c.weights).is_file():
             save_random_clip(c.model, c.weights, c.model_configs)
     clip = load_clip(c.model, c.pretrained, c.weights, device, c.model_configs, c.force_quick_gelu)
@@ -155,7 +169,7 @@ def save_results(results: dict[str, GenerationResult], out_dir: str | Path) -> P
     import pandas as pd
     from PIL import Image
 
-    from artdl.utils import atomic_path
+    from artdl.core import atomic_path
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

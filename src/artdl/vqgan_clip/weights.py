@@ -30,8 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from artdl.paths import resolve
-from artdl.utils import atomic_path
+from artdl.core import atomic_path, resolve
 
 __all__ = [
     "ChecksumError",
@@ -215,22 +214,18 @@ def verify_or_record(path: str | Path, expected: str | None = None, what: str = 
 
 
 def ensure_checkpoint(
-    name: str, entry: Mapping[str, Any], download_missing: bool = False, seed: int = 0
+    name: str, entry: Mapping[str, Any], download_missing: bool = False
 ) -> tuple[Path, Path]:
-    """Return ``(config_path, ckpt_path)`` of a checkpoint entry, fetching or creating it first.
+    """Return ``(config_path, ckpt_path)`` of a published checkpoint entry, downloading it first.
 
     Missing files are downloaded only when ``download_missing`` is true (the notebook keeps it
     off, so a run never starts a multi-GB download by surprise); otherwise the error says the
-    exact command to run.
+    exact command to run. Random-weight entries are made by
+    :func:`artdl.vqgan_clip.pipeline.prepare_checkpoint`, not here: this module only downloads,
+    verifies and safe-loads.
     """
     config_path = resolve(entry["config"])
     ckpt_path = resolve(entry["ckpt"])
-    if entry.get("random_init"):
-        if not ckpt_path.is_file():
-            from artdl.vqgan_clip.models import save_random_vqgan
-
-            save_random_vqgan(config_path, ckpt_path, seed=seed)
-        return config_path, ckpt_path
     for path, urls, sha in (
         (config_path, entry.get("config_urls"), None),
         (ckpt_path, entry.get("ckpt_urls"), entry.get("sha256")),
@@ -256,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Verified against ``sha256`` when the config gives one; otherwise its SHA-256 is recorded on
     first use and later loads are checked against that record.
     """
-    from artdl.config import load_config
+    from artdl.core import load_config
 
     parser = argparse.ArgumentParser(prog="python -m artdl vqgan-weights", description=main.__doc__)
     parser.add_argument("names", nargs="+", help="checkpoint names in vqgan_clip.checkpoints")

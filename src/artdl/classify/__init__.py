@@ -1,0 +1,52 @@
+"""Step 02: style (and genre) classification with a fine-tuned pretrained CNN, and where it looks.
+
+- :mod:`artdl.classify.experiment`: the experiment of notebook 02 (fine-tune, baselines, the record).
+- :mod:`artdl.classify.finetune`: ``fit`` and its phases (head, then the unfrozen stages).
+- :mod:`artdl.classify.frozen_trunk`: the CPU recipe: the frozen trunk's activations computed once.
+- :mod:`artdl.classify.evaluation`: scoring, predictions and confusions.
+- :mod:`artdl.classify.cam`: CAM, Grad-CAM and their kin (pytorch-grad-cam).
+"""
+
+from __future__ import annotations
+
+from artdl.classify.cam import METHODS, class_activation_map, denormalize, explain, explanation_grid, overlay
+from artdl.classify.evaluation import evaluate, most_confused_pairs, predict, save_predictions, score_folder
+from artdl.classify.experiment import (
+    classification_record,
+    comparison_metrics,
+    finetune_pretrained,
+    make_loaders,
+    run_classification,
+    scratch_baseline,
+    scratch_epochs,
+)
+from artdl.classify.finetune import FitResult, extract_pooled, fit, train_head_on_features
+from artdl.classify.frozen_trunk import ActivationCache, cache_precision, split_model
+
+__all__ = [
+    "ActivationCache",
+    "FitResult",
+    "METHODS",
+    "cache_precision",
+    "class_activation_map",
+    "classification_record",
+    "comparison_metrics",
+    "denormalize",
+    "evaluate",
+    "explain",
+    "explanation_grid",
+    "extract_pooled",
+    "finetune_pretrained",
+    "fit",
+    "make_loaders",
+    "most_confused_pairs",
+    "overlay",
+    "predict",
+    "run_classification",
+    "save_predictions",
+    "score_folder",
+    "scratch_baseline",
+    "scratch_epochs",
+    "split_model",
+    "train_head_on_features",
+]

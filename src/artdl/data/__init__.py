@@ -1,0 +1,89 @@
+"""The artwork table and everything that turns a painting set into batches.
+
+- :mod:`artdl.data.sources`: where a set lives on disk (explicit root, local mirror, ``data/raw``) and the data errors.
+- :mod:`artdl.data.table`: one pandas table per set (``path, title, artist, label, date, source``).
+- :mod:`artdl.data.splits`: the fixed train/val/test split, look-alikes kept on one side.
+- :mod:`artdl.data.dedup`: difference hashes and look-alike groups.
+- :mod:`artdl.data.image_cache`: resized JPEG and tensor caches.
+- :mod:`artdl.data.loaders`: the torch dataset, transforms and loaders.
+- :mod:`artdl.data.summary`: counts and coverage of a table (notebook 00).
+- :mod:`artdl.data.fetch`: download the shipped sets from their pinned sources.
+"""
+
+from __future__ import annotations
+
+from artdl.data.dedup import (
+    dataset_groups,
+    dataset_hashes,
+    dhash,
+    difference_hashes,
+    group_summary,
+    hamming,
+    near_duplicate_groups,
+    near_duplicate_pairs,
+)
+from artdl.data.image_cache import RESIZE_METHOD, cache_resized, cache_tensors, square
+from artdl.data.loaders import ArtworkDataset, balanced_sampler, eval_transform, make_loader, train_transform
+from artdl.data.sources import (
+    IMAGE_EXTENSIONS,
+    NEAR_DUPLICATE_BITS,
+    REQUIRED_COLUMNS,
+    SPLIT_DIR_NAMES,
+    DataError,
+    dataset_location,
+    dataset_root,
+    dataset_spec,
+)
+from artdl.data.splits import load_splits, make_splits
+from artdl.data.summary import summarize_table
+from artdl.data.table import (
+    build_table,
+    class_names,
+    clean_artist_name,
+    load_image,
+    parse_year,
+    read_aic,
+    read_crawl,
+    read_imagefolder,
+    verify_images,
+)
+
+__all__ = [
+    "ArtworkDataset",
+    "DataError",
+    "IMAGE_EXTENSIONS",
+    "NEAR_DUPLICATE_BITS",
+    "REQUIRED_COLUMNS",
+    "RESIZE_METHOD",
+    "SPLIT_DIR_NAMES",
+    "balanced_sampler",
+    "build_table",
+    "cache_resized",
+    "cache_tensors",
+    "class_names",
+    "clean_artist_name",
+    "dataset_groups",
+    "dataset_hashes",
+    "dataset_location",
+    "dataset_root",
+    "dataset_spec",
+    "dhash",
+    "difference_hashes",
+    "eval_transform",
+    "group_summary",
+    "hamming",
+    "load_image",
+    "load_splits",
+    "make_loader",
+    "make_splits",
+    "near_duplicate_groups",
+    "near_duplicate_pairs",
+    "parse_year",
+    "read_aic",
+    "read_crawl",
+    "read_imagefolder",
+    "square",
+    "summarize_table",
+    "train_transform",
+    "verify_images",
+]

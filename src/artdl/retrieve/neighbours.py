@@ -1,0 +1,336 @@
+"""Exact cosine retrieval (batched torch matmul, GPU when present), optional faiss, and evaluation.
+
+For a few thousand paintings an exact search is both the fastest and the honest choice: one
+matrix product per block of queries, no approximation to explain. faiss (``IndexFlatIP``) is
+offered for collections that no longer fit comfortably in one matmul.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+__all__ = [
+    "SearchResult",
+    "chance_precision",
+    "search",
+    "cosine_topk",
+    "evaluate_retrieval",
+    "faiss_topk",
+    "label_retrieval",
+    "normalize",
+    "query_by_image",
+    "per_label_precision",
+    "retrieval_metrics",
+]
+
+
+def normalize(x: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Rows scaled to unit length (float32), so a dot product is the cosine similarity."""
+    t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).float()
+    return torch.nn.functional.normalize(t, dim=1)
+
+
+@torch.no_grad()
+def cosine_topk(
+    queries: np.ndarray | torch.Tensor,
+    collection: np.ndarray | torch.Tensor,
+    k: int = 10,
+    farthest: bool = False,
+    exclude_self: bool = False,
+    batch_size: int = 256,
+    device: Any = "cpu",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and cosine scores (Q, k) of the k most (or least, ``farthest``) similar rows.
+
+    ``exclude_self`` assumes the queries are the collection itself (row i = item i) and removes
+    each item from its own result list. Queries are processed in blocks of ``batch_size`` so memory
+    stays O(batch x N).
+    """
+    device = torch.device(device)
+    c = normalize(collection).to(device)
+    q_all = normalize(queries)
+    k = min(k, len(c) - (1 if exclude_self else 0))
+    idx_out, sc_out = [], []
+    for start in range(0, len(q_all), batch_size):
+        q = q_all[start : start + batch_size].to(device)
+        sims = q @ c.T
+        if exclude_self:
+            rows = torch.arange(len(q), device=device)
+            sims[rows, rows + start] = float("inf") if farthest else float("-inf")
+        scores, idx = torch.topk(sims, k, dim=1, largest=not farthest)
+        idx_out.append(idx.cpu())
+        sc_out.append(scores.cpu())
+    return torch.cat(idx_out).numpy(), torch.cat(sc_out).numpy()
+
+
+def faiss_topk(queries: np.ndarray, collection: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Same contract as :func:`cosine_topk` (nearest only) with a faiss inner-product index."""
+    import faiss
+
+    c = normalize(collection).numpy()
+    index = faiss.IndexFlatIP(c.shape[1])
+    index.add(c)
+    scores, idx = index.search(normalize(queries).numpy(), min(k, len(c)))
+    return idx, scores
+
+
+def query_by_image(
+    path: str | Path,
+    embed_fn: Callable[[torch.Tensor], np.ndarray],
+    collection: np.ndarray,
+    size: int,
+    k: int = 10,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest and farthest k for an image file that is not in the collection.
+
+    ``embed_fn`` maps a uint8 (1, 3, size, size) tensor to a (1, D) embedding in the collection's
+    space. Returns (near_idx, near_scores, far_idx, far_scores), each of length k.
+    """
+    from artdl.retrieve.embed import collection_images
+
+    image = collection_images(pd.DataFrame({"path": [str(path)]}), size, cache=False, progress=False)
+    q = embed_fn(image)
+    near, ns = cosine_topk(q, collection, k)
+    far, fs = cosine_topk(q, collection, k, farthest=True)
+    return near[0], ns[0], far[0], fs[0]
+
+
+def retrieval_metrics(
+    ranked: np.ndarray,
+    labels: Sequence[Any],
+    k: int = 10,
+    valid: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+) -> dict[str, float]:
+    """precision@k and mean average precision over full rankings (self excluded).
+
+    ``ranked[i]`` is the full ranking of the other N-1 items for query i. A query only counts when
+    at least one other item shares its label (and ``valid[i]`` is true): a painter with one work
+    cannot be retrieved by artist. AP is the mean of precision at each relevant item's rank.
+    ``groups`` (near-duplicate group ids, :func:`artdl.data.dedup.dataset_groups`) removes every item of
+    the query's own group from its ranking: another scan of the query is not a retrieval success.
+    """
+    labels = np.asarray(labels)
+    rel = labels[ranked] == labels[:, None]
+    if groups is not None:
+        groups = np.asarray(groups)
+        keep = groups[ranked] != groups[np.arange(len(ranked))][:, None]
+        order = np.argsort(~keep, axis=1, kind="stable")  # kept items first, in rank order
+        rel = np.take_along_axis(rel & keep, order, axis=1)
+    has = rel.any(axis=1)
+    if valid is not None:
+        has &= np.asarray(valid, dtype=bool)
+    rel = rel[has]
+    if not len(rel):
+        return {"precision@k": float("nan"), "mAP": float("nan"), "queries": 0}
+    prec_k = rel[:, :k].mean(axis=1)
+    hits = np.cumsum(rel, axis=1)
+    ranks = np.arange(1, rel.shape[1] + 1)
+    ap = (rel * hits / ranks).sum(axis=1) / rel.sum(axis=1)
+    return {
+        "precision@k": float(prec_k.mean()),
+        "mAP": float(ap.mean()),
+        "queries": int(len(rel)),
+        "per_query": prec_k,  # P@k of each counted query, for paired comparisons
+    }
+
+
+def evaluate_retrieval(
+    embeddings: dict[str, np.ndarray],
+    table: pd.DataFrame,
+    k: int = 10,
+    device: Any = "cpu",
+    batch_size: int = 256,
+    groups: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per embedding source: precision@k and mAP for same-label and same-artist retrieval.
+
+    Leave-one-out over the whole collection: every painting queries all the others, minus its own
+    near-duplicate group when ``groups`` is given. Same-artist queries use only known artists with
+    at least two works (anonymous works are not one painter).
+    """
+    rows = []
+    known = table["artist_known"].to_numpy() if "artist_known" in table else None
+    for name, feats in embeddings.items():
+        ranked, _ = cosine_topk(
+            feats, feats, k=len(feats) - 1, exclude_self=True, batch_size=batch_size, device=device
+        )
+        lab = retrieval_metrics(ranked, table["label"].astype(str).to_numpy(), k, groups=groups)
+        art = retrieval_metrics(ranked, table["artist"].astype(str).to_numpy(), k, valid=known, groups=groups)
+        rows.append(
+            {
+                "source": name,
+                "dim": int(feats.shape[1]),
+                f"label P@{k}": lab["precision@k"],
+                "label mAP": lab["mAP"],
+                f"artist P@{k}": art["precision@k"],
+                "artist mAP": art["mAP"],
+                "label queries": lab["queries"],
+                "artist queries": art["queries"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("source")
+
+
+def chance_precision(labels: Sequence[Any], valid: np.ndarray | None = None) -> float:
+    """Expected precision of a random ranking: mean over counted queries of (same-label others) / (N - 1).
+
+    The floor to read the evaluation table against; with two large painters in the collection it is
+    far from 1 / (number of labels).
+    """
+    labels = np.asarray(labels).astype(str)
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    others = counts[inverse] - 1
+    keep = others > 0
+    if valid is not None:
+        keep &= np.asarray(valid, dtype=bool)
+    return float((others[keep] / (len(labels) - 1)).mean()) if keep.any() else float("nan")
+
+
+def per_label_precision(
+    ranked: np.ndarray, labels: Sequence[Any], k: int = 10, groups: np.ndarray | None = None
+) -> pd.DataFrame:
+    """precision@k per query label, with the label's chance rate and query count.
+
+    Two painters (Monet, Morisot) hold most of the collection, so the overall P@k is mostly theirs;
+    this table shows what each label gets against its own floor.
+    """
+    labels = np.asarray(labels).astype(str)
+    rows = []
+    for lab in sorted(set(labels)):
+        rows_of = np.flatnonzero(labels == lab)
+        if len(rows_of) < 2:
+            continue
+        valid = np.zeros(len(ranked), bool)
+        valid[rows_of] = True
+        m = retrieval_metrics(ranked, labels, k, valid=valid, groups=groups)
+        rows.append(
+            {
+                "label": lab,
+                "paintings": len(rows_of),
+                f"P@{k}": m["precision@k"],
+                "chance": (len(rows_of) - 1) / (len(labels) - 1),
+            }
+        )
+    return pd.DataFrame(rows).set_index("label").sort_values("paintings", ascending=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Search: cosine top-k, near-duplicates, influence re-ranking
+# --------------------------------------------------------------------------------------------
+@dataclass
+class SearchResult:
+    """Top-k per query: ``indices`` and ``scores`` (Q, k; -1 / NaN where fewer than k remain).
+
+    ``same_group_removed``: other scans of the query itself dropped (per query);
+    ``collapsed``: look-alike results folded into an earlier one (per query; ``collapse=True``).
+    """
+
+    indices: np.ndarray
+    scores: np.ndarray
+    same_group_removed: np.ndarray
+    collapsed: np.ndarray
+
+
+def search(
+    features: np.ndarray,
+    queries: Sequence[int],
+    k: int = 10,
+    *,
+    groups: np.ndarray | None = None,
+    collapse: bool = False,
+    pool: int = 50,
+    artists: Sequence[str] | None = None,
+    known: Sequence[bool] | None = None,
+    distances: Mapping[tuple[str, str], int] | None = None,
+    graph_weight: float = 0.0,
+    repeat_penalty: float = 0.0,
+    device: Any = "cpu",
+    batch_size: int = 256,
+) -> SearchResult:
+    """The one retrieval entry point: top-k neighbours of collection rows, with or without re-ranking.
+
+    1. cosine top-``pool`` of each query row (the query itself excluded);
+    2. items in the query's near-duplicate group (``groups``) removed: another scan of the query
+       painting is not a neighbour; with ``collapse`` only the first item of each group is kept;
+    3. with ``graph_weight`` or ``repeat_penalty`` > 0 (and ``artists``, ``distances``), the
+       influence re-ranking :func:`artdl.retrieve.influence.rerank`; else plain cosine order.
+    """
+    from artdl.retrieve.influence import rerank
+
+    queries = np.asarray(queries, dtype=int)
+    pool = min(max(pool, k), len(features) - 1)
+    cand, cos = cosine_topk(features[queries], features, pool + 1, batch_size=batch_size, device=device)
+    use_graph = (graph_weight > 0 or repeat_penalty > 0) and artists is not None
+    out_idx = np.full((len(queries), k), -1, dtype=int)
+    out_sc = np.full((len(queries), k), np.nan)
+    removed = np.zeros(len(queries), dtype=int)
+    folded = np.zeros(len(queries), dtype=int)
+    for row, q in enumerate(queries):
+        keep = cand[row] != q
+        if groups is not None:
+            same = (groups[cand[row]] == groups[q]) & keep
+            removed[row] = int(same.sum())
+            keep &= ~same
+            if collapse:
+                seen: set[Any] = set()
+                for j in np.flatnonzero(keep):
+                    g = groups[cand[row, j]]
+                    if g in seen:
+                        keep[j] = False
+                        folded[row] += 1
+                    seen.add(g)
+        c, s = cand[row][keep], cos[row][keep]
+        if use_graph:
+            c, s = rerank(
+                c, s, str(artists[q]), artists, distances or {}, graph_weight, repeat_penalty, k, known
+            )
+        out_idx[row, : min(k, len(c))] = c[:k]
+        out_sc[row, : min(k, len(s))] = s[:k]
+    return SearchResult(out_idx, out_sc, removed, folded)
+
+
+def label_retrieval(
+    features: np.ndarray,
+    labels: Sequence[Any],
+    k: int = 10,
+    groups: np.ndarray | None = None,
+    device: Any = "cpu",
+    baseline: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Leave-one-out precision@k and mAP by label (e.g. style), with the chance precision.
+
+    ``groups`` keeps another scan of the query out of its ranking (and out of the score). With
+    ``baseline`` (other features of the same paintings) also the paired gap in P@k against it and
+    twice its standard error, so a small difference can be told from noise.
+    """
+
+    def run(feats: np.ndarray) -> dict[str, Any]:
+        ranked, _ = cosine_topk(feats, feats, k=len(feats) - 1, exclude_self=True, device=device)
+        return retrieval_metrics(ranked, np.asarray(labels).astype(str), k, groups=groups)
+
+    m = run(features)
+    out = {
+        f"P@{k}": m["precision@k"],
+        "mAP": m["mAP"],
+        "chance": chance_precision(labels),
+        "queries": m["queries"],
+    }
+    if baseline is not None:
+        diff = m["per_query"] - run(baseline)["per_query"]
+        out[f"P@{k} gap"] = float(diff.mean())
+        out[f"P@{k} gap 2se"] = (
+            float(2 * diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+        )
+    return out
+
+
+# The re-rank trade-off (sweep, weight rule, showcase) lives in artdl.retrieve.tradeoff; these names stay
+# importable from here because 04 and the explorer call them as retrieval.<name>.

@@ -1,0 +1,66 @@
+"""Every figure of the notebooks, one module per topic; figures only, no computation that a number depends on.
+
+- :mod:`artdl.viz.core`: saving figures, image grids, shared styling.
+- :mod:`artdl.viz.data`: the data overview of 00 and 01.
+- :mod:`artdl.viz.classify`: confusion matrices, histories, CAM grids (02).
+- :mod:`artdl.viz.embedding`: maps and reconstructions (03, 05).
+- :mod:`artdl.viz.retrieval`: neighbours, graphs, trade-off curves (04).
+- :mod:`artdl.viz.generation`: GAN and VQGAN+CLIP figures (06, 07).
+"""
+
+from __future__ import annotations
+
+from artdl.viz.classify import accuracy_intervals, confusion_matrix_plot, metric_bars, training_history
+from artdl.viz.core import DPI, image_grid, save_figure, save_photo_figure, thumbnail
+from artdl.viz.data import examples_per_label, label_distribution, years_histogram
+from artdl.viz.embedding import (
+    embedding_scatter,
+    neighbour_strips,
+    reconstruction_grid,
+    thumbnail_dendrogram,
+    thumbnail_grid_plot,
+    thumbnail_scatter,
+    walk_on_map,
+)
+from artdl.viz.generation import (
+    distance_bars,
+    gan_loss_curves,
+    grid_snapshots,
+    loss_curves,
+    nearest_neighbour_grid,
+    score_heatmap,
+)
+from artdl.viz.retrieval import EDGE_COLOURS, influence_graph_plot, result_strips, strip_row, tradeoff_plot
+
+__all__ = [
+    "DPI",
+    "EDGE_COLOURS",
+    "accuracy_intervals",
+    "confusion_matrix_plot",
+    "distance_bars",
+    "embedding_scatter",
+    "examples_per_label",
+    "gan_loss_curves",
+    "grid_snapshots",
+    "image_grid",
+    "influence_graph_plot",
+    "label_distribution",
+    "loss_curves",
+    "metric_bars",
+    "nearest_neighbour_grid",
+    "neighbour_strips",
+    "reconstruction_grid",
+    "result_strips",
+    "save_figure",
+    "save_photo_figure",
+    "score_heatmap",
+    "strip_row",
+    "thumbnail",
+    "thumbnail_dendrogram",
+    "thumbnail_grid_plot",
+    "thumbnail_scatter",
+    "tradeoff_plot",
+    "training_history",
+    "walk_on_map",
+    "years_histogram",
+]

@@ -1,0 +1,84 @@
+"""00 · figures of a data set: how many paintings per label and split, and what they look like."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from artdl.viz.core import thumbnail
+
+__all__ = ["examples_per_label", "label_distribution", "years_histogram"]
+
+
+def label_distribution(table: pd.DataFrame, by_split: bool = True, title: str = "Images per label") -> Any:
+    """Horizontal bar chart of images per label, stacked by split when there is a ``split`` column."""
+    import matplotlib.pyplot as plt
+
+    if by_split and "split" in table.columns:
+        counts = table.groupby(["label", "split"]).size().unstack(fill_value=0)
+        counts = counts[[c for c in ("train", "val", "test") if c in counts.columns]]
+    else:
+        counts = table["label"].value_counts().to_frame("images")
+    counts = counts.loc[counts.sum(axis=1).sort_values().index]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(counts) + 1.2))
+    counts.plot.barh(
+        stacked=True, ax=ax, width=0.8, color=["#4c72b0", "#dd8452", "#55a868"][: counts.shape[1]]
+    )
+    for i, total in enumerate(counts.sum(axis=1)):
+        ax.text(total + 0.5, i, str(int(total)), va="center", fontsize=8)
+    ax.set_xlabel("images")
+    ax.set_ylabel("")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def examples_per_label(table: pd.DataFrame, per_label: int = 6, seed: int = 0, size: float = 1.6) -> Any:
+    """One row of random example paintings per label, the label written on the left."""
+    import matplotlib.pyplot as plt
+
+    labels = sorted(table["label"].unique())
+    fig, axes = plt.subplots(
+        len(labels), per_label, figsize=(per_label * size, len(labels) * size), squeeze=False
+    )
+    rng = np.random.default_rng(seed)
+    for r, label in enumerate(labels):
+        rows = table[table["label"] == label]
+        pick = rows.iloc[rng.permutation(len(rows))[:per_label]]
+        for c in range(per_label):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_visible(False)
+            if c < len(pick):
+                ax.imshow(np.asarray(thumbnail(pick.iloc[c]["path"], 160)))
+            if c == 0:
+                ax.set_ylabel(str(label).replace("_", " "), rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def years_histogram(table: pd.DataFrame, decade: int = 10) -> Any:
+    """Paintings per decade, one translucent histogram per label; undated paintings are left out.
+
+    Returns ``None`` when no painting carries a year, so a notebook can say so instead of plotting
+    an empty axis.
+    """
+    import matplotlib.pyplot as plt
+
+    dated = table.dropna(subset=["year"])
+    if dated.empty:
+        return None
+    start, stop = int(dated["year"].min()) // decade * decade, int(dated["year"].max()) + 2 * decade
+    fig, ax = plt.subplots(figsize=(8, 3))
+    for label, rows in dated.groupby("label"):
+        ax.hist(rows["year"], bins=range(start, stop, decade), alpha=0.6, label=str(label))
+    ax.set_xlabel("year")
+    ax.set_ylabel("paintings")
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title(f"{len(dated)} of {len(table)} paintings carry a year")
+    fig.tight_layout()
+    return fig
