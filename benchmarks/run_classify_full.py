@@ -46,10 +46,10 @@ def main() -> None:
     device = setup(cfg)
     started = time.perf_counter()
 
-    def write(record: dict) -> None:
-        record["overrides"] = list(args.overrides)
-        record["seconds"]["wall"] = time.perf_counter() - started
-        path = write_results("02_classify", record, cfg, config_name=name, sections=("classify", "data"))
+    def write(record: classify.ClassificationRecord) -> None:
+        record.overrides = list(args.overrides)
+        record.seconds["wall"] = time.perf_counter() - started
+        path = write_results(record, cfg, config_name=name)
         print(f"wrote {path}", flush=True)
 
     record = classify.run_classification(

@@ -359,8 +359,8 @@ def test_classify_notebook_runs_at_tiny_settings(isolated_root: Path, impression
     )
     nb = nbformat.read(out, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    record = json.loads((isolated_root / "results" / "02_classify.json").read_text())
-    metrics = record["metrics"]
+    metrics = json.loads((isolated_root / "results" / "02_classify.json").read_text())
+    assert metrics["schema_version"] == 1
     assert set(metrics["models"]) == {"fine-tune", "fine-tune, last epoch", "linear probe", "from scratch"}
     # The default baseline gets the fine-tune's wall time (the fine-tune trains a cached top).
     assert metrics["recipe"]["frozen_cache"] and metrics["recipe"]["scratch_budget"] == "time"
@@ -458,62 +458,17 @@ def test_scratch_epochs_default_to_the_fine_tune_s():
 
 
 # ---------------------------------------------------------------------------- report
-def _model(top1: float, n: int = 1050, top3: float | None = 0.9) -> dict:
-    from artdl.core import wilson_interval
-
-    k = round(top1 * n)
-    m = {
-        "n": n,
-        "top1": k / n,
-        "top1_ci": list(wilson_interval(k, n)),
-        "chance_top1": 1 / 7,
-        "macro_f1": top1 - 0.01,
-    }
-    if top3 is not None:
-        k3 = round(top3 * n)
-        m |= {"top3": k3 / n, "top3_ci": list(wilson_interval(k3, n)), "chance_top3": 3 / 7}
-    m["per_class"] = {
-        "Baroque": {"precision": 0.8, "recall": 0.82, "f1": 0.81, "support": 150},
-        "Impressionism": {"precision": 0.5, "recall": 0.4, "f1": 0.444, "support": 150},
-    }
-    return m
-
-
-def _record(kept_phase: str = "finetune", tuned: float = 0.6, probe: float = 0.5) -> dict:
-    return {
-        "notebook": "02_classify",
-        "config": "default",
-        "environment": {"hardware": "CPU (2 cores, x86_64)", "date": "2026-12-01T08:00:00+00:00"},
-        "metrics": {
-            "task": {
-                "dataset": "wikiart_styles7",
-                "classes": ["Baroque", "Impressionism", "c", "d", "e", "f", "g"],
-                "n": {"train": 4899, "val": 1050, "test": 1051},
-                "split": {"val": 0.15, "test": 0.15, "seed": 42,
-                          "groups": {"merged_groups": 9, "images_in_merged_groups": 18}},
-            },
-            "recipe": {"backbone": "efficientnet_lite0", "image_size": 160, "head_epochs": 60, "epochs": 2,
-                       "unfreeze_stages": -1, "lr": 0.001, "warmup": 0.15, "label_smoothing": 0.1,
-                       "precision": "bf16", "scratch_epochs": 2},
-            "kept": {"epoch": 2 if kept_phase == "finetune" else 0, "phase": kept_phase, "val_acc": 0.612},
-            "models": {"fine-tune": _model(tuned), "linear probe": _model(probe), "from scratch": _model(0.3)},
-            "optimizer_steps": {"fine-tune": 306, "from scratch": 306},
-            "scratch_budget": "same optimizer steps over all layers",
-            "seconds": {"notebook": 341.2},
-            "most_confused": [{"true": "Impressionism", "predicted": "c", "count": 31, "share of true": 0.2067}],
-        },
-    }  # fmt: skip
-
-
 def test_report_findings_are_computed_from_the_record():
     from artdl.report import classify
+
+    from .record_samples import classification_sample as _record
 
     text = classify.findings(_record())
     assert "fine-tuning epoch 2 of 2" in text and "0.612" in text
     assert "beats** the linear probe" not in text and "The kept fine-tune beats the linear probe" in text
     assert "0.600 [0.57, 0.63] vs 0.500 [0.47, 0.53] (+0.100)" in text
     assert "the 95 % intervals do not overlap" in text
-    assert "306 optimizer steps" in text and "+0.300" in text
+    assert "fine-tune's wall time (100 s: 306 optimizer steps" in text and "+0.300" in text
     assert "Impressionism → c: 31 test paintings, 20.7% of all Impressionism" in text
     assert "9 groups of look-alikes (18 images" in text
     assert "341 s" in text
@@ -524,22 +479,28 @@ def test_report_findings_are_computed_from_the_record():
 def test_report_says_when_the_probe_is_kept_and_not_beaten():
     from artdl.report import classify
 
+    from .record_samples import classification_sample as _record
+
     text = classify.findings(_record(kept_phase="head", tuned=0.5, probe=0.5))
     assert "head-only epoch 0" in text and "does **not** beat" in text and "intervals overlap" in text
 
 
 def test_report_readme_table_has_intervals_and_the_full_run(tmp_path: Path, monkeypatch):
-    import json
+    import dataclasses
 
+    from artdl.core import write_results
     from artdl.report import classify
 
+    from .record_samples import classification_sample as _record
+
     monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
-    (tmp_path / "configs").mkdir()
-    (tmp_path / "results").mkdir()
+    (tmp_path / "configs").symlink_to(Path(__file__).resolve().parents[1] / "configs")
+    (tmp_path / "src").mkdir()
     assert "full" not in classify.readme(_record())["classify"].split("\n")[2]
-    full = _record(tuned=0.66) | {"config": "full"}
-    (tmp_path / "results" / "02_classify.full.json").write_text(json.dumps(full))
+    write_results(_record(tuned=0.66), config_name="full")
     section = classify.readme(_record())["classify"]
     assert "| CPU default | fine-tune | 2 ep. (306 steps) | 0.600 [0.57, 0.63] | 0.900 [" in section
     assert "| full | fine-tune | 2 ep. (306 steps) | 0.660 [" in section
-    assert "CPU (2 cores, x86_64), 2026-12-01" in section
+    assert "| CPU default | from scratch | 100 s, same time (306 steps) | 0.300 [" in section
+    stamped = dataclasses.replace(_record().provenance, hardware="CPU (2 cores, x86_64)", date="2026-12-01T08:00")
+    assert "CPU (2 cores, x86_64), 2026-12-01, 341 s" in classify.readme(dataclasses.replace(_record(), provenance=stamped))["classify"]

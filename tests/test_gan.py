@@ -354,74 +354,10 @@ def test_autocast_is_cuda_only():
 # --------------------------------------------------------------------------------------------
 # Findings and README table (artdl.report.gan)
 # --------------------------------------------------------------------------------------------
-def _record() -> dict:
-    fd, kd = "FD-EffNetLite0", "KD-EffNetLite0 x1000"
-
-    def row(s, model, n, v):
-        return {"set": s, "model": model, "n": n, "n_reference": 359, fd: v, kd: v / 100}
-
-    def prow(painter, s, v):
-        return {"painter": painter, "set": s, "n": 70, "n_reference": 180, fd: v, kd: v / 100}
-
-    return {
-        "notebook": "06_gan",
-        "metrics": {
-            "dataset": "wikiart_impressionists",
-            "resolution": 32,
-            "hardware": "CPU (2 threads), no GPU",
-            "feature_space": {
-                "name": "EffNetLite0",
-                "description": "Fréchet distance on EfficientNet-Lite0 features",
-                "fd": fd,
-                "kd": "KD-EffNetLite0",
-                "input_size": 128,
-            },
-            "models": {
-                "dcgan": {
-                    "steps": 300,
-                    "n_critic": 1,
-                    "epochs": 27,
-                    "seconds": 30.0,
-                    "steps_per_second": 10.0,
-                    "resumed_from": 0,
-                    "last_wasserstein": None,
-                },
-                "wgan_gp": {
-                    "steps": 140,
-                    "n_critic": 5,
-                    "epochs": 63,
-                    "seconds": 50.0,
-                    "steps_per_second": 2.8,
-                    "resumed_from": 0,
-                    "last_wasserstein": 1.5,
-                },
-            },
-            "distances": [
-                row("real held-out", "", 150, 300.0),
-                row("dcgan", "dcgan", 150, 600.0),
-                row("wgan_gp", "wgan_gp", 150, 450.0),
-                row("dcgan (all 300)", "dcgan", 300, 590.0),
-            ],
-            "per_painter": [
-                prow("claude-monet", "real held-out", 350.0),
-                prow("claude-monet", "real other painter", 420.0),
-                prow("claude-monet", "wgan_gp", 500.0),
-            ],
-            "memorisation": {
-                "model": "wgan_gp",
-                "median_generated": 0.42,
-                "n_generated": 150,
-                "median_held_out": 0.37,
-                "n_held_out": 150,
-                "min_generated": 0.27,
-            },
-            "full_config": {"resolution": 128, "steps": {"dcgan": 2000, "wgan_gp": 2000}, "n_samples": 2048},
-        },
-    }
-
-
 def test_gan_findings_and_readme_are_computed_from_the_record():
     from artdl.report import gan as report
+
+    from .record_samples import gan_sample as _record
 
     text = report.findings(_record())
     assert "**wgan_gp** is closest, at 1.5× the floor" in text
@@ -429,7 +365,8 @@ def test_gan_findings_and_readme_are_computed_from_the_record():
         "claude-monet" in text
         and "wgan_gp 500.0 (farther from claude-monet than the other painter is)" in text
     )
-    assert "no sign of copying" in text
+    assert "no sign of copying" in text and "Wasserstein estimate ends at 1.50" in text
+    assert "closer to the training set than held-out paintings are" in report.findings(_record(median_generated=0.3))
     assert "generator steps dcgan 2000, wgan_gp 2000" in text  # from configs/full.yaml via the record
     assert "FID" not in text.replace("Not FID", "")
     table = report.readme(_record())["gan"]

@@ -349,84 +349,48 @@ def test_triplets_by_path_with_ragged_negatives(tmp_path: Path):
 
 
 # --- report modules ------------------------------------------------------------------------------
-def _record_04() -> dict:
-    row = lambda w, lab, c1: {"weight": w, "label P@10": lab, "same-artist share@10": 0.5,  # noqa: E731
-                              "connected share@10 (d<=1)": c1, "connected share@10 (d<=2)": c1 + 0.2,
-                              "distinct artists@10": 3.0}  # fmt: skip
-    cov = {"source": "painter_palette", "graph_painters": 10, "graph_edges": 5, "artists": 10,
-           "artists_matched": 7, "matched_exact": 6, "matched_words": 1, "matched_override": 0, "paintings": 100,
-           "paintings_in_graph": 80, "edges_among_collection": 4, "collection_artists_with_edges": 5,
-           "edge_types_among_collection": {"influenced_by": 2, "teacher_of": 1, "friend": 1}}  # fmt: skip
-    ev = {"pixels": {"dim": 768, "label P@10": 0.3, "label mAP": 0.2, "artist P@10": 0.3, "artist mAP": 0.2},
-          "cnn": {"dim": 1280, "label P@10": 0.5, "label mAP": 0.4, "artist P@10": 0.6, "artist mAP": 0.5}}  # fmt: skip
-    return {
-        "notebook": "04_retrieve",
-        "metrics": {
-            "collection": {"paintings": 100}, "evaluation": ev, "chance": {"label": 0.2, "artist": 0.1},
-            "per_label": {"Monet": {"paintings": 40, "P@10": 0.7, "chance": 0.4},
-                          "Morisot": {"paintings": 30, "P@10": 0.6, "chance": 0.3},
-                          "baroque": {"paintings": 30, "P@10": 0.2, "chance": 0.3}},
-            "near_duplicates": {"groups_merged": 1, "paintings_in_groups": 2, "queries_with_removed": 2, "collapsed": 0},
-            "coverage": cov,
-            "sweep": {"queries": 50, "rows": [row(0.0, 0.6, 0.03), row(0.1, 0.595, 0.08), row(0.4, 0.3, 0.12)],
-                      "chosen": 0.1, "max_label_drop": 0.01, "chance": {"d<=1": 0.04, "d<=2": 0.4}},
-            "showcase": {"artist": "Paul Cezanne", "weights": {"0.1": [{"artist": "Camille Pissarro", "path": "Cezanne ← Pissarro"}]}},
-            "styles": {"dataset": "wikiart_styles7", "split": "test", "paintings": 70, "labels": 7, "chance": 0.14,
-                       "imagenet": {"P@10": 0.3, "mAP": 0.2}, "note": "no fine-tuned checkpoint yet"},
-        },
-    }  # fmt: skip
-
-
 def test_report_retrieve_states_computed_claims():
-    from artdl.report import retrieve
+    import dataclasses
 
-    rec = _record_04()
+    from artdl.report import retrieve
+    from artdl.retrieve import StyleScores
+
+    from .record_samples import retrieval_sample
+
+    rec = retrieval_sample()
     text = retrieve.findings(rec)
     assert "raised the connected share (d ≤ 1) from 0.030 to 0.120 (+0.090)" in text
     assert "picks **α = 0.1**" in text and "Cezanne ← Pissarro" in text
     assert "Monet and Morisot hold 70 %" in text and "no fine-tuned checkpoint yet" in text
+    assert "`cnn` retrieves best: label P@10 0.500 (chance 0.200)" in text
+    assert "2 result list(s)" in text
     section = retrieve.readme(rec)["retrieve"]
     assert "| 0.1 (chosen) | 0.595 |" in section and "7 of 10 named artists" in section
-    rec["metrics"]["sweep"]["chosen"] = 0.0
-    assert "plain cosine" in retrieve.findings(rec)
-    rec["metrics"]["styles"]["finetuned"] = {"P@10": 0.4, "mAP": 0.3}
-    assert "it does retrieve by style better (+0.100 P@10)" in retrieve.findings(rec)
-    rec["metrics"]["styles"]["finetuned"].update({"P@10 gap": 0.1, "P@10 gap 2se": 0.02})
-    assert "better, beyond noise (+0.100 ± 0.020" in retrieve.findings(rec)
-    rec["metrics"]["styles"]["finetuned"]["P@10 gap 2se"] = 0.2
-    assert "within noise" in retrieve.findings(rec)
+    assert "plain cosine" in retrieve.findings(retrieval_sample(chosen=0.0))
+    styles = dataclasses.replace(rec.styles, note="")
+    tuned = StyleScores(precision=0.4, mean_ap=0.3, chance=0.14, queries=70, gap=0.1, gap_2se=None)
+    styles.finetuned, styles.finetuned_phase = tuned, "finetune"
+    assert "it does retrieve by style better (+0.100 P@10)" in retrieve.style_sentence(styles, 10)
+    tuned.gap_2se = 0.02
+    assert "better, beyond noise (+0.100 ± 0.020" in retrieve.style_sentence(styles, 10)
+    tuned.gap_2se = 0.2
+    assert "within noise" in retrieve.style_sentence(styles, 10)
+    tuned.gap = -0.3
+    assert "it is worse" in retrieve.style_sentence(styles, 10)
 
 
 def test_report_archive_reads_the_held_out_artists():
     from artdl.report import archive as report
 
-    def part(n, b, a, se=0.1):
-        return {
-            "triplets": n,
-            "before": b,
-            "after": a,
-            "chance": 3.5,
-            "before_se": se,
-            "after_se": se,
-            "change_se": se,
-        }
+    from .record_samples import archive_sample, rank_part
 
-    split = {
-        "train_artists": 70,
-        "heldout_artists": 30,
-        "artists_in_both": 0,
-        "heldout_anchor_artists": ["Claude Monet"],
-    }
-    rec = {"metrics": {"source": "cnn", "graph": {
-        "positive_distance": 1, "far_distance": 2, "negatives": 5, "split": split,
-        "train": part(420, 2.9, 1.0), "heldout": part(180, 3.4, 3.5)},
-        "labels": {"train": part(420, 2.5, 1.2), "heldout": part(180, 2.6, 1.7)}}}  # fmt: skip
+    rec = archive_sample()
     text = report.findings(rec)
     assert "did **not** change it beyond noise (3.40 → 3.50, change +0.10 ± 0.20" in text
     assert "no closer than chance" in text and "does not carry" in text and "sanity check" in text.lower()
-    rec["metrics"]["graph"]["heldout"] = part(180, 3.0, 2.5, se=0.05)
+    rec = archive_sample(heldout=rank_part(180, 3.0, 2.5, se=0.05))
     text = report.findings(rec)
-    assert "**lowered** it" in text and "closer than chance in it;" in text
+    assert "**lowered** it" in text and "closer than chance in it;" in text and "part of that carries" in text
     table = report.readme(rec)["archive"]
     assert "| graph triplets | held-out | 180 | 3.00 ± 0.10 | 2.50 ± 0.10 | 3.50 |" in table
 
@@ -446,16 +410,22 @@ def test_rank_report_and_known_artists():
 def test_chosen_weight_reads_the_rule_from_the_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from omegaconf import OmegaConf
 
-    from artdl.core import write_results
+    from artdl.core import RecordError, write_results
 
+    from .record_samples import retrieval_sample
+
+    record = retrieval_sample(chosen=0.1)  # built with the repository's config
     for name in ("configs", "src/artdl"):
         (tmp_path / name).mkdir(parents=True)
     (tmp_path / "configs" / "default.yaml").write_text("")
     monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
     cfg = OmegaConf.create({"retrieve": {"influence": {"graph_weight": 0.3}}})
     assert chosen_weight(cfg) == 0.3  # 04 has not run
-    write_results("04_retrieve", {"sweep": {"chosen": 0.02}})
-    assert chosen_weight(cfg) == 0.02
+    path = write_results(record)
+    assert chosen_weight(cfg) == 0.1
+    path.write_text(path.read_text().replace('"schema_version": 1', '"schema_version": 0'))
+    with pytest.raises(RecordError, match="re-run notebook 04"):  # a stale record is not read as a weight
+        chosen_weight(cfg)
 
 
 def test_checkpoint_info_absent_or_unreadable(tmp_path: Path):

@@ -461,26 +461,18 @@ def test_taming_and_open_clip_notes_are_silenced_at_the_source(
 
 
 def test_findings_say_when_weights_are_random() -> None:
+    import dataclasses
+
     from artdl.report import vqgan_clip as report
 
-    run = {"epoch": "baroque", "first_loss": 0.6, "last_loss": 0.5, "seconds": 1.0, "it_per_s": 20.0}
-    m = {
-        "random_weights": {"vqgan": True, "clip": True},
-        "checkpoint": "tiny_random",
-        "clip_model": "artdl-tiny-ViT",
-        "hardware": "CPU (1 thread(s)), no GPU",
-        "size": 64,
-        "iterations": 20,
-        "cutn": 8,
-        "epochs": ["Baroque"],
-        "seconds_total": 1.0,
-        "it_per_s": 20.0,
-        "runs": [run],
-        "clip_scores": {"top1": 1.0, "chance": 1.0, "margin": 0.0},
-    }
-    text = report.findings({"metrics": m})
+    from .record_samples import vqgan_clip_sample
+
+    record = vqgan_clip_sample()  # the default config's tiny random-weight demo
+    assert record.random_weights == {"vqgan": True, "clip": True} and record.runs[0].iterations == 3
+    text = report.findings(record)
     assert "**The VQGAN and CLIP weights are random on this machine**" in text
-    assert "chance by construction" in text
-    assert "random (wiring demo)" in report.readme({"metrics": m})["vqgan_clip"]
-    m["random_weights"] = {"vqgan": False, "clip": False}
-    assert "weights are random" not in report.findings({"metrics": m})
+    assert "chance by construction" in text and "1 images (Baroque) at 64 px" in text
+    assert "The prompt loss fell in 1 of 1 runs (mean change -0.100" in text
+    assert "random (wiring demo)" in report.readme(record)["vqgan_clip"]
+    trained = dataclasses.replace(record, random_weights={"vqgan": False, "clip": False})
+    assert "weights are random" not in report.findings(trained) and "Trained weights" in report.findings(trained)

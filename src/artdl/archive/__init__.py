@@ -20,6 +20,14 @@ from artdl.archive.head import (
     rank_report,
     train_projection_head,
 )
+from artdl.archive.record import (
+    ArchiveRecord,
+    ArtistSplit,
+    GraphTriplets,
+    RankResult,
+    TripletResults,
+    archive_record,
+)
 from artdl.archive.triplets import (
     TRIPLET_COLUMNS,
     artist_split,
@@ -33,11 +41,17 @@ from artdl.archive.triplets import (
 )
 
 __all__ = [
+    "ArchiveRecord",
+    "ArtistSplit",
+    "GraphTriplets",
     "ProjectionHead",
+    "RankResult",
     "TRIPLET_COLUMNS",
+    "TripletResults",
     "annotation_row",
     "annotator",
     "annotator_candidates",
+    "archive_record",
     "artist_split",
     "chance_rank",
     "graph_triplet_split",

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 from artdl.autoencode.knn_probe import knn_label_accuracy
 from artdl.autoencode.projection import tsne_2d, umap_2d
+from artdl.autoencode.record import (
+    AutoencodeRecord,
+    AutoencoderRun,
+    CollectionInfo,
+    KnnScore,
+    autoencode_record,
+)
 from artdl.autoencode.train import (
     add_noise,
     encode,
@@ -22,7 +29,12 @@ from artdl.autoencode.train import (
 )
 
 __all__ = [
+    "AutoencodeRecord",
+    "AutoencoderRun",
+    "CollectionInfo",
+    "KnnScore",
     "add_noise",
+    "autoencode_record",
     "encode",
     "fit_from_config",
     "interpolate",

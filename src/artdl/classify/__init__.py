@@ -22,11 +22,32 @@ from artdl.classify.experiment import (
 )
 from artdl.classify.finetune import FitResult, extract_pooled, fit, train_head_on_features
 from artdl.classify.frozen_trunk import ActivationCache, cache_precision, split_model
+from artdl.classify.record import (
+    ClassificationRecord,
+    ClassScores,
+    ConfusedPair,
+    EpochRow,
+    Kept,
+    ModelScores,
+    Recipe,
+    SplitSpec,
+    Task,
+    model_scores,
+)
 
 __all__ = [
     "ActivationCache",
+    "ClassScores",
+    "ClassificationRecord",
+    "ConfusedPair",
+    "EpochRow",
     "FitResult",
+    "Kept",
     "METHODS",
+    "ModelScores",
+    "Recipe",
+    "SplitSpec",
+    "Task",
     "cache_precision",
     "class_activation_map",
     "classification_record",
@@ -39,6 +60,7 @@ __all__ = [
     "finetune_pretrained",
     "fit",
     "make_loaders",
+    "model_scores",
     "most_confused_pairs",
     "overlay",
     "predict",

@@ -24,6 +24,18 @@ import torch
 from artdl import data
 from artdl.classify.evaluation import evaluate, most_confused_pairs, predict, save_predictions
 from artdl.classify.finetune import FitResult, fit
+from artdl.classify.record import (
+    ClassificationRecord,
+    ConfusedPair,
+    EpochRow,
+    Kept,
+    Recipe,
+    SplitSpec,
+    Task,
+    model_scores,
+)
+from artdl.core import Provenance
+from artdl.data import duplicate_groups
 from artdl.models import build_classifier, normalization_for
 
 __all__ = [
@@ -188,8 +200,8 @@ def classification_record(
     test_metrics: dict[str, dict[str, Any]],
     scratch: FitResult | None = None,
     seconds: dict[str, float] | None = None,
-) -> dict[str, Any]:
-    """The numbers of a 02 run, as written to ``results/02_classify*.json`` and read by
+) -> ClassificationRecord:
+    """The typed record of a 02 run, as written to ``results/02_classify*.json`` and read by
     :mod:`artdl.report.classify`: task and split (with near-duplicate groups), recipe, kept epoch,
     per-model test metrics with intervals, optimizer steps, timings and the most-confused pairs.
 
@@ -201,48 +213,45 @@ def classification_record(
     best = test_metrics["fine-tune"]
     probe = test_metrics.get("linear probe")
     pairs = most_confused_pairs(best["confusion_matrix"], classes, k=5)
-    steps = {"fine-tune": finetune.extra.get("optimizer_steps")}
-    if scratch is not None:
-        steps["from scratch"] = scratch.extra.get("optimizer_steps")
-    history = {
-        "fine-tune": finetune.history[["epoch", "phase", "val_acc", "train_acc", "seconds"]].to_dict(
-            "records"
-        )
-    }
-    if scratch is not None:
-        history["from scratch"] = scratch.history[
-            ["epoch", "phase", "val_acc", "train_acc", "seconds"]
-        ].to_dict("records")
-    return {
-        "task": {
-            "dataset": c.dataset,
-            "classes": list(classes),
-            "n": {s: int((table["split"] == s).sum()) for s in ("train", "val", "test")},
-            "split": {
-                "val": cfg.data.split.val,
-                "test": cfg.data.split.test,
-                "seed": cfg.data.split.seed,
-                "groups": dict(table.attrs.get("groups", {})),
-                "given_test": "given_split" in table.columns,
-            },
-        },
-        "recipe": {
+    fits = {"fine-tune": finetune, **({"from scratch": scratch} if scratch is not None else {})}
+    history_columns = ["epoch", "phase", "val_acc", "train_acc", "seconds"]
+    return ClassificationRecord(
+        provenance=Provenance(dataset=str(c.dataset), split="test"),
+        task=Task(
+            dataset=str(c.dataset),
+            classes=list(classes),
+            n={s: int((table["split"] == s).sum()) for s in ("train", "val", "test")},
+            split=SplitSpec(
+                val=cfg.data.split.val,
+                test=cfg.data.split.test,
+                seed=cfg.data.split.seed,
+                groups=duplicate_groups(table.attrs.get("groups")),
+                given_test="given_split" in table.columns,
+            ),
+        ),
+        recipe=Recipe(
             **{k: c[k] for k in RECIPE_KEYS},
-            "crop_scale": list(c.crop_scale),
-            "trunk_seconds": finetune.extra.get("trunk_seconds"),
-            "cache_precision": finetune.extra.get("cache_precision", c.cache_precision),  # as resolved
-            "scratch_budget": c.scratch.budget if scratch is not None else None,
-            "scratch_lr": c.scratch.lr,
+            crop_scale=tuple(c.crop_scale),
+            trunk_seconds=finetune.extra.get("trunk_seconds"),
+            cache_precision=finetune.extra.get("cache_precision", c.cache_precision),  # as resolved
+            scratch_budget=c.scratch.budget if scratch is not None else None,
+            scratch_lr=c.scratch.lr,
+        ),
+        kept=Kept(**finetune.extra.get("kept", {})),
+        models={name: model_scores(m) for name, m in test_metrics.items()},
+        beats_probe=bool(probe is not None and best["top1"] > probe["top1"]),
+        optimizer_steps={name: fit.extra.get("optimizer_steps") for name, fit in fits.items()},
+        scratch_budget=scratch.extra.get("budget") if scratch is not None else None,
+        seconds=dict(seconds or {}),
+        most_confused=[
+            ConfusedPair(true=r["true"], predicted=r["predicted"], count=int(r["count"]), share_of_true=r["share of true"])
+            for r in pairs.to_dict("records")
+        ],
+        history={
+            name: [EpochRow(**row) for row in fit.history[history_columns].to_dict("records")]
+            for name, fit in fits.items()
         },
-        "kept": finetune.extra.get("kept", {}),
-        "models": test_metrics,
-        "beats_probe": bool(probe is not None and best["top1"] > probe["top1"]),
-        "optimizer_steps": steps,
-        "scratch_budget": scratch.extra.get("budget") if scratch is not None else None,
-        "seconds": dict(seconds or {}),
-        "most_confused": pairs.to_dict("records"),
-        "history": history,
-    }
+    )
 
 
 def _keep(path: Path, result: FitResult) -> None:
@@ -278,7 +287,7 @@ def run_classification(
     progress: bool = False,
     log: Any = print,
     on_partial: Any = None,
-) -> dict[str, Any]:
+) -> ClassificationRecord:
     """The training part of notebooks/02_classify.ipynb as one call, for long runs outside Jupyter.
 
     Same steps and functions as the notebook: the group-aware split, loaders, the fine-tune (head

@@ -32,7 +32,16 @@ from artdl.core.paths import (
     resolve,
 )
 from artdl.core.progress import LineTqdm, headless, install
-from artdl.core.results import environment, load_results, results_path, write_results
+from artdl.core.results import (
+    Provenance,
+    Record,
+    RecordError,
+    environment,
+    load_record,
+    results_path,
+    stamp,
+    write_results,
+)
 from artdl.core.utils import PRECISIONS, atomic_path, autocast, get_device, seed_everything, setup
 
 __all__ = [
@@ -41,6 +50,9 @@ __all__ = [
     "LineTqdm",
     "MissingArtifactError",
     "PRECISIONS",
+    "Provenance",
+    "Record",
+    "RecordError",
     "accuracy_with_interval",
     "atomic_path",
     "autocast",
@@ -54,7 +66,7 @@ __all__ = [
     "images_dir",
     "install",
     "load_config",
-    "load_results",
+    "load_record",
     "models_dir",
     "per_class_report",
     "processed_dir",
@@ -65,6 +77,7 @@ __all__ = [
     "results_path",
     "seed_everything",
     "setup",
+    "stamp",
     "to_yaml",
     "topk_is_informative",
     "wilson_interval",

@@ -12,6 +12,12 @@ middlewares and pipelines by their module paths, as Scrapy's settings name them.
 from __future__ import annotations
 
 from artdl.crawl.fixture_site import FixtureSite
+from artdl.crawl.record import (
+    CrawlRecord,
+    CrawlRun,
+    crawl_record,
+    crawl_run,
+)
 from artdl.crawl.runner import (
     CrawlError,
     CrawlResult,
@@ -25,9 +31,13 @@ from artdl.crawl.settings import CrawlOptions
 __all__ = [
     "CrawlError",
     "CrawlOptions",
+    "CrawlRecord",
     "CrawlResult",
+    "CrawlRun",
     "FixtureSite",
     "crawl_from_config",
+    "crawl_record",
+    "crawl_run",
     "run_crawl",
     "start_crawl",
     "summary_table",

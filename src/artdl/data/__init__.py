@@ -24,6 +24,13 @@ from artdl.data.dedup import (
 )
 from artdl.data.image_cache import RESIZE_METHOD, cache_resized, cache_tensors, square
 from artdl.data.loaders import ArtworkDataset, balanced_sampler, eval_transform, make_loader, train_transform
+from artdl.data.record import (
+    DataRecord,
+    DuplicateGroups,
+    LabelCounts,
+    data_record,
+    duplicate_groups,
+)
 from artdl.data.sources import (
     IMAGE_EXTENSIONS,
     NEAR_DUPLICATE_BITS,
@@ -51,7 +58,10 @@ from artdl.data.table import (
 __all__ = [
     "ArtworkDataset",
     "DataError",
+    "DataRecord",
+    "DuplicateGroups",
     "IMAGE_EXTENSIONS",
+    "LabelCounts",
     "NEAR_DUPLICATE_BITS",
     "REQUIRED_COLUMNS",
     "RESIZE_METHOD",
@@ -62,6 +72,7 @@ __all__ = [
     "cache_tensors",
     "class_names",
     "clean_artist_name",
+    "data_record",
     "dataset_groups",
     "dataset_hashes",
     "dataset_location",
@@ -69,6 +80,7 @@ __all__ = [
     "dataset_spec",
     "dhash",
     "difference_hashes",
+    "duplicate_groups",
     "eval_transform",
     "group_summary",
     "hamming",

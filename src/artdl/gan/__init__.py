@@ -29,20 +29,44 @@ from artdl.gan.fidelity import (
 )
 from artdl.gan.images import grid_image, load_training_images, save_gif, to_float, to_uint8
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
+from artdl.gan.memorisation import (
+    Memorisation,
+    memorisation_check,
+)
 from artdl.gan.models import LOSSES, Critic, Generator, build_models, make_ema
+from artdl.gan.record import (
+    DistanceRow,
+    FeatureSpaceInfo,
+    FullConfig,
+    GanRecord,
+    GanTraining,
+    PainterDistance,
+    TrainingSet,
+    full_config,
+    gan_record,
+    painters,
+)
 from artdl.gan.sampling import fixed_noise, generate
 from artdl.gan.train import GANRun, critic_step, generator_step, train_gan
 
 __all__ = [
     "Critic",
     "DCGAN_LOSSES",
+    "DistanceRow",
     "FeatureSpace",
+    "FeatureSpaceInfo",
+    "FullConfig",
     "GANRun",
+    "GanRecord",
+    "GanTraining",
     "Generator",
     "LOSSES",
+    "Memorisation",
     "Networks",
+    "PainterDistance",
     "Progress",
     "REAL_HELD_OUT",
+    "TrainingSet",
     "build_models",
     "checkpoint_signature",
     "critic_loss",
@@ -53,6 +77,8 @@ __all__ = [
     "feature_space",
     "fixed_noise",
     "frechet_distance",
+    "full_config",
+    "gan_record",
     "generate",
     "generator_loss",
     "generator_step",
@@ -62,7 +88,9 @@ __all__ = [
     "load_checkpoint",
     "load_training_images",
     "make_ema",
+    "memorisation_check",
     "nearest_neighbours",
+    "painters",
     "per_class_distances",
     "sample_count_note",
     "save_checkpoint",

@@ -2,8 +2,10 @@
 
 Every step that reports numbers has a module here (``artdl.report.classify`` for 02 ...) with:
 
-- ``NOTEBOOK``: the notebook whose ``results/<notebook>.json`` it reads, e.g. ``"02_classify"``;
-- ``findings(record) -> str``: the Markdown of that notebook's closing Findings cell;
+- ``RECORD``: the step's record class (e.g. :class:`artdl.classify.ClassificationRecord`), whose
+  ``NOTEBOOK`` names the ``results/<notebook>.json`` it reads;
+- ``findings(record) -> str``: the Markdown of that notebook's closing Findings cell, from the
+  record's typed fields;
 - ``readme(record) -> dict[str, str]`` (optional): README sections by name, each written between
   ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` by ``python -m artdl report``.
 
@@ -26,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from artdl.core import MissingArtifactError, load_results, project_root, resolve
+from artdl.core import MissingArtifactError, Record, RecordError, load_record, project_root, resolve
 
 __all__ = [
     "ci",
@@ -56,13 +58,12 @@ def md_table(rows: Sequence[Sequence[Any]], header: Sequence[str], align: str = 
     return "\n".join(lines)
 
 
-def context_line(record: dict[str, Any]) -> str:
+def context_line(record: Record) -> str:
     """One line that says where the numbers come from: config, hardware, date."""
-    env = record.get("environment", {})
+    p = record.provenance
     return (
-        f"_Config `{record.get('config', '?')}` (digest `{record.get('config_digest', '?')}`), "
-        f"{env.get('hardware', '?')}, torch {env.get('torch', '?')}, {env.get('date', '?')[:10]}; "
-        f"from `results/{record.get('notebook', '?')}.json`._"
+        f"_Config `{p.config}` (digest `{p.config_digest}`), {p.hardware}, torch {p.torch}, {p.date[:10]}; "
+        f"from `results/{record.NOTEBOOK}.json`._"
     )
 
 
@@ -75,15 +76,16 @@ def _modules() -> list[ModuleType]:
 
 def _module_for(notebook: str) -> ModuleType:
     for module in _modules():
-        if getattr(module, "NOTEBOOK", None) == Path(notebook).stem:
+        if hasattr(module, "RECORD") and module.RECORD.NOTEBOOK == Path(notebook).stem:
             return module
     raise KeyError(f"No report module for notebook {notebook!r} in artdl.report.")
 
 
 def findings(notebook: str) -> str:
     """The Markdown of a notebook's Findings, rendered from its results file."""
-    record = load_results(notebook)
-    return _module_for(notebook).findings(record).strip() + "\n\n" + context_line(record)
+    module = _module_for(notebook)
+    record = load_record(module.RECORD)
+    return module.findings(record).strip() + "\n\n" + context_line(record)
 
 
 def show_findings(notebook: str) -> None:
@@ -103,9 +105,9 @@ def readme_sections() -> dict[str, str]:
     for module in _modules():
         if hasattr(module, "readme_sections"):
             sections.update(module.readme_sections())
-        if hasattr(module, "readme") and getattr(module, "NOTEBOOK", None):
+        if hasattr(module, "readme") and hasattr(module, "RECORD"):
             try:
-                record = load_results(module.NOTEBOOK)
+                record = load_record(module.RECORD)
             except MissingArtifactError:
                 continue
             sections.update(module.readme(record))
@@ -153,7 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     stale: list[str] = []
     for name in files:
-        changed = update_readme(name, check=args.check)
+        try:
+            changed = update_readme(name, check=args.check)
+        except RecordError as err:  # a results file of another schema: say which notebook to re-run
+            print(err, file=sys.stderr)
+            return 2
         if changed:
             verb = "differs from the results in" if args.check else "rewrote"
             print(f"{name}: {verb} section(s) {', '.join(changed)}")

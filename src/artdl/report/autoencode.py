@@ -1,33 +1,32 @@
-"""03 · autoencoders: Findings and the README table from ``results/03_autoencode.json``."""
+"""03 · autoencoders: Findings and the README table from ``results/03_autoencode.json``
+(a :class:`artdl.autoencode.AutoencodeRecord`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from artdl.autoencode import AutoencodeRecord
 from artdl.report import md_table
 
-NOTEBOOK = "03_autoencode"
+RECORD = AutoencodeRecord
 
 
-def findings(record: dict[str, Any]) -> str:
-    m = record["metrics"]
-    col, models, knn = m["collection"], m["models"], m["knn"]
-    best = max(models, key=lambda k: knn[k]["accuracy"])
-    lower = min(models, key=lambda k: models[k]["val_recon_mse"])
+def findings(record: AutoencodeRecord) -> str:
+    col, models, knn = record.collection, record.models, record.knn
+    best = max(models, key=lambda k: knn[k].accuracy)
+    lower = min(models, key=lambda k: models[k].val_recon_mse)
     pixels = knn["pixels"]
-    beats = knn[best]["accuracy"] > pixels["accuracy"]
+    beats = knn[best].accuracy > pixels.accuracy
     lines = [
-        f"- Both autoencoders trained {models[best]['epochs']} epochs on {col['n']} paintings "
-        f"({', '.join(col['datasets'])}) at {col['image_size']} px, to a {models[best]['latent_dim']}-d code.",
+        f"- Both autoencoders trained {models[best].epochs} epochs on {col.n} paintings "
+        f"({', '.join(col.datasets)}) at {col.image_size} px, to a {models[best].latent_dim}-d code.",
         "- Held-out reconstruction MSE: "
-        + ", ".join(f"{k.upper()} {v['val_recon_mse']:.4f}" for k, v in models.items())
+        + ", ".join(f"{k.upper()} {v.val_recon_mse:.4f}" for k, v in models.items())
         + f"; the {lower.upper()} reconstructs better.",
-        f"- 5-NN label accuracy on the test split (n={pixels['n_test']}, chance {pixels['chance']:.3f}): "
-        + ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in knn.items())
+        f"- 5-NN label accuracy on the test split (n={pixels.n_test}, chance {pixels.chance:.3f}): "
+        + ", ".join(f"{k} {v.accuracy:.3f}" for k, v in knn.items())
         + ".",
         f"- The best code, the {best.upper()}'s, "
         + ("beats" if beats else "does **not** beat")
-        + f" raw pixels ({knn[best]['accuracy']:.3f} vs {pixels['accuracy']:.3f}): "
+        + f" raw pixels ({knn[best].accuracy:.3f} vs {pixels.accuracy:.3f}): "
         + (
             "the codes keep more of what separates the labels than the pixels they came from."
             if beats
@@ -38,13 +37,14 @@ def findings(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def readme(record: dict[str, Any]) -> dict[str, str]:
-    m = record["metrics"]
+def readme(record: AutoencodeRecord) -> dict[str, str]:
+    knn = record.knn
     rows = [
-        [k.upper(), v["epochs"], f"{v['val_recon_mse']:.4f}", f"{m['knn'][k]['accuracy']:.3f}"]
-        for k, v in m["models"].items()
+        [k.upper(), v.epochs, f"{v.val_recon_mse:.4f}", f"{knn[k].accuracy:.3f}"]
+        for k, v in record.models.items()
     ]
-    rows.append(["raw pixels", "–", "–", f"{m['knn']['pixels']['accuracy']:.3f}"])
-    chance = m["knn"]["pixels"]["chance"]
+    rows.append(["raw pixels", "–", "–", f"{knn['pixels'].accuracy:.3f}"])
     table = md_table(rows, ["space", "epochs", "val recon MSE", "5-NN label acc. (test)"], "lrrr")
-    return {"autoencode": f"{table}\n\nChance (majority label of the test split): {chance:.3f}."}
+    return {
+        "autoencode": f"{table}\n\nChance (majority label of the test split): {knn['pixels'].chance:.3f}."
+    }

@@ -186,9 +186,10 @@ def graph_queries(
 def chosen_weight(cfg: Any, config_name: str = "default") -> float:
     """The re-rank weight to use by default: the one 04's sweep picked by its stated rule
     (``results/04_retrieve.json``), else ``retrieve.influence.graph_weight`` when 04 has not run."""
-    from artdl.core import MissingArtifactError, load_results
+    from artdl.core import MissingArtifactError, load_record
+    from artdl.retrieve.record import RetrievalRecord
 
     try:
-        return float(load_results("04_retrieve", config_name)["metrics"]["sweep"]["chosen"])
-    except (MissingArtifactError, KeyError, TypeError):
+        return load_record(RetrievalRecord, config_name).influence.sweep.chosen
+    except MissingArtifactError:
         return cfg.retrieve.influence.graph_weight

@@ -51,6 +51,12 @@ from artdl.vqgan_clip.prompts import (
     parse_prompts,
     replace_grad,
 )
+from artdl.vqgan_clip.record import (
+    ClipScores,
+    VqganClipRecord,
+    VqganClipRun,
+    vqgan_clip_record,
+)
 from artdl.vqgan_clip.weights import (
     ChecksumError,
     MissingCheckpointError,
@@ -67,6 +73,7 @@ from artdl.vqgan_clip.weights import (
 __all__ = [
     "AUGMENTS",
     "ChecksumError",
+    "ClipScores",
     "GenerationResult",
     "MakeCutouts",
     "MissingCheckpointError",
@@ -75,6 +82,8 @@ __all__ = [
     "ReplaceGrad",
     "UntrustedCheckpointError",
     "VRAM_GUIDE",
+    "VqganClipRecord",
+    "VqganClipRun",
     "apply_cpu_threads",
     "auto_size",
     "build_vqmodel",
@@ -105,5 +114,6 @@ __all__ = [
     "taming_compat",
     "to_uint8",
     "verify_or_record",
+    "vqgan_clip_record",
     "vqgan_scale_factor",
 ]

@@ -1,0 +1,275 @@
+"""04's results record: retrieval per embedding, per label, the influence graph and re-rank, styles.
+
+Built by :func:`retrieval_record` from what 04 computes (each part by its own small builder, so
+the notebook's last cell is one call) and read by :mod:`artdl.report.retrieve`, the README summary
+and :func:`artdl.retrieve.chosen_weight` (the re-rank weight 05 and the explorer use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from artdl.core import Provenance, Record
+from artdl.retrieve.styles import StyleRetrieval
+
+__all__ = [
+    "Chance",
+    "Coverage",
+    "EmbeddingEvaluation",
+    "EmbeddingScores",
+    "Influence",
+    "LabelPrecision",
+    "MovedResult",
+    "NearDuplicates",
+    "RetrievalCollection",
+    "RetrievalRecord",
+    "Showcase",
+    "Sweep",
+    "SweepRow",
+    "embedding_evaluation",
+    "influence_results",
+    "label_precisions",
+    "near_duplicate_summary",
+    "retrieval_record",
+]
+
+
+@dataclass(kw_only=True)
+class EmbeddingScores:
+    """Leave-one-out retrieval of one embedding at k, by label and by artist."""
+
+    dim: int
+    weights: str
+    random_weights: bool
+    label_precision: float
+    label_map: float
+    artist_precision: float
+    artist_map: float
+
+
+@dataclass(kw_only=True)
+class Chance:
+    label: float
+    artist: float
+
+
+@dataclass(kw_only=True)
+class EmbeddingEvaluation:
+    scores: dict[str, EmbeddingScores]  # by source: pixels, dae, swae, cnn, clip
+    chance: Chance
+
+
+def embedding_evaluation(
+    results: pd.DataFrame, described: Mapping[str, str], chance: Mapping[str, float], k: int
+) -> EmbeddingEvaluation:
+    """From :func:`artdl.retrieve.evaluate_retrieval`'s table, the sources' descriptions and the chances."""
+    return EmbeddingEvaluation(
+        scores={
+            str(s): EmbeddingScores(
+                dim=int(r["dim"]),
+                weights=described[s],
+                random_weights="RANDOM" in described[s],
+                label_precision=float(r[f"label P@{k}"]),
+                label_map=float(r["label mAP"]),
+                artist_precision=float(r[f"artist P@{k}"]),
+                artist_map=float(r["artist mAP"]),
+            )
+            for s, r in results.iterrows()
+        },
+        chance=Chance(label=float(chance["label"]), artist=float(chance["artist"])),
+    )
+
+
+@dataclass(kw_only=True)
+class LabelPrecision:
+    paintings: int
+    precision: float
+    chance: float
+
+
+def label_precisions(per_label: pd.DataFrame, k: int) -> dict[str, LabelPrecision]:
+    """From :func:`artdl.retrieve.per_label_precision`'s table (one row per label)."""
+    return {
+        str(lab): LabelPrecision(
+            paintings=int(r["paintings"]), precision=float(r[f"P@{k}"]), chance=float(r["chance"])
+        )
+        for lab, r in per_label.iterrows()
+    }
+
+
+@dataclass(kw_only=True)
+class NearDuplicates:
+    groups_merged: int
+    paintings_in_groups: int
+    queries_with_removed: int
+    collapsed: int
+
+
+def near_duplicate_summary(groups: Mapping[str, int], search: Any) -> NearDuplicates:
+    """``groups`` from :func:`artdl.data.group_summary`; ``search`` a :class:`artdl.retrieve.SearchResult`."""
+    return NearDuplicates(
+        groups_merged=int(groups["merged_groups"]),
+        paintings_in_groups=int(groups["images_in_merged_groups"]),
+        queries_with_removed=int((search.same_group_removed > 0).sum()),
+        collapsed=int(search.collapsed.sum()),
+    )
+
+
+@dataclass(kw_only=True)
+class Coverage:
+    """How much of the collection the influence graph reaches (:func:`artdl.retrieve.coverage`)."""
+
+    source: str
+    graph_painters: int
+    graph_edges: int
+    edge_types_all: dict[str, int]
+    artists: int
+    artists_matched: int
+    matched_exact: int
+    matched_words: int
+    matched_override: int
+    paintings: int
+    paintings_known_artist: int
+    paintings_in_graph: int
+    edges_among_collection: int
+    edge_types_among_collection: dict[str, int]
+    collection_artists_with_edges: int
+
+
+@dataclass(kw_only=True)
+class SweepRow:
+    """One re-rank weight of the sweep, at k; the connected shares count other artists within d ≤ 1 or 2."""
+
+    weight: float
+    label_precision: float
+    same_artist_share: float
+    connected_share_d1: float
+    connected_share_d2: float
+    distinct_artists: float
+
+
+@dataclass(kw_only=True)
+class Sweep:
+    queries: int
+    rows: list[SweepRow]
+    chosen: float
+    max_label_drop: float
+    chance_d1: float  # connected share of a random list
+    chance_d2: float
+
+
+@dataclass(kw_only=True)
+class MovedResult:
+    artist: str
+    path: str | None = None  # the path in the graph from the query's artist
+
+
+@dataclass(kw_only=True)
+class Showcase:
+    """The query the re-rank changes most, and the results each weight brought in."""
+
+    artist: str
+    title: str
+    weights: dict[str, list[MovedResult]]
+
+
+@dataclass(kw_only=True)
+class Influence:
+    coverage: Coverage
+    sweep: Sweep
+    showcase: Showcase | None = None
+
+
+def influence_results(
+    coverage: Mapping[str, Any],
+    sweep: pd.DataFrame,
+    queries: Sequence[int],
+    chosen: float,
+    connected_chance: Mapping[str, float],
+    max_label_drop: float,
+    showcase: Showcase | None,
+    k: int,
+) -> Influence:
+    """The graph's reach and the re-rank sweep (:func:`artdl.retrieve.rerank_sweep`, indexed by weight)."""
+    rows = [
+        SweepRow(
+            weight=float(w),
+            label_precision=float(r[f"label P@{k}"]),
+            same_artist_share=float(r[f"same-artist share@{k}"]),
+            connected_share_d1=float(r[f"connected share@{k} (d<=1)"]),
+            connected_share_d2=float(r[f"connected share@{k} (d<=2)"]),
+            distinct_artists=float(r[f"distinct artists@{k}"]),
+        )
+        for w, r in sweep.iterrows()
+    ]
+    return Influence(
+        coverage=Coverage(**coverage),
+        sweep=Sweep(
+            queries=len(queries),
+            rows=rows,
+            chosen=float(chosen),
+            max_label_drop=float(max_label_drop),
+            chance_d1=float(connected_chance[f"connected share@{k} (d<=1)"]),
+            chance_d2=float(connected_chance[f"connected share@{k} (d<=2)"]),
+        ),
+        showcase=showcase,
+    )
+
+
+@dataclass(kw_only=True)
+class RetrievalCollection:
+    paintings: int
+    labels: int
+    artists: int
+
+
+@dataclass(kw_only=True)
+class RetrievalRecord(Record):
+    """A 04 run. Every precision is at ``k`` (``retrieve.k``)."""
+
+    NOTEBOOK = "04_retrieve"
+    SCHEMA_VERSION = 1
+    SECTIONS = ("retrieve",)
+
+    k: int
+    collection: RetrievalCollection
+    evaluation: EmbeddingEvaluation
+    per_label: dict[str, LabelPrecision]
+    near_duplicates: NearDuplicates
+    influence: Influence
+    styles: StyleRetrieval
+    seconds: float
+
+
+def retrieval_record(
+    cfg: Any,
+    table: pd.DataFrame,
+    evaluation: EmbeddingEvaluation,
+    per_label: dict[str, LabelPrecision],
+    near_duplicates: NearDuplicates,
+    influence: Influence,
+    styles: StyleRetrieval,
+    seconds: float,
+) -> RetrievalRecord:
+    """04's record of the collection ``table`` (from :func:`artdl.retrieve.load_collection`)."""
+    known = table["artist_known"].to_numpy(bool) if "artist_known" in table else slice(None)
+    datasets = " + ".join(sorted(str(d) for d in table["dataset"].unique())) if "dataset" in table else ""
+    return RetrievalRecord(
+        provenance=Provenance(dataset=datasets, split="all (leave-one-out)"),
+        k=int(cfg.retrieve.k),
+        collection=RetrievalCollection(
+            paintings=len(table),
+            labels=int(table["label"].nunique()),
+            artists=int(table.loc[known, "artist"].nunique()),
+        ),
+        evaluation=evaluation,
+        per_label=per_label,
+        near_duplicates=near_duplicates,
+        influence=influence,
+        styles=styles,
+        seconds=round(float(seconds), 1),
+    )

@@ -1,0 +1,110 @@
+"""04's style-retrieval experiment: does 02's style-tuned backbone retrieve by style better than ImageNet?
+
+Both backbones embed one split of the styles set (``retrieve.styles``: the test split of
+``wikiart_styles7`` by default, paintings the fine-tune never trained on) at the checkpoint's
+input size; each painting queries the rest of the split, other scans of itself excluded, and a
+result counts when it shares the query's style. The fine-tuned row is scored paired against the
+ImageNet row (gap and 2 standard errors), so a small difference can be told from noise.
+
+The experiment is skipped, with a note that says why, when the set is not available or 02 has not
+left a checkpoint of the same set; the note travels in the record to the Findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from artdl import data
+from artdl.retrieve.embed import checkpoint_info, collection_images, embed_cnn
+from artdl.retrieve.neighbours import chance_precision, label_retrieval
+
+__all__ = ["StyleRetrieval", "StyleScores", "style_retrieval", "style_scores"]
+
+
+@dataclass(kw_only=True)
+class StyleScores:
+    """Leave-one-out style P@k and mAP of one backbone; the gap is paired against ImageNet's row."""
+
+    precision: float
+    mean_ap: float
+    chance: float
+    queries: int
+    gap: float | None = None
+    gap_2se: float | None = None
+
+
+def style_scores(result: Mapping[str, Any], k: int) -> StyleScores:
+    """:class:`StyleScores` from :func:`artdl.retrieve.label_retrieval`'s ``P@k``-keyed result."""
+    return StyleScores(
+        precision=result[f"P@{k}"],
+        mean_ap=result["mAP"],
+        chance=result["chance"],
+        queries=int(result["queries"]),
+        gap=result.get(f"P@{k} gap"),
+        gap_2se=result.get(f"P@{k} gap 2se"),
+    )
+
+
+@dataclass(kw_only=True)
+class StyleRetrieval:
+    """The comparison, or as much of it as could run; ``note`` says what was skipped and why."""
+
+    dataset: str
+    split: str
+    paintings: int = 0
+    labels: int = 0
+    image_size: int = 0
+    chance: float | None = None
+    imagenet: StyleScores | None = None
+    finetuned: StyleScores | None = None
+    finetuned_phase: str = ""
+    note: str = ""
+
+
+def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
+    """ImageNet features vs 02's fine-tuned checkpoint (``retrieve.styles.checkpoint``) on the split
+    ``retrieve.styles.split`` of ``retrieve.styles.dataset``, at ``retrieve.k``."""
+    S, k = cfg.retrieve.styles, int(cfg.retrieve.k)
+    out = StyleRetrieval(dataset=str(S.dataset), split=str(S.split))
+    try:
+        table = data.load_splits(cfg, S.dataset)
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        out.note = f"skipped: {S.dataset} is not available ({type(err).__name__})."
+        return out
+    table = table[table["split"] == S.split].reset_index(drop=True)
+    groups = data.dataset_groups(table, progress=False)
+    info = checkpoint_info(S.checkpoint)
+    size = int(info.get("image_size", cfg.classify.image_size))  # the fine-tune's input size, for both rows
+    images = collection_images(table, size)
+    out.paintings, out.labels, out.image_size = len(table), int(table["label"].nunique()), size
+    out.chance = chance_precision(table["label"])
+    imagenet, _ = embed_cnn(images, size, None, device)
+    out.imagenet = style_scores(label_retrieval(imagenet, table["label"], k, groups, device), k)
+    if info.get("dataset") != S.dataset:
+        out.note = _missing_checkpoint_note(S, info)
+        return out
+    tuned, _ = embed_cnn(images, size, S.checkpoint, device)
+    out.finetuned = style_scores(
+        label_retrieval(tuned, table["label"], k, groups, device, baseline=imagenet), k
+    )
+    out.finetuned_phase = str(info.get("phase", "?"))
+    if out.finetuned_phase == "head":
+        out.note = (
+            "02's kept checkpoint is its head-only epoch, so its backbone is ImageNet's: "
+            "the two rows differ only by input normalisation."
+        )
+    return out
+
+
+def _missing_checkpoint_note(styles_cfg: Any, info: Mapping[str, Any]) -> str:
+    if not info:
+        return (
+            f"no fine-tuned {styles_cfg.dataset} checkpoint at {styles_cfg.checkpoint} yet (run 02_classify), "
+            "so only the ImageNet row is measured."
+        )
+    return (
+        f"the checkpoint at {styles_cfg.checkpoint} was trained on {info.get('dataset', '?')}, "
+        f"not {styles_cfg.dataset}; skipped."
+    )
