@@ -1,6 +1,7 @@
 """The layer every step stands on: configuration, folders, results records, progress bars, small utilities, statistics.
 
 - :mod:`artdl.core.config`: the typed OmegaConf configuration (``configs/default.yaml`` is its schema).
+- :mod:`artdl.core.ranges`: the allowed range of each numeric key, and the frozen config objects' base.
 - :mod:`artdl.core.paths`: where data, models, images and results live.
 - :mod:`artdl.core.results`: the versioned results records behind every reported number.
 - :mod:`artdl.core.progress`: plain-text progress bars for headless notebook runs.
@@ -32,19 +33,34 @@ from artdl.core.paths import (
     resolve,
 )
 from artdl.core.progress import LineTqdm, headless, install
+from artdl.core.ranges import (
+    RANGES,
+    ConfigRangeError,
+    Range,
+    SectionConfig,
+    check_ranges,
+    check_value,
+    range_for,
+)
 from artdl.core.results import environment, load_results, results_path, write_results
 from artdl.core.utils import PRECISIONS, atomic_path, autocast, get_device, seed_everything, setup
 
 __all__ = [
     "ConfigKeyError",
+    "ConfigRangeError",
     "ConfigTypeError",
     "LineTqdm",
     "MissingArtifactError",
     "PRECISIONS",
+    "RANGES",
+    "Range",
+    "SectionConfig",
     "accuracy_with_interval",
     "atomic_path",
     "autocast",
     "available_configs",
+    "check_ranges",
+    "check_value",
     "configure",
     "data_dir",
     "environment",
@@ -59,6 +75,7 @@ __all__ = [
     "per_class_report",
     "processed_dir",
     "project_root",
+    "range_for",
     "relative",
     "require_artifact",
     "resolve",
