@@ -10,6 +10,7 @@ from __future__ import annotations
 from artdl.autoencode.knn_probe import knn_label_accuracy
 from artdl.autoencode.projection import tsne_2d, umap_2d
 from artdl.autoencode.train import (
+    AutoencoderConfig,
     add_noise,
     encode,
     fit_from_config,
@@ -22,6 +23,7 @@ from artdl.autoencode.train import (
 )
 
 __all__ = [
+    "AutoencoderConfig",
     "add_noise",
     "encode",
     "fit_from_config",
