@@ -16,6 +16,7 @@ from __future__ import annotations
 from artdl.vqgan_clip.cutouts import AUGMENTS, MakeCutouts
 from artdl.vqgan_clip.generation import (
     VRAM_GUIDE,
+    GenerationConfig,
     GenerationResult,
     auto_size,
     clip_score_matrix,
@@ -23,6 +24,7 @@ from artdl.vqgan_clip.generation import (
     generate,
     round_to_factor,
     save_animation,
+    size_for_memory,
     to_uint8,
 )
 from artdl.vqgan_clip.models import (
@@ -67,6 +69,7 @@ from artdl.vqgan_clip.weights import (
 __all__ = [
     "AUGMENTS",
     "ChecksumError",
+    "GenerationConfig",
     "GenerationResult",
     "MakeCutouts",
     "MissingCheckpointError",
@@ -102,6 +105,7 @@ __all__ = [
     "save_results",
     "score_texts",
     "sha256sum",
+    "size_for_memory",
     "taming_compat",
     "to_uint8",
     "verify_or_record",
