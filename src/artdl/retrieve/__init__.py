@@ -25,6 +25,7 @@ from artdl.retrieve.embed import (
 )
 from artdl.retrieve.influence import coverage, rerank
 from artdl.retrieve.neighbours import (
+    SearchConfig,
     SearchResult,
     chance_precision,
     cosine_topk,
@@ -50,6 +51,7 @@ from artdl.retrieve.tradeoff import (
 
 __all__ = [
     "SOURCES",
+    "SearchConfig",
     "SearchResult",
     "artist_known",
     "chance_precision",
