@@ -174,7 +174,7 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*.neighbours", COUNT_OR_OFF),
     ("*n_images", COUNT_OR_OFF),
     ("*min_per_label", COUNT),
-    ("*per_style", COUNT),
+    ("crawl.fixture.per_style", COUNT),
     ("*layout_sample", COUNT),
     ("*exact_grid", COUNT),
     ("*classifier_max", COUNT_OR_OFF),  # 0 = all
