@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -51,23 +52,26 @@ VARIANTS = ("fp32", "bf16", "fp32+compile", "bf16+compile")
 
 def measure(vqgan, clip, size: int, variant: str, cutn: int, iters: int, device: torch.device) -> dict:
     """Iterations/s of the real loop (``artdl.vqgan_clip.generation``) for one size and variant."""
-    kw = dict(
-        size=size,
+    config = V.GenerationConfig(
         cutn=cutn,
         amp="bf16" if "bf16" in variant else "fp32",
         compile="compile" in variant,
-        progress=False,
         seed=0,
+        save_every=0,
     )
     row = {"size": size, "variant": variant, "cutn": cutn}
     try:
         # Warm-up: compilation and cuDNN autotuning happen here, outside the timed call; generate()
         # keeps the compiled networks on the model objects, so the timed call reuses them.
-        warm = V.generate(vqgan, clip, "a Baroque painting", iterations=2, **kw)
+        warm = V.generate(
+            vqgan, clip, "a Baroque painting", replace(config, iterations=2), size=size, progress=False
+        )
         if device.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
-        r = V.generate(vqgan, clip, "a Baroque painting", iterations=iters, **kw)
+        r = V.generate(
+            vqgan, clip, "a Baroque painting", replace(config, iterations=iters), size=size, progress=False
+        )
         if device.type == "cuda":
             torch.cuda.synchronize()
         row["iterations/s"] = r.iterations_per_second

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from artdl import core
 from artdl.core import ConfigKeyError, available_configs, flat_keys, load_config
@@ -95,3 +96,106 @@ def test_relative_paths_for_printing():
     from artdl.core import project_root, relative
 
     assert relative(project_root() / "data" / "x.csv") == "data/x.csv"
+
+
+# --- value ranges, checked at load -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("classify.epochs=-1", "classify.epochs=-1: must be an integer >= 1"),
+        ("classify.batch_size=0", "classify.batch_size=0: must be an integer >= 1"),
+        ("classify.lr=0", "classify.lr=0.0: must be a number > 0"),
+        ("classify.unfreeze_stages=-2", "classify.unfreeze_stages=-2: must be an integer >= -1"),
+        ("classify.crop_scale=[0,1]", "classify.crop_scale=[0, 1]: every item must be a number in (0, 1]"),
+        ("data.split.val=1.0", "data.split.val=1.0: must be a number in [0, 1)"),
+        ("data.num_workers=-1", "data.num_workers=-1: must be an integer >= 0"),
+        ("autoencode.mask_prob=1.5", "autoencode.mask_prob=1.5: must be a number in [0, 1]"),
+        ("autoencode.channels=[16,-32]", "autoencode.channels=[16, -32]: every item must be an integer >= 1"),
+        ("autoencode.tsne_iterations=100", "autoencode.tsne_iterations=100: must be an integer >= 250"),
+        ("retrieve.k=0", "retrieve.k=0: must be an integer >= 1"),
+        ("retrieve.influence.weights=[0,-0.1]", "retrieve.influence.weights=[0, -0.1]: every item must be a number >= 0"),
+        ("gan.ema_decay=1", "gan.ema_decay=1.0: must be a number in [0, 1)"),
+        ("gan.dcgan.betas=[0.5,1.0]", "gan.dcgan.betas=[0.5, 1.0]: every item must be a number in [0, 1)"),
+        ("vqgan_clip.size=huge", "vqgan_clip.size=huge: must be auto or an integer >= 16"),
+        ("vqgan_clip.size=8", "vqgan_clip.size=8: must be auto or an integer >= 16"),
+        ("explorer.k=0", "explorer.k=0: must be an integer >= 1"),
+        ("seed=-3", "seed=-3: must be an integer in [0, 4294967295]"),
+        ("crawl.fixture.per_style=0", "crawl.fixture.per_style=0: must be an integer >= 1"),
+    ],
+)
+def test_out_of_range_override_fails_at_load_naming_key_value_and_range(override: str, message: str):
+    from artdl.core import ConfigRangeError
+
+    with pytest.raises(ConfigRangeError) as err:
+        load_config("default", [override])
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["classify.unfreeze_stages=-1", "data.split.near_duplicates=-1", "classify.scratch.epochs=0",
+     "classify.head_epochs=0", "vqgan_clip.size=256", "vqgan_clip.save_every=0", "explorer.limit=0",
+     "retrieve.influence.graph_weight=0", "classify.weights_path=null"],
+)  # fmt: skip
+def test_documented_special_values_stay_allowed(override: str):
+    load_config("default", [override])
+
+
+def test_bad_value_in_a_config_file_fails_at_load(tmp_path: Path):
+    from artdl.core import ConfigRangeError
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("gan:\n  wgan_gp:\n    n_critic: 0\n")
+    with pytest.raises(ConfigRangeError, match=r"^gan\.wgan_gp\.n_critic=0: must be an integer >= 1$"):
+        load_config(str(bad))
+
+
+def test_shipped_configs_are_in_range():
+    from artdl.core import check_ranges
+
+    for name in available_configs():
+        check_ranges(load_config(name))  # load_config checks too; this names the config that fails
+
+
+def test_every_numeric_key_has_a_range_and_every_range_a_key():
+    """A numeric key added to default.yaml needs its row in artdl.core.ranges.RANGES.
+
+    Keys under the user-extensible sections (a data set's own keys) may go without one.
+    """
+    import fnmatch
+
+    from artdl.core import RANGES, range_for
+    from artdl.core.ranges import _leaves
+
+    def numeric(value) -> bool:
+        items = value if isinstance(value, list) else [value]
+        return any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items)
+
+    from artdl.core.config import OPEN_SECTIONS
+
+    leaves = [(k, v) for k, v in _leaves(OmegaConf.to_container(load_config())) if numeric(v)]
+    leaves = [(k, v) for k, v in leaves if not k.startswith(tuple(s + "." for s in OPEN_SECTIONS))]
+    unchecked = [k for k, _ in leaves if range_for(k) is None]
+    assert not unchecked, f"numeric keys without a row in artdl.core.ranges.RANGES: {unchecked}"
+    keys = flat_keys(load_config())
+    dead = [p for p, _ in RANGES if not any(fnmatch.fnmatchcase(k, p) for k in keys)]
+    assert not dead, f"rows of RANGES that match no key of default.yaml: {dead}"
+
+
+def test_range_descriptions():
+    from artdl.core import Range
+
+    assert Range(1, integer=True).describe() == "an integer >= 1"
+    assert Range(0, 1, open_hi=True).describe() == "a number in [0, 1)"
+    assert Range(0, open_lo=True).describe() == "a number > 0"
+    assert Range(16, integer=True, words=("auto",)).describe() == "auto or an integer >= 16"
+    assert Range(1, integer=True).allows(3) and not Range(1, integer=True).allows(True)
+    assert not Range(0).allows(float("nan"))
+
+
+def test_cli_reports_a_bad_value_in_one_line_with_exit_code_2(capsys: pytest.CaptureFixture[str]):
+    from artdl.cli.main import main
+
+    assert main(["run", "--only", "02", "classify.epochs=-1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: classify.epochs=-1: must be an integer >= 1\n"

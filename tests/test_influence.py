@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -255,13 +256,73 @@ def _toy() -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
 
 def test_search_drops_other_scans_and_collapses_lookalikes():
     feats, table, groups = _toy()
-    plain = retrieve.search(feats, [0], 5)
+    five = retrieve.SearchConfig(k=5)
+    plain = retrieve.search(feats, [0], five)
     assert 1 in plain.indices[0] and 0 not in plain.indices[0]
-    res = retrieve.search(feats, [0], 5, groups=groups)
+    res = retrieve.search(feats, [0], five, groups=groups)
     assert 1 not in res.indices[0] and res.same_group_removed[0] == 1
     both = set(res.indices[0]) >= {2, 3}
-    col = retrieve.search(feats, [0], 5, groups=groups, collapse=True)
+    col = retrieve.search(feats, [0], replace(five, collapse=True), groups=groups)
     assert both and len({2, 3} & set(col.indices[0])) == 1 and col.collapsed[0] == 1
+
+
+def test_search_config_reads_the_retrieve_section():
+    from artdl.core import load_config
+
+    r = load_config("default", ["retrieve.influence.candidates=30", "retrieve.k=7"]).retrieve
+    config = retrieve.SearchConfig.from_cfg(r)
+    assert (config.k, config.pool, config.batch_size) == (7, 30, r.batch_size)
+    assert (config.collapse, config.graph_weight) == (r.influence.collapse_duplicates, r.influence.graph_weight)
+    assert config.repeat_penalty == r.influence.repeat_penalty
+    assert retrieve.SearchConfig.from_cfg(r, k=3).k == 3
+    with pytest.raises(TypeError, match="no field"):
+        retrieve.SearchConfig.from_cfg(r, candidates=3)  # a field is named pool, its key candidates
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("k", 0, "retrieve.k=0: must be an integer >= 1"),
+        ("pool", 0, "retrieve.influence.candidates=0: must be an integer >= 1"),
+        ("graph_weight", -0.5, "retrieve.influence.graph_weight=-0.5: must be a number >= 0"),
+        ("repeat_penalty", -1.0, "retrieve.influence.repeat_penalty=-1.0: must be a number >= 0"),
+        ("batch_size", 0, "retrieve.batch_size=0: must be an integer >= 1"),
+    ],
+)
+def test_search_config_names_the_config_key_of_a_bad_field(field, value, message):
+    from artdl.core import ConfigRangeError
+
+    with pytest.raises(ConfigRangeError) as err:
+        retrieve.SearchConfig(**{field: value})
+    assert str(err.value) == message
+
+
+def test_search_with_a_config_reranks_like_rerank_itself():
+    feats, table, _ = _toy()
+    artists = table["artist"].tolist()
+    dist = {("A", "E"): 1, ("E", "A"): 1}
+    config = retrieve.SearchConfig(k=4, pool=20, graph_weight=0.5, repeat_penalty=0.1)
+    res = retrieve.search(feats, [0], config, artists=artists, distances=dist)
+    cand, cos = retrieve.cosine_topk(feats[[0]], feats, 21)
+    keep = cand[0] != 0
+    idx, _ = retrieve.rerank(cand[0][keep], cos[0][keep], "A", artists, dist, 0.5, 0.1, 4)
+    assert list(res.indices[0]) == list(idx[:4]) and {table["artist"][i] for i in idx[:4]} & {"E"}
+
+
+def test_explorer_rerank_searches_with_the_influence_section(monkeypatch):
+    from artdl.archive.explorer import neighbours as explorer_neighbours
+    from artdl.core import load_config
+
+    feats, table, _ = _toy()
+    dist = {("A", "E"): 1, ("E", "A"): 1}
+    monkeypatch.setattr(explorer_neighbours, "_distances", lambda t, c: dist)  # no ../shared graph needed
+    monkeypatch.setattr(explorer_neighbours, "chosen_weight", lambda cfg: 0.5)
+    cfg = load_config("default", ["retrieve.influence.candidates=20", "retrieve.influence.repeat_penalty=0.1"])
+    out = explorer_neighbours.influence_reranked(feats, table, cfg, k=4, progress=False)
+    cand, cos = retrieve.cosine_topk(feats[[0]], feats, 21)
+    keep = cand[0] != 0
+    idx, _ = retrieve.rerank(cand[0][keep], cos[0][keep], "A", table["artist"].tolist(), dist, 0.5, 0.1, 4)
+    assert out.shape == (24, 4) and list(out[0]) == list(idx[:4])
 
 
 def test_sweep_summary_and_the_weight_rule():

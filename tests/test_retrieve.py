@@ -44,7 +44,8 @@ def test_autoencoder_trains_and_roundtrips(tmp_path: Path, kind: str):
     torch.manual_seed(0)
     images = (torch.rand(24, 3, 32, 32) * 255).to(torch.uint8)
     model = models.ConvAutoencoder(32, 8, [8, 16], kind=kind)
-    hist = autoencode.train_autoencoder(model, images, images[:8], epochs=3, batch_size=8, lr=5e-3, progress=False)
+    config = autoencode.AutoencoderConfig(epochs=3, batch_size=8, lr=5e-3, swae_weight=1.0)
+    hist = autoencode.train_autoencoder(model, images, images[:8], config, progress=False)
     assert len(hist["train_loss"]) == 3 and len(hist["val_recon"]) == 3
     assert ("train_swd" in hist) == (kind == "swae")
     codes = autoencode.encode(model, images)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -149,19 +151,8 @@ def test_loaded_weights_equal_saved_weights(tiny_models) -> None:
 def test_loss_falls(tiny_models) -> None:
     vqgan, clip, _ = tiny_models
     # One full-image cutout without augmentation: the loss is a deterministic function of z.
-    result = V.generate(
-        vqgan,
-        clip,
-        "a Baroque painting",
-        size=32,
-        iterations=25,
-        lr=0.2,
-        cutn=1,
-        augments=[],
-        noise=0.0,
-        seed=0,
-        progress=False,
-    )
+    config = V.GenerationConfig(iterations=25, lr=0.2, cutn=1, augments=(), noise=0.0, seed=0)
+    result = V.generate(vqgan, clip, "a Baroque painting", config, size=32, progress=False)
     losses = np.array(result.losses)
     assert len(losses) == 25 and np.isfinite(losses).all()
     assert losses[-5:].mean() < losses[0] - 0.005, losses
@@ -169,10 +160,11 @@ def test_loss_falls(tiny_models) -> None:
 
 def test_output_shape_range_and_seed(tiny_models) -> None:
     vqgan, clip, _ = tiny_models
-    kw = dict(size=(48, 40), iterations=3, cutn=4, save_every=1, progress=False)
-    a = V.generate(vqgan, clip, "a:1 | b:-0.5", seed=7, **kw)
-    b = V.generate(vqgan, clip, "a:1 | b:-0.5", seed=7, **kw)
-    c = V.generate(vqgan, clip, "a:1 | b:-0.5", seed=8, **kw)
+    kw = dict(size=(48, 40), progress=False)
+    config = V.GenerationConfig(iterations=3, cutn=4, save_every=1, seed=7)
+    a = V.generate(vqgan, clip, "a:1 | b:-0.5", config, **kw)
+    b = V.generate(vqgan, clip, "a:1 | b:-0.5", config, **kw)
+    c = V.generate(vqgan, clip, "a:1 | b:-0.5", replace(config, seed=8), **kw)
     assert a.image.shape == (48, 32, 3) and a.image.dtype == np.uint8  # rounded down to f16 multiples
     assert 0 <= a.image.min() and a.image.max() <= 255 and a.image.std() > 0
     assert np.array_equal(a.image, b.image) and a.losses == b.losses
@@ -189,11 +181,11 @@ def test_compile_is_made_once_per_model_and_gives_the_same_image(tiny_models, mo
         return fn
 
     monkeypatch.setattr(torch, "compile", fake_compile)
-    kw = dict(size=32, iterations=2, cutn=2, progress=False, seed=3)
+    config = V.GenerationConfig(iterations=2, cutn=2, seed=3)
     try:
-        plain = V.generate(vqgan, clip, "a", **kw)
-        first = V.generate(vqgan, clip, "a", compile=True, **kw)
-        second = V.generate(vqgan, clip, "b", compile=True, **kw)
+        plain = V.generate(vqgan, clip, "a", config, size=32, progress=False)
+        first = V.generate(vqgan, clip, "a", replace(config, compile=True), size=32, progress=False)
+        second = V.generate(vqgan, clip, "b", replace(config, compile=True), size=32, progress=False)
     finally:
         for owner, attr in ((vqgan, "_artdl_compiled_decode"), (clip, "_artdl_compiled_encode_image")):
             if hasattr(owner, attr):
@@ -204,11 +196,11 @@ def test_compile_is_made_once_per_model_and_gives_the_same_image(tiny_models, mo
 
 def test_bf16_on_request_and_bad_precision(tiny_models) -> None:
     vqgan, clip, _ = tiny_models
-    kw = dict(size=32, iterations=2, cutn=2, progress=False, seed=3)
-    result = V.generate(vqgan, clip, "a", amp="bf16", **kw)  # bf16 autocast on the CPU too
+    config = V.GenerationConfig(iterations=2, cutn=2, seed=3, amp="bf16")  # bf16 autocast on the CPU too
+    result = V.generate(vqgan, clip, "a", config, size=32, progress=False)
     assert result.image.shape == (32, 32, 3) and np.isfinite(result.losses).all()
     with pytest.raises(ValueError, match="precision"):
-        V.generate(vqgan, clip, "a", amp="fp16", **kw)
+        V.generate(vqgan, clip, "a", replace(config, amp="fp16"), size=32, progress=False)
 
 
 def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> None:
@@ -218,19 +210,10 @@ def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> N
     rng = np.random.default_rng(0)
     img = tmp_path / "painting.png"
     Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(img)
-    result = V.generate(
-        vqgan,
-        clip,
-        "a still life",
-        image_prompts=f"{img}:0.5",
-        init_image=img,
-        init_weight=1.0,
-        size=32,
-        iterations=2,
-        cutn=2,
-        save_every=1,
-        progress=False,
+    config = V.GenerationConfig(
+        image_prompts=f"{img}:0.5", init_image=img, init_weight=1.0, iterations=2, cutn=2, save_every=1
     )
+    result = V.generate(vqgan, clip, "a still life", config, size=32, progress=False)
     assert len(result.prompts) == 1 and len(result.losses) == 2
     assert len(result.frames) == 2
     import imageio.v2 as imageio
@@ -241,7 +224,8 @@ def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> N
     with pytest.raises(ValueError, match="save_every"):
         V.save_animation([], tmp_path / "empty.gif")
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        V.generate(vqgan, clip, "x", init_image=tmp_path / "nope.png", size=32, iterations=1, progress=False)
+        missing = V.GenerationConfig(init_image=tmp_path / "nope.png", iterations=1)
+        V.generate(vqgan, clip, "x", missing, size=32, progress=False)
 
 
 def test_clip_score_matrix(tiny_models) -> None:
@@ -257,6 +241,74 @@ def test_clip_score_matrix(tiny_models) -> None:
 def test_auto_size_is_lower_on_cpu() -> None:
     assert V.auto_size("cpu", cpu_size=64) == 64
     assert min(V.VRAM_GUIDE.values()) >= 256
+
+
+GIB = 2**30
+
+
+@pytest.mark.parametrize(
+    ("card", "total_bytes", "side"),
+    [
+        ("T4 16 GB, as torch reports it", 15 * GIB, 512),  # GiB read as GB gave the 12 GB row: 448
+        ("T4 16 GB with ECC on", 15_835_398_144, 512),
+        ("RTX 3060 12 GB", int(11.76 * GIB), 448),
+        ("A100 40 GB", int(39.39 * GIB), 896),
+        ("A100 80 GB", int(79.15 * GIB), 1024),
+        ("a 4 GB card: below the guide", 4 * GIB, 256),
+    ],
+)
+def test_vram_guide_reads_marketed_gb(card: str, total_bytes: int, side: int) -> None:
+    assert V.size_for_memory(total_bytes) == side, card
+
+
+def test_auto_size_on_cuda_uses_the_reported_memory(monkeypatch) -> None:
+    # No GPU here: the CUDA branch is reached through the device name, the card is a stand-in.
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: SimpleNamespace(total_memory=15 * GIB))
+    assert V.auto_size("cuda", cpu_size=64) == 512
+
+
+# --- the config object --------------------------------------------------------------------------
+def test_generation_config_defaults_are_the_default_config() -> None:
+    from artdl.core import load_config
+
+    cfg = load_config()
+    assert V.GenerationConfig.from_cfg(cfg.vqgan_clip) == V.GenerationConfig()
+    tuned = V.GenerationConfig.from_cfg(load_config("default", ["vqgan_clip.cutn=3"]).vqgan_clip)
+    assert tuned.cutn == 3 and tuned.augments == tuple(cfg.vqgan_clip.augments)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("iterations", 0, "vqgan_clip.iterations=0: must be an integer >= 1"),
+        ("cutn", 2.5, "vqgan_clip.cutn=2.5: must be an integer >= 1"),
+        ("lr", -0.1, "vqgan_clip.lr=-0.1: must be a number > 0"),
+        ("save_every", -1, "vqgan_clip.save_every=-1: must be an integer >= 0"),
+        ("init_weight", -1.0, "vqgan_clip.init_weight=-1.0: must be a number >= 0"),
+    ],
+)
+def test_generation_config_rejects_out_of_range_values(field: str, value, message: str) -> None:
+    from artdl.core import ConfigRangeError, load_config
+
+    with pytest.raises(ConfigRangeError) as err:
+        V.GenerationConfig(**{field: value})
+    assert str(err.value) == message
+    with pytest.raises(ConfigRangeError, match=f"vqgan_clip.{field}="):
+        V.GenerationConfig.from_cfg(load_config().vqgan_clip, **{field: value})
+
+
+def test_render_presets_passes_the_config_to_generate(tiny_models) -> None:
+    from artdl.core import load_config
+
+    vqgan, clip, _ = tiny_models
+    cfg = load_config("default", ["vqgan_clip.iterations=2", "vqgan_clip.cutn=2", "vqgan_clip.save_every=1"])
+    rendered = V.render_presets(cfg, vqgan, clip, ["baroque"], 32, progress=False)["baroque"]
+    direct = V.generate(
+        vqgan, clip, cfg.vqgan_clip.presets.baroque.prompts, V.GenerationConfig.from_cfg(cfg.vqgan_clip),
+        size=32, progress=False,
+    )  # fmt: skip
+    assert len(rendered.losses) == 2 and rendered.frame_steps == [0, 1]
+    assert np.array_equal(rendered.image, direct.image) and rendered.losses == direct.losses
 
 
 def test_diagonal_dominance() -> None:

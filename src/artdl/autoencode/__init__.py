@@ -17,6 +17,7 @@ from artdl.autoencode.record import (
     autoencode_record,
 )
 from artdl.autoencode.train import (
+    AutoencoderConfig,
     add_noise,
     encode,
     fit_from_config,
@@ -30,6 +31,7 @@ from artdl.autoencode.train import (
 
 __all__ = [
     "AutoencodeRecord",
+    "AutoencoderConfig",
     "AutoencoderRun",
     "CollectionInfo",
     "KnnScore",

@@ -8,15 +8,17 @@ training loop over an in-memory image tensor, encoding, reconstruction error and
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch.nn import functional as F
 
-from artdl.core import autocast
+from artdl.core import SectionConfig, autocast
 from artdl.models import ConvAutoencoder
 
 __all__ = [
+    "AutoencoderConfig",
     "add_noise",
     "encode",
     "fit_from_config",
@@ -29,6 +31,28 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class AutoencoderConfig(SectionConfig):
+    """How the DAE and the SWAE are trained: the ``autoencode`` section, checked when built.
+
+    The defaults are ``configs/default.yaml``'s (a test keeps them equal); build it with
+    ``AutoencoderConfig.from_cfg(cfg.autoencode)`` so an override reaches the training loop.
+    """
+
+    SECTION: ClassVar[str] = "autoencode"
+    KEYS: ClassVar[dict[str, str]] = {"projections": "swae_projections", "prior": "swae_prior"}
+
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    noise_std: float = 0.1  # DAE: Gaussian noise on the input
+    mask_prob: float = 0.25  # DAE: share of pixels set to zero
+    projections: int = 64  # SWAE: random directions of the sliced Wasserstein distance
+    swae_weight: float = 0.02  # SWAE: weight of the distance to the prior
+    prior: str = "normal"  # SWAE: normal | uniform
+
+
 def sliced_wasserstein(
     x: torch.Tensor, y: torch.Tensor, n_projections: int = 64, p: int = 2, generator: Any = None
 ) -> torch.Tensor:
@@ -37,15 +61,20 @@ def sliced_wasserstein(
     Each random unit direction turns the d-dimensional problem into a 1-D one, where optimal
     transport is just matching sorted values. Averaging over directions gives a cheap, differentiable
     distance: exactly zero for identical samples, positive when the distributions differ.
+
+    Always computed in float32, also inside an autocast region: there the projections ``x @ theta``
+    would run in bfloat16, whose 8-bit mantissa reorders nearby values before the sort, so the
+    matched pairs (and the loss) would differ from the CPU run's.
     """
     if x.shape != y.shape:
         raise ValueError(f"sliced_wasserstein needs equal shapes, got {tuple(x.shape)} and {tuple(y.shape)}")
-    d = x.shape[1]
-    theta = torch.randn(d, n_projections, device=x.device, dtype=x.dtype, generator=generator)
-    theta = theta / theta.norm(dim=0, keepdim=True)
-    px = torch.sort(x @ theta, dim=0).values
-    py = torch.sort(y @ theta, dim=0).values
-    return (px - py).abs().pow(p).mean()
+    with torch.autocast(x.device.type, enabled=False):
+        x, y = x.float(), y.float()
+        theta = torch.randn(x.shape[1], n_projections, device=x.device, generator=generator)
+        theta = theta / theta.norm(dim=0, keepdim=True)
+        px = torch.sort(x @ theta, dim=0).values
+        py = torch.sort(y @ theta, dim=0).values
+        return (px - py).abs().pow(p).mean()
 
 
 def prior_sample(
@@ -69,17 +98,17 @@ def add_noise(x: torch.Tensor, std: float = 0.1, mask_prob: float = 0.25) -> tor
 
 
 def _loss(
-    model: ConvAutoencoder, x: torch.Tensor, cfg: dict[str, Any], train: bool
+    model: ConvAutoencoder, x: torch.Tensor, cfg: AutoencoderConfig, train: bool
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    inp = add_noise(x, cfg["noise_std"], cfg["mask_prob"]) if (model.kind == "dae" and train) else x
+    inp = add_noise(x, cfg.noise_std, cfg.mask_prob) if (model.kind == "dae" and train) else x
     recon, z = model(inp)
     rec = F.mse_loss(recon.float(), x.float())
     parts = {"recon": float(rec.detach())}
     loss = rec
     if model.kind == "swae":
-        prior = prior_sample(z.shape[0], z.shape[1], cfg["prior"], z.device)
-        swd = sliced_wasserstein(z.float(), prior, cfg["projections"])
-        loss = rec + cfg["swae_weight"] * swd
+        prior = prior_sample(z.shape[0], z.shape[1], cfg.prior, z.device)
+        swd = sliced_wasserstein(z, prior, cfg.projections)
+        loss = rec + cfg.swae_weight * swd
         parts["swd"] = float(swd.detach())
     parts["loss"] = float(loss.detach())
     return loss, parts
@@ -89,15 +118,8 @@ def train_autoencoder(
     model: ConvAutoencoder,
     train_images: torch.Tensor,
     val_images: torch.Tensor | None = None,
-    epochs: int = 10,
-    batch_size: int = 64,
-    lr: float = 2e-3,
-    weight_decay: float = 0.0,
-    noise_std: float = 0.1,
-    mask_prob: float = 0.25,
-    projections: int = 64,
-    swae_weight: float = 1.0,
-    prior: str = "normal",
+    config: AutoencoderConfig | None = None,
+    *,
     device: Any = "cpu",
     seed: int = 0,
     progress: bool = True,
@@ -105,23 +127,19 @@ def train_autoencoder(
     """Train on a uint8 or float image tensor (N, 3, H, W) already in memory; return the history.
 
     The whole collection at 64 px is ~40 MB, so holding it as one tensor avoids decoding JPEGs every
-    epoch. Mixed precision (bf16) is used on CUDA only. History keys: ``train_loss``, ``train_recon``,
-    ``val_recon`` (per epoch) and, for SWAE, ``train_swd``.
+    epoch. ``config`` (default: ``AutoencoderConfig()``, the default config's values) says how long
+    and how hard. Mixed precision (bf16) is used on CUDA only. History keys: ``train_loss``,
+    ``train_recon``, ``val_recon`` (per epoch) and, for SWAE, ``train_swd``.
     """
     from tqdm.auto import tqdm
 
+    cfg = config or AutoencoderConfig()
+    epochs, batch_size = cfg.epochs, cfg.batch_size
     device = torch.device(device)
     model.to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, epochs * math.ceil(len(train_images) / batch_size))
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15)
-    cfg = {
-        "noise_std": noise_std,
-        "mask_prob": mask_prob,
-        "projections": projections,
-        "swae_weight": swae_weight,
-        "prior": prior,
-    }
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.15)
     gen = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {"train_loss": [], "train_recon": [], "val_recon": []}
     if model.kind == "swae":
@@ -191,17 +209,14 @@ def fit_from_config(
 ) -> tuple[ConvAutoencoder, dict[str, list[float]]]:
     """Build and train the ``dae`` or ``swae`` of the ``autoencode`` config section.
 
-    ``train`` and ``val`` are boolean masks over ``images``. One call per model keeps 03 free of
-    the long keyword list, and makes a config override reach the model without a notebook edit.
+    ``train`` and ``val`` are boolean masks over ``images``. One call per model builds the network
+    and its :class:`AutoencoderConfig` from the same section, so an override reaches both.
     """
     a = cfg.autoencode
     model = ConvAutoencoder(a.image_size, a.latent_dim, list(a.channels), kind=kind)
     history = train_autoencoder(
-        model, images[train], images[val], epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
-        weight_decay=a.weight_decay, noise_std=a.noise_std, mask_prob=a.mask_prob,
-        projections=a.swae_projections, swae_weight=a.swae_weight, prior=a.swae_prior,
-        device=device, seed=cfg.seed,
-    )  # fmt: skip
+        model, images[train], images[val], AutoencoderConfig.from_cfg(a), device=device, seed=cfg.seed
+    )
     return model, history
 
 

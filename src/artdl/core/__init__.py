@@ -32,6 +32,15 @@ from artdl.core.paths import (
     resolve,
 )
 from artdl.core.progress import LineTqdm, headless, install
+from artdl.core.ranges import (
+    RANGES,
+    ConfigRangeError,
+    Range,
+    SectionConfig,
+    check_ranges,
+    check_value,
+    range_for,
+)
 from artdl.core.results import (
     Provenance,
     Record,
@@ -46,17 +55,23 @@ from artdl.core.utils import PRECISIONS, atomic_path, autocast, get_device, seed
 
 __all__ = [
     "ConfigKeyError",
+    "ConfigRangeError",
     "ConfigTypeError",
     "LineTqdm",
     "MissingArtifactError",
     "PRECISIONS",
     "Provenance",
+    "RANGES",
+    "Range",
     "Record",
     "RecordError",
+    "SectionConfig",
     "accuracy_with_interval",
     "atomic_path",
     "autocast",
     "available_configs",
+    "check_ranges",
+    "check_value",
     "configure",
     "data_dir",
     "environment",
@@ -71,6 +86,7 @@ __all__ = [
     "per_class_report",
     "processed_dir",
     "project_root",
+    "range_for",
     "relative",
     "require_artifact",
     "resolve",

@@ -7,7 +7,9 @@ caught at once with the closest valid key, instead of being silently ignored.
 The schema is typed: each key takes the type of its value in ``default.yaml`` (int, float, bool,
 str, list; ``null`` means any), turned into dataclasses and merged by OmegaConf in struct mode.
 So ``classify.epochs=two`` fails at load time with the key's name instead of deep inside a
-training loop, and code reads ``cfg.classify.epochs`` as an int without casting it.
+training loop, and code reads ``cfg.classify.epochs`` as an int without casting it. Values are
+then checked against the allowed ranges of :data:`artdl.core.ranges.RANGES`, so
+``classify.epochs=-1`` fails at load too, naming the key, the value and the range.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from omegaconf.errors import ValidationError
 
 from artdl.core import paths
 from artdl.core.paths import resolve
+from artdl.core.ranges import check_ranges
 
 __all__ = ["ConfigKeyError", "ConfigTypeError", "available_configs", "flat_keys", "load_config", "to_yaml"]
 
@@ -142,7 +145,8 @@ def load_config(name: str = "default", overrides: Iterable[str] | None = None) -
 
     ``name`` may also be a path to a YAML file. Overrides are omegaconf dot-list strings such as
     ``["classify.epochs=2", "data.split.seed=1"]``. Interpolations are resolved, so the result is
-    plain values.
+    plain values, each checked against its allowed range
+    (:class:`artdl.core.ranges.ConfigRangeError` names the key, the value and the range).
     """
     cfg_dir = _config_dir()
     default_path = cfg_dir / "default.yaml"
@@ -168,6 +172,7 @@ def load_config(name: str = "default", overrides: Iterable[str] | None = None) -
         layers.append(layer)
     cfg = _typed_merge(layers, default_path)
     OmegaConf.resolve(cfg)
+    check_ranges(cfg)
     cfg._metadata.object_type = None
     OmegaConf.set_readonly(cfg, False)
     paths.configure(cfg.paths)

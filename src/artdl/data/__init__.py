@@ -24,13 +24,7 @@ from artdl.data.dedup import (
 )
 from artdl.data.image_cache import RESIZE_METHOD, cache_resized, cache_tensors, square
 from artdl.data.loaders import ArtworkDataset, balanced_sampler, eval_transform, make_loader, train_transform
-from artdl.data.record import (
-    DataRecord,
-    DuplicateGroups,
-    LabelCounts,
-    data_record,
-    duplicate_groups,
-)
+from artdl.data.record import DataRecord, DuplicateGroups, LabelCounts, data_record, duplicate_groups
 from artdl.data.sources import (
     IMAGE_EXTENSIONS,
     NEAR_DUPLICATE_BITS,

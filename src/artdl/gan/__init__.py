@@ -29,10 +29,7 @@ from artdl.gan.fidelity import (
 )
 from artdl.gan.images import grid_image, load_training_images, save_gif, to_float, to_uint8
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
-from artdl.gan.memorisation import (
-    Memorisation,
-    memorisation_check,
-)
+from artdl.gan.memorisation import Memorisation, memorisation_check
 from artdl.gan.models import LOSSES, Critic, Generator, build_models, make_ema
 from artdl.gan.record import (
     DistanceRow,

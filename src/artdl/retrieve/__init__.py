@@ -25,6 +25,7 @@ from artdl.retrieve.embed import (
 )
 from artdl.retrieve.influence import coverage, rerank
 from artdl.retrieve.neighbours import (
+    SearchConfig,
     SearchResult,
     chance_precision,
     cosine_topk,
@@ -57,12 +58,7 @@ from artdl.retrieve.record import (
     near_duplicate_summary,
     retrieval_record,
 )
-from artdl.retrieve.styles import (
-    StyleRetrieval,
-    StyleScores,
-    style_retrieval,
-    style_scores,
-)
+from artdl.retrieve.styles import StyleRetrieval, StyleScores, style_retrieval, style_scores
 from artdl.retrieve.tradeoff import (
     chosen_weight,
     connected_chance,
@@ -86,6 +82,7 @@ __all__ = [
     "RetrievalCollection",
     "RetrievalRecord",
     "SOURCES",
+    "SearchConfig",
     "SearchResult",
     "Showcase",
     "StyleRetrieval",

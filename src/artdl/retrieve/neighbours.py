@@ -10,24 +10,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
+from artdl.core import SectionConfig
+
 __all__ = [
+    "SearchConfig",
     "SearchResult",
     "chance_precision",
-    "search",
     "cosine_topk",
     "evaluate_retrieval",
     "faiss_topk",
     "label_retrieval",
     "normalize",
-    "query_by_image",
     "per_label_precision",
+    "query_by_image",
     "retrieval_metrics",
+    "search",
 ]
 
 
@@ -225,6 +228,33 @@ def per_label_precision(
 # --------------------------------------------------------------------------------------------
 # Search: cosine top-k, near-duplicates, influence re-ranking
 # --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SearchConfig(SectionConfig):
+    """How :func:`search` ranks: list length, candidate pool, duplicates, re-rank weights.
+
+    ``SearchConfig.from_cfg(cfg.retrieve)`` reads ``retrieve.k``, ``retrieve.batch_size`` and the
+    ``retrieve.influence`` keys; a caller changes one field with ``from_cfg(..., k=K - 1)`` or
+    :func:`dataclasses.replace`. The defaults are a plain cosine search (no folding of look-alikes,
+    no re-rank), what ``search(features, queries)`` has always done; the re-rank weights only act
+    when :func:`search` is also given the artists and their graph distances.
+    """
+
+    SECTION: ClassVar[str] = "retrieve"
+    KEYS: ClassVar[dict[str, str]] = {
+        "pool": "influence.candidates",
+        "collapse": "influence.collapse_duplicates",
+        "graph_weight": "influence.graph_weight",
+        "repeat_penalty": "influence.repeat_penalty",
+    }
+
+    k: int = 10  # results per query
+    pool: int = 50  # cosine top-N that the filters and the re-rank choose from
+    collapse: bool = False  # keep only the first of each near-duplicate group in a result list
+    graph_weight: float = 0.0  # alpha: bonus alpha / d for an artist at graph distance d
+    repeat_penalty: float = 0.0  # beta: minus beta per earlier result by the same artist
+    batch_size: int = 256  # queries per matmul block
+
+
 @dataclass
 class SearchResult:
     """Top-k per query: ``indices`` and ``scores`` (Q, k; -1 / NaN where fewer than k remain).
@@ -242,32 +272,29 @@ class SearchResult:
 def search(
     features: np.ndarray,
     queries: Sequence[int],
-    k: int = 10,
+    config: SearchConfig | None = None,
     *,
     groups: np.ndarray | None = None,
-    collapse: bool = False,
-    pool: int = 50,
     artists: Sequence[str] | None = None,
     known: Sequence[bool] | None = None,
     distances: Mapping[tuple[str, str], int] | None = None,
-    graph_weight: float = 0.0,
-    repeat_penalty: float = 0.0,
     device: Any = "cpu",
-    batch_size: int = 256,
 ) -> SearchResult:
     """The one retrieval entry point: top-k neighbours of collection rows, with or without re-ranking.
 
-    1. cosine top-``pool`` of each query row (the query itself excluded);
+    1. cosine top-``config.pool`` of each query row (the query itself excluded);
     2. items in the query's near-duplicate group (``groups``) removed: another scan of the query
-       painting is not a neighbour; with ``collapse`` only the first item of each group is kept;
+       painting is not a neighbour; with ``config.collapse`` only the first item of each group is kept;
     3. with ``graph_weight`` or ``repeat_penalty`` > 0 (and ``artists``, ``distances``), the
        influence re-ranking :func:`artdl.retrieve.influence.rerank`; else plain cosine order.
     """
     from artdl.retrieve.influence import rerank
 
+    c = config or SearchConfig()
+    k, collapse, graph_weight, repeat_penalty = c.k, c.collapse, c.graph_weight, c.repeat_penalty
     queries = np.asarray(queries, dtype=int)
-    pool = min(max(pool, k), len(features) - 1)
-    cand, cos = cosine_topk(features[queries], features, pool + 1, batch_size=batch_size, device=device)
+    pool = min(max(c.pool, k), len(features) - 1)
+    cand, cos = cosine_topk(features[queries], features, pool + 1, batch_size=c.batch_size, device=device)
     use_graph = (graph_weight > 0 or repeat_penalty > 0) and artists is not None
     out_idx = np.full((len(queries), k), -1, dtype=int)
     out_sc = np.full((len(queries), k), np.nan)
@@ -287,13 +314,13 @@ def search(
                         keep[j] = False
                         folded[row] += 1
                     seen.add(g)
-        c, s = cand[row][keep], cos[row][keep]
+        ids, sims = cand[row][keep], cos[row][keep]
         if use_graph:
-            c, s = rerank(
-                c, s, str(artists[q]), artists, distances or {}, graph_weight, repeat_penalty, k, known
+            ids, sims = rerank(
+                ids, sims, str(artists[q]), artists, distances or {}, graph_weight, repeat_penalty, k, known
             )
-        out_idx[row, : min(k, len(c))] = c[:k]
-        out_sc[row, : min(k, len(s))] = s[:k]
+        out_idx[row, : min(k, len(ids))] = ids[:k]
+        out_sc[row, : min(k, len(sims))] = sims[:k]
     return SearchResult(out_idx, out_sc, removed, folded)
 
 
@@ -330,7 +357,3 @@ def label_retrieval(
             float(2 * diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
         )
     return out
-
-
-# The re-rank trade-off (sweep, weight rule, showcase) lives in artdl.retrieve.tradeoff; these names stay
-# importable from here because 04 and the explorer call them as retrieval.<name>.

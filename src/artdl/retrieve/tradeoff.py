@@ -113,23 +113,23 @@ def rerank_sweep(
 
     Weight 0 with ``repeat_penalty`` 0 is plain cosine (the first row to compare against).
     """
-    from artdl.retrieve.neighbours import search
+    from artdl.retrieve.neighbours import SearchConfig, search
 
     art = table["artist"].astype(str).tolist()
     known = table["artist_known"].to_numpy(bool) if "artist_known" in table else None
     rows = []
     for w in weights:
+        config = SearchConfig(
+            k=k, pool=pool, graph_weight=float(w), repeat_penalty=repeat_penalty if w > 0 else 0.0
+        )
         res = search(
             features,
             queries,
-            k,
+            config,
             groups=groups,
-            pool=pool,
             artists=art,
             known=known,
             distances=distances,
-            graph_weight=float(w),
-            repeat_penalty=repeat_penalty if w > 0 else 0.0,
             device=device,
         )
         rows.append({"weight": float(w), **rerank_summary(res.indices, queries, table, distances, k)})

@@ -16,6 +16,7 @@ from __future__ import annotations
 from artdl.vqgan_clip.cutouts import AUGMENTS, MakeCutouts
 from artdl.vqgan_clip.generation import (
     VRAM_GUIDE,
+    GenerationConfig,
     GenerationResult,
     auto_size,
     clip_score_matrix,
@@ -23,6 +24,7 @@ from artdl.vqgan_clip.generation import (
     generate,
     round_to_factor,
     save_animation,
+    size_for_memory,
     to_uint8,
 )
 from artdl.vqgan_clip.models import (
@@ -51,12 +53,7 @@ from artdl.vqgan_clip.prompts import (
     parse_prompts,
     replace_grad,
 )
-from artdl.vqgan_clip.record import (
-    ClipScores,
-    VqganClipRecord,
-    VqganClipRun,
-    vqgan_clip_record,
-)
+from artdl.vqgan_clip.record import ClipScores, VqganClipRecord, VqganClipRun, vqgan_clip_record
 from artdl.vqgan_clip.weights import (
     ChecksumError,
     MissingCheckpointError,
@@ -74,6 +71,7 @@ __all__ = [
     "AUGMENTS",
     "ChecksumError",
     "ClipScores",
+    "GenerationConfig",
     "GenerationResult",
     "MakeCutouts",
     "MissingCheckpointError",
@@ -111,6 +109,7 @@ __all__ = [
     "save_results",
     "score_texts",
     "sha256sum",
+    "size_for_memory",
     "taming_compat",
     "to_uint8",
     "verify_or_record",

@@ -14,13 +14,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from artdl.core import atomic_path, autocast, seed_everything
+from artdl.core import SectionConfig, atomic_path, autocast, seed_everything
 from artdl.models import CLIPBundle
 from artdl.vqgan_clip.cutouts import AUGMENTS, MakeCutouts
 from artdl.vqgan_clip.models import vqgan_scale_factor
@@ -28,15 +28,43 @@ from artdl.vqgan_clip.prompts import ParsedPrompt, PromptLoss, parse_prompts, re
 
 __all__ = [
     "VRAM_GUIDE",
+    "GenerationConfig",
     "GenerationResult",
     "auto_size",
-    "diagonal_dominance",
     "clip_score_matrix",
+    "diagonal_dominance",
     "generate",
     "round_to_factor",
     "save_animation",
+    "size_for_memory",
     "to_uint8",
 ]
+
+
+@dataclass(frozen=True)
+class GenerationConfig(SectionConfig):
+    """How one image is optimised: the ``vqgan_clip`` section's loop keys, checked when built.
+
+    The defaults are ``configs/default.yaml``'s (a test keeps them equal). ``amp`` may also be a
+    precision name (``"bf16"`` asks for bf16 on any device, for measuring); ``compile`` runs the
+    VQGAN decoder and CLIP's image tower through ``torch.compile``.
+    """
+
+    SECTION: ClassVar[str] = "vqgan_clip"
+
+    iterations: int = 20
+    lr: float = 0.1
+    cutn: int = 8  # cutouts per step
+    cut_pow: float = 1.0  # >1 favours small cutouts (detail), <1 large ones (composition)
+    augments: tuple[str, ...] = AUGMENTS
+    noise: float = 0.1  # max std of Gaussian noise on the cutouts
+    image_prompts: str | None = None  # "path.jpg:weight:stop | ..."
+    init_image: str | Path | None = None
+    init_weight: float = 0.0  # >0 keeps the latent close to the init image
+    seed: int = 42
+    save_every: int = 2  # a frame every N iterations (0: none)
+    amp: bool | str = True
+    compile: bool = False
 
 
 def _vector_quantize(z: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
@@ -202,63 +230,53 @@ def generate(
     vqgan: Any,
     clip: CLIPBundle,
     prompts: str | Sequence[str],
+    config: GenerationConfig | None = None,
+    *,
     size: int | tuple[int, int] = 256,
-    iterations: int = 100,
-    lr: float = 0.1,
-    cutn: int = 32,
-    cut_pow: float = 1.0,
-    augments: Sequence[str] = AUGMENTS,
-    noise: float = 0.1,
-    image_prompts: str | Sequence[str] | None = None,
-    init_image: str | Path | None = None,
-    init_weight: float = 0.0,
-    seed: int = 0,
-    save_every: int = 0,
-    amp: bool | str = True,
     progress: bool = True,
     on_step: Any = None,
-    compile: bool = False,
 ) -> GenerationResult:
     """Optimise a VQGAN latent so CLIP's view of the decoded image matches the prompts.
 
-    ``prompts`` use the ``text:weight:stop`` syntax separated by ``|``; ``image_prompts`` the same
-    syntax with image paths. ``init_image`` starts from an encoded painting instead of random
-    codes; ``init_weight`` > 0 keeps ``z`` close to that start (MSE). The same ``seed`` on the
-    same device and library versions gives the same image. ``on_step(1)`` is called after each
-    iteration (for an outer progress bar). Mixed precision (bfloat16) is used on
-    CUDA only, when ``amp`` is true; ``amp="bf16"`` asks for it on any device (for measuring).
-    ``compile`` runs the VQGAN decoder and CLIP's image tower through ``torch.compile``, the two
-    networks every iteration spends its time in; the first iterations then include compiling.
+    ``prompts`` use the ``text:weight:stop`` syntax separated by ``|``; ``config.image_prompts``
+    the same syntax with image paths. ``config.init_image`` starts from an encoded painting instead
+    of random codes; ``init_weight`` > 0 keeps ``z`` close to that start (MSE). The same ``seed`` on
+    the same device and library versions gives the same image. ``size`` is the image side in px
+    (or ``(h, w)``), resolved by the caller (:func:`auto_size` for ``size: auto``). ``on_step(1)``
+    is called after each iteration (for an outer progress bar). Mixed precision (bfloat16) is used
+    on CUDA only, when ``amp`` is true. With ``compile`` the first iterations include compiling.
     """
     import time
 
     from tqdm.auto import tqdm
 
+    c = config or GenerationConfig()
     device = next(vqgan.parameters()).device
     grid = _token_grid(vqgan, size)
-    seed_everything(seed)
-    use_amp = amp if isinstance(amp, str) else bool(amp)  # True: bf16 on CUDA only
+    seed_everything(c.seed)
+    use_amp = c.amp if isinstance(c.amp, str) else bool(c.amp)  # True: bf16 on CUDA only
     autocast(device, use_amp)  # fail early on a bad precision name
-    z = _initial_latent(vqgan, grid, init_image, use_amp)
+    z = _initial_latent(vqgan, grid, c.init_image, use_amp)
     codebook = vqgan.quantize.embedding.weight.float()
-    make_cutouts = MakeCutouts(clip.image_size, cutn, cut_pow, augments, noise).to(device)
-    parsed, loss_fns = _prompt_losses(clip, prompts, image_prompts, make_cutouts, grid[2:], use_amp)
+    make_cutouts = MakeCutouts(clip.image_size, c.cutn, c.cut_pow, list(c.augments), c.noise).to(device)
+    parsed, loss_fns = _prompt_losses(clip, prompts, c.image_prompts, make_cutouts, grid[2:], use_amp)
     o = _Optimisation(
         z=z.detach().clone().requires_grad_(True),
         z_orig=z.detach().clone(),
         z_min=codebook.min(0).values[None, :, None, None],
         z_max=codebook.max(0).values[None, :, None, None],
         loss_fns=loss_fns,
-        init_weight=init_weight,
+        init_weight=c.init_weight,
         vqgan=vqgan,
-        decode=_compiled(vqgan, "decode") if compile else vqgan.decode,
-        encode_image=_compiled(clip, "encode_image") if compile else clip.encode_image,
+        decode=_compiled(vqgan, "decode") if c.compile else vqgan.decode,
+        encode_image=_compiled(clip, "encode_image") if c.compile else clip.encode_image,
         make_cutouts=make_cutouts,
         use_amp=use_amp,
     )
-    opt = torch.optim.Adam([o.z], lr=lr)
+    opt = torch.optim.Adam([o.z], lr=c.lr)
     result = GenerationResult(np.zeros((0, 0, 3), np.uint8), [], prompts=parsed)
     start = time.perf_counter()
+    iterations, save_every = c.iterations, c.save_every
     for i in tqdm(range(iterations), desc="VQGAN+CLIP", leave=False, disable=not progress):
         loss, out = _iteration(o, opt)
         result.losses.append(loss)
@@ -311,10 +329,25 @@ def clip_score_matrix(clip: CLIPBundle, images: Sequence[np.ndarray], texts: Seq
     return (img @ txt.T).cpu().numpy()
 
 
-# Rough starting points for the side length (px) of a square image by GPU memory, for the f16
-# VQGAN + ViT-B/32 with 32 cutouts. These are NOT measured in this repository (no GPU was
-# available); measure your GPU with `python benchmarks/bench_vqgan_clip.py` and trust that.
+# Rough starting points for the side length (px) of a square image by the GPU's memory as it is
+# SOLD, in GB (10^9 bytes), for the f16 VQGAN + ViT-B/32 with 32 cutouts. These are NOT measured in
+# this repository (no GPU was available); measure yours with `python benchmarks/bench_vqgan_clip.py`.
 VRAM_GUIDE: dict[int, int] = {6: 256, 8: 320, 12: 448, 16: 512, 24: 640, 40: 896, 80: 1024}
+# CUDA reports less than the label: a "16 GB" T4 shows 15 GiB (16.1 GB) or, with ECC on, 14.7 GiB
+# (15.8 GB). A card counts as an N GB card when it reports at least this share of N GB.
+_REPORTED_SHARE = 0.92
+
+
+def size_for_memory(total_bytes: int, guide: dict[int, int] | None = None) -> int:
+    """The guide's image side for a GPU that reports ``total_bytes`` (torch's ``total_memory``).
+
+    The guide is in marketed GB; comparing it with GiB (2^30 bytes, 7% larger) picked one size too
+    small (a T4 got the 12 GB row's 448 px).
+    """
+    guide = guide or VRAM_GUIDE
+    total_gb = total_bytes / 1e9
+    fitting = [px for gb, px in sorted(guide.items()) if total_gb >= gb * _REPORTED_SHARE]
+    return fitting[-1] if fitting else min(guide.values())
 
 
 def auto_size(device: Any, cpu_size: int = 64, guide: dict[int, int] | None = None) -> int:
@@ -322,10 +355,7 @@ def auto_size(device: Any, cpu_size: int = 64, guide: dict[int, int] | None = No
     device = torch.device(device)
     if device.type != "cuda":
         return int(cpu_size)
-    guide = guide or VRAM_GUIDE
-    total_gib = torch.cuda.get_device_properties(device).total_memory / 2**30
-    fitting = [px for gib, px in sorted(guide.items()) if gib <= total_gib + 0.5]
-    return fitting[-1] if fitting else min(guide.values())
+    return size_for_memory(torch.cuda.get_device_properties(device).total_memory, guide)
 
 
 def round_to_factor(size: int, factor: int) -> int:

@@ -1,7 +1,8 @@
 """What notebook 07 calls: models from the config, presets rendered, results saved.
 
-Kept apart from :mod:`artdl.vqgan_clip.generation` (the method) so that the loop itself takes plain
-arguments and this module alone knows the config's layout.
+Kept apart from :mod:`artdl.vqgan_clip.generation` (the method) so that the loop itself takes a
+:class:`GenerationConfig` and plain arguments, and this module alone knows the rest of the config's
+layout (checkpoints, CLIP, presets, sizes).
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from typing import Any
 
 from artdl.core import resolve
 from artdl.models import CLIPBundle, load_clip, save_random_clip
-from artdl.vqgan_clip.generation import GenerationResult, auto_size, generate, round_to_factor, save_animation
+from artdl.vqgan_clip.generation import (
+    GenerationConfig,
+    GenerationResult,
+    auto_size,
+    generate,
+    round_to_factor,
+    save_animation,
+)
 from artdl.vqgan_clip.models import load_vqgan, save_random_vqgan
 from artdl.vqgan_clip.prompts import parse_prompts
 from artdl.vqgan_clip.weights import MissingCheckpointError, ensure_checkpoint
@@ -130,33 +138,14 @@ def render_presets(
     from tqdm.auto import tqdm
 
     vc = cfg.vqgan_clip
+    config = GenerationConfig.from_cfg(vc)
     results: dict[str, GenerationResult] = {}
     bar = tqdm(total=len(epochs) * vc.iterations, desc="VQGAN+CLIP", leave=False, disable=not progress)
     for name in epochs:
         if name not in vc.presets:
             raise KeyError(f"No preset {name!r} in vqgan_clip.presets ({', '.join(vc.presets)}).")
         preset = vc.presets[name]
-        result = generate(
-            vqgan,
-            clip,
-            preset.prompts,
-            size=size,
-            iterations=vc.iterations,
-            lr=vc.lr,
-            cutn=vc.cutn,
-            cut_pow=vc.cut_pow,
-            augments=list(vc.augments),
-            noise=vc.noise,
-            image_prompts=vc.image_prompts,
-            init_image=vc.init_image,
-            init_weight=vc.init_weight,
-            seed=vc.seed,
-            save_every=vc.save_every,
-            amp=vc.amp,
-            compile=vc.compile,
-            progress=False,
-            on_step=bar.update,
-        )
+        result = generate(vqgan, clip, preset.prompts, config, size=size, progress=False, on_step=bar.update)
         if frames_dir is not None and result.frames:
             save_animation(result.frames, Path(frames_dir) / f"{name}.{vc.animation}", fps=vc.fps)
         results[name] = result

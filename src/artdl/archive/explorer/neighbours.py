@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from artdl.retrieve import chosen_weight, cosine_topk, search
+from artdl.retrieve import SearchConfig, chosen_weight, cosine_topk, search
 from artdl.retrieve.graph import collection_graph, palette_root
 
 __all__ = ["cosine_neighbours", "influence_reranked"]
@@ -58,8 +58,8 @@ def influence_reranked(
     # shows the same re-rank that 04 reports; the config's graph_weight only before 04 has run.
     weight, penalty = chosen_weight(cfg), float(ic.repeat_penalty)
     pool = int(ic.get("candidates", 50))
+    config = SearchConfig(k=k, pool=pool, graph_weight=weight, repeat_penalty=penalty, batch_size=1024)
     res = search(
-        features, np.arange(len(features)), k, pool=pool, artists=list(artists), known=known,
-        distances=dist, graph_weight=weight, repeat_penalty=penalty, batch_size=1024,
-    )  # fmt: skip
+        features, np.arange(len(features)), config, artists=list(artists), known=known, distances=dist
+    )
     return res.indices.astype(np.int64)
