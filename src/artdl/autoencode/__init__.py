@@ -2,13 +2,13 @@
 
 - :mod:`artdl.autoencode.train`: losses, the training loop, encoding, interpolation.
 - :mod:`artdl.autoencode.knn_probe`: the k-nearest-neighbour label probe of a code.
-- :mod:`artdl.autoencode.projection`: t-SNE and UMAP maps of any embedding.
+- :mod:`artdl.autoencode.projection`: t-SNE and UMAP maps of any embedding (03, 05, the explorer).
 """
 
 from __future__ import annotations
 
 from artdl.autoencode.knn_probe import knn_label_accuracy
-from artdl.autoencode.projection import tsne_2d, umap_2d
+from artdl.autoencode.projection import METHODS, MapSettings, project_2d, tsne_2d, umap_2d
 from artdl.autoencode.train import (
     add_noise,
     encode,
@@ -22,12 +22,15 @@ from artdl.autoencode.train import (
 )
 
 __all__ = [
+    "METHODS",
+    "MapSettings",
     "add_noise",
     "encode",
     "fit_from_config",
     "interpolate",
     "knn_label_accuracy",
     "prior_sample",
+    "project_2d",
     "reconstruction_error",
     "sliced_wasserstein",
     "to_hwc",
