@@ -1,6 +1,7 @@
 """Step 04: find paintings like a painting: embeddings, cosine top-k, and the artist-influence re-rank.
 
-- :mod:`artdl.retrieve.embed`: embeddings of a collection from pixels, autoencoders, CNNs or CLIP.
+- :mod:`artdl.retrieve.embed`: the collection, its decoded images and the saved embeddings.
+- :mod:`artdl.retrieve.embedders`: the embedder registry (pixels, autoencoder codes, CNN, CLIP).
 - :mod:`artdl.retrieve.neighbours`: cosine top-k, nearest and farthest, precision at k.
 - :mod:`artdl.retrieve.influence`: re-ranking the top-k by distance in the artist graph.
 - :mod:`artdl.retrieve.tradeoff`: the sweep of the re-rank weight against precision.
@@ -10,18 +11,26 @@
 from __future__ import annotations
 
 from artdl.retrieve.embed import (
-    SOURCES,
     artist_known,
     checkpoint_info,
     collection_images,
-    embed_clip,
-    embed_cnn,
-    embed_pixels,
-    embed_source,
     embedding_path,
+    load_cnn,
     load_collection,
     load_embeddings,
     save_embeddings,
+)
+from artdl.retrieve.embedders import (
+    SOURCES,
+    ClipEmbedder,
+    CnnEmbedder,
+    Embedder,
+    PixelEmbedder,
+    SavedCodesEmbedder,
+    create_embedder,
+    embed_source,
+    list_embedders,
+    register_embedder,
 )
 from artdl.retrieve.influence import coverage, rerank
 from artdl.retrieve.neighbours import (
@@ -50,6 +59,11 @@ from artdl.retrieve.tradeoff import (
 
 __all__ = [
     "SOURCES",
+    "ClipEmbedder",
+    "CnnEmbedder",
+    "Embedder",
+    "PixelEmbedder",
+    "SavedCodesEmbedder",
     "SearchResult",
     "artist_known",
     "chance_precision",
@@ -59,15 +73,15 @@ __all__ = [
     "connected_chance",
     "cosine_topk",
     "coverage",
-    "embed_clip",
-    "embed_cnn",
-    "embed_pixels",
+    "create_embedder",
     "embed_source",
     "embedding_path",
     "evaluate_retrieval",
     "faiss_topk",
     "graph_queries",
     "label_retrieval",
+    "list_embedders",
+    "load_cnn",
     "load_collection",
     "load_embeddings",
     "moved_results",
@@ -75,6 +89,7 @@ __all__ = [
     "per_label_precision",
     "pick_weight",
     "query_by_image",
+    "register_embedder",
     "rerank",
     "rerank_summary",
     "rerank_sweep",
