@@ -29,7 +29,6 @@ from artdl.archive.explorer import (
     timeline_layout,
     write_atlases,
 )
-from artdl.archive.explorer.layouts import _landmark
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOT = REPO / "images" / "05_archive" / "explorer.png"
@@ -102,10 +101,12 @@ def test_compute_layouts_shapes_and_landmarks():
         assert 0 < lay["size"] < 1
     with pytest.raises(ValueError, match="Unknown layout"):
         compute_layouts(feats, years, labels, ["pca"])
-    # landmark placement: points not in the sample sit next to their nearest sampled neighbours
-    x = np.repeat(np.eye(4), 25, axis=0) + rng.normal(0, 0.01, (100, 4))
-    xy = _landmark(lambda part: part[:, :2] * 10, x, sample=20, seed=0)
-    assert np.abs(xy - x[:, :2] * 10).max() < 1.0
+    # the maps are the one helper's (03's and 05's), with the explorer's settings
+    from artdl.archive.explorer import map_settings
+    from artdl.autoencode import project_2d
+
+    tsne = project_2d(feats, ["tsne"], map_settings(0, 50, 400))["tsne"]
+    assert np.allclose(out["tsne"]["xy"], normalize_layout(tsne), atol=1e-4)
 
 
 def test_atlas_cells_match_written_sheets(tmp_path):
@@ -143,7 +144,10 @@ def test_decode_collection_crops_thumbnails_and_previews(tmp_path):
     )
     assert crops.shape == (4, 3, 32, 32) and len(problems) == 1 and "missing.jpg" in problems[0]
     assert thumbs[3] is None and all(t.shape == (16, 16, 3) for t in thumbs[:3])
-    for i in (0, 2):  # full-size decodes: the crops 04's collection_images makes (artdl.data.image_cache.square)
+    for i in (
+        0,
+        2,
+    ):  # full-size decodes: the crops 04's collection_images makes (artdl.data.image_cache.square)
         assert np.array_equal(crops[i], np.asarray(square(load_image(paths[i]), 32)).transpose(2, 0, 1))
     # the 600x800 JPEG is decoded at half scale (draft, >= 2x the preview) yet gives the same crop
     assert (
@@ -159,6 +163,7 @@ def test_embed_cnn_folds_batchnorm_without_changing_features():
 
     from artdl.models import batched as _batched
     from artdl.models import fold_batchnorm as _fold_batchnorm
+    from artdl.models import full_fp32_matmul
 
     torch.manual_seed(0)
     net = torch.nn.Sequential(
@@ -187,6 +192,23 @@ def test_embed_cnn_folds_batchnorm_without_changing_features():
     odd = NormFirst().eval()
     assert _fold_batchnorm(odd) is odd
 
+    # the fold check runs with TF32 off (on Ampere+ its rounding alone would fail the check), and
+    # the caller's TF32 flags come back afterwards, also when the check raises
+    flags = []
+    net[0].register_forward_hook(
+        lambda *_: flags.append((torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32))
+    )
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        assert _fold_batchnorm(net) is not net and flags and set(flags) == {(False, False)}
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)
+        with pytest.raises(RuntimeError), full_fp32_matmul():
+            raise RuntimeError("inside")
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
     threads = torch.get_num_threads()
     seen = []
 
@@ -201,10 +223,11 @@ def test_embed_cnn_folds_batchnorm_without_changing_features():
 
 
 def test_build_explorer_reuses_cached_features_without_decoding_crops(tmp_path, monkeypatch):
+    from artdl import retrieve
     from artdl.archive.explorer import build, build_explorer, read_site_data
     from artdl.core import load_config, paths
 
-    monkeypatch.setitem(paths._FOLDERS, "processed", str(tmp_path / "processed"))
+    monkeypatch.setattr(paths, "_FOLDERS", dict(paths._FOLDERS))  # load_config below moves them: restore
     rng = np.random.default_rng(6)
     files = []
     for i in range(12):
@@ -221,6 +244,7 @@ def test_build_explorer_reuses_cached_features_without_decoding_crops(tmp_path, 
     cfg = load_config(
         "default",
         [
+            f"paths.processed={tmp_path / 'processed'}",
             "explorer.source=pixels",
             "explorer.layouts=[tsne,grid]",
             "explorer.rerank=false",
@@ -233,11 +257,13 @@ def test_build_explorer_reuses_cached_features_without_decoding_crops(tmp_path, 
     )
     for _ in range(2):
         site = build_explorer(cfg, ["x"], tmp_path / "site", table=table, progress=False)
-    assert crops == [32, 0]  # the second build found the cached features: no embedding crops decoded
+    # the first build decoded crops at the pixel embedder's input side (04's), the second found the
+    # cached features: no embedding crops decoded
+    assert crops == [cfg.autoencode.image_size, 0]
     assert read_site_data(site)["info"]["embedding"] == "pixels: pixels (explorer cache)"
     # the cache is keyed by what the features depend on: another input side is another embedding
-    key = build._cache_key(cfg, table, "cnn")[1]
-    other = build._cache_key(load_config("default", ["retrieve.cnn.image_size=96"]), table, "cnn")[1]
+    key = retrieve.create_embedder("cnn", cfg).cache_key(table)
+    other = retrieve.create_embedder("cnn", cfg, image_size=96).cache_key(table)
     assert key[1:] == other[1:] == table["path"].tolist() and key[0] != other[0]
     # the replaced site is deleted in the background, the new one stays
     for _ in range(100):
@@ -248,13 +274,14 @@ def test_build_explorer_reuses_cached_features_without_decoding_crops(tmp_path, 
     assert (site / "data.js").is_file()
 
 
-def test_umap_layout_on_precomputed_cosine_distances():
-    from artdl.archive.explorer import umap_layout
+def test_umap_map_on_precomputed_cosine_distances():
+    from artdl.archive.explorer import map_settings
+    from artdl.autoencode import project_2d
 
     rng = np.random.default_rng(7)
     centres = rng.normal(0, 1, (3, 32)) * 5
     labels = np.repeat(np.arange(3), 40)
-    xy = umap_layout(centres[labels] + rng.normal(0, 1, (120, 32)), sample=100)
+    xy = project_2d(centres[labels] + rng.normal(0, 1, (120, 32)), ["umap"], map_settings(sample=100))["umap"]
     assert xy.shape == (120, 2) and np.isfinite(xy).all()
     inside = np.mean(
         [np.linalg.norm(xy[labels == k] - xy[labels == k].mean(0), axis=1).mean() for k in range(3)]
@@ -349,10 +376,29 @@ def test_cli_unknown_dataset_is_a_clear_error(capsys):
     assert "no_such_set" in capsys.readouterr().err
 
 
-def test_classifier_predictions_and_gradcam(tmp_path, capsys):
+def test_classifier_predictions_and_gradcam(tmp_path, capsys, monkeypatch):
     """02's checkpoint (here a random-weight one): top classes with probabilities + a Grad-CAM JPEG per test painting."""
+    import torch
+
+    from artdl import classify, models
     from artdl.archive.explorer import classifier_predictions
     from artdl.models import build_classifier, save_classifier
+
+    moved, explained = [], []
+    real_load, real_explain = models.load_classifier, classify.explain
+
+    def load(path):
+        model, meta = real_load(path)
+        real_to = model.to
+        model.to = lambda device, *a, **k: moved.append(torch.device(device)) or real_to(device, *a, **k)
+        return model, meta
+
+    def explain(model, x, method):
+        explained.append((x.device, next(model.parameters()).device))
+        return real_explain(model, x, method)
+
+    monkeypatch.setattr(models, "load_classifier", load)
+    monkeypatch.setattr(classify, "explain", explain)
 
     assert classifier_predictions(pd.DataFrame({"path": []}), tmp_path / "none.pt", tmp_path) is None
     assert "no classifier checkpoint" in capsys.readouterr().out
@@ -371,10 +417,42 @@ def test_classifier_predictions_and_gradcam(tmp_path, capsys):
     out = classifier_predictions(table, ckpt, tmp_path / "site", top=2, progress=False)
     assert out["classes"] == ["Baroque", "Cubism", "Impressionism"] and set(out["by_index"]) == {"0", "2"}
     capped = classifier_predictions(table, ckpt, tmp_path / "site2", progress=False, max_rows=1)
-    assert len(capped["by_index"]) == 1 and set(capped["by_index"]) <= {"0", "2"}
     for i, pred in out["by_index"].items():
         assert len(pred["top"]) == 2 and pred["top"][0][1] >= pred["top"][1][1] > 0
         assert Image.open(tmp_path / "site" / pred["cam"]).size == (64, 64) and pred["cam"] == f"cam/{i}.jpg"
+    assert len(capped["by_index"]) == 1 and set(capped["by_index"]) <= {"0", "2"}
+    # Grad-CAM runs on the device it is given (the configured one), images and model together
+    assert moved == [torch.device("cpu")] * 2 and explained
+    assert all(on_x == on_model == torch.device("cpu") for on_x, on_model in explained)
+
+
+def test_build_explorer_explains_on_the_configured_device(tmp_path, monkeypatch):
+    from artdl.archive.explorer import build, build_explorer
+    from artdl.core import get_device, load_config, paths
+
+    monkeypatch.setattr(paths, "_FOLDERS", dict(paths._FOLDERS))
+    seen = {}
+    monkeypatch.setattr(build, "classifier_predictions", lambda *a, **k: seen.update(k))
+    cfg = load_config(
+        "default",
+        [
+            f"paths.processed={tmp_path / 'processed'}",
+            "device=cpu",
+            "explorer.layouts=[timeline]",
+            "explorer.rerank=false",
+            "explorer.previews=false",
+            f"explorer.classifier={tmp_path / 'best.pt'}",
+        ],
+    )
+    table, _, _, _ = _synthetic_site_inputs()
+    files = []
+    for i in range(len(table)):
+        files.append(tmp_path / f"p{i}.png")
+        Image.new("RGB", (20, 20), (10 * i, 0, 0)).save(files[-1])
+    table["path"] = [str(f) for f in files]
+    features = np.random.default_rng(0).normal(size=(len(table), 4))
+    build_explorer(cfg, ["x"], tmp_path / "site", table=table, features=features, progress=False)
+    assert seen["device"] == get_device(str(cfg.device))
 
 
 # ------------------------------------------------------------------------------------------
@@ -424,7 +502,8 @@ def test_page_draws_switches_searches_and_opens_neighbours(browser, real_site):
     from selenium.webdriver.common.by import By
 
     from artdl.archive.explorer import serve, wait_for
-    from artdl.retrieve import collection_images, cosine_topk, embed_pixels
+    from artdl.core import load_config
+    from artdl.retrieve import collection_images, cosine_topk, create_embedder
 
     site, table, data = real_site
     n = len(table)
@@ -471,7 +550,8 @@ def test_page_draws_switches_searches_and_opens_neighbours(browser, real_site):
         wait_for(browser, "return explorer.panelOpen")
         assert js("return explorer.selected") == target
         shown = js("return explorer.panelNeighbours")
-        feats = embed_pixels(collection_images(table, 32, cache=False, progress=False))
+        pixels = create_embedder("pixels", load_config("default"), "cpu", progress=False)
+        feats = pixels.embed_images(collection_images(table, pixels.input_size, cache=False, progress=False))
         expected, _ = cosine_topk(feats, feats, k=10, exclude_self=True)
         assert shown == expected[target].tolist() and len(shown) == 10
         assert len(browser.find_elements(By.CSS_SELECTOR, "#nb-list li")) == 10

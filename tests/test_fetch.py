@@ -1,7 +1,8 @@
 """artdl.data.fetch against a local imitation of raw.githubusercontent.com (127.0.0.1 only, no internet).
 
-The server serves real JPEGs copied at test time from ../shared/datasets in the raw-URL layout
-``/{repo}/{commit}/{path}`` and can answer a path with a planned sequence of failures (503, 429,
+The server serves JPEGs made at test time with Pillow (so no test needs ../shared/datasets: a fresh
+clone is the case this code exists for) in the raw-URL layout ``/{repo}/{commit}/{path}`` and can
+answer a path with a planned sequence of failures (503, 429,
 a connection dropped mid-body, a stall past the timeout) before the file. Every request is
 counted, so "a re-run downloads nothing" is checked on the server side.
 """
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -130,14 +132,29 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def _impressionists(shared_datasets: Path, per_label: int) -> list[Path]:
-    root = shared_datasets / "wikiart_impressionists"
-    if not root.is_dir():
-        pytest.skip(f"{root} is absent: these tests serve real JPEGs from ../shared/datasets.")
+LABELS = ("claude-monet", "berthe-morisot")
+
+
+def _jpeg(path: Path, size: tuple[int, int], seed: int) -> Path:
+    """A painting-like JPEG: a colour gradient with noise, different for every seed."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    ramp = (
+        np.linspace(0, 1, w)[None, :, None] * rng.integers(0, 256, 3)
+        + np.linspace(0, 1, h)[:, None, None] * 80
+    )
+    pixels = np.clip(ramp + rng.normal(0, 25, (h, w, 3)), 0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, "JPEG", quality=90)
+    return path
+
+
+def _paintings(folder: Path, per_label: int, size: tuple[int, int] = (160, 120)) -> list[Path]:
+    """``per_label`` synthetic JPEGs in each of two label folders (the impressionists' layout)."""
     return [
-        p
-        for label in ("claude-monet", "berthe-morisot")
-        for p in sorted((root / label).glob("*.jpg"))[:per_label]
+        _jpeg(folder / label / f"{label}-{i:03d}.jpg", size, seed=100 * k + i)
+        for k, label in enumerate(LABELS)
+        for i in range(per_label)
     ]
 
 
@@ -193,8 +210,8 @@ def _parts(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------------------------
 # Tests
 # --------------------------------------------------------------------------------------------
-def test_clean_fetch_then_rerun_downloads_nothing(server: RawServer, project: Path, shared_datasets: Path):
-    rows = _serve_set(server, project, _impressionists(shared_datasets, 3))
+def test_clean_fetch_then_rerun_downloads_nothing(server: RawServer, project: Path, tmp_path: Path):
+    rows = _serve_set(server, project, _paintings(tmp_path / "paintings", 3))
     (project / "sources" / "wikiart_impressionists.notes.txt").write_text("companion file\n")
     cfg = _cfg(server, project)
     dest = project / "data" / "raw" / "wikiart_impressionists"
@@ -217,8 +234,8 @@ def test_clean_fetch_then_rerun_downloads_nothing(server: RawServer, project: Pa
     assert sum(server.hits.values()) == 6  # the server saw no new request
 
 
-def test_checksum_and_size_mismatch_write_nothing(server: RawServer, project: Path, shared_datasets: Path):
-    rows = _serve_set(server, project, _impressionists(shared_datasets, 2))
+def test_checksum_and_size_mismatch_write_nothing(server: RawServer, project: Path, tmp_path: Path):
+    rows = _serve_set(server, project, _paintings(tmp_path / "paintings", 2))
     rows[0]["sha256"] = "0" * 64
     rows[1]["bytes"] = int(str(rows[1]["bytes"])) + 1
     _write_manifest(project / "sources" / "wikiart_impressionists.csv", rows)
@@ -237,9 +254,9 @@ def test_checksum_and_size_mismatch_write_nothing(server: RawServer, project: Pa
 
 
 def test_404_is_reported_with_its_url_and_a_nonzero_exit(
-    server: RawServer, project: Path, shared_datasets: Path, capsys: pytest.CaptureFixture[str]
+    server: RawServer, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    rows = _serve_set(server, project, _impressionists(shared_datasets, 1))
+    rows = _serve_set(server, project, _paintings(tmp_path / "paintings", 1))
     rows.append(
         {**rows[0], "file": "claude-monet/ghost.jpg", "source_path": "data/original images/ghost.jpg"}
     )
@@ -265,10 +282,8 @@ def test_404_is_reported_with_its_url_and_a_nonzero_exit(
 
 
 @pytest.mark.parametrize("plan", [["503", "503"], ["429"], ["drop"], ["stall"]])
-def test_transient_failures_are_retried(
-    server: RawServer, project: Path, shared_datasets: Path, plan: list[str]
-):
-    rows = _serve_set(server, project, _impressionists(shared_datasets, 1))
+def test_transient_failures_are_retried(server: RawServer, project: Path, tmp_path: Path, plan: list[str]):
+    rows = _serve_set(server, project, _paintings(tmp_path / "paintings", 1))
     first = server.url_path(str(rows[0]["source_path"]))
     server.plan[first] = list(plan)
     server.stall_s = 1.0
@@ -281,8 +296,8 @@ def test_transient_failures_are_retried(
     assert not _parts(report.dest)
 
 
-def test_retries_run_out_and_leave_nothing(server: RawServer, project: Path, shared_datasets: Path):
-    rows = _serve_set(server, project, _impressionists(shared_datasets, 1))
+def test_retries_run_out_and_leave_nothing(server: RawServer, project: Path, tmp_path: Path):
+    rows = _serve_set(server, project, _paintings(tmp_path / "paintings", 1))
     first = server.url_path(str(rows[0]["source_path"]))
     server.plan[first] = ["drop"] * 5
     report = fetch.fetch_dataset(
@@ -294,9 +309,9 @@ def test_retries_run_out_and_leave_nothing(server: RawServer, project: Path, sha
 
 
 def test_fetch_killed_midway_resumes_without_partial_files(
-    server: RawServer, project: Path, shared_datasets: Path, monkeypatch: pytest.MonkeyPatch
+    server: RawServer, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    rows = _serve_set(server, project, _impressionists(shared_datasets, 4))
+    rows = _serve_set(server, project, _paintings(tmp_path / "paintings", 4))
     cfg = _cfg(server, project)
     real_replace = os.replace
     calls = {"n": 0}
@@ -329,16 +344,12 @@ def test_fetch_killed_midway_resumes_without_partial_files(
     assert not _parts(dest)
 
 
-def test_resize_contract(server: RawServer, project: Path, shared_datasets: Path):
-    small_src = next((shared_datasets / "wikiart_styles7" / "Baroque").glob("*.jpg"), None)
-    if small_src is None:
-        pytest.skip("wikiart_styles7 is absent from ../shared/datasets")
-    small = small_src.read_bytes()
+def test_resize_contract(server: RawServer, project: Path, tmp_path: Path):
+    small = _jpeg(tmp_path / "small.jpg", (224, 168), seed=7).read_bytes()  # wikiart_styles7's 224 px
     with Image.open(io.BytesIO(small)) as im:
         assert max(im.size) == 224
-    # A large "original": a real painting upscaled to 640x480 (4:3).
-    (real,) = _impressionists(shared_datasets, 1)[:1]
-    with Image.open(real) as im:
+    # A large "original": a painting upscaled to 640x480 (4:3).
+    with Image.open(_jpeg(tmp_path / "real.jpg", (160, 120), seed=8)) as im:
         big_im = im.convert("RGB").resize((640, 480))
     buf = io.BytesIO()
     big_im.save(buf, "JPEG", quality=95)
@@ -410,9 +421,9 @@ def test_datasets_needed_follow_the_config():
 
 
 def test_offline_error_names_the_url_and_the_manual_fix(
-    server: RawServer, project: Path, shared_datasets: Path, capsys: pytest.CaptureFixture[str]
+    server: RawServer, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    _serve_set(server, project, _impressionists(shared_datasets, 1))
+    _serve_set(server, project, _paintings(tmp_path / "paintings", 1))
     (project / "sources" / "wikiart_impressionists.notes.txt").write_text("companion\n")
     closed = f"http://127.0.0.1:{_free_port()}/{{repo}}/{{commit}}/{{path}}"  # nothing listens there
     cfg = _cfg(server, project, f"data.fetch.url_template={closed}", "data.fetch.retries=0")
@@ -430,9 +441,10 @@ def test_offline_error_names_the_url_and_the_manual_fix(
     ).exists()  # no stray folder content
 
 
-def test_ensure_leaves_a_mirror_alone(server: RawServer, project: Path, shared_datasets: Path):
-    _serve_set(server, project, _impressionists(shared_datasets, 1))
-    cfg = _cfg(server, project, f"paths.shared_datasets={shared_datasets}")
+def test_ensure_leaves_a_mirror_alone(server: RawServer, project: Path, tmp_path: Path):
+    mirror = tmp_path / "mirror"
+    _serve_set(server, project, _paintings(mirror / "wikiart_impressionists", 1))
+    cfg = _cfg(server, project, f"paths.shared_datasets={mirror}")
     assert fetch.ensure_datasets(cfg, ["wikiart_impressionists"], progress=False) == []
     assert sum(server.hits.values()) == 0
 
@@ -472,11 +484,9 @@ def test_shipped_manifests_and_data_table():
 
 
 @pytest.mark.integration
-def test_fresh_clone_fetches_and_runs_the_data_notebook(
-    server: RawServer, project: Path, shared_datasets: Path
-):
+def test_fresh_clone_fetches_and_runs_the_data_notebook(server: RawServer, project: Path, tmp_path: Path):
     """No mirror next to the project: `python -m artdl run --only 00` fetches a small set, then runs."""
-    rows = _serve_set(server, project, _impressionists(shared_datasets, 12))
+    rows = _serve_set(server, project, _paintings(tmp_path / "paintings", 12))
     (project / "notebooks").mkdir()
     shutil.copy2(REPO_ROOT / "notebooks" / "00_data.ipynb", project / "notebooks" / "00_data.ipynb")
     env = {**os.environ, "ARTDL_ROOT": str(project), "PYTHONPATH": str(REPO_ROOT / "src")}
@@ -503,3 +513,83 @@ def test_fresh_clone_fetches_and_runs_the_data_notebook(
     proc = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "fetching" not in proc.stdout
     assert sum(server.hits.values()) == 24
+
+
+def test_no_fetch_test_needs_the_mirror():
+    """A fresh clone has no ../shared/datasets: no test here may ask for it (or it would skip there)."""
+    import inspect
+
+    needy = [
+        name
+        for name, fn in globals().items()
+        if name.startswith("test_") and "shared_datasets" in inspect.signature(fn).parameters
+    ]
+    assert not needy, f"these fetch tests need ../shared/datasets: {needy}"
+
+
+# --------------------------------------------------------------------------------------------
+# The one atomic write (artdl.core.atomic_path), as the fetch and the crawl use it
+# --------------------------------------------------------------------------------------------
+class _DiskFull(OSError):
+    pass
+
+
+def _half_then_fail(self: Path, data: bytes) -> int:
+    """Path.write_bytes that writes half the bytes, then fails as a full disk would."""
+    with open(self, "wb") as fh:
+        fh.write(data[: len(data) // 2])
+    raise _DiskFull("No space left on device")
+
+
+@pytest.mark.parametrize("writer", ["atomic_path", "fetch", "crawl"])
+def test_atomic_write_under_failure_leaves_no_half_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
+):
+    from artdl.core import atomic_path
+    from artdl.crawl.store import write_atomic
+    from artdl.data.fetch.download import _write_atomic
+
+    def write(path: Path, data: bytes) -> None:
+        if writer == "atomic_path":
+            with atomic_path(path) as tmp:
+                tmp.write_bytes(data)
+        else:
+            (_write_atomic if writer == "fetch" else write_atomic)(path, data)
+
+    target = tmp_path / "sub" / "painting.jpg"
+    write(target, b"old complete file")
+    assert target.read_bytes() == b"old complete file"
+    monkeypatch.setattr(Path, "write_bytes", _half_then_fail)
+    with pytest.raises(_DiskFull):
+        write(target, b"new file that never completes")
+    assert target.read_bytes() == b"old complete file"  # the old file stays whole
+    with pytest.raises(_DiskFull):
+        write(tmp_path / "sub" / "new.jpg", b"x" * 100)
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["painting.jpg"]  # no temp, no half file
+    monkeypatch.undo()
+    write(target, b"new")
+    assert target.read_bytes() == b"new"
+
+
+def test_atomic_path_fsync_and_the_part_suffix_the_sweepers_look_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from artdl.core import atomic_path
+    from artdl.crawl.store import PART_SUFFIX, prepare_out, write_atomic
+
+    synced, seen = [], []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real_fsync(fd))
+    with atomic_path(tmp_path / "a.bin", suffix=PART_SUFFIX, fsync=True) as tmp:
+        seen.append(tmp.name)
+        tmp.write_bytes(b"a")
+    assert synced and seen[0].startswith(".a.bin.") and seen[0].endswith(PART_SUFFIX)
+    synced.clear()
+    with atomic_path(tmp_path / "b.bin") as tmp:
+        tmp.write_bytes(b"b")
+    assert not synced  # fsync only when asked
+    # a crawl killed outright leaves such a temp file: prepare_out sweeps it
+    write_atomic(tmp_path / "crawl" / "img" / "x.jpg", b"jpeg")
+    (tmp_path / "crawl" / "img" / f".y.jpg.k3j2{PART_SUFFIX}").write_bytes(b"half")
+    assert prepare_out(tmp_path / "crawl")["stale_temp_files_removed"] == 1
+    assert (tmp_path / "crawl" / "img" / "x.jpg").read_bytes() == b"jpeg"

@@ -1,4 +1,7 @@
-"""Autoencoders, embeddings, cosine retrieval, influence re-ranking and the archive tools."""
+"""Step 04: the embedder registry, cosine retrieval and its metrics; the 03-05 notebooks run together.
+
+The autoencoder tests are in ``test_autoencode.py``, the archive's in ``test_archive.py``.
+"""
 
 from pathlib import Path
 
@@ -8,56 +11,158 @@ import pandas as pd
 import pytest
 import torch
 
-from artdl import archive, autoencode, models, retrieve
+from artdl import retrieve
 
 from .conftest import execute_notebook
 
 
-# --- autoencoders ----------------------------------------------------------------------------
-def test_sliced_wasserstein_zero_for_identical_positive_otherwise():
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(128, 8, generator=g)
-    assert autoencode.sliced_wasserstein(x, x.clone(), 50).item() == pytest.approx(0.0, abs=1e-10)
-    # a permutation of the same sample is the same distribution: still zero
-    assert autoencode.sliced_wasserstein(x, x[torch.randperm(128, generator=g)], 50).item() == pytest.approx(
-        0.0, abs=1e-10
+# --- the embedder registry -------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _folders_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``load_config`` points the artifact folders at a test's tmp dir; put them back after it."""
+    from artdl.core import paths
+
+    monkeypatch.setattr(paths, "_FOLDERS", dict(paths._FOLDERS))
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> pd.DataFrame:
+    """Eight small synthetic paintings; :func:`_cfg` puts the processed folder (caches) in tmp."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(8):
+        files.append(tmp_path / "paintings" / f"p{i}.jpg")
+        files[-1].parent.mkdir(exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (50 + 3 * i, 70, 3), dtype=np.uint8)).save(files[-1], quality=90)
+    return pd.DataFrame(
+        {"path": [str(f) for f in files], "title": "t", "artist": "x", "label": list("abab" * 2)}
     )
-    shifted = autoencode.sliced_wasserstein(x, x + 1.0, 50).item()
-    scaled = autoencode.sliced_wasserstein(x, 3 * x, 50).item()
-    assert shifted > 0.05 and scaled > 0.05
-    far = autoencode.sliced_wasserstein(x, x + 3.0, 50).item()
-    assert far > shifted  # grows with the shift
-    with pytest.raises(ValueError):
-        autoencode.sliced_wasserstein(x, x[:10], 5)
 
 
-def test_add_noise_masks_and_stays_in_range():
-    x = torch.full((4, 3, 16, 16), 0.5)
-    noisy = autoencode.add_noise(x, std=0.0, mask_prob=0.5)
-    zero = (noisy == 0).all(dim=1)  # masking drops all channels of a pixel
-    assert 0.3 < zero.float().mean() < 0.7
-    assert noisy.min() >= 0 and noisy.max() <= 1
+def _cfg(tmp_path: Path, *extra: str):
+    """A small config whose every artifact (image cache, embeddings, CLIP weights) lands in tmp."""
+    from artdl.core import load_config
+
+    return load_config(
+        "default",
+        [
+            f"paths.processed={tmp_path / 'processed'}",
+            "autoencode.image_size=32",
+            "retrieve.cnn.image_size=32",
+            f"retrieve.clip.weights={tmp_path / 'clip_random.pt'}",
+            *extra,
+        ],
+    )
 
 
-@pytest.mark.parametrize("kind", ["dae", "swae"])
-def test_autoencoder_trains_and_roundtrips(tmp_path: Path, kind: str):
-    torch.manual_seed(0)
-    images = (torch.rand(24, 3, 32, 32) * 255).to(torch.uint8)
-    model = models.ConvAutoencoder(32, 8, [8, 16], kind=kind)
-    config = autoencode.AutoencoderConfig(epochs=3, batch_size=8, lr=5e-3, swae_weight=1.0)
-    hist = autoencode.train_autoencoder(model, images, images[:8], config, progress=False)
-    assert len(hist["train_loss"]) == 3 and len(hist["val_recon"]) == 3
-    assert ("train_swd" in hist) == (kind == "swae")
-    codes = autoencode.encode(model, images)
-    assert codes.shape == (24, 8)
-    path = models.save_autoencoder(model, tmp_path / f"{kind}.pt", hist)
-    again = models.load_autoencoder(path)
-    assert torch.allclose(autoencode.encode(again, images), codes, atol=1e-5)
+def test_every_source_is_registered_and_found_by_its_config_name(tmp_path: Path):
+    cfg = _cfg(tmp_path)
+    assert retrieve.list_embedders() == list(retrieve.SOURCES) == ["pixels", "dae", "swae", "cnn", "clip"]
+    assert set(cfg.retrieve.sources) <= set(retrieve.SOURCES)
+    for source in retrieve.SOURCES:
+        embedder = retrieve.create_embedder(source, cfg)
+        assert isinstance(embedder, retrieve.Embedder) and embedder.name == source
+    assert isinstance(retrieve.create_embedder("dae", cfg), retrieve.SavedCodesEmbedder)
+    with pytest.raises(ValueError, match="'sift'; known sources: pixels, dae, swae, cnn, clip"):
+        retrieve.create_embedder("sift", cfg)
+    cnn = retrieve.create_embedder("cnn", cfg, image_size=48, checkpoint="")  # options override the config
+    assert cnn.input_size == 48 and cnn.checkpoint == ""
 
 
-def test_autoencoder_rejects_bad_size():
-    with pytest.raises(ValueError, match="divisible"):
-        models.ConvAutoencoder(60, 8, [8, 16, 32])
+def test_a_new_source_is_one_registered_class(tmp_path: Path, collection: pd.DataFrame, monkeypatch):
+    from artdl.retrieve import embedders
+
+    monkeypatch.setattr(embedders, "_REGISTRY", dict(embedders._REGISTRY))
+
+    @retrieve.register_embedder
+    class MeanColour(retrieve.Embedder):
+        name = "mean_colour"
+        input_size = 8
+        description = "mean colour"
+
+        def forward(self, images):
+            return images.mean(dim=(2, 3))
+
+    feats = retrieve.create_embedder("mean_colour", _cfg(tmp_path), progress=False).embed(collection)
+    assert feats.shape == (8, 3) and feats.dtype == np.float32  # the base decoded, batched and converted
+    assert "mean_colour" in retrieve.list_embedders()
+
+
+def test_a_configured_checkpoint_that_is_missing_or_unreadable_names_its_path(tmp_path: Path):
+    missing = tmp_path / "models" / "classifier" / "best.pt"
+    with pytest.raises(FileNotFoundError, match=str(missing)):
+        retrieve.load_cnn(missing)
+    cfg = _cfg(tmp_path, f"retrieve.cnn.checkpoint={missing}")
+    with pytest.raises(FileNotFoundError, match=str(missing)):
+        retrieve.create_embedder("cnn", cfg).embed_images(torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=str(garbage)):
+        retrieve.load_cnn(garbage)
+    assert retrieve.load_cnn("")[3] == "ImageNet tf_efficientnet_lite0"  # not configured: ImageNet
+
+
+def test_clip_without_real_weights_says_it_is_random(tmp_path: Path):
+    clip = retrieve.create_embedder("clip", _cfg(tmp_path), progress=False)
+    assert clip.input_size > 0 and clip.random_weights and "RANDOM" in clip.description
+    assert (tmp_path / "clip_random.pt").is_file()  # created because random_init allows it
+    no_weights = retrieve.create_embedder("clip", _cfg(tmp_path, "retrieve.clip.weights=null"))
+    assert no_weights.input_size > 0 and no_weights.random_weights  # open_clip built it randomly
+    strict = retrieve.create_embedder(
+        "clip",
+        _cfg(tmp_path, f"retrieve.clip.weights={tmp_path / 'none.pt'}", "retrieve.clip.random_init=false"),
+    )
+    with pytest.raises(FileNotFoundError, match="none.pt"):
+        _ = strict.input_size
+
+
+@pytest.mark.parametrize("source", ["pixels", "cnn", "clip"])
+def test_explorer_and_retrieval_compute_the_same_features(
+    tmp_path: Path, collection: pd.DataFrame, source: str
+):
+    from artdl.archive.explorer import decode_collection, load_features
+
+    cfg = _cfg(tmp_path)
+    want, what = retrieve.embed_source(source, cfg, collection, progress=False)  # 04's call
+    size = retrieve.create_embedder(source, cfg).input_size
+    crops, _, problems = decode_collection(
+        collection["path"].tolist(), 16, size, progress=False
+    )  # the explorer's
+    got, got_what = load_features(cfg, collection, source, crops, "cpu", progress=False, reuse_saved=False)
+    assert not problems and want.shape == got.shape == (8, want.shape[1])
+    assert np.allclose(want, got, atol=1e-5) and what == got_what
+    cached, cache_what = load_features(
+        cfg, collection, source, None, "cpu", progress=False, reuse_saved=False
+    )
+    assert np.array_equal(cached, got) and cache_what == f"{source} (explorer cache)"
+
+
+def test_saved_codes_are_read_for_their_collection_only(tmp_path: Path, collection: pd.DataFrame):
+    cfg = _cfg(tmp_path)
+    codes = np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32)
+    assert str(retrieve.save_embeddings("dae", codes, collection)).startswith(str(tmp_path))
+    feats, what = retrieve.embed_source("dae", cfg, collection)
+    assert np.array_equal(feats, codes) and what == "DAE codes from 03_autoencode"
+    with pytest.raises(ValueError, match="another collection"):
+        retrieve.embed_source("dae", cfg, collection.iloc[:5])
+    with pytest.raises(FileNotFoundError, match="03_autoencode"):
+        retrieve.embed_source("swae", cfg, collection)  # never saved: says which notebook writes it
+
+
+def test_the_features_cache_is_keyed_by_what_the_features_depend_on(tmp_path: Path, collection: pd.DataFrame):
+    cfg = _cfg(tmp_path)
+    pixels = retrieve.create_embedder("pixels", cfg, progress=False)
+    first = pixels.embed_cached(collection, tmp_path / "cache")
+    assert np.array_equal(pixels.cached(collection, tmp_path / "cache"), first)
+    other = retrieve.create_embedder("pixels", _cfg(tmp_path, "autoencode.image_size=24"))
+    assert other.cached(collection, tmp_path / "cache") is None  # another input side: recomputed
+    reordered = collection.iloc[::-1].reset_index(drop=True)
+    assert pixels.cached(reordered, tmp_path / "cache") is None  # another order of paintings
+    a = retrieve.create_embedder("cnn", cfg).cache_key(collection)[0]
+    b = retrieve.create_embedder("cnn", cfg, checkpoint="models/x.pt").cache_key(collection)[0]
+    assert a != b and "size=32" in a
 
 
 # --- retrieval -------------------------------------------------------------------------------
@@ -108,38 +213,6 @@ def test_query_by_external_image(tmp_path: Path):
 
     near, ns, far, fs = retrieve.query_by_image(img, fn, coll, size=16, k=2)
     assert near[0] == 0 and far[0] in (1, 2) and ns[0] > fs[0]
-
-
-# --- archive ---------------------------------------------------------------------------------
-def test_snap_to_grid_one_image_per_cell():
-    rng = np.random.default_rng(0)
-    xy = rng.normal(size=(30, 2))
-    cells = archive.snap_to_grid(xy, 6, 6)
-    assert len({tuple(c) for c in cells}) == 30
-    assert cells.min() >= 0 and cells[:, 0].max() < 6 and cells[:, 1].max() < 6
-    # layout is kept: the right-most point lands in a right-hand column
-    assert cells[np.argmax(xy[:, 0]), 1] >= 4
-    with pytest.raises(ValueError):
-        archive.snap_to_grid(xy, 5, 5)
-
-
-def test_latent_walk_has_no_repeats():
-    rng = np.random.default_rng(0)
-    feats = rng.normal(size=(40, 8))
-    walk = archive.latent_walk(feats, 3, 7, steps=6)
-    assert walk[0] == 3 and walk[-1] == 7 and len(walk) == 8 and len(set(walk)) == 8
-
-
-def test_projection_head_improves_mean_rank():
-    rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(4), 20)
-    feats = rng.normal(size=(80, 16)) + 0.3 * np.eye(16)[labels]  # weak label signal
-    trip = archive.triplets_from_labels(labels, n=300, negatives=4, seed=0)
-    assert (labels[trip["anchor"]] == labels[trip["positive"]]).all()
-    before = archive.mean_positive_rank(feats, trip)
-    head, losses = archive.train_projection_head(feats, trip, epochs=40, lr=3e-3, hidden=32)
-    after = archive.mean_positive_rank(archive.project(head, feats), trip)
-    assert losses[-1] < losses[0] and after < before - 0.3
 
 
 # --- notebooks (integration) -----------------------------------------------------------------

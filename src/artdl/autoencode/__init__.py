@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from artdl.autoencode.knn_probe import knn_label_accuracy
-from artdl.autoencode.projection import tsne_2d, umap_2d
+from artdl.autoencode.projection import METHODS, MapSettings, project_2d, tsne_2d, umap_2d
 from artdl.autoencode.record import (
     AutoencodeRecord,
     AutoencoderRun,
@@ -35,6 +35,8 @@ __all__ = [
     "AutoencoderRun",
     "CollectionInfo",
     "KnnScore",
+    "METHODS",
+    "MapSettings",
     "add_noise",
     "autoencode_record",
     "encode",
@@ -42,6 +44,7 @@ __all__ = [
     "interpolate",
     "knn_label_accuracy",
     "prior_sample",
+    "project_2d",
     "reconstruction_error",
     "sliced_wasserstein",
     "to_hwc",

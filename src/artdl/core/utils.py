@@ -75,11 +75,18 @@ def setup(cfg: Any) -> Any:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike[str], suffix: str | None = None, fsync: bool = False
+) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it into place only if the block succeeds.
 
-    A crash or exception inside the block leaves no half-written file behind, and an older
-    complete file at ``path`` stays as it was.
+    The one atomic write of the package (results, embeddings, downloads, the crawl's images). A
+    crash or exception inside the block (Ctrl-C included) leaves no half-written file behind, and
+    an older complete file at ``path`` stays as it was. The temp file is ``.<name>.<random><suffix>``
+    (``suffix`` defaults to the target's, so ``np.save`` and friends keep their extension), so
+    what a SIGKILL leaves is hidden and can be swept by its suffix. ``fsync=True`` flushes the
+    file to disk before the rename: a power loss then leaves the old file or the new one, never an
+    empty one (for data that is costly to fetch again).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -90,6 +97,9 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if fsync:
+            with open(tmp_path, "rb+") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -1,7 +1,7 @@
 """The crawl's files on disk: ``metadata.csv`` (append-only, crash-safe) and image files.
 
 A crawl may be killed at any moment (Ctrl-C, SIGKILL, a lost machine). Images are written to a
-hidden ``.part`` file and renamed into place, and a CSV row is appended (one ``write`` + fsync)
+hidden ``.<name>.<random>.part`` file and renamed into place, and a CSV row is appended (one ``write`` + fsync)
 only after its image is in place, so ``metadata.csv`` never names a missing or half-written image.
 ``prepare_out`` repairs what a kill can leave: a trailing partial row and stale ``.part`` files.
 """
@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from artdl.core import atomic_path
 from artdl.crawl.columns import CRAWL_COLUMNS
 
 __all__ = ["PART_SUFFIX", "append_row", "prepare_out", "read_seen", "safe_name", "write_atomic"]
@@ -29,14 +30,13 @@ def safe_name(text: str, default: str = "unknown") -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a hidden temp file + fsync + rename: all or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}{PART_SUFFIX}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Write ``data`` to ``path`` via a hidden ``.part`` temp file + fsync + rename: all or nothing.
+
+    :func:`artdl.core.atomic_path` does the work (``artdl.core`` imports neither pandas nor PIL, so
+    the Scrapy process stays light); :func:`prepare_out` sweeps the ``.part`` files a kill leaves.
+    """
+    with atomic_path(path, suffix=PART_SUFFIX, fsync=True) as tmp:
+        tmp.write_bytes(data)
 
 
 def _row_text(row: dict[str, Any]) -> str:

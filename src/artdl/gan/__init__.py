@@ -25,7 +25,6 @@ from artdl.gan.fidelity import (
     frechet_distance,
     kernel_distance,
     nearest_neighbours,
-    sample_count_note,
 )
 from artdl.gan.images import grid_image, load_training_images, save_gif, to_float, to_uint8
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
@@ -89,7 +88,6 @@ __all__ = [
     "nearest_neighbours",
     "painters",
     "per_class_distances",
-    "sample_count_note",
     "save_checkpoint",
     "save_gif",
     "to_float",

@@ -39,7 +39,6 @@ __all__ = [
     "frechet_distance",
     "kernel_distance",
     "nearest_neighbours",
-    "sample_count_note",
     "distance_table",
 ]
 
@@ -234,14 +233,6 @@ def nearest_neighbours(query: np.ndarray, reference: np.ndarray, k: int = 3) -> 
     k = min(k, len(r))
     idx = np.argsort(dist, axis=1)[:, :k]
     return idx, np.take_along_axis(dist, idx, axis=1)
-
-
-def sample_count_note(n_a: int, n_b: int, resolution: int, space: FeatureSpace) -> str:
-    """The line every distance figure carries: what was compared, how many, at which size."""
-    return (
-        f"{space.fd_name}: {n_a} vs {n_b} images at {resolution} px "
-        f"(features of {space.name} at {space.input_size} px)"
-    )
 
 
 def distance_table(

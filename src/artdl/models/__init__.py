@@ -22,7 +22,14 @@ from artdl.models.clip import (
     register_model_configs,
     save_random_clip,
 )
-from artdl.models.inference import batched, fold_batchnorm, map_batches, native_bf16, native_precision
+from artdl.models.inference import (
+    batched,
+    fold_batchnorm,
+    full_fp32_matmul,
+    map_batches,
+    native_bf16,
+    native_precision,
+)
 from artdl.models.pretrained import (
     EFFICIENTNET_LITE0_MEAN,
     EFFICIENTNET_LITE0_STD,
@@ -46,6 +53,7 @@ __all__ = [
     "efficientnet_lite0_weights_path",
     "feature_extractor",
     "fold_batchnorm",
+    "full_fp32_matmul",
     "load_autoencoder",
     "load_classifier",
     "load_clip",

@@ -1,7 +1,7 @@
 """Fast inference on a CPU: batch norms folded into convolutions, batches spread over cores.
 
 Used wherever a frozen network only computes features: the embeddings of 04/05 and the explorer
-(:mod:`artdl.retrieve.embed`) and the frozen trunk of 02's fine-tune (:mod:`artdl.classify.frozen_trunk`).
+(:mod:`artdl.retrieve.embedders`) and the frozen trunk of 02's fine-tune (:mod:`artdl.classify.frozen_trunk`).
 
 Why threads with one intra-op thread each: PyTorch splits every convolution across the cores and
 waits at a barrier after each; when other jobs share the cores, a depthwise-heavy network like
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import torch
 
 from artdl.core import autocast
 
-__all__ = ["batched", "fold_batchnorm", "map_batches", "native_bf16", "native_precision"]
+__all__ = ["batched", "fold_batchnorm", "full_fp32_matmul", "map_batches", "native_bf16", "native_precision"]
 
 
 def native_bf16(device: Any) -> bool:
@@ -104,6 +105,21 @@ def batched(
     return torch.cat(out).numpy().astype(np.float32)
 
 
+@contextmanager
+def full_fp32_matmul() -> Iterator[None]:
+    """TF32 off for CUDA matmuls and cuDNN convolutions inside the block; the caller's flags restored after.
+
+    For comparisons that need fp32's 23-bit mantissa (an exactness check, FID features); the flags
+    are process-wide, so they are put back even when the block raises.
+    """
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
 def fold_batchnorm(model: torch.nn.Module) -> torch.nn.Module:
     """An eval model with each BatchNorm2d folded into the convolution just before it (a copy).
 
@@ -111,6 +127,8 @@ def fold_batchnorm(model: torch.nn.Module) -> torch.nn.Module:
     EfficientNet backbones here; timm's ``BatchNormAct2d`` keeps its activation. The folded copy is
     checked against the original on a random batch and the original returned if they disagree
     (a network whose norms do not follow their convolutions), so folding can never change features.
+    The check runs with TF32 off (:func:`full_fp32_matmul`): on Ampere and later GPUs TF32 rounding
+    alone would fail it and silently keep the slower unfolded model.
     """
     import copy
 
@@ -144,7 +162,8 @@ def fold_batchnorm(model: torch.nn.Module) -> torch.nn.Module:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # a tiny probe: split over busy cores it waited seconds at barriers
         try:
-            want, got = (net(probe.to(next(model.parameters()).device)) for net in (model.eval(), folded))
+            with full_fp32_matmul():  # under TF32 (10-bit mantissa) the two would differ by more than tol
+                want, got = (net(probe.to(next(model.parameters()).device)) for net in (model.eval(), folded))
         finally:
             torch.set_num_threads(threads)
         tol = 1e-4 * float(want.abs().max())

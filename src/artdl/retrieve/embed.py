@@ -1,6 +1,6 @@
-"""One interface over embedding sources: raw pixels, AE codes, CNN pooled features, CLIP images.
+"""The collection that every embedding source maps, its decoded images and the saved embeddings.
 
-Every source maps the same collection table (same rows, same order) to an (N, D) float32 array
+Every source (:mod:`artdl.retrieve.embedders`: pixels, AE codes, CNN pooled features, CLIP) maps the same collection table (same rows, same order) to an (N, D) float32 array
 saved as ``data/processed/embeddings/<source>.npy`` next to one ``index.csv``. Retrieval,
 evaluation and the archive figures then only ever see arrays, so comparing AE codes with CNN
 features and CLIP embeddings is a like-for-like comparison on the same paintings.
@@ -18,24 +18,18 @@ import pandas as pd
 import torch
 
 from artdl.core import atomic_path, processed_dir, require_artifact, resolve
-from artdl.models import batched, fold_batchnorm
 
 __all__ = [
-    "SOURCES",
     "artist_known",
     "checkpoint_info",
     "collection_images",
-    "embed_cnn",
-    "embed_clip",
-    "embed_pixels",
     "embedding_path",
-    "embed_source",
+    "load_cnn",
     "load_collection",
     "load_embeddings",
     "save_embeddings",
 ]
 
-SOURCES = ("pixels", "dae", "swae", "cnn", "clip")
 PRODUCED_BY = {"dae": "03_autoencode.ipynb", "swae": "03_autoencode.ipynb"}
 
 
@@ -112,46 +106,36 @@ def collection_images(
     return torch.from_numpy(np.ascontiguousarray(array[rows["tensor_row"].to_numpy()]))
 
 
-def _resized(images: torch.Tensor, size: int) -> torch.Tensor:
-    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
-    if x.shape[-1] != size:
-        x = torch.nn.functional.interpolate(x, size=(size, size), mode="bicubic", align_corners=False).clamp(
-            0, 1
-        )
-    return x
-
-
-def embed_pixels(images: torch.Tensor, size: int = 16) -> np.ndarray:
-    """Baseline: the image shrunk to ``size`` px, flattened and centred per image.
-
-    A sanity floor: any learned embedding should beat "paintings with similar colours in similar
-    places".
-    """
-    x = _resized(images, size).flatten(1)
-    return (x - x.mean(dim=1, keepdim=True)).numpy().astype(np.float32)
-
-
 def load_cnn(checkpoint: str | Path | None = None, device: Any = "cpu") -> tuple[Any, tuple, tuple, str]:
-    """The classifier backbone without its head: a fine-tuned 02 checkpoint if present, else ImageNet.
+    """The classifier backbone without its head: 02's fine-tuned checkpoint when one is named, else ImageNet.
 
     Returns (model, mean, std, description); the model maps images to pooled features (B x D).
+    A checkpoint that is named but missing or unreadable is an error naming the path: falling
+    back to ImageNet would report ImageNet features under the fine-tune's name.
     """
     from artdl.models import EFFICIENTNET_LITE0_MEAN, EFFICIENTNET_LITE0_STD, efficientnet_lite0
 
-    if checkpoint and resolve(checkpoint).is_file():
+    if checkpoint:
         from artdl.models import feature_extractor, load_classifier
 
-        try:
-            classifier, meta = load_classifier(resolve(checkpoint))
-        except Exception as err:  # noqa: BLE001 - an unreadable checkpoint falls back to ImageNet, with a note
-            print(f"Note: could not use classifier checkpoint {checkpoint} ({err}); using ImageNet weights.")
-        else:
-            return (
-                feature_extractor(classifier).to(device).eval(),
-                tuple(meta["mean"]),
-                tuple(meta["std"]),
-                f"fine-tuned {meta['backbone']} ({meta.get('dataset', '?')}) from {checkpoint}",
+        path = resolve(checkpoint)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"Classifier checkpoint {path} does not exist. Train it with 02_classify, or set "
+                f'retrieve.cnn.checkpoint="" for ImageNet features.'
             )
+        try:
+            classifier, meta = load_classifier(path)
+        except Exception as err:  # noqa: BLE001 - any unreadable file: say which one and why
+            raise ValueError(
+                f"Could not read classifier checkpoint {path}: {type(err).__name__}: {err}"
+            ) from err
+        return (
+            feature_extractor(classifier).to(device).eval(),
+            tuple(meta["mean"]),
+            tuple(meta["std"]),
+            f"fine-tuned {meta['backbone']} ({meta.get('dataset', '?')}) from {checkpoint}",
+        )
     model = efficientnet_lite0(pretrained=True)
     model.reset_classifier(0)
     return (
@@ -177,82 +161,6 @@ def checkpoint_info(checkpoint: str | Path) -> dict[str, Any]:
         return dict(load_classifier(path)[1])
     except Exception:  # noqa: BLE001 - unreadable: the caller reports "no usable checkpoint"
         return {}
-
-
-def embed_cnn(
-    images: torch.Tensor,
-    size: int = 224,
-    checkpoint: str | Path | None = None,
-    device: Any = "cpu",
-    batch_size: int = 64,
-    progress: bool = True,
-) -> tuple[np.ndarray, str]:
-    """Globally pooled CNN features (1280-d for EfficientNet-Lite0) and a description of the weights.
-
-    Inference only, so the batch norms are folded into their convolutions (:func:`fold_batchnorm`)
-    and the model and batches run channels-last: together about twice as fast on a CPU as the
-    plain eval model, with the same features (to float rounding).
-    """
-    model, mean, std, what = load_cnn(checkpoint, device)
-    model = fold_batchnorm(model).to(memory_format=torch.channels_last)
-    m = torch.tensor(mean).view(1, 3, 1, 1).to(device)
-    s = torch.tensor(std).view(1, 3, 1, 1).to(device)
-
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        return model(((_resized(x, size) - m) / s).contiguous(memory_format=torch.channels_last))
-
-    return batched(forward, images, batch_size, device, "cnn", progress), what
-
-
-def embed_clip(
-    images: torch.Tensor | pd.DataFrame,
-    clip_cfg: Any,
-    device: Any = "cpu",
-    batch_size: int = 64,
-    progress: bool = True,
-) -> tuple[np.ndarray, str]:
-    """open_clip image embeddings; random weights are created only when ``random_init`` allows it.
-
-    Returns (features, description). A random-weight model is a wiring check, not a CLIP
-    measurement, and the description says so.
-    """
-    from artdl.models import load_clip, quiet_random_init_warning, save_random_clip
-
-    weights = resolve(clip_cfg.weights) if clip_cfg.weights else None
-    random = False
-    if weights is not None and not weights.is_file():
-        if not clip_cfg.random_init:
-            raise FileNotFoundError(
-                f"CLIP weights {weights} are missing. Put open_clip/OpenAI {clip_cfg.model} weights there "
-                f"(see README, autoencode/retrieve), or set retrieve.clip.random_init=true for a wiring check."
-            )
-        save_random_clip(str(clip_cfg.model), weights, clip_cfg.model_configs)
-        random = True
-    elif weights is not None and "random" in weights.name:
-        random = True
-    with quiet_random_init_warning():
-        bundle = load_clip(
-            str(clip_cfg.model),
-            pretrained=None,
-            weights=weights,
-            device=device,
-            config_dir=clip_cfg.model_configs,
-            force_quick_gelu=clip_cfg.force_quick_gelu,
-        )
-    if isinstance(images, pd.DataFrame):  # decode at the model's own input size
-        images = collection_images(images, bundle.image_size, progress=progress)
-    feats = batched(
-        lambda x: bundle.encode_image(_resized(x, bundle.image_size).to(device)),
-        images,
-        batch_size,
-        device,
-        "clip",
-        progress,
-    )
-    what = f"open_clip {clip_cfg.model}" + (
-        " RANDOM weights (wiring check only)" if random else f" weights {weights}"
-    )
-    return feats, what
 
 
 def embedding_path(source: str) -> Path:
@@ -284,26 +192,3 @@ def load_embeddings(source: str, table: pd.DataFrame | None = None) -> np.ndarra
                 f"that produces it ({PRODUCED_BY.get(source, '04_retrieve.ipynb')})."
             )
     return feats
-
-
-def embed_source(
-    source: str, cfg: Any, table: pd.DataFrame, device: Any = "cpu", progress: bool = True
-) -> tuple[np.ndarray, str]:
-    """The one entry point: (features, description) of ``source`` for the collection ``table``.
-
-    ``dae``/``swae`` are read from 03's saved codes; ``pixels``, ``cnn`` and ``clip`` are computed.
-    """
-    if source in ("dae", "swae"):
-        return load_embeddings(source, table), f"{source.upper()} codes from 03_autoencode"
-    if source == "pixels":
-        return embed_pixels(
-            collection_images(table, cfg.autoencode.image_size, progress=progress)
-        ), "16-px pixels"
-    rc = cfg.retrieve
-    if source == "cnn":
-        size = rc.cnn.image_size
-        images = collection_images(table, size, progress=progress)
-        return embed_cnn(images, size, rc.cnn.checkpoint, device, progress=progress)
-    if source == "clip":
-        return embed_clip(table, rc.clip, device, progress=progress)
-    raise ValueError(f"Unknown embedding source {source!r}; choose from {SOURCES}.")

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from artdl import data
-from artdl.retrieve.embed import checkpoint_info, collection_images, embed_cnn
+from artdl.retrieve.embed import checkpoint_info, collection_images
+from artdl.retrieve.embedders import create_embedder
 from artdl.retrieve.neighbours import chance_precision, label_retrieval
 
 __all__ = ["StyleRetrieval", "StyleScores", "style_retrieval", "style_scores"]
@@ -80,12 +81,12 @@ def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
     images = collection_images(table, size)
     out.paintings, out.labels, out.image_size = len(table), int(table["label"].nunique()), size
     out.chance = chance_precision(table["label"])
-    imagenet, _ = embed_cnn(images, size, None, device)
+    imagenet = create_embedder("cnn", cfg, device, image_size=size, checkpoint="").embed_images(images)
     out.imagenet = style_scores(label_retrieval(imagenet, table["label"], k, groups, device), k)
     if info.get("dataset") != S.dataset:
         out.note = _missing_checkpoint_note(S, info)
         return out
-    tuned, _ = embed_cnn(images, size, S.checkpoint, device)
+    tuned = create_embedder("cnn", cfg, device, image_size=size, checkpoint=S.checkpoint).embed_images(images)
     out.finetuned = style_scores(
         label_retrieval(tuned, table["label"], k, groups, device, baseline=imagenet), k
     )

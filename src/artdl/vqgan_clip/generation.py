@@ -10,7 +10,6 @@ an adversarial pattern at a single scale.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -361,15 +360,6 @@ def auto_size(device: Any, cpu_size: int = 64, guide: dict[int, int] | None = No
 def round_to_factor(size: int, factor: int) -> int:
     """The VQGAN decodes multiples of its scale factor; round down (at least one token)."""
     return max(factor, (int(size) // factor) * factor)
-
-
-def describe_prompts(prompts: Sequence[ParsedPrompt]) -> str:
-    """Human-readable prompt list, e.g. for a figure caption."""
-    parts = []
-    for p in prompts:
-        stop = "" if math.isinf(p.stop) else f", stop {p.stop:g}"
-        parts.append(f"{p.text} (w {p.weight:g}{stop})")
-    return "; ".join(parts)
 
 
 def diagonal_dominance(scores: np.ndarray) -> dict[str, float]:

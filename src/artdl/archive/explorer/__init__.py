@@ -21,11 +21,10 @@ from artdl.archive.explorer.layouts import (
     compute_layouts,
     grid_layout,
     grid_shape,
+    map_settings,
     normalize_layout,
     snap_grid,
     timeline_layout,
-    tsne_layout,
-    umap_layout,
 )
 from artdl.archive.explorer.neighbours import cosine_neighbours, influence_reranked
 from artdl.archive.explorer.predict import classifier_predictions
@@ -60,6 +59,7 @@ __all__ = [
     "headless_chromium",
     "influence_reranked",
     "load_features",
+    "map_settings",
     "normalize_layout",
     "read_site_data",
     "saved_features",
@@ -67,8 +67,6 @@ __all__ = [
     "snap_grid",
     "staged_dir",
     "timeline_layout",
-    "tsne_layout",
-    "umap_layout",
     "wait_for",
     "write_atlases",
     "write_site",

@@ -4,8 +4,8 @@ The pipeline, each step in its own module so each can be used (and tested) alone
 
 1. the collection table (``artdl.retrieve.embed.load_collection``: all splits of the configured sets);
 2. one decode per painting: embedding crops, atlas thumbnails, panel previews (:mod:`.atlas`);
-3. the embedding (``artdl.retrieve.embed``; 04's saved array when it matches, else computed and cached
-   under ``data/processed/explorer/cache/``);
+3. the embedding (``artdl.retrieve.create_embedder``, the registry 04 uses; 04's saved array when it
+   matches, else computed and cached under ``data/processed/explorer/cache/``);
 4. layouts: UMAP, t-SNE, snapped grid, timeline (:mod:`.layouts`);
 5. neighbours: cosine top-k and influence re-ranked (:mod:`.neighbours`);
 6. 02's classifier on the test split, when its checkpoint exists (:mod:`.predict`);
@@ -69,25 +69,16 @@ def collection_table(cfg: Any, datasets: Sequence[str], limit: int = 0, seed: in
     return table
 
 
-def _cached(cache: Path, key: list[str]) -> np.ndarray | None:
-    keyfile = cache.with_suffix(".paths.txt")
-    if cache.is_file() and keyfile.is_file() and keyfile.read_text(encoding="utf-8").splitlines() == key:
-        return np.load(cache)
-    return None
+def _embedder(cfg: Any, source: str, device: Any = "cpu", progress: bool = True) -> retrieve.Embedder:
+    return retrieve.create_embedder(source, cfg, device, progress)
 
 
-def _cache_key(cfg: Any, table: pd.DataFrame, source: str) -> tuple[Path, list[str]]:
-    """Where computed ``source`` features of ``table`` are cached, and the key stored next to them.
-
-    The key is what the features depend on (the source's input side and weights, the file of
-    every painting), so a changed ``retrieve.cnn.image_size`` or checkpoint recomputes them.
-    """
+def _cache_dir() -> Path:
+    """Computed features live here, never in 04's ``embeddings/`` folder, so an explorer of another
+    collection cannot overwrite what 04 and 05 read."""
     from artdl.core import processed_dir
 
-    paths = table["path"].astype(str).tolist()
-    weights = {"cnn": cfg.retrieve.cnn.checkpoint, "clip": cfg.retrieve.clip.weights}.get(source, "")
-    header = f"# {source} size={_embed_size(cfg, source)} weights={weights or ''}"
-    return processed_dir("explorer", "cache") / f"{source}_{len(paths)}.npy", [header, *paths]
+    return processed_dir("explorer", "cache")
 
 
 def saved_features(
@@ -96,21 +87,22 @@ def saved_features(
     """``source`` features of ``table`` that need no computing: 04's saved array, else the explorer's cache.
 
     None when neither matches; :func:`load_features` then computes them (and needs the decoded crops).
+    The cache is the embedder's own (:meth:`artdl.retrieve.Embedder.cached`), keyed by the source's
+    settings (input side, weights) and every path, so a changed ``retrieve.cnn.image_size`` recomputes.
     """
-
     if reuse_saved:
         try:
             return retrieve.load_embeddings(source, table), f"{source} (saved by 04/03)"
         except (FileNotFoundError, ValueError):
             pass
-    hit = _cached(*_cache_key(cfg, table, source))
+    hit = _embedder(cfg, source).cached(table, _cache_dir())
     return None if hit is None else (hit, f"{source} (explorer cache)")
 
 
 def load_features(
     cfg: Any,
     table: pd.DataFrame,
-    source: str,
+    source: str | retrieve.Embedder,
     images: np.ndarray | None,
     device: Any,
     progress: bool = True,
@@ -118,38 +110,18 @@ def load_features(
 ) -> tuple[np.ndarray, str]:
     """(N, D) features of ``source``: 04's saved embedding when it is of this collection, else computed.
 
-    Computed features are cached in ``data/processed/explorer/cache/<source>_<N>.npy`` keyed by the
-    source's input size and weights and the paths, never in 04's ``embeddings/`` folder, so an
-    explorer of another collection cannot overwrite what 04 and 05 read.
+    Computed by the same registered embedder as 04's (:func:`artdl.retrieve.create_embedder`), from
+    ``images`` (the explorer's one decode, at the embedder's ``input_size``) when given, and cached
+    in ``data/processed/explorer/cache/<source>_<N>.npy``.
     """
     import torch
 
-    from artdl.core import atomic_path
-
-    found = saved_features(cfg, table, source, reuse_saved)
+    embedder = source if isinstance(source, retrieve.Embedder) else _embedder(cfg, source, device, progress)
+    found = saved_features(cfg, table, embedder.name, reuse_saved)
     if found is not None:
         return found
-    if source in ("dae", "swae"):
-        raise ValueError(
-            f"{source} codes exist only for 03's collection; run 03 on it or choose cnn/pixels/clip."
-        )
-    if source == "cnn":
-        size = cfg.retrieve.cnn.image_size
-        feats, what = retrieve.embed_cnn(
-            torch.from_numpy(images), size, cfg.retrieve.cnn.checkpoint, device, progress=progress
-        )
-    elif source == "pixels":
-        feats, what = retrieve.embed_pixels(torch.from_numpy(images)), "16-px pixels"
-    elif source == "clip":
-        feats, what = retrieve.embed_clip(table, cfg.retrieve.clip, device, progress=progress)
-    else:
-        raise ValueError(f"Unknown embedding source {source!r}; choose from {retrieve.SOURCES}.")
-    cache, key = _cache_key(cfg, table, source)
-    with atomic_path(cache) as tmp:
-        np.save(tmp, feats)
-    with atomic_path(cache.with_suffix(".paths.txt")) as tmp:
-        tmp.write_text("\n".join(key), encoding="utf-8")
-    return feats, what
+    crops = None if images is None else torch.from_numpy(images)
+    return embedder.embed_cached(table, _cache_dir(), crops), embedder.description
 
 
 def _label_columns(table: pd.DataFrame) -> list[str]:
@@ -167,10 +139,6 @@ def _check_given(table: pd.DataFrame, features: np.ndarray | None) -> None:
         raise ValueError("The collection is empty: nothing to explore.")
     if features is not None and (np.ndim(features) != 2 or len(features) != len(table)):
         raise ValueError(f"features have shape {np.shape(features)}; expected ({len(table)}, D).")
-
-
-def _embed_size(cfg: Any, source: str) -> int:
-    return {"cnn": cfg.retrieve.cnn.image_size, "pixels": 32}.get(source, 0)
 
 
 def build_explorer(
@@ -208,15 +176,16 @@ def build_explorer(
     if features is None and (found := saved_features(cfg, table, str(ec.source), ec.reuse_embeddings)):
         features, what = found  # saved or cached: no embedding crops to decode
     lookup = time.perf_counter() - lookup
+    embedder = None if features is not None else _embedder(cfg, str(ec.source), device, progress)
     with staged_dir(out) as site:
-        embed_size = 0 if features is not None else _embed_size(cfg, str(ec.source))
+        embed_size = 0 if embedder is None else embedder.input_size
         images, thumbs, problems = decode_collection(
             table["path"].astype(str).tolist(), thumb, embed_size,
             site / "previews" if ec.previews else None, ec.preview_size, progress,
         )  # fmt: skip
         timings["decode"] = time.perf_counter() - t0 - lookup
         if features is None:
-            features, what = load_features(cfg, table, str(ec.source), images, device, progress, False)
+            features, what = load_features(cfg, table, embedder, images, device, progress, False)
         timings["embed"] = time.perf_counter() - t0 - sum(timings.values())
         layouts = compute_layouts(
             features, table.get("year", [None] * n), table["label"], list(ec.layouts), cfg.seed,
@@ -228,13 +197,7 @@ def build_explorer(
         if rr is None and neighbours is None and ec.rerank:
             rr = influence_reranked(features, table, cfg, ec.k, progress)
         timings["neighbours"] = time.perf_counter() - t0 - sum(timings.values())
-        preds = (
-            classifier_predictions(
-                table, _resolve(str(ec.classifier)), site, progress=progress, max_rows=ec.classifier_max
-            )
-            if ec.classifier
-            else None
-        )
+        preds = _predictions(ec, table, site, device, progress)
         timings["classifier"] = time.perf_counter() - t0 - sum(timings.values())
         info = {
             "datasets": names,
@@ -252,6 +215,16 @@ def build_explorer(
     print(f"Explorer of {n} paintings written to {relative(out)} in {time.perf_counter() - t0:.1f} s "
           f"({', '.join(f'{k} {v:.1f} s' for k, v in timings.items())}).")  # fmt: skip
     return out
+
+
+def _predictions(ec: Any, table: pd.DataFrame, site: Path, device: Any, progress: bool) -> dict | None:
+    """02's classifier on the test split, on the configured device; None when ``explorer.classifier`` is empty."""
+    if not ec.classifier:
+        return None
+    checkpoint = _resolve(str(ec.classifier))
+    return classifier_predictions(
+        table, checkpoint, site, progress=progress, max_rows=ec.classifier_max, device=device
+    )
 
 
 def _resolve(path: str) -> Path:

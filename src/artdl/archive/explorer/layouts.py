@@ -2,31 +2,32 @@
 
 Every layout is an (N, 2) float array in the unit square (x right, y down, aspect kept) plus a
 point size in the same units, so the page can animate between any two of them by interpolating
-positions. UMAP and t-SNE grow super-linearly with N, so above ``sample`` paintings they are fitted
-on a random sample and every other painting is placed at the similarity-weighted mean of its
-nearest sampled neighbours (a landmark embedding): minutes become seconds and the map keeps its
-structure, at the cost of exactness for the non-sampled points.
+positions. UMAP and t-SNE are 03's and 05's map helper (:mod:`artdl.autoencode.projection`) with
+the explorer's options: cosine geometry, and above ``sample`` paintings a fit on a random sample
+with every other painting placed at the similarity-weighted mean of its nearest sampled
+neighbours (a landmark embedding): minutes become seconds and the map keeps its structure, at
+the cost of exactness for the non-sampled points.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from artdl.autoencode import MapSettings, project_2d
 
 __all__ = [
     "LAYOUTS",
     "compute_layouts",
     "grid_layout",
     "grid_shape",
+    "map_settings",
     "normalize_layout",
     "snap_grid",
     "timeline_layout",
-    "tsne_layout",
-    "umap_layout",
 ]
 
 LAYOUTS = ("umap", "tsne", "grid", "timeline")
@@ -46,99 +47,17 @@ def normalize_layout(xy: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reduce(features: np.ndarray, dims: int = 50, seed: int = 0) -> np.ndarray:
-    """PCA to ``dims`` first: both UMAP and t-SNE are faster and no worse on 1280-d CNN features."""
-    from sklearn.decomposition import PCA
+def map_settings(seed: int = 0, sample: int = 2000, tsne_iterations: int = 400) -> MapSettings:
+    """The explorer's settings of the one map helper (:func:`artdl.autoencode.project_2d`).
 
-    x = np.asarray(features, dtype=np.float32)
-    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    if x.shape[1] <= dims or len(x) <= dims:
-        return x
-    return PCA(dims, random_state=seed).fit_transform(x).astype(np.float32)
-
-
-def _landmark(fit: Any, x: np.ndarray, sample: int, seed: int, k: int = 5) -> np.ndarray:
-    """Fit on a random sample of ``sample`` rows, place the others by their k nearest sampled rows."""
-    if len(x) <= sample:
-        return fit(x)
-    from artdl.retrieve import cosine_topk
-
-    rng = np.random.default_rng(seed)
-    idx = np.sort(rng.choice(len(x), sample, replace=False))
-    out = np.empty((len(x), 2), dtype=np.float64)
-    out[idx] = fit(x[idx])
-    rest = np.setdiff1d(np.arange(len(x)), idx)
-    near, sims = cosine_topk(x[rest], x[idx], k=k, batch_size=2048)
-    w = np.maximum(sims, 0) + 1e-6
-    out[rest] = (out[idx][near] * w[..., None]).sum(axis=1) / w.sum(axis=1, keepdims=True)
-    return out
-
-
-def _cache_umap_kernels() -> None:
-    """Let numba keep umap-learn's compiled kernels on disk, as its own ``cache=True`` kernels are.
-
-    umap-learn compiles about eighty numba functions (the parallel graph ones are the slowest) on
-    first use in every process: ~15 s of one core, several times the fit of 2,000 paintings
-    itself. With caching on, only the first build on a machine pays that; numba stores the code
-    next to umap's sources (or in its user cache dir) and recompiles when they change.
+    Cosine geometry (unit rows, PCA to 50, UMAP on cosine distances) because CNN and CLIP features
+    are compared by angle everywhere else; 200 UMAP epochs and a landmark sample above ``sample``
+    paintings, so a map of 10,000 paintings takes seconds on two cores.
     """
-    import umap.distances
-    import umap.layouts
-    import umap.umap_
-    import umap.utils
-    from numba.core.caching import NullCache
-    from numba.core.registry import CPUDispatcher
-
-    for module in (umap.umap_, umap.layouts, umap.utils, umap.distances):
-        for fn in vars(module).values():
-            if isinstance(fn, CPUDispatcher) and isinstance(getattr(fn, "_cache", None), NullCache):
-                fn.enable_caching()
-
-
-def _umap(x: np.ndarray, seed: int, sample: int, n_neighbors: int = 15) -> np.ndarray:
-    import umap
-
-    try:
-        _cache_umap_kernels()
-    except (ImportError, AttributeError):  # another numba: compile every time, as before
-        pass
-
-    def fit(part: np.ndarray) -> np.ndarray:
-        nn = min(n_neighbors, len(part) - 1)
-        metric: str = "cosine"
-        if len(part) < 4096:  # umap-learn's exact-neighbour case: it would loop over the pairs in Python
-            unit = part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
-            part, metric = np.clip(1 - unit @ unit.T, 0, 2), "precomputed"  # the same cosine distances
-            np.fill_diagonal(part, 0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = umap.UMAP(
-                n_neighbors=max(nn, 2), min_dist=0.1, metric=metric, n_epochs=200, random_state=seed
-            )
-            return model.fit_transform(part)
-
-    return normalize_layout(_landmark(fit, x, sample, seed))
-
-
-def _tsne(x: np.ndarray, seed: int, sample: int, iterations: int = 400) -> np.ndarray:
-    from sklearn.manifold import TSNE
-
-    def fit(part: np.ndarray) -> np.ndarray:
-        perplexity = float(min(30, max(2, (len(part) - 1) / 3)))
-        tsne = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, max_iter=max(iterations, 250))
-        return tsne.fit_transform(part)
-
-    return normalize_layout(_landmark(fit, x, sample, seed))
-
-
-def umap_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, n_neighbors: int = 15) -> np.ndarray:
-    """UMAP (umap-learn, cosine metric on PCA-reduced features), landmark-extended above ``sample``."""
-    return _umap(_reduce(features, seed=seed), seed, sample, n_neighbors)
-
-
-def tsne_layout(features: np.ndarray, seed: int = 0, sample: int = 2000, iterations: int = 400) -> np.ndarray:
-    """Barnes-Hut t-SNE (scikit-learn) on PCA-reduced features, landmark-extended above ``sample``."""
-    return _tsne(_reduce(features, seed=seed), seed, sample, iterations)
+    return MapSettings(
+        perplexity=30.0, tsne_iterations=tsne_iterations, n_neighbors=15, umap_epochs=200,
+        metric="cosine", pca_dims=50, sample=sample, seed=seed,
+    )  # fmt: skip
 
 
 def grid_shape(n: int, aspect: float = 1.0) -> tuple[int, int]:
@@ -267,14 +186,9 @@ def compute_layouts(
     """All requested layouts: ``{name: {"xy": (N, 2), "size": float, ...}}``.
 
     The grid snaps the UMAP map (else the t-SNE one, made for it if not requested), so its cells
-    keep the map's neighbourhoods. UMAP and t-SNE share one PCA and are fitted side by side in two
-    threads, each with one BLAS / OpenMP thread: two independent fits keep two cores busy without
-    the per-step barriers that made a shared, busy machine run the multi-threaded fits 3x slower
-    than single-threaded ones.
+    keep the map's neighbourhoods. UMAP and t-SNE come from the one map helper with the explorer's
+    settings (:func:`map_settings`): one shared PCA, the two fitted side by side.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
     from tqdm.auto import tqdm
 
     unknown = set(layouts) - set(LAYOUTS)
@@ -283,24 +197,17 @@ def compute_layouts(
     n = len(features)
     map_size = 0.8 / math.sqrt(max(n, 1))
     maps = [m for m in ("umap", "tsne") if m in layouts] or (["tsne"] if "grid" in layouts else [])
-
-    def fit(name: str, x: np.ndarray) -> np.ndarray:
-        with threadpool_limits(1, user_api="openmp"):  # OpenMP's thread count is per calling thread
-            return _umap(x, seed, sample) if name == "umap" else _tsne(x, seed, sample, tsne_iterations)
-
     bar = tqdm(total=len(layouts), desc="layouts", leave=False, disable=not progress)
     out: dict[str, dict[str, Any]] = {}
-    with threadpool_limits(1):
-        x = _reduce(features, seed=seed) if maps else np.empty((0, 0))
-        with ThreadPoolExecutor(max(1, len(maps))) as pool:
-            fitted = {m: pool.submit(fit, m, x) for m in maps}
-            for m, future in fitted.items():
-                out[m] = {"xy": future.result(), "size": map_size}
-                bar.update()
-        if "grid" in layouts:
-            xy, size = grid_layout(out[maps[0]]["xy"], exact_grid)
-            out["grid"] = {"xy": xy, "size": size}
+    if maps:
+        fitted = project_2d(features, maps, map_settings(seed, sample, tsne_iterations))
+        for m in maps:
+            out[m] = {"xy": normalize_layout(fitted[m]), "size": map_size}
             bar.update()
+    if "grid" in layouts:
+        xy, size = grid_layout(out[maps[0]]["xy"], exact_grid)
+        out["grid"] = {"xy": xy, "size": size}
+        bar.update()
     if "timeline" in layouts:
         xy, size, info = timeline_layout(years, labels)
         out["timeline"] = {"xy": xy, "size": size, "axes": info}

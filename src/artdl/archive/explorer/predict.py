@@ -7,7 +7,6 @@ backward pass per painting.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,16 @@ def classifier_predictions(
     table: pd.DataFrame,
     checkpoint: str | Path | None,
     out_dir: Path,
-    rows: Sequence[int] | None = None,
     top: int = 5,
     batch_size: int = 16,
     progress: bool = True,
     max_rows: int = 0,
+    device: Any = "cpu",
 ) -> dict[str, Any] | None:
-    """Top-``top`` classes with probabilities for ``rows`` (default: the test split) + ``cam/<i>.jpg``.
+    """Top-``top`` classes with probabilities for the test split's paintings + ``cam/<i>.jpg``.
+
+    The forward and the Grad-CAM backward passes run on ``device`` (the configured one: a GPU
+    explains a batch in milliseconds); the overlays are drawn on the CPU.
 
     ``max_rows`` > 0 explains a seeded random sample of at most that many of them: Grad-CAM costs
     a backward pass each, about a second per painting on a CPU, so all 1,050 test paintings of
@@ -56,24 +58,24 @@ def classifier_predictions(
             f"Note: could not load classifier {checkpoint} ({type(err).__name__}: {err}); predictions skipped."
         )
         return None
-    if rows is None:
-        split = table["split"] if "split" in table else pd.Series([""] * len(table))
-        rows = np.flatnonzero(split.astype(str).to_numpy() == "test")
+    split = table["split"] if "split" in table else pd.Series([""] * len(table))
+    rows = [int(r) for r in np.flatnonzero(split.astype(str).to_numpy() == "test")]
+    device = torch.device(device)
+    model = model.to(device).eval()
     size, mean, std = int(meta["image_size"]), meta["mean"], meta["std"]
     (out_dir / "cam").mkdir(parents=True, exist_ok=True)
     by_index: dict[str, Any] = {}
-    m, s = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
-    rows = [int(r) for r in rows]
+    m, s = (torch.tensor(v).view(1, 3, 1, 1).to(device) for v in (mean, std))
     if 0 < max_rows < len(rows):
         rows = sorted(int(r) for r in np.random.default_rng(0).choice(rows, max_rows, replace=False))
     for start in tqdm(range(0, len(rows), batch_size), desc="grad-cam", disable=not progress, leave=False):
         part = rows[start : start + batch_size]
         crops = [np.asarray(square(load_image(table["path"].iloc[i]), size)) for i in part]
-        x = (torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float() / 255 - m) / s
+        x = (torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).to(device).float() / 255 - m) / s
         with torch.no_grad():
-            probs = torch.softmax(model(x).float(), dim=1).numpy()
+            probs = torch.softmax(model(x).float(), dim=1).cpu().numpy()
         maps = explain(model, x, "gradcam")
-        images = denormalize(x, mean, std)
+        images = denormalize(x.cpu(), mean, std)
         for j, i in enumerate(part):
             order = np.argsort(-probs[j])[:top]
             Image.fromarray(overlay(images[j], maps[j])).save(out_dir / "cam" / f"{i}.jpg", quality=85)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from artdl.core import resolve
+from artdl.core import atomic_path, resolve
 from artdl.data.fetch.manifest import (
     DEFAULT_URL_TEMPLATE,
     FetchError,
@@ -155,27 +155,13 @@ def shrink_image(data: bytes, file: str, max_side: int | None, quality: int = 85
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``.
+    """Write ``data`` to ``path`` with :func:`artdl.core.atomic_path` (temp file, fsync, ``os.replace``).
 
     Readers see either no file or the whole file; an exception (or Ctrl-C) removes the temp file.
     A process killed outright leaves at most a ``.<name>.*.part`` file, removed by the next fetch.
     """
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PART_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_path(path, suffix=PART_SUFFIX, fsync=True) as tmp:
+        tmp.write_bytes(data)
 
 
 def _remove_stale_parts(dest: Path) -> int:

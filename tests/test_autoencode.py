@@ -1,0 +1,113 @@
+"""Step 03: the denoising and sliced-Wasserstein autoencoders, and the one t-SNE/UMAP map helper."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from artdl import autoencode, models
+
+
+# --- autoencoders ----------------------------------------------------------------------------
+def test_sliced_wasserstein_zero_for_identical_positive_otherwise():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(128, 8, generator=g)
+    assert autoencode.sliced_wasserstein(x, x.clone(), 50).item() == pytest.approx(0.0, abs=1e-10)
+    # a permutation of the same sample is the same distribution: still zero
+    assert autoencode.sliced_wasserstein(x, x[torch.randperm(128, generator=g)], 50).item() == pytest.approx(
+        0.0, abs=1e-10
+    )
+    shifted = autoencode.sliced_wasserstein(x, x + 1.0, 50).item()
+    scaled = autoencode.sliced_wasserstein(x, 3 * x, 50).item()
+    assert shifted > 0.05 and scaled > 0.05
+    far = autoencode.sliced_wasserstein(x, x + 3.0, 50).item()
+    assert far > shifted  # grows with the shift
+    with pytest.raises(ValueError):
+        autoencode.sliced_wasserstein(x, x[:10], 5)
+
+
+def test_add_noise_masks_and_stays_in_range():
+    x = torch.full((4, 3, 16, 16), 0.5)
+    noisy = autoencode.add_noise(x, std=0.0, mask_prob=0.5)
+    zero = (noisy == 0).all(dim=1)  # masking drops all channels of a pixel
+    assert 0.3 < zero.float().mean() < 0.7
+    assert noisy.min() >= 0 and noisy.max() <= 1
+
+
+@pytest.mark.parametrize("kind", ["dae", "swae"])
+def test_autoencoder_trains_and_roundtrips(tmp_path: Path, kind: str):
+    torch.manual_seed(0)
+    images = (torch.rand(24, 3, 32, 32) * 255).to(torch.uint8)
+    model = models.ConvAutoencoder(32, 8, [8, 16], kind=kind)
+    config = autoencode.AutoencoderConfig(epochs=3, batch_size=8, lr=5e-3, swae_weight=1.0)
+    hist = autoencode.train_autoencoder(model, images, images[:8], config, progress=False)
+    assert len(hist["train_loss"]) == 3 and len(hist["val_recon"]) == 3
+    assert ("train_swd" in hist) == (kind == "swae")
+    codes = autoencode.encode(model, images)
+    assert codes.shape == (24, 8)
+    path = models.save_autoencoder(model, tmp_path / f"{kind}.pt", hist)
+    again = models.load_autoencoder(path)
+    assert torch.allclose(autoencode.encode(again, images), codes, atol=1e-5)
+
+
+def test_autoencoder_rejects_bad_size():
+    with pytest.raises(ValueError, match="divisible"):
+        models.ConvAutoencoder(60, 8, [8, 16, 32])
+
+
+# --- the one map helper (03, 05 and the explorer) ----------------------------------------------
+def _clusters(n_per: int = 40, dims: int = 32, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 1, (3, dims)) * 5
+    labels = np.repeat(np.arange(3), n_per)
+    return centres[labels] + rng.normal(0, 1, (len(labels), dims)), labels
+
+
+def _separation(xy: np.ndarray, labels: np.ndarray) -> float:
+    """Smallest distance between cluster centres over the mean spread inside a cluster."""
+    inside = np.mean(
+        [np.linalg.norm(xy[labels == k] - xy[labels == k].mean(0), axis=1).mean() for k in range(3)]
+    )
+    centres = np.array([xy[labels == k].mean(0) for k in range(3)])
+    return float(min(np.linalg.norm(a - b) for i, a in enumerate(centres) for b in centres[i + 1 :]) / inside)
+
+
+def test_project_2d_fits_both_maps_side_by_side_with_the_explorer_options():
+    x, labels = _clusters()
+    settings = autoencode.MapSettings(
+        tsne_iterations=250, umap_epochs=100, metric="cosine", pca_dims=8, sample=100, seed=0
+    )
+    maps = autoencode.project_2d(x, ["umap", "tsne"], settings)
+    assert list(maps) == ["umap", "tsne"]
+    for name, xy in maps.items():
+        assert xy.shape == (120, 2) and np.isfinite(xy).all(), name
+        assert _separation(xy, labels) > 3, name  # the 20 rows outside the sample placed by landmarks
+    again = autoencode.project_2d(x, ["tsne"], settings)["tsne"]
+    assert np.allclose(again, maps["tsne"], atol=1e-4)  # seeded: alone or side by side, the same map
+
+
+def test_map_helpers_keep_03s_settings_and_check_their_input():
+    x, labels = _clusters(n_per=10, dims=6)
+    xy = autoencode.tsne_2d(x, perplexity=30, iterations=500)  # perplexity capped below n = 30
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=2) + np.eye(30) * 1e9
+    assert xy.shape == (30, 2) and (labels[d.argmin(1)] == labels).mean() >= 0.8  # neighbours kept
+    assert autoencode.tsne_2d(x[:5], iterations=250).shape == (5, 2)  # tiny sets work
+    with pytest.raises(ValueError, match="at least 3"):
+        autoencode.tsne_2d(x[:2])
+    with pytest.raises(ValueError, match="Unknown map method"):
+        autoencode.project_2d(x, ["pca"])
+    with pytest.raises(ValueError, match="metric"):
+        autoencode.project_2d(x, ["umap"], autoencode.MapSettings(metric="manhattan"))
+
+
+def test_landmarks_sit_next_to_their_nearest_sampled_rows():
+    from artdl.autoencode.projection import _landmark
+
+    rng = np.random.default_rng(2)
+    x = np.repeat(np.eye(4), 25, axis=0) + rng.normal(0, 0.01, (100, 4))
+    xy = _landmark(lambda part: part[:, :2] * 10, x, autoencode.MapSettings(sample=20, seed=0))
+    assert np.abs(xy - x[:, :2] * 10).max() < 1.0
+    called = []
+    _landmark(lambda part: called.append(len(part)) or part[:, :2], x, autoencode.MapSettings(sample=0))
+    assert called == [100]  # sample=0: every row fitted
