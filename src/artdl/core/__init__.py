@@ -18,7 +18,20 @@ from artdl.core.config import (
     load_config,
     to_yaml,
 )
-from artdl.core.metrics import accuracy_with_interval, per_class_report, topk_is_informative, wilson_interval
+from artdl.core.metrics import (
+    Interval,
+    McNemarResult,
+    StatsConfig,
+    Verdict,
+    accuracy_with_interval,
+    bootstrap_mean,
+    mcnemar_exact,
+    paired_bootstrap,
+    per_class_report,
+    topk_is_informative,
+    verdict,
+    wilson_interval,
+)
 from artdl.core.paths import (
     MissingArtifactError,
     configure,
@@ -38,13 +51,18 @@ from artdl.core.utils import PRECISIONS, atomic_path, autocast, get_device, seed
 __all__ = [
     "ConfigKeyError",
     "ConfigTypeError",
+    "Interval",
     "LineTqdm",
+    "McNemarResult",
     "MissingArtifactError",
     "PRECISIONS",
+    "StatsConfig",
+    "Verdict",
     "accuracy_with_interval",
     "atomic_path",
     "autocast",
     "available_configs",
+    "bootstrap_mean",
     "configure",
     "data_dir",
     "environment",
@@ -55,7 +73,9 @@ __all__ = [
     "install",
     "load_config",
     "load_results",
+    "mcnemar_exact",
     "models_dir",
+    "paired_bootstrap",
     "per_class_report",
     "processed_dir",
     "project_root",
@@ -67,6 +87,7 @@ __all__ = [
     "setup",
     "to_yaml",
     "topk_is_informative",
+    "verdict",
     "wilson_interval",
     "write_results",
 ]
