@@ -20,14 +20,17 @@ from artdl.crawl.runner import (
     start_crawl,
     summary_table,
 )
-from artdl.crawl.settings import CrawlOptions
+from artdl.crawl.settings import POLITE_FLOOR, CrawlOptions, is_loopback, polite_options
 
 __all__ = [
     "CrawlError",
     "CrawlOptions",
     "CrawlResult",
     "FixtureSite",
+    "POLITE_FLOOR",
     "crawl_from_config",
+    "is_loopback",
+    "polite_options",
     "run_crawl",
     "start_crawl",
     "summary_table",
