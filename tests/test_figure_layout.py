@@ -24,6 +24,7 @@ from matplotlib.image import AxesImage  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from artdl import viz  # noqa: E402
+from artdl.classify import explanation_grid  # noqa: E402  (02's CAM grid lives with its CAM code)
 
 RNG = np.random.default_rng(0)
 LONG = [
@@ -195,6 +196,12 @@ CASES = {
         SWEEP, 0.005, {"connected share@10 (d<=1)": 0.045, "connected share@10 (d<=2)": 0.25}
     ),
     "result_strips": lambda: viz.result_strips(_strip_rows()),
+    "explanation_grid": lambda: explanation_grid(
+        RNG.random((4, 48, 48, 3)).astype(np.float32),
+        {"Grad-CAM": RNG.random((4, 48, 48)), "Score-CAM": RNG.random((4, 48, 48))},
+        titles=[f"true {STYLES[i]}\npred {STYLES[i + 1]} (0.87)" for i in range(4)],
+        title="Most confident correct predictions of the fine-tuned network",
+    ),
 }
 NOT_FIGURES = {
     "DISPLAY_WIDTH",
