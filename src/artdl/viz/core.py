@@ -91,16 +91,20 @@ def bare_axes(ax: Any) -> None:
         side.set_visible(False)
 
 
-def spread_labels(texts: Sequence[Any], ax: Any, avoid: Sequence[Any] = ()) -> None:
-    """Move ``texts`` apart until none overlaps another (adjustText), with a thin line to its anchor."""
+def spread_labels(texts: Sequence[Any], ax: Any, points: np.ndarray | None = None) -> None:
+    """Move ``texts`` apart until none overlaps another (adjustText), with a thin line to its anchor.
+
+    ``points`` (N x 2, data coordinates) are markers the labels should also keep off, e.g. graph nodes.
+    """
     if len(texts) < 2:
         return
     from adjustText import adjust_text
 
     ax.figure.canvas.draw()  # text extents are known only after a draw
+    xy = {} if points is None else {"x": np.asarray(points)[:, 0], "y": np.asarray(points)[:, 1]}
     adjust_text(
-        list(texts), ax=ax, objects=list(avoid) or None, expand=(1.1, 1.25), ensure_inside_axes=False,
-        arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5}, iter_lim=500,
+        list(texts), ax=ax, expand=(1.1, 1.25), ensure_inside_axes=False, iter_lim=500,
+        arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5}, **xy,
     )  # fmt: skip
 
 

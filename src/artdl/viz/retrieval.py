@@ -56,21 +56,24 @@ def influence_graph_plot(ag: Any, counts: Mapping[str, int], seed: int = 0, titl
             arrowstyle="-|>" if kind != "friend" else "-", arrowsize=11, node_size=sizes,
             connectionstyle="arc3,rad=0.08",
         )  # fmt: skip
-    # labels beside their node, then pushed apart (adjustText) so no two names overlap
-    texts = [
-        ax.text(*pos[n], f"{fit_label(name_of[n], 1.6, MIN_FONT)} ({counts.get(name_of[n], 0)})",
-                fontsize=MIN_FONT, ha="center", va="bottom")
-        for n in sub
-    ]  # fmt: skip
     ax.margins(0.12)
+    ax.axis("off")
+    fig.canvas.draw()  # final limits, so a node's radius can be turned into data units
+    to_data, lifts = ax.transData.inverted(), [(np.sqrt(s) / 2 + 2) * fig.dpi / 72 for s in sizes]
+    # each label just above its node's disc, then pushed apart (adjustText) so no two names overlap
+    texts = [
+        ax.text(*to_data.transform(ax.transData.transform(pos[n]) + (0, lift)),
+                f"{fit_label(name_of[n], 1.6, MIN_FONT)} ({counts.get(name_of[n], 0)})",
+                fontsize=MIN_FONT, ha="center", va="bottom")
+        for n, lift in zip(sub, lifts)
+    ]  # fmt: skip
     handles = [Line2D([0], [0], color=c, lw=2, label=_EDGE_NAMES[k]) for k, c in EDGE_COLOURS.items()]
     ax.legend(handles=handles, fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
               frameon=False)  # fmt: skip
     ax.set_title(
         title or "Influence graph among the collection's artists (paintings in brackets)", fontsize=10
     )
-    ax.axis("off")
-    spread_labels(texts, ax)
+    spread_labels(texts, ax, points=np.array([pos[n] for n in sub]))
     return fig
 
 
