@@ -196,6 +196,63 @@ def test_options_reject_bad_input():
         CrawlOptions.from_mapping({"styles": ["x"], "dealy": 1})
 
 
+@pytest.mark.parametrize(
+    "url, loopback",
+    [("fixture", True), ("http://127.0.0.1:8123", True), ("http://127.5.0.1", True), ("http://[::1]:80", True),
+     ("http://localhost:9000/x", True), ("https://www.wikiart.org", False), ("http://10.0.0.1", False),
+     ("http://127.0.0.1.example.com", False), ("www.wikiart.org", False)],
+)  # fmt: skip
+def test_is_loopback(url, loopback):
+    from artdl.crawl import is_loopback
+
+    assert is_loopback(url) is loopback
+
+
+def test_real_site_gets_the_politeness_floor_whatever_the_config(tmp_path):
+    """Settings only: nothing is sent to the non-loopback address."""
+    from artdl.crawl.settings import scrapy_settings
+
+    impolite = _opts("https://www.wikiart.org", tmp_path, autothrottle_target_concurrency=4.0)
+    settings = scrapy_settings(impolite, tmp_path)
+    assert settings["DOWNLOAD_DELAY"] >= 1.0 and settings["AUTOTHROTTLE_ENABLED"] is True
+    assert settings["CONCURRENT_REQUESTS_PER_DOMAIN"] <= 2 and settings["ROBOTSTXT_OBEY"] is True
+    assert settings["AUTOTHROTTLE_TARGET_CONCURRENCY"] <= 2 and settings["AUTOTHROTTLE_START_DELAY"] >= 1.0
+    assert settings["ARTDL_RETRY_BACKOFF"] >= 1.0
+    # a config already politer than the floor is left as it is
+    slow = _opts("https://www.wikiart.org", tmp_path, download_delay=3.0, concurrency=1, autothrottle=True)
+    settings = scrapy_settings(slow, tmp_path)
+    assert settings["DOWNLOAD_DELAY"] == 3.0 and settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 1
+
+
+def test_loopback_site_keeps_its_fast_settings(site, tmp_path):
+    from artdl.crawl import polite_options
+    from artdl.crawl.settings import scrapy_settings  # not public: the child process's side
+
+    opts = _opts(site.url, tmp_path)
+    assert polite_options(opts) == (opts, [])
+    settings = scrapy_settings(opts, tmp_path)
+    assert settings["DOWNLOAD_DELAY"] == 0.0 and settings["CONCURRENT_REQUESTS_PER_DOMAIN"] == 4
+    assert settings["AUTOTHROTTLE_ENABLED"] is False and settings["ROBOTSTXT_OBEY"] is True
+
+
+def test_start_crawl_says_it_raised_the_floor(tmp_path, monkeypatch, capsys):
+    """The child process is a stand-in that only records its options: no request leaves the machine."""
+    from artdl.crawl import runner
+
+    started = []
+    monkeypatch.setattr(runner.subprocess, "Popen", lambda args, **kw: started.append(args) or "child")
+    assert start_crawl(_opts("https://www.wikiart.org", tmp_path / "out")) == "child"
+    sent = CrawlOptions.from_json(started[0][-1])
+    Path(started[0][-1]).unlink()
+    assert (sent.download_delay, sent.concurrency, sent.autothrottle) == (1.0, 2, True)
+    said = capsys.readouterr().out
+    assert "not a loopback address" in said and "download_delay: 0.0 -> 1.0" in said
+    assert "concurrency: 4 -> 2" in said and "autothrottle: False -> True" in said
+    start_crawl(_opts("http://127.0.0.1:9", tmp_path / "out"))
+    assert CrawlOptions.from_json(started[1][-1]).download_delay == 0.0 and capsys.readouterr().out == ""
+    Path(started[1][-1]).unlink()
+
+
 def test_cli_reports_bad_config_key(capsys):
     from artdl.crawl.cli import main
 

@@ -1,8 +1,8 @@
 """The collection explorer (issue #16): the Python builder, and the page in headless Chromium.
 
 The browser tests serve a real explorer (80 paintings of AIC + WikiArt impressionists) from
-127.0.0.1 and drive it through ``window.explorer``, the page's state object; they save the README
-screenshot ``images/05_archive/explorer.png``. Nothing is sent anywhere but 127.0.0.1.
+127.0.0.1 and drive it through ``window.explorer``, the page's state object (the README screenshot of
+the committed site is tests/test_explorer_screenshot.py's). Nothing is sent anywhere but 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from artdl.archive.explorer import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOT = REPO / "images" / "05_archive" / "explorer.png"
 
 
 # ------------------------------------------------------------------------------------------
@@ -559,14 +558,6 @@ def test_page_draws_switches_searches_and_opens_neighbours(browser, real_site):
         if data["neighbours"]["reranked"] is not None:
             browser.find_element(By.ID, "rerank").click()
             assert js("return explorer.panelNeighbours") == data["neighbours"]["reranked"][target]
-
-        # the README screenshot: the t-SNE map with a painting's panel open
-        js("explorer.search(''); explorer.setRerank(false); explorer.setLayout('tsne', false);")
-        js(f"explorer.select({target}); explorer.fit();")
-        wait_for(browser, "return document.getElementById('preview').complete")
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        browser.save_screenshot(str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 20_000
 
 
 @pytest.mark.browser

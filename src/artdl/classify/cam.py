@@ -170,7 +170,9 @@ def explanation_grid(
     for i in range(n):
         axes[i, 0].imshow(images[i])
         label = (titles[i] if titles else "").split("\n")
-        axes[i, 0].set_ylabel("\n".join(line[:32] for line in label), fontsize=7)
+        axes[i, 0].set_ylabel(
+            "\n".join(line if len(line) <= 32 else line[:31] + "…" for line in label), fontsize=8
+        )
         for j, method in enumerate(methods, 1):
             axes[i, j].imshow(overlay(images[i], maps[method][i]))
             if i == 0:

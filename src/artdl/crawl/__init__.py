@@ -26,7 +26,7 @@ from artdl.crawl.runner import (
     start_crawl,
     summary_table,
 )
-from artdl.crawl.settings import CrawlOptions
+from artdl.crawl.settings import POLITE_FLOOR, CrawlOptions, is_loopback, polite_options
 
 __all__ = [
     "CrawlError",
@@ -35,9 +35,12 @@ __all__ = [
     "CrawlResult",
     "CrawlRun",
     "FixtureSite",
+    "POLITE_FLOOR",
     "crawl_from_config",
     "crawl_record",
     "crawl_run",
+    "is_loopback",
+    "polite_options",
     "run_crawl",
     "start_crawl",
     "summary_table",

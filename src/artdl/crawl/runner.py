@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -15,13 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from artdl.crawl.fixture_site import FixtureSite
-from artdl.crawl.settings import FIXTURE, CrawlOptions
+from artdl.crawl.settings import FIXTURE, CrawlOptions, polite_options
 
 if TYPE_CHECKING:  # pandas is imported where a table is made: the Scrapy child imports this package
     import pandas as pd
 
 __all__ = ["CrawlError", "CrawlResult", "crawl_from_config", "options_from_config", "run_crawl",
            "serve", "start_crawl", "summary_table"]  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 FIXTURE_OUT = "data/raw/wikiart_fixture"
 REAL_OUT = "data/raw/wikiart"
@@ -51,6 +54,7 @@ def start_crawl(opts: CrawlOptions) -> subprocess.Popen[bytes]:
     """Start a crawl in a child process and return it (tests use this to kill one mid-way)."""
     if opts.base_url == FIXTURE:
         raise ValueError("start the fixture site first (see `serve`) and pass its URL as base_url")
+    opts = _enforce_politeness(opts)
     out = Path(opts.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     fd, path = tempfile.mkstemp(prefix="crawl-options-", suffix=".json")
@@ -60,6 +64,19 @@ def start_crawl(opts: CrawlOptions) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "artdl.crawl.worker", path],
         env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+
+
+def _enforce_politeness(opts: CrawlOptions) -> CrawlOptions:
+    """Raise a real site's crawl to the politeness floor and say so (printed: a notebook shows it)."""
+    polite, changes = polite_options(opts)
+    if changes:
+        message = (
+            f"crawl: {opts.base_url} is not a loopback address, so the politeness floor applies "
+            f"(robots.txt obeyed, AutoThrottle on): " + "; ".join(changes)
+        )
+        log.info(message)
+        print(message)
+    return polite
 
 
 def run_crawl(opts: CrawlOptions) -> CrawlResult:

@@ -7,12 +7,14 @@ child process as one JSON file.
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["FIXTURE", "CrawlOptions", "scrapy_settings"]
+__all__ = ["FIXTURE", "POLITE_FLOOR", "CrawlOptions", "is_loopback", "polite_options", "scrapy_settings"]
 
 FIXTURE = "fixture"  # base_url value meaning "start the local fixture site"
 DEFAULT_USER_AGENT = (
@@ -79,8 +81,59 @@ class CrawlOptions:
         return cls(**json.loads(Path(path).read_text()))
 
 
+# The least politeness a crawl of somebody else's site gets, whatever the config says: the
+# default config is tuned for the loopback fixture site (no delay, 4 at a time), and a reader who
+# only changes base_url must not hit a real server with it.
+POLITE_FLOOR = {
+    "download_delay": 1.0,
+    "concurrency": 2,
+    "autothrottle_start_delay": 1.0,
+    "retry_backoff": 1.0,
+}
+
+
+def is_loopback(base_url: str) -> bool:
+    """Whether a crawl stays on this machine: the fixture site, ``localhost`` or a loopback IP."""
+    if base_url == FIXTURE:
+        return True
+    host = urlsplit(base_url if "//" in base_url else f"//{base_url}").hostname or ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def polite_options(opts: CrawlOptions) -> tuple[CrawlOptions, list[str]]:
+    """``opts`` raised to :data:`POLITE_FLOOR` (and AutoThrottle on) for a site that is not loopback.
+
+    Returns the options and one line per setting it raised, so the caller can say what it did;
+    a loopback crawl comes back unchanged with no lines.
+    """
+    if is_loopback(opts.base_url):
+        return opts, []
+    changes: dict[str, Any] = {}
+    for name in ("download_delay", "autothrottle_start_delay", "retry_backoff"):
+        if float(getattr(opts, name)) < POLITE_FLOOR[name]:
+            changes[name] = POLITE_FLOOR[name]
+    if int(opts.concurrency) > POLITE_FLOOR["concurrency"]:
+        changes["concurrency"] = POLITE_FLOOR["concurrency"]
+    if float(opts.autothrottle_target_concurrency) > POLITE_FLOOR["concurrency"]:
+        changes["autothrottle_target_concurrency"] = float(POLITE_FLOOR["concurrency"])
+    if not opts.autothrottle:
+        changes["autothrottle"] = True
+    lines = [f"{name}: {getattr(opts, name)} -> {value}" for name, value in changes.items()]
+    return replace(opts, **changes), lines
+
+
 def scrapy_settings(opts: CrawlOptions, out: Path) -> dict[str, Any]:
-    """Scrapy settings for a polite crawl: robots.txt, AutoThrottle, delays, retries with backoff."""
+    """Scrapy settings for a polite crawl: robots.txt, AutoThrottle, delays, retries with backoff.
+
+    A site that is not loopback always gets :func:`polite_options` first (robots.txt is obeyed
+    for every site), so the floor holds even for options that never went through the runner.
+    """
+    opts, _ = polite_options(opts)
     middlewares: dict[str, int | None] = {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "artdl.crawl.middlewares.BackoffRetryMiddleware": 550,

@@ -11,7 +11,20 @@
 from __future__ import annotations
 
 from artdl.viz.classify import accuracy_intervals, confusion_matrix_plot, metric_bars, training_history
-from artdl.viz.core import DPI, image_grid, save_figure, save_photo_figure, thumbnail
+from artdl.viz.core import (
+    DISPLAY_WIDTH,
+    DPI,
+    MIN_FONT,
+    bare_axes,
+    class_colours,
+    fit_label,
+    grid_cell,
+    image_grid,
+    save_figure,
+    save_photo_figure,
+    spread_labels,
+    thumbnail,
+)
 from artdl.viz.data import examples_per_label, label_distribution, years_histogram
 from artdl.viz.embedding import (
     embedding_scatter,
@@ -33,14 +46,20 @@ from artdl.viz.generation import (
 from artdl.viz.retrieval import EDGE_COLOURS, influence_graph_plot, result_strips, strip_row, tradeoff_plot
 
 __all__ = [
+    "DISPLAY_WIDTH",
     "DPI",
     "EDGE_COLOURS",
+    "MIN_FONT",
     "accuracy_intervals",
+    "bare_axes",
+    "class_colours",
     "confusion_matrix_plot",
     "distance_bars",
     "embedding_scatter",
     "examples_per_label",
+    "fit_label",
     "gan_loss_curves",
+    "grid_cell",
     "grid_snapshots",
     "image_grid",
     "influence_graph_plot",
@@ -54,6 +73,7 @@ __all__ = [
     "save_figure",
     "save_photo_figure",
     "score_heatmap",
+    "spread_labels",
     "strip_row",
     "thumbnail",
     "thumbnail_dendrogram",

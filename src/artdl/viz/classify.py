@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from artdl.viz.core import MIN_FONT, fit_label
+
 __all__ = ["accuracy_intervals", "confusion_matrix_plot", "metric_bars", "training_history"]
 
 
@@ -15,7 +17,7 @@ def training_history(histories: dict[str, pd.DataFrame]) -> Any:
     """Loss and validation accuracy per epoch for one or more runs (``artdl.classify.experiment.fit`` histories)."""
     import matplotlib.pyplot as plt
 
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
     for name, hist in histories.items():
         line = ax_loss.plot(hist["epoch"], hist["train_loss"], marker="o", label=f"{name} train")[0]
         ax_loss.plot(
@@ -26,9 +28,8 @@ def training_history(histories: dict[str, pd.DataFrame]) -> Any:
     ax_loss.set_ylabel("cross-entropy")
     ax_acc.set_xlabel("epoch (0 = head only)")
     ax_acc.set_ylabel("validation accuracy")
-    ax_loss.legend(fontsize=7)
-    ax_acc.legend(fontsize=7)
-    fig.tight_layout()
+    ax_loss.legend(fontsize=MIN_FONT)
+    ax_acc.legend(fontsize=MIN_FONT)
     return fig
 
 
@@ -38,7 +39,7 @@ def confusion_matrix_plot(confusion: Sequence[Sequence[int]], classes: Sequence[
 
     cm = np.asarray(confusion, dtype=float)
     share = cm / np.clip(cm.sum(1, keepdims=True), 1, None)
-    fig, ax = plt.subplots(figsize=(1.0 * len(classes) + 2.2, 0.9 * len(classes) + 1.6))
+    fig, ax = plt.subplots(figsize=(1.0 * len(classes) + 2.6, 0.9 * len(classes) + 2.0), layout="constrained")
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(classes)):
         for j in range(len(classes)):
@@ -51,13 +52,13 @@ def confusion_matrix_plot(confusion: Sequence[Sequence[int]], classes: Sequence[
                 fontsize=8,
                 color="white" if share[i, j] > 0.55 else "black",
             )
-    ax.set_xticks(range(len(classes)), classes, rotation=35, ha="right")
-    ax.set_yticks(range(len(classes)), classes)
+    names = [fit_label(c, 1.6, 9) for c in classes]  # two lines of style name, then "…"
+    ax.set_xticks(range(len(classes)), names, rotation=90, fontsize=9)  # upright names would collide
+    ax.set_yticks(range(len(classes)), names, fontsize=9)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title)
+    ax.set_title(fit_label(title, 0.9 * len(classes) + 1.5, 10), fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
     return fig
 
 
@@ -67,18 +68,18 @@ def metric_bars(
     """Grouped bars of a few metrics per model (e.g. test top-1 and macro-F1)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(1.6 * len(table) + 2.5, 3.2))
+    fig, ax = plt.subplots(figsize=(1.6 * len(table) + 2.5, 3.4), layout="constrained")
     width = 0.8 / len(metrics)
     x = np.arange(len(table))
     for k, metric in enumerate(metrics):
         bars = ax.bar(x + k * width, table[metric], width, label=metric)
         for b, v in zip(bars, table[metric]):
             ax.text(b.get_x() + b.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", fontsize=8)
-    ax.set_xticks(x + width * (len(metrics) - 1) / 2, table[label_column], fontsize=8)
+    names = [fit_label(n, 1.5, keep_underscores=True) for n in table[label_column]]
+    ax.set_xticks(x + width * (len(metrics) - 1) / 2, names, fontsize=MIN_FONT)
     ax.set_ylim(0, 1.08)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=MIN_FONT)
     ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 
@@ -95,7 +96,11 @@ def accuracy_intervals(
     names = list(models)
     shown = [k for k in keys if all(k in m for m in models.values())]
     fig, axes = plt.subplots(
-        1, len(shown), figsize=(4.2 * len(shown), 0.55 * len(names) + 1.4), squeeze=False
+        1,
+        len(shown),
+        figsize=(4.2 * len(shown), 0.55 * len(names) + 1.6),
+        squeeze=False,
+        layout="constrained",
     )
     for ax, key in zip(axes[0], shown):
         y = np.arange(len(names))[::-1]
@@ -108,11 +113,11 @@ def accuracy_intervals(
         chance = models[names[0]].get(f"chance_{key}")
         if chance is not None:
             ax.axvline(chance, color="grey", ls=":", lw=1)
-            ax.text(chance, y.max() + 0.45, "chance", color="grey", fontsize=7, ha="left")
-        ax.set_yticks(y, names, fontsize=8)
+            ax.text(chance, y.max() + 0.45, " chance", color="grey", fontsize=MIN_FONT, ha="left")
+        ax.set_yticks(y, [fit_label(n, 1.8, keep_underscores=True) for n in names], fontsize=MIN_FONT)
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.6, len(names) - 0.2)
         ax.set_xlabel(f"test {key.replace('top', 'top-')} (95 % Wilson interval)")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    if title:
+        fig.suptitle(fit_label(title, 4.0 * len(shown), 10), fontsize=10)
     return fig

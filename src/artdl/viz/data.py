@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from artdl.viz.core import thumbnail
+from artdl.viz.core import MIN_FONT, bare_axes, class_colours, fit_label, thumbnail
 
 __all__ = ["examples_per_label", "label_distribution", "years_histogram"]
 
@@ -22,16 +22,16 @@ def label_distribution(table: pd.DataFrame, by_split: bool = True, title: str = 
     else:
         counts = table["label"].value_counts().to_frame("images")
     counts = counts.loc[counts.sum(axis=1).sort_values().index]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * len(counts) + 1.2))
-    counts.plot.barh(
-        stacked=True, ax=ax, width=0.8, color=["#4c72b0", "#dd8452", "#55a868"][: counts.shape[1]]
-    )
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(counts) + 1.4), layout="constrained")
+    counts.plot.barh(stacked=True, ax=ax, width=0.8, color=class_colours(3)[: counts.shape[1]])
     for i, total in enumerate(counts.sum(axis=1)):
-        ax.text(total + 0.5, i, str(int(total)), va="center", fontsize=8)
+        ax.text(total, i, f" {int(total)}", va="center", fontsize=MIN_FONT)
+    ax.set_yticks(range(len(counts)), [fit_label(n, 2.2, 9, lines=1) for n in counts.index], fontsize=9)
+    ax.set_xlim(0, counts.sum(axis=1).max() * 1.12)
     ax.set_xlabel("images")
     ax.set_ylabel("")
+    ax.legend(fontsize=MIN_FONT, loc="lower right")
     ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 
@@ -41,23 +41,20 @@ def examples_per_label(table: pd.DataFrame, per_label: int = 6, seed: int = 0, s
 
     labels = sorted(table["label"].unique())
     fig, axes = plt.subplots(
-        len(labels), per_label, figsize=(per_label * size, len(labels) * size), squeeze=False
-    )
+        len(labels), per_label, figsize=(per_label * size + 1.6, len(labels) * size), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     rng = np.random.default_rng(seed)
     for r, label in enumerate(labels):
         rows = table[table["label"] == label]
         pick = rows.iloc[rng.permutation(len(rows))[:per_label]]
         for c in range(per_label):
             ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for side in ax.spines.values():
-                side.set_visible(False)
+            bare_axes(ax)
             if c < len(pick):
                 ax.imshow(np.asarray(thumbnail(pick.iloc[c]["path"], 160)))
             if c == 0:
-                ax.set_ylabel(str(label).replace("_", " "), rotation=0, ha="right", va="center", fontsize=9)
-    fig.tight_layout()
+                ax.set_ylabel(fit_label(label, 1.5, 9), rotation=0, ha="right", va="center", fontsize=9)
     return fig
 
 
@@ -73,12 +70,13 @@ def years_histogram(table: pd.DataFrame, decade: int = 10) -> Any:
     if dated.empty:
         return None
     start, stop = int(dated["year"].min()) // decade * decade, int(dated["year"].max()) + 2 * decade
-    fig, ax = plt.subplots(figsize=(8, 3))
-    for label, rows in dated.groupby("label"):
-        ax.hist(rows["year"], bins=range(start, stop, decade), alpha=0.6, label=str(label))
+    groups = list(dated.groupby("label"))
+    fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
+    for (label, rows), colour in zip(groups, class_colours(len(groups))):
+        ax.hist(rows["year"], bins=range(start, stop, decade), alpha=0.6, label=fit_label(label, 2.0, lines=1),
+                color=colour)  # fmt: skip
     ax.set_xlabel("year")
     ax.set_ylabel("paintings")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title(f"{len(dated)} of {len(table)} paintings carry a year")
-    fig.tight_layout()
     return fig

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from artdl.viz.core import _as_image
+from artdl.viz.core import MIN_FONT, _as_image, bare_axes, class_colours, fit_label, grid_cell
 
 __all__ = [
     "embedding_scatter",
@@ -26,15 +26,16 @@ def reconstruction_grid(originals: Any, reconstructions: dict[str, Any], size: f
 
     rows = {"original": originals, **reconstructions}
     n = len(originals)
-    fig, axes = plt.subplots(len(rows), n, figsize=(n * size, len(rows) * size), squeeze=False)
+    size = grid_cell(n + 1, size)  # one column's width for the row names
+    fig, axes = plt.subplots(
+        len(rows), n, figsize=(n * size + 0.5, len(rows) * size), squeeze=False, layout="constrained"
+    )
     for r, (name, imgs) in enumerate(rows.items()):
         for c in range(n):
             ax = axes[r, c]
             ax.imshow(_as_image(imgs[c]))
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[r, 0].set_ylabel(name, fontsize=8)
-    fig.tight_layout()
+            bare_axes(ax)
+        axes[r, 0].set_ylabel(fit_label(name, size, MIN_FONT), fontsize=MIN_FONT)
     return fig
 
 
@@ -44,16 +45,18 @@ def embedding_scatter(xy: np.ndarray, labels: Sequence[str], title: str = "", ax
 
     fig = None
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6.5, 5))
+        fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     labels = np.asarray(labels).astype(str)
-    cmap = plt.get_cmap("tab20")
-    for i, lab in enumerate(sorted(set(labels))):
+    names = sorted(set(labels))
+    for lab, colour in zip(names, class_colours(len(names))):
         m = labels == lab
-        ax.scatter(xy[m, 0], xy[m, 1], s=8, color=cmap(i % 20), label=lab, alpha=0.8)
-    ax.set_title(title, fontsize=9)
+        ax.scatter(xy[m, 0], xy[m, 1], s=10, color=colour, label=fit_label(lab, 1.8, lines=1), alpha=0.85)
+    ax.set_title(fit_label(title, 5.0, 9), fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.legend(fontsize=6, markerscale=1.5, loc="best", frameon=False)
+    # beside the map, not on it: "best" still covers points, and the classes need their names
+    ax.legend(fontsize=MIN_FONT, markerscale=1.5, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
+              ncol=1 if len(names) <= 20 else 2)  # fmt: skip
     return fig if fig is not None else ax.figure
 
 
@@ -64,7 +67,7 @@ def thumbnail_scatter(
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    fig, ax = plt.subplots(figsize=(figsize, figsize))
+    fig, ax = plt.subplots(figsize=(figsize, figsize), layout="constrained")
     ax.scatter(xy[:, 0], xy[:, 1], s=0)
     for (x, y), img in zip(xy, images):
         ax.add_artist(AnnotationBbox(OffsetImage(_as_image(img), zoom=zoom), (x, y), frameon=False))
@@ -93,18 +96,24 @@ def neighbour_strips(rows: Sequence[tuple[str, Sequence[Any], Sequence[str]]], s
     import matplotlib.pyplot as plt
 
     ncols = max(len(r[1]) for r in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.25), squeeze=False)
+    size = grid_cell(ncols, size)
+    fig, axes = plt.subplots(
+        len(rows),
+        ncols,
+        figsize=(ncols * size, len(rows) * (size + 0.4)),
+        squeeze=False,
+        layout="constrained",
+    )
     for ax in axes.flat:
         ax.axis("off")
     for r, (name, imgs, caps) in enumerate(rows):
         for c, (img, cap) in enumerate(zip(imgs, caps)):
             ax = axes[r, c]
             ax.imshow(_as_image(img))
-            ax.set_title(str(cap)[:22], fontsize=5.5)
-        axes[r, 0].text(
-            -0.1, 0.5, name, transform=axes[r, 0].transAxes, rotation=90, va="center", ha="right", fontsize=7
-        )
-    fig.tight_layout()
+            ax.set_title(fit_label(cap, size), fontsize=MIN_FONT)
+        axes[r, 0].axis("on")
+        bare_axes(axes[r, 0])
+        axes[r, 0].set_ylabel(fit_label(name, size + 0.3), fontsize=MIN_FONT)
     return fig
 
 
@@ -115,7 +124,7 @@ def walk_on_map(
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    fig, ax = plt.subplots(figsize=(7.5, 6))
+    fig, ax = plt.subplots(figsize=(7.5, 6), layout="constrained")
     ax.scatter(xy[:, 0], xy[:, 1], s=5, c="0.8")
     for a, b in zip(path[:-1], path[1:]):
         ax.annotate(
@@ -133,24 +142,33 @@ def walk_on_map(
 def thumbnail_dendrogram(
     features: np.ndarray, images: Sequence[Any], method: str = "ward", labels: Sequence[str] | None = None
 ) -> Any:
-    """Hierarchical clustering (scipy) drawn as a dendrogram with a thumbnail under each leaf."""
+    """Hierarchical clustering (scipy) as a dendrogram lying on its side, a thumbnail and a label per leaf.
+
+    Leaves run down the page, one row each, so a thumbnail and an 8-pt label get a row's height
+    whatever the number of paintings; leaves along the width left 4-pt labels for 40 paintings.
+    """
     import matplotlib.pyplot as plt
     from scipy.cluster.hierarchy import dendrogram, linkage
 
     link = linkage(np.asarray(features, dtype=float), method=method)
     n = len(features)
-    fig = plt.figure(figsize=(max(8, n * 0.42), 5))
-    ax = fig.add_axes((0.02, 0.3, 0.96, 0.65))
-    dend = dendrogram(link, ax=ax, no_labels=True, color_threshold=None)
-    ax.set_yticks([])
-    for side in ("top", "right", "left"):
+    row = 0.42  # inches per leaf
+    fig, (ax, strip) = plt.subplots(
+        1, 2, figsize=(8, n * row + 0.8), sharey=True, gridspec_kw={"width_ratios": [1.2, 1]},
+        layout="constrained",
+    )  # fmt: skip
+    dend = dendrogram(link, ax=ax, orientation="left", no_labels=True, color_threshold=None)
+    ax.set_xticks([])
+    for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
-    width = 0.96 / n
-    for pos, leaf in enumerate(dend["leaves"]):
-        sub = fig.add_axes((0.02 + pos * width, 0.12, width * 0.95, 0.17))
-        sub.imshow(_as_image(images[leaf]))
-        sub.axis("off")
+    strip.set_xlim(0, 10)
+    strip.axis("off")
+    for pos, leaf in enumerate(dend["leaves"]):  # scipy puts leaf ``pos`` at y = 10 * pos + 5
+        strip.imshow(_as_image(images[leaf]), extent=(0.1, 1.6, 10 * pos + 1, 10 * pos + 9), aspect="auto")
         if labels is not None:
-            sub.set_title(str(labels[leaf])[:10], fontsize=4, rotation=90, y=-0.9)
-    ax.set_title(f"Hierarchical clustering ({method} linkage) of {n} paintings", fontsize=9)
+            strip.text(
+                1.9, 10 * pos + 5, fit_label(labels[leaf], 2.6, MIN_FONT), va="center", fontsize=MIN_FONT
+            )
+    strip.set_ylim(0, 10 * n)
+    ax.set_title(f"Hierarchical clustering ({method} linkage) of {n} paintings", fontsize=10, loc="left")
     return fig

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from artdl.viz.core import DISPLAY_WIDTH, MIN_FONT, bare_axes, class_colours, fit_label, grid_cell
+
 __all__ = [
     "distance_bars",
     "gan_loss_curves",
@@ -26,7 +28,8 @@ def gan_loss_curves(histories: dict[str, pd.DataFrame], smooth: int = 10, note: 
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(histories), figsize=(5.2 * len(histories), 3.4), squeeze=False)
+    width = min(DISPLAY_WIDTH, 5.0 * len(histories))
+    fig, axes = plt.subplots(1, len(histories), figsize=(width, 3.4), squeeze=False, layout="constrained")
     for ax, (name, hist) in zip(axes.flat, histories.items()):
 
         def roll(col: str, h: pd.DataFrame = hist) -> pd.Series:
@@ -41,32 +44,42 @@ def gan_loss_curves(histories: dict[str, pd.DataFrame], smooth: int = 10, note: 
             ax.plot(hist["step"], roll("loss_g"), label="generator loss", color="#dd8452")
             ax.set_ylabel("loss")
         ax.set_xlabel("generator step")
-        ax.set_title(name, fontsize=10)
-        ax.legend(fontsize=8)
+        ax.set_title(fit_label(name, width / len(histories), 10, keep_underscores=True), fontsize=10)
+        ax.legend(fontsize=MIN_FONT)
         ax.grid(alpha=0.3)
     if note:
-        fig.suptitle(note, fontsize=9)
-    fig.tight_layout()
+        fig.suptitle(fit_label(note, width, 9), fontsize=9)
     return fig
 
 
 def grid_snapshots(
     rows: dict[str, tuple[Sequence[np.ndarray], Sequence[int]]], n: int = 5, note: str = "", size: float = 2.3
 ) -> Any:
-    """``n`` fixed-noise grids per GAN, evenly spaced over training, labelled with their epoch."""
+    """``n`` fixed-noise grids per GAN, evenly spaced over training, labelled with their epoch.
+
+    The GAN's name is the row's label and each column says only its epoch: a name in every title
+    ran into its neighbour's ("train imagesreal · 32 pxude-monet").
+    """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(rows), n, figsize=(size * n, (size + 0.2) * len(rows)), squeeze=False)
+    size = grid_cell(n + 1, size)
+    fig, axes = plt.subplots(
+        len(rows),
+        n,
+        figsize=(size * n + 0.6, (size + 0.3) * len(rows) + 0.3),
+        squeeze=False,
+        layout="constrained",
+    )
     for r, (name, (grids, epochs)) in enumerate(rows.items()):
         picks = np.unique(np.linspace(0, len(grids) - 1, n).round().astype(int))
         for c, ax in enumerate(axes[r]):
-            ax.axis("off")
+            bare_axes(ax)
             if c < len(picks):
                 ax.imshow(grids[picks[c]], interpolation="nearest")
-                ax.set_title(f"{name} · epoch {epochs[picks[c]]}", fontsize=8)
+                ax.set_title(f"epoch {epochs[picks[c]]}", fontsize=MIN_FONT)
+        axes[r, 0].set_ylabel(fit_label(name, size + 0.2, 9, lines=3, keep_underscores=True), fontsize=9)
     if note:
-        fig.suptitle(note, fontsize=9)
-    fig.tight_layout()
+        fig.suptitle(fit_label(note, size * n, 9), fontsize=9)
     return fig
 
 
@@ -82,20 +95,22 @@ def nearest_neighbour_grid(
     import matplotlib.pyplot as plt
 
     k = len(neighbours[0])
+    size = grid_cell(k + 1, size)
     fig, axes = plt.subplots(
-        len(queries), k + 1, figsize=((k + 1) * size, len(queries) * size * 1.1), squeeze=False
-    )
+        len(queries), k + 1, figsize=((k + 1) * size, len(queries) * (size + 0.5) + 0.3), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     for r, (q, nbs) in enumerate(zip(queries, neighbours)):
         for ax in axes[r]:
             ax.axis("off")
         axes[r, 0].imshow(q, interpolation="nearest")
-        axes[r, 0].set_title(query_titles[r] if query_titles else "generated", fontsize=7, color="#c44e52")
+        query = fit_label(query_titles[r] if query_titles else "generated", size, keep_underscores=True)
+        axes[r, 0].set_title(query, fontsize=MIN_FONT, color="#c44e52")
         for c, nb in enumerate(nbs):
             axes[r, c + 1].imshow(nb, interpolation="nearest")
-            axes[r, c + 1].set_title(f"train #{c + 1} · d={distances[r, c]:.2f}", fontsize=7)
+            axes[r, c + 1].set_title(f"train #{c + 1}\nd = {distances[r, c]:.2f}", fontsize=MIN_FONT)
     if note:
-        fig.suptitle(note, fontsize=8)
-    fig.tight_layout()
+        fig.suptitle(fit_label(note, size * (k + 1), 9), fontsize=9)
     return fig
 
 
@@ -103,17 +118,21 @@ def distance_bars(table: pd.DataFrame, metric: str, note: str = "") -> Any:
     """Horizontal bars of one distance column per row of ``table`` (lower is closer to real)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(table) + 1.4))
-    labels = [f"{s} (n={n})" for s, n in zip(table["set"], table["n"])]
-    colors = ["#55a868" if str(s).startswith("real") else "#4c72b0" for s in table["set"]]
+    fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(table) + 1.4), layout="constrained")
+    labels = [
+        fit_label(f"{s} (n={n})", 2.4, lines=2, keep_underscores=True)
+        for s, n in zip(table["set"], table["n"])
+    ]
+    real, generated = class_colours(3)[2], class_colours(1)[0]
+    colors = [real if str(s).startswith("real") else generated for s in table["set"]]
     ax.barh(labels, table[metric], color=colors)
     for i, v in enumerate(table[metric]):
-        ax.text(v, i, f" {v:.1f}", va="center", fontsize=8)
+        ax.text(v, i, f" {v:.1f}", va="center", fontsize=MIN_FONT)
+    ax.set_xlim(0, float(np.nanmax(table[metric])) * 1.15)
     ax.invert_yaxis()
     ax.set_xlabel(f"{metric} to the training paintings (lower = closer)")
     if note:
-        ax.set_title(note, fontsize=8)
-    fig.tight_layout()
+        ax.set_title(fit_label(note, 5.5, 9), fontsize=9)
     return fig
 
 
@@ -132,10 +151,15 @@ def score_heatmap(
     from matplotlib.patches import Rectangle
 
     scores = np.asarray(scores)
-    fig, ax = plt.subplots(figsize=(1.1 * len(col_labels) + 2.2, 0.6 * len(row_labels) + 1.6))
+    fig, ax = plt.subplots(
+        figsize=(1.1 * len(col_labels) + 3.0, 0.6 * len(row_labels) + 2.2), layout="constrained"
+    )
     im = ax.imshow(scores, cmap="viridis")
-    ax.set_xticks(range(len(col_labels)), col_labels, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(len(row_labels)), row_labels, fontsize=8)
+    cols = [fit_label(c, 1.6, MIN_FONT) for c in col_labels]
+    ax.set_xticks(range(len(col_labels)), cols, rotation=90, fontsize=MIN_FONT)  # slanted names collide
+    ax.set_yticks(
+        range(len(row_labels)), [fit_label(r, 2.4, MIN_FONT) for r in row_labels], fontsize=MIN_FONT
+    )
     mid = (scores.max() + scores.min()) / 2
     for r in range(scores.shape[0]):
         for c in range(scores.shape[1]):
@@ -145,15 +169,14 @@ def score_heatmap(
                 format(scores[r, c], fmt),
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=MIN_FONT,
                 color="black" if scores[r, c] > mid else "white",
             )
         best = int(scores[r].argmax())
         ax.add_patch(Rectangle((best - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
     fig.colorbar(im, ax=ax, fraction=0.04)
     if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
+        ax.set_title(fit_label(title, 1.1 * len(col_labels) + 1.0, 9), fontsize=9)
     return fig
 
 
@@ -161,13 +184,12 @@ def loss_curves(curves: dict[str, Sequence[float]], title: str = "", ylabel: str
     """One line per named curve (e.g. the VQGAN+CLIP loss per iteration of each prompt set)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for name, values in curves.items():
-        ax.plot(range(1, len(values) + 1), values, label=name, linewidth=1.2)
+    fig, ax = plt.subplots(figsize=(8, 3.4), layout="constrained")
+    for (name, values), colour in zip(curves.items(), class_colours(len(curves))):
+        ax.plot(range(1, len(values) + 1), values, label=fit_label(name, 2.2), linewidth=1.2, color=colour)
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
+        ax.set_title(fit_label(title, 5.0, 9), fontsize=9)
     return fig

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from artdl.viz.core import MIN_FONT, _as_image, bare_axes, class_colours, fit_label, grid_cell, spread_labels
+
 __all__ = ["EDGE_COLOURS", "influence_graph_plot", "result_strips", "strip_row", "tradeoff_plot"]
 
 EDGE_COLOURS = {"influenced_by": "tab:blue", "teacher_of": "tab:green", "friend": "tab:orange"}
@@ -39,7 +41,7 @@ def influence_graph_plot(ag: Any, counts: Mapping[str, int], seed: int = 0, titl
             name_of[node] = name
     sub = ag.graph.subgraph(name_of).copy()
     sub.remove_nodes_from([n for n in list(sub) if sub.degree(n) == 0])
-    fig, ax = plt.subplots(figsize=(9, 6.5))
+    fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
     if not len(sub):
         ax.text(0.5, 0.5, "no edges among the collection's artists", ha="center")
         ax.axis("off")
@@ -54,15 +56,24 @@ def influence_graph_plot(ag: Any, counts: Mapping[str, int], seed: int = 0, titl
             arrowstyle="-|>" if kind != "friend" else "-", arrowsize=11, node_size=sizes,
             connectionstyle="arc3,rad=0.08",
         )  # fmt: skip
-    labels = {n: f"{name_of[n]}\n({counts.get(name_of[n], 0)})" for n in sub}
-    nx.draw_networkx_labels(sub, pos, labels=labels, ax=ax, font_size=6.5)
-    handles = [Line2D([0], [0], color=c, lw=2, label=_EDGE_NAMES[k]) for k, c in EDGE_COLOURS.items()]
-    ax.legend(handles=handles, fontsize=7, loc="lower left", frameon=False)
-    ax.set_title(
-        title or "Influence graph among the collection's artists (paintings in brackets)", fontsize=9
-    )
+    ax.margins(0.12)
     ax.axis("off")
-    fig.tight_layout()
+    fig.canvas.draw()  # final limits, so a node's radius can be turned into data units
+    to_data, lifts = ax.transData.inverted(), [(np.sqrt(s) / 2 + 2) * fig.dpi / 72 for s in sizes]
+    # each label just above its node's disc, then pushed apart (adjustText) so no two names overlap
+    texts = [
+        ax.text(*to_data.transform(ax.transData.transform(pos[n]) + (0, lift)),
+                f"{fit_label(name_of[n], 1.6, MIN_FONT)} ({counts.get(name_of[n], 0)})",
+                fontsize=MIN_FONT, ha="center", va="bottom")
+        for n, lift in zip(sub, lifts)
+    ]  # fmt: skip
+    handles = [Line2D([0], [0], color=c, lw=2, label=_EDGE_NAMES[k]) for k, c in EDGE_COLOURS.items()]
+    ax.legend(handles=handles, fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
+              frameon=False)  # fmt: skip
+    ax.set_title(
+        title or "Influence graph among the collection's artists (paintings in brackets)", fontsize=10
+    )
+    spread_labels(texts, ax, points=np.array([pos[n] for n in sub]))
     return fig
 
 
@@ -71,35 +82,33 @@ def tradeoff_plot(sweep: pd.DataFrame, chosen: float, chance: Mapping[str, float
     weight marked. Right: connected share (d<=1) against label P@k, one point per weight."""
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
     x = np.arange(len(sweep))
-    series = [
-        (f"label P@{k}", "tab:blue"),
-        (f"connected share@{k} (d<=1)", "tab:orange"),
-        (f"connected share@{k} (d<=2)", "tab:green"),
-    ]
+    names = [f"label P@{k}", f"connected share@{k} (d<=1)", f"connected share@{k} (d<=2)"]
+    series = list(zip(names, class_colours(3)))
     for col, colour in series:
         ax.plot(x, sweep[col], "o-", color=colour, label=col, linewidth=1.4, markersize=4)
         if col in chance:
             ax.axhline(chance[col], color=colour, linestyle=":", linewidth=1)
     ax.axvline(list(sweep.index).index(chosen), color="0.3", linestyle="--", linewidth=1)
-    ax.set_xticks(x, [f"{w:g}" for w in sweep.index])
+    ax.set_xticks(x, [f"{w:g}" for w in sweep.index], fontsize=MIN_FONT, rotation=0 if len(x) <= 10 else 90)
     ax.set_xlabel("re-rank weight alpha (0 = cosine only)")
-    ax.set_ylabel("share of the top 10")
+    ax.set_ylabel(f"share of the top {k}")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=7, loc="center right")
+    # under the axes, where no curve runs (inside, it covered the curves whatever the corner)
+    ax.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
     ax.set_title(f"Trade-off (dotted: chance; dashed: chosen alpha = {chosen:g})", fontsize=9)
     conn = f"connected share@{k} (d<=1)"
-    ax2.plot(sweep[f"label P@{k}"], sweep[conn], "o-", color="tab:purple")
-    for w, row in sweep.iterrows():
-        ax2.annotate(
-            f"{w:g}", (row[f"label P@{k}"], row[conn]), fontsize=7, xytext=(3, 3), textcoords="offset points"
-        )
+    ax2.plot(sweep[f"label P@{k}"], sweep[conn], "o-", color=class_colours(5)[4])
+    weights = [
+        ax2.text(row[f"label P@{k}"], row[conn], f" {w:g}", fontsize=MIN_FONT) for w, row in sweep.iterrows()
+    ]
     ax2.plot(sweep.loc[chosen, f"label P@{k}"], sweep.loc[chosen, conn], "o", ms=10, mfc="none", mec="0.2")
     ax2.set_xlabel(f"label P@{k}")
     ax2.set_ylabel(conn)
-    ax2.set_title("What each weight buys and costs", fontsize=9)
-    fig.tight_layout()
+    ax2.margins(0.15)
+    ax2.set_title("What each weight buys and costs (points: alpha)", fontsize=9)
+    spread_labels(weights, ax2)  # neighbouring weights often sit on one spot
     return fig
 
 
@@ -110,28 +119,31 @@ def result_strips(
     (e.g. the ones a re-rank brought in) and captions may have two lines (artist, graph path)."""
     import matplotlib.pyplot as plt
 
-    from artdl.viz.core import _as_image
-
     ncols = max(len(r[1]) for r in rows)
-    fig, axes = plt.subplots(len(rows), ncols, figsize=(ncols * size, len(rows) * size * 1.45), squeeze=False)
+    size = grid_cell(ncols, size)
+    lines = max(str(cap).count("\n") + 1 for r in rows for cap in r[2])  # each caption line may wrap once
+    fig, axes = plt.subplots(
+        len(rows), ncols, figsize=(ncols * size, len(rows) * (size + 0.3 * lines) + 0.2), squeeze=False,
+        layout="constrained",
+    )  # fmt: skip
     for ax in axes.flat:
         ax.axis("off")
     for r, (name, imgs, caps, marks) in enumerate(rows):
         for c, (img, cap, mark) in enumerate(zip(imgs, caps, marks)):
             ax = axes[r, c]
             ax.imshow(_as_image(img))
-            ax.set_title(str(cap), fontsize=5.2, color="tab:red" if mark else "black")
+            caption = "\n".join(fit_label(line, size, MIN_FONT, lines=2) for line in str(cap).split("\n"))
+            ax.set_title(caption, fontsize=MIN_FONT, color="tab:red" if mark else "black")
             if mark:
                 ax.axis("on")
-                ax.set_xticks([])
-                ax.set_yticks([])
+                bare_axes(ax)
                 for spine in ax.spines.values():
+                    spine.set_visible(True)
                     spine.set_edgecolor("tab:red")
                     spine.set_linewidth(2)
-        axes[r, 0].text(
-            -0.1, 0.5, name, transform=axes[r, 0].transAxes, rotation=90, va="center", ha="right", fontsize=7
-        )
-    fig.tight_layout()
+        axes[r, 0].axis("on")
+        bare_axes(axes[r, 0])
+        axes[r, 0].set_ylabel(fit_label(name, size + 0.3, MIN_FONT), fontsize=MIN_FONT)
     return fig
 
 
