@@ -148,6 +148,18 @@ def datasets_needed(cfg: Any, notebooks: Iterable[str | os.PathLike[str]]) -> li
             else:
                 values = [item]
             for v in values:
-                if str(v) and str(v) not in names:
-                    names.append(str(v))
+                v = _stored_set(cfg, str(v))
+                if v and v not in names:
+                    names.append(v)
     return names
+
+
+def _stored_set(cfg: Any, name: str) -> str:
+    """The set whose files a name reads: a view (``subset_of``) reads its base set's."""
+    seen = {name}
+    while name in cfg.datasets and cfg.datasets[name].get("subset_of"):
+        name = str(cfg.datasets[name].subset_of)
+        if name in seen:
+            raise DataError(f"datasets.{name}.subset_of makes a loop: {sorted(seen)}.")
+        seen.add(name)
+    return name
