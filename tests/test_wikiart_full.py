@@ -232,3 +232,16 @@ def test_cli_fetch_succeeds_from_the_local_folder(parquet_dir: Path, tmp_path: P
                  f"datasets.wikiart_full.root={tmp_path / 'out'}", "datasets.wikiart_full.per_style=1"])  # fmt: skip
     assert code == 0
     assert f"{len(STYLES)} written" in capsys.readouterr().out
+
+
+def test_data_table_has_the_hub_row_from_its_card() -> None:
+    from artdl.data.fetch import HUB_CARDS
+    from artdl.report.data import data_table_markdown
+
+    table = data_table_markdown(load_config())
+    row = next(line for line in table.splitlines() if line.startswith("| `wikiart_full` |"))
+    assert f"| {HUB_CARDS['wikiart_full']['rows']:,} (hub) | style (27) |" in row
+    assert "revision not pinned yet" in row and "non-commercial" in row
+    pinned = data_table_markdown(load_config("default", ["datasets.wikiart_full.revision=abcdef0123"]))
+    assert "@ `abcdef0`" in pinned
+    assert "streams `wikiart_full`" in data_table_markdown(load_config("full"), "full")

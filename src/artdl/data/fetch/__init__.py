@@ -49,6 +49,7 @@ from artdl.data.fetch.hub import (
 from artdl.data.fetch.manifest import (
     DATASET_INFO,
     DEFAULT_URL_TEMPLATE,
+    HUB_CARDS,
     NOTEBOOK_DATASETS,
     FetchError,
     ManifestRow,
@@ -63,6 +64,7 @@ __all__ = [
     "DEFAULT_URL_TEMPLATE",
     "FetchError",
     "FetchReport",
+    "HUB_CARDS",
     "HUB_FORMAT",
     "HUB_LABEL_COLUMNS",
     "HUB_TABLE",
