@@ -245,3 +245,29 @@ def test_data_table_has_the_hub_row_from_its_card() -> None:
     pinned = data_table_markdown(load_config("default", ["datasets.wikiart_full.revision=abcdef0123"]))
     assert "@ `abcdef0`" in pinned
     assert "streams `wikiart_full`" in data_table_markdown(load_config("full"), "full")
+
+
+def test_an_undecodable_image_is_reported_and_skipped(tmp_path: Path) -> None:
+    from datasets import ClassLabel, Dataset, Features
+    from datasets import Image as HFImage
+
+    features = Features(
+        {"image": HFImage(), "artist": ClassLabel(names=ARTISTS), "genre": ClassLabel(names=GENRES),
+         "style": ClassLabel(names=STYLES)}
+    )  # fmt: skip
+    good = Image.new("RGB", (300, 300), (10, 20, 30))
+    rows = {
+        "image": [good, {"bytes": b"not an image", "path": None}, good],
+        "artist": [0, 1, 2],
+        "genre": [0, 1, 2],
+        "style": [0, 1, 2],
+    }
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    Dataset.from_dict(rows, features=features).to_parquet(str(folder / "train.parquet"))
+    cfg = _cfg(folder, tmp_path / "out", "datasets.wikiart_full.workers=3")
+    report = fetch_hub_dataset(cfg, "wikiart_full", progress=False)
+    assert report.complete and report.fetched == report.total == 2
+    assert [f[0] for f in report.failures] == ["row 1"]
+    assert "1 undecodable" in report.summary()
+    assert pd.read_csv(tmp_path / "out" / "metadata.csv")["index"].tolist() == [0, 2]

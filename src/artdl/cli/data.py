@@ -48,8 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.action == "where":
         for name in names or list(cfg.datasets.keys()):
-            kind, path = dataset_location(cfg, name)
-            print(f"{name:24s} {kind:8s} {path}")
+            base = str(cfg.datasets[name].get("subset_of") or "") if name in cfg.datasets else ""
+            kind, path = dataset_location(cfg, base or name)
+            print(f"{name:24s} {kind:8s} {path}" + (f"  (a view of {base})" if base else ""))
         return 0
 
     names = names or shipped_datasets(cfg)

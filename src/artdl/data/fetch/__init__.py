@@ -34,16 +34,18 @@ from artdl.data.fetch.download import (
     source_url,
 )
 from artdl.data.fetch.hub import (
-    HUB_FORMAT,
-    HUB_LABEL_COLUMNS,
-    HUB_TABLE,
-    HubFetchReport,
-    HubSpec,
     ensure_hub_dataset,
     fetch_hub_dataset,
     hub_datasets,
     hub_label_names,
     open_hub_stream,
+)
+from artdl.data.fetch.hub_writer import (
+    HUB_FORMAT,
+    HUB_LABEL_COLUMNS,
+    HUB_TABLE,
+    HubFetchReport,
+    HubSpec,
     shrink_to_short_side,
 )
 from artdl.data.fetch.manifest import (
