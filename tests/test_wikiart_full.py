@@ -231,7 +231,20 @@ def test_cli_fetch_succeeds_from_the_local_folder(parquet_dir: Path, tmp_path: P
     code = main(["fetch", "wikiart_full", f"datasets.wikiart_full.parquet_dir={parquet_dir}",
                  f"datasets.wikiart_full.root={tmp_path / 'out'}", "datasets.wikiart_full.per_style=1"])  # fmt: skip
     assert code == 0
-    assert f"{len(STYLES)} written" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert f"{len(STYLES)} written" in out
+    assert f"{len(STYLES)}/{len(STYLES)} [" in err  # the bar knows its total (per_style x styles): count and ETA
+
+
+def test_ensure_fetches_once_for_make_run(parquet_dir: Path, tmp_path: Path) -> None:
+    from artdl.data.fetch import ensure_datasets
+
+    cfg = _cfg(parquet_dir, tmp_path / "out", "datasets.wikiart_full.per_style=1")
+    ensure_datasets(cfg, ["wikiart_full"], progress=False)
+    assert len(pd.read_csv(tmp_path / "out" / "metadata.csv")) == len(STYLES)
+    before = _files(tmp_path / "out")
+    ensure_datasets(cfg, ["wikiart_full"], progress=False)  # complete: not even opened again
+    assert _files(tmp_path / "out") == before
 
 
 def test_data_table_has_the_hub_row_from_its_card() -> None:
@@ -271,3 +284,35 @@ def test_an_undecodable_image_is_reported_and_skipped(tmp_path: Path) -> None:
     assert [f[0] for f in report.failures] == ["row 1"]
     assert "1 undecodable" in report.summary()
     assert pd.read_csv(tmp_path / "out" / "metadata.csv")["index"].tolist() == [0, 2]
+
+
+def test_resume_starts_from_the_saved_stream_position(parquet_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    import datasets
+
+    dest = tmp_path / "out"
+    cfg = _cfg(parquet_dir, dest, "datasets.wikiart_full.workers=1")  # chunks of 4 rows
+    seen: list[int] = []
+
+    def kill_at_the_sixth(index: int) -> None:
+        seen.append(index)
+        if len(seen) == 6:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        fetch_hub_dataset(cfg, "wikiart_full", progress=False, on_image=kill_at_the_sixth)
+    state = json.loads((dest / "fetch_state.json").read_text())
+    assert state["next_index"] == 4 and not state["complete"]  # the last whole chunk
+    assert len(pd.read_csv(dest / "metadata.csv")) == 5
+    loaded: list[dict] = []
+    real_load = datasets.IterableDataset.load_state_dict
+    monkeypatch.setattr(
+        datasets.IterableDataset, "load_state_dict", lambda self, st: (loaded.append(st), real_load(self, st))[1]
+    )
+    report = fetch_hub_dataset(cfg, "wikiart_full", progress=False)
+    assert loaded == [state["stream"]]  # the stream skipped to row 4 instead of reading from row 0
+    assert report.complete and report.total == PER_STYLE * len(STYLES) and report.fetched == 6
+    table = pd.read_csv(dest / "metadata.csv")
+    assert table["index"].tolist() == list(range(PER_STYLE * len(STYLES)))
+    assert table.set_index("index").loc[9, "style"] == STYLES[0]  # rows after the resume keep their labels

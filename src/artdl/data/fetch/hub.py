@@ -172,8 +172,11 @@ def fetch_hub_dataset(
         return report
     start = 0
     if saved.get("stream") is not None:
-        stream.load_state_dict(saved["stream"])
-        start = int(saved["next_index"])
+        try:
+            stream.load_state_dict(saved["stream"])
+            start = int(saved["next_index"])
+        except Exception:  # noqa: BLE001 - a state of another datasets version: read from the start, skip what is there
+            stream, start = open_hub_stream(spec), 0
     run = _Run(spec, names, rows, report, on_image)
     try:
         run.consume(stream, start, _expected_total(stream, spec, len(names["style"])), progress)
@@ -193,6 +196,8 @@ def ensure_hub_dataset(cfg: Any, name: str, progress: bool = True) -> HubFetchRe
     kind, where = dataset_location(cfg, name)
     if kind == "mirror":
         return None
+    if kind == "root" and (where / HUB_TABLE).is_file() and not (where / HUB_STATE).is_file():
+        return None  # a copy placed by hand at an explicit root: the reader's business, as for shipped sets
     spec = HubSpec.from_cfg(cfg, name)
     if _resume_state(spec).get("complete"):
         return None
