@@ -178,6 +178,7 @@ def fetch_hub_dataset(
         except Exception:  # noqa: BLE001 - a state of another datasets version: read from the start, skip what is there
             stream, start = open_hub_stream(spec), 0
     run = _Run(spec, names, rows, report, on_image)
+    run.stream_state = saved.get("stream") if start else None  # killed again before a chunk ends: keep it
     try:
         run.consume(stream, start, _expected_total(stream, spec, len(names["style"])), progress)
     finally:
