@@ -293,3 +293,97 @@ def test_tensor_dataset_matches_the_image_path(tmp_path: Path):
     assert xb.shape == (3, 3, 40, 40) and yb.tolist() == [0, 1, 0] and -1.01 <= xb.min() and xb.max() <= 1.01
     with pytest.raises(data.DataError, match="cache_tensors"):
         data.ArtworkDataset(table, ["x", "y"], tensors=npy)
+
+
+# --------------------------------------------------------------------------------------------
+# Artist-aware splits (data.split.group_by: artist)
+# --------------------------------------------------------------------------------------------
+def _artist_table(n: int = 600, seed: int = 7) -> pd.DataFrame:
+    """Styles a-d (40/30/20/10 %), 40 named artists of very different sizes, and many unknown ones."""
+    rng = np.random.default_rng(seed)
+    named = [f"artist-{i}" for i in range(40)]
+    weights = np.array([8.0] * 4 + [1.0] * 36)  # four prolific painters
+    artists = np.where(
+        rng.random(n) < 0.25,
+        rng.choice(["Unknown Artist", ""], n),
+        rng.choice(named, n, p=weights / weights.sum()),
+    )
+    labels = rng.choice(["a", "b", "c", "d"], n, p=[0.4, 0.3, 0.2, 0.1])
+    return pd.DataFrame({"path": [f"p{i}.jpg" for i in range(n)], "label": labels, "artist": artists})
+
+
+def test_artist_split_puts_no_artist_on_two_sides_and_spreads_unknowns():
+    table = _artist_table()
+    groups = data.artist_groups(table)
+    out = data.make_splits(table, val=0.15, test=0.15, seed=42, groups=groups, balance_images=True)
+    known = ~table["artist"].isin(["Unknown Artist", ""])
+    sides = out[known].groupby("artist")["split"].nunique()
+    assert (sides == 1).all(), sides[sides > 1]
+    unknown = out[~known]
+    assert unknown["split"].value_counts(normalize=True).min() > 0.05  # each unknown is its own group
+    assert len(set(groups[~known.to_numpy()])) == (~known).sum()
+    # stratification roughly holds: every split holds about its share of every label
+    shares = pd.crosstab(out["label"], out["split"], normalize="columns")
+    overall = out["label"].value_counts(normalize=True)
+    assert (shares.sub(overall, axis=0).abs() < 0.08).all().all(), shares
+    sizes = out["split"].value_counts(normalize=True)
+    assert 0.6 < sizes["train"] < 0.8 and 0.08 < sizes["val"] < 0.22 and 0.08 < sizes["test"] < 0.22
+
+
+def test_artist_groups_need_an_artist_column():
+    with pytest.raises(data.DataError, match="group_by=none"):
+        data.artist_groups(pd.DataFrame({"path": ["a"], "label": ["x"]}))
+
+
+def test_default_split_is_unchanged_byte_for_byte():
+    """Digests of the split the committed code (before group_by existed) made of the same table."""
+    import hashlib
+
+    rng = np.random.default_rng(7)  # the golden table of the committed code: same draws, same order
+    table = pd.DataFrame(
+        {
+            "path": [f"p{i}.jpg" for i in range(300)],
+            "label": rng.choice(["a", "b", "c", "d"], 300, p=[0.4, 0.3, 0.2, 0.1]),
+        }
+    )
+    groups = np.arange(300)
+    groups[10:14], groups[100:103] = 10, 100
+
+    def digest(frame: pd.DataFrame) -> str:
+        return hashlib.sha256(frame[["path", "split", "group"]].to_csv(index=False).encode()).hexdigest()
+
+    grouped = data.make_splits(table, val=0.15, test=0.15, seed=42, groups=groups)
+    plain = data.make_splits(table, val=0.15, test=0.15, seed=42)
+    assert digest(grouped) == "f726f81243af5100d5d5432969011d5b4bd2e1bcde44de5aecd6dac86808292b"
+    assert digest(plain) == "fb38de6a7ee25f187114bf3a67eaba96440d78eacdcacaadeb619d632e0350f3"
+
+
+def test_load_splits_by_artist_keeps_look_alikes_and_artists_together(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("artdl.data.splits.processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
+    root = tmp_path / "crawl"
+    rows = []
+    rng = np.random.default_rng(1)
+    for i in range(60):
+        style = ["baroque", "cubism", "realism"][i % 3]
+        artist = f"painter-{i % 12}" if i % 5 else "Unknown Artist"
+        arr = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+        if i == 7:  # a re-scan of painting 1 by another painter's name
+            arr = np.asarray(Image.open(root / rows[1]["path"]))
+        rel = f"{style}/{i}.png"
+        (root / style).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arr).save(root / rel)
+        rows.append({"path": rel, "title": f"t{i}", "artist": artist, "style": style, "date": ""})
+    pd.DataFrame(rows).to_csv(root / "metadata.csv", index=False)
+    cfg = _cfg(root, fmt="crawl", label="style", **{"data.split.group_by": "artist"})
+    out = data.load_splits(cfg)
+    named = out[out["artist"] != "Unknown Artist"]
+    assert (named.groupby("artist")["split"].nunique() == 1).all()
+    first, copy = out.set_index("title").loc[["t1", "t7"], "split"]
+    assert first == copy and out.attrs["groups"]["merged_groups"] >= 1
+    meta = (tmp_path / "processed" / "tiny" / "splits.json").read_text()
+    assert '"group_by": "artist"' in meta
+    plain = data.load_splits(_cfg(root, fmt="crawl", label="style"))  # default: the setting is not even saved
+    assert '"group_by"' not in (tmp_path / "processed" / "tiny" / "splits.json").read_text()
+    assert len(plain) == 60
+    with pytest.raises(data.DataError, match="group_by=painter"):
+        data.load_splits(_cfg(root, fmt="crawl", label="style", **{"data.split.group_by": "painter"}))

@@ -153,3 +153,14 @@ def test_given_split_pulls_look_alikes_of_held_out_images_into_test() -> None:
     out = data.make_splits(table, val=0.2, test=0.2, seed=0, groups=groups)
     assert out.loc[[0, 1], "split"].tolist() == ["test", "test"]
     assert out.attrs["groups"]["pulled_into_test"] == 1
+
+
+def test_combine_groups_joins_rows_that_share_any_group() -> None:
+    from artdl.data import combine_groups
+
+    looks = np.array([0, 0, 1, 2, 3, 4])  # rows 0 and 1 are look-alikes
+    artist = np.array([5, 6, 6, 7, 7, 8])  # rows 1-2 one artist, rows 3-4 another
+    assert combine_groups(looks, artist).tolist() == [0, 0, 0, 1, 1, 2]
+    assert combine_groups(np.arange(4)).tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError):
+        combine_groups(np.arange(3), np.arange(4))

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 
 from artdl.core import project_root, resolve
 from artdl.data import DataError, dataset_location
-from artdl.data.fetch import FetchReport, fetch_dataset, shipped_datasets
+from artdl.data.fetch import (
+    FetchReport,
+    HubFetchReport,
+    fetch_dataset,
+    fetch_hub_dataset,
+    hub_datasets,
+    shipped_datasets,
+)
 from artdl.report.data import data_table_markdown
 
 
@@ -18,7 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m artdl data", description="the painting data sets")
     sub = parser.add_subparsers(dest="action", required=True)
-    p_fetch = sub.add_parser("fetch", help="download missing files of the named sets (default: all shipped)")
+    p_fetch = sub.add_parser(
+        "fetch",
+        help="download missing files of the named sets (default: all shipped; a hub set such as "
+        "wikiart_full, about 2 GB, only when named)",
+    )
     p_fetch.add_argument("names", nargs="*", metavar="NAME|key=value")
     p_fetch.add_argument("--dest", help="write here instead of data/raw/<name> (one set only)")
     p_where = sub.add_parser("where", help="print where each data set is found")
@@ -37,23 +48,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.action == "where":
         for name in names or list(cfg.datasets.keys()):
-            kind, path = dataset_location(cfg, name)
-            print(f"{name:24s} {kind:8s} {path}")
+            base = str(cfg.datasets[name].get("subset_of") or "") if name in cfg.datasets else ""
+            kind, path = dataset_location(cfg, base or name)
+            print(f"{name:24s} {kind:8s} {path}" + (f"  (a view of {base})" if base else ""))
         return 0
 
     names = names or shipped_datasets(cfg)
     if args.dest and len(names) != 1:
         parser.error("--dest needs exactly one data set name")
-    reports: list[FetchReport] = []
+    reports: list[FetchReport | HubFetchReport] = []
+    hub = set(hub_datasets(cfg))
     try:
         for name in names:
-            report = fetch_dataset(cfg, name, dest=args.dest, progress=True)
+            fetch = fetch_hub_dataset if name in hub else fetch_dataset
+            report = fetch(cfg, name, dest=args.dest, progress=True)
             reports.append(report)
             print(report.summary(), flush=True)
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    failures = [(r.name, url, reason) for r in reports for url, reason in r.failures]
+    except KeyboardInterrupt:
+        print("\ninterrupted: what was written is kept; run the same command again to resume.", file=sys.stderr)
+        return 130
+    # A hub set's undecodable images are counted in its summary: no re-run or manual copy fixes the source.
+    failures = [(r.name, url, reason) for r in reports if isinstance(r, FetchReport) for url, reason in r.failures]
     if failures:
         print(f"\n{len(failures)} file(s) failed:", file=sys.stderr)
         for name, url, reason in failures:

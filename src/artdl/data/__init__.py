@@ -35,7 +35,14 @@ from artdl.data.sources import (
     dataset_root,
     dataset_spec,
 )
-from artdl.data.splits import load_splits, make_splits
+from artdl.data.splits import (
+    GROUP_BY,
+    UNKNOWN_ARTISTS,
+    artist_groups,
+    combine_groups,
+    load_splits,
+    make_splits,
+)
 from artdl.data.summary import summarize_table
 from artdl.data.table import (
     build_table,
@@ -45,7 +52,9 @@ from artdl.data.table import (
     parse_year,
     read_aic,
     read_crawl,
+    read_hub,
     read_imagefolder,
+    subset_table,
     verify_images,
 )
 
@@ -54,18 +63,22 @@ __all__ = [
     "DataError",
     "DataRecord",
     "DuplicateGroups",
+    "GROUP_BY",
     "IMAGE_EXTENSIONS",
     "LabelCounts",
     "NEAR_DUPLICATE_BITS",
     "REQUIRED_COLUMNS",
     "RESIZE_METHOD",
     "SPLIT_DIR_NAMES",
+    "UNKNOWN_ARTISTS",
+    "artist_groups",
     "balanced_sampler",
     "build_table",
     "cache_resized",
     "cache_tensors",
     "class_names",
     "clean_artist_name",
+    "combine_groups",
     "data_record",
     "dataset_groups",
     "dataset_hashes",
@@ -87,8 +100,10 @@ __all__ = [
     "parse_year",
     "read_aic",
     "read_crawl",
+    "read_hub",
     "read_imagefolder",
     "square",
+    "subset_table",
     "summarize_table",
     "train_transform",
     "verify_images",

@@ -19,7 +19,10 @@ from artdl.core import processed_dir, project_root, resolve
 from artdl.data.sources import NEAR_DUPLICATE_BITS, DataError, dataset_spec
 from artdl.data.table import build_table
 
-__all__ = ["load_splits", "make_splits"]
+__all__ = ["GROUP_BY", "UNKNOWN_ARTISTS", "artist_groups", "combine_groups", "load_splits", "make_splits"]
+
+GROUP_BY = ("none", "artist")  # data.split.group_by
+UNKNOWN_ARTISTS = {"", "unknown artist", "unknown", "anonymous", "nan"}  # compared lower-cased
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ def make_splits(
     seed: int = 42,
     min_per_label: int = 3,
     groups: Sequence[int] | np.ndarray | None = None,
+    balance_images: bool = False,
 ) -> pd.DataFrame:
     """Add a stratified ``split`` column (train/val/test) with a fixed seed.
 
@@ -42,6 +46,11 @@ def make_splits(
     copy on each side of the line would score memory as style. Groups are split, stratified by their
     most common label; with a given split, a group that touches a held-out image joins ``test``.
     The result has a ``group`` column and ``attrs["groups"]``: how many groups were merged.
+
+    ``balance_images`` is for large groups (whole artists): the plain split draws a share of the
+    *groups*, so one artist of 500 paintings can tip a split's size and label mix. Then sklearn's
+    ``StratifiedGroupKFold`` assigns groups so that every split holds about its share of *images*
+    of every label (the fractions become 1/round(1/fraction): 0.15 -> 1/7).
     """
     from sklearn.model_selection import train_test_split
 
@@ -73,6 +82,9 @@ def make_splits(
     )
     gids = group_label.index.to_numpy()
     glabels = group_label.to_numpy()
+    if balance_images:
+        out["split"] = _balanced_split(out, val, test, seed)
+        return _with_group_summary(out, group_ids, 0)
     pulled = 0
     if "given_split" in out.columns and out["given_split"].isin(["val", "test"]).any():
         held = out["given_split"].isin(["val", "test"]).to_numpy()
@@ -94,6 +106,10 @@ def make_splits(
         out.loc[np.isin(group_ids, gids[te]), "split"] = "test"
     out.loc[np.isin(group_ids, tr), "split"] = "train"
     out.loc[np.isin(group_ids, va), "split"] = "val"
+    return _with_group_summary(out, group_ids, pulled)
+
+
+def _with_group_summary(out: pd.DataFrame, group_ids: np.ndarray, pulled: int) -> pd.DataFrame:
     sizes = np.bincount(np.unique(group_ids, return_inverse=True)[1])
     out.attrs["groups"] = {
         "images": len(out),
@@ -103,6 +119,88 @@ def make_splits(
         "pulled_into_test": pulled,
     }
     return out
+
+
+def _balanced_split(out: pd.DataFrame, val: float, test: float, seed: int) -> np.ndarray:
+    """Train/val/test by ``StratifiedGroupKFold``: whole groups, label shares kept over images.
+
+    A given split's held-out images (and their groups) are ``test``; the rest is folded as usual.
+    """
+
+    labels = out["label"].astype(str).to_numpy()
+    groups = out["group"].to_numpy()
+    split = np.full(len(out), "train", dtype=object)
+    pool = np.arange(len(out))
+    if "given_split" in out.columns and out["given_split"].isin(["val", "test"]).any():
+        held = np.isin(groups, groups[out["given_split"].isin(["val", "test"]).to_numpy()])
+        split[held] = "test"
+        pool = pool[~held]
+    else:
+        pool = _take_fold(pool, labels, groups, test, seed, split, "test")
+    _take_fold(pool, labels, groups, val / (1 - test), seed, split, "val")
+    return split
+
+
+def _take_fold(
+    pool: np.ndarray, labels: np.ndarray, groups: np.ndarray, share: float, seed: int, split: np.ndarray, name: str
+) -> np.ndarray:
+    """Mark one fold of ``pool`` (about ``share`` of it) as ``name``; return the rest of the pool."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_folds = max(2, min(round(1 / share), len(np.unique(groups[pool]))))
+    folds = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():  # "least populated class has fewer members than n_splits": expected
+        warnings.simplefilter("ignore", UserWarning)
+        _, chosen = next(folds.split(pool, labels[pool], groups[pool]))
+    split[pool[chosen]] = name
+    return np.delete(pool, chosen)
+
+
+def artist_groups(table: pd.DataFrame) -> np.ndarray:
+    """One group id per row: the same id for one artist's paintings, a fresh id for each unknown one.
+
+    "Unknown Artist" (and an empty or anonymous artist) is not one painter: grouping those would put
+    thousands of unrelated paintings on one side, so each is its own group.
+    """
+    if "artist" not in table.columns:
+        raise DataError(
+            "data.split.group_by=artist needs an `artist` column, which this data set lacks "
+            "(wikiart_styles7 has none; use wikiart_full, aic_paintings or a crawl), or set data.split.group_by=none."
+        )
+    names = table["artist"].fillna("").astype(str).str.strip()
+    known = ~names.str.lower().isin(UNKNOWN_ARTISTS)
+    codes = np.empty(len(table), dtype=np.int64)
+    codes[known.to_numpy()] = pd.factorize(names[known], sort=True)[0]
+    n_known = int(codes[known.to_numpy()].max() + 1) if known.any() else 0
+    codes[~known.to_numpy()] = n_known + np.arange(int((~known).sum()))
+    return codes
+
+
+def combine_groups(*groupings: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Rows that share a group in any grouping end up in one group (connected components).
+
+    So a look-alike pair by two artists joins both artists: near-duplicates and artists alike stay on
+    one side. Ids are renumbered 0..k-1 in order of first appearance.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    arrays = [np.asarray(g, dtype=np.int64) for g in groupings]
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
+        raise DataError("combine_groups needs one id per row in every grouping.")
+    rows, cols, offset = [], [], n
+    for ids in arrays:  # a bipartite graph: row -> (grouping, id) node
+        _, inverse = np.unique(ids, return_inverse=True)
+        rows.append(np.arange(n))
+        cols.append(offset + inverse)
+        offset += int(inverse.max()) + 1 if n else 0
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    graph = coo_matrix((np.ones(len(r)), (r, c)), shape=(offset, offset))
+    _, labels = connected_components(graph, directed=False)
+    return pd.factorize(labels[:n])[0].astype(np.int64)
 
 
 def _relative(path: str) -> str:
@@ -134,6 +232,11 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
             OmegaConf.select(cfg, "data.split.near_duplicates", default=NEAR_DUPLICATE_BITS)
         ),
     }
+    group_by = str(OmegaConf.select(cfg, "data.split.group_by", default="none") or "none")
+    if group_by not in GROUP_BY:
+        raise DataError(f"data.split.group_by={group_by} is not one of {', '.join(GROUP_BY)}.")
+    if group_by != "none":  # only then: a default split's saved settings (and file) stay as they were
+        settings["group_by"] = group_by
     table = build_table(cfg, name)
     if not rebuild and csv_path.is_file() and meta_path.is_file():
         saved = json.loads(meta_path.read_text())
@@ -152,8 +255,18 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
         from artdl.data.dedup import dataset_groups
 
         groups = dataset_groups(table, max_distance=settings["near_duplicates"])
+    by_artist = settings.get("group_by") == "artist"
+    if by_artist:
+        artists = artist_groups(table)
+        groups = artists if groups is None else combine_groups(groups, artists)
     split = make_splits(
-        table, settings["val"], settings["test"], settings["seed"], cfg.data.min_per_label, groups=groups
+        table,
+        settings["val"],
+        settings["test"],
+        settings["seed"],
+        cfg.data.min_per_label,
+        groups=groups,
+        balance_images=by_artist,
     )
     to_save = split[["path", "label", "split", "group"]].copy()
     to_save["path"] = to_save["path"].map(_relative)

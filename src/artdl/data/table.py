@@ -39,7 +39,9 @@ __all__ = [
     "parse_year",
     "read_aic",
     "read_crawl",
+    "read_hub",
     "read_imagefolder",
+    "subset_table",
     "verify_images",
 ]
 
@@ -206,10 +208,35 @@ def read_crawl(root: str | os.PathLike[str], label_column: str = "style") -> pd.
     return _finish(table, "wikiart")
 
 
+def read_hub(root: str | os.PathLike[str], label_column: str = "style") -> pd.DataFrame:
+    """A hub set fetched by ``python -m artdl data fetch wikiart_full``: ``root/metadata.csv``.
+
+    The table keeps every label column the hub has (``style``, ``genre``, ``artist``), so one fetch
+    serves a style classifier, a genre one and an artist-aware split; ``label`` is the configured one.
+    """
+    root = Path(root)
+    _require_dir(root, "Hub data set")
+    meta = root / "metadata.csv"
+    if not meta.is_file():
+        raise DataError(
+            f"{meta} is missing: fetch the set first with `python -m artdl data fetch {root.name}` "
+            f"(from the Hugging Face hub, or from a local parquet folder: datasets.{root.name}.parquet_dir)."
+        )
+    raw = pd.read_csv(meta, dtype=str, keep_default_na=False)
+    missing = [c for c in ("path", "style", "genre", "artist", label_column) if c not in raw.columns]
+    if missing:
+        raise DataError(f"{meta} lacks the columns {missing}; is it a table written by `artdl data fetch`?")
+    table = raw.copy()
+    table["path"] = [str((root / p).resolve()) for p in raw["path"]]
+    table["label"] = raw[label_column]
+    return _finish(table, "wikiart")
+
+
 READERS: dict[str, Callable[..., pd.DataFrame]] = {
     "imagefolder": read_imagefolder,
     "aic": read_aic,
     "crawl": read_crawl,
+    "hf": read_hub,
 }
 
 
@@ -248,8 +275,16 @@ def verify_images(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def build_table(cfg: Any, dataset: str | None = None, verify: bool | None = None) -> pd.DataFrame:
-    """The artwork table of a configured data set (``data.dataset`` by default)."""
+    """The artwork table of a configured data set (``data.dataset`` by default).
+
+    A set with ``subset_of: <other set>`` is a view of that set (its files, its fetch): the rows
+    whose columns match ``where`` (``{style: [Impressionism]}``), then a ``sample`` of that many
+    paintings stratified by ``label``; see :func:`subset_table`.
+    """
     spec = dataset_spec(cfg, dataset)
+    if spec.get("subset_of"):
+        base = build_table(cfg, str(spec.subset_of), verify)
+        return subset_table(base, spec, seed=int(cfg.data.split.seed), min_per_label=int(cfg.data.min_per_label))
     fmt = str(spec.format)
     if fmt not in READERS:
         raise DataError(f"Unknown data set format '{fmt}'; use one of {sorted(READERS)}.")
@@ -261,6 +296,38 @@ def build_table(cfg: Any, dataset: str | None = None, verify: bool | None = None
     if table.empty:
         raise DataError(f"No usable images in data set '{dataset or cfg.data.dataset}' at {root}.")
     return table
+
+
+def subset_table(table: pd.DataFrame, spec: Any, seed: int = 42, min_per_label: int = 3) -> pd.DataFrame:
+    """The rows of ``table`` that a view ``spec`` keeps (``where``, ``label``, ``sample``).
+
+    ``sample: n`` keeps about ``n`` paintings, the same share of every label (each keeps at least
+    ``min_per_label``, or all it has), drawn with ``seed``: 03-05 then see the 27 styles of the full set
+    in their proportions at a tenth of its cost. Rows keep the base table's order.
+    """
+    out = table
+    for column, wanted in dict(spec.get("where") or {}).items():
+        if column not in out.columns:
+            raise DataError(f"`where` names the column '{column}', which the table lacks: {list(out.columns)}.")
+        values = [str(wanted)] if isinstance(wanted, str) else [str(v) for v in wanted]
+        out = out[out[column].astype(str).isin(values)]
+    label = str(spec.get("label") or "")
+    if label and label != "label":
+        if label not in out.columns:
+            raise DataError(f"Label column '{label}' is not in the table; columns are {list(out.columns)}.")
+        out = out.assign(label=out[label].astype(str))
+    n = int(spec.get("sample") or 0)
+    if 0 < n < len(out):
+        share = n / len(out)
+        rng = np.random.default_rng(seed)
+        keep: list[int] = []
+        for _, rows in out.groupby("label", sort=True):
+            take = min(len(rows), max(min_per_label, round(len(rows) * share)))
+            keep.extend(rng.choice(rows.index.to_numpy(), size=take, replace=False).tolist())
+        out = out.loc[sorted(keep)]
+    if out.empty:
+        raise DataError(f"The view keeps no rows of its base set: check its `where` ({dict(spec.get('where') or {})}).")
+    return out.reset_index(drop=True)
 
 
 def class_names(table: pd.DataFrame) -> list[str]:

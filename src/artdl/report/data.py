@@ -12,8 +12,10 @@ from artdl.core import resolve
 from artdl.data import SPLIT_DIR_NAMES, DataRecord
 from artdl.data.fetch import (
     DATASET_INFO,
+    HUB_CARDS,
     ManifestRow,
     datasets_needed,
+    hub_datasets,
     manifest_path,
     read_manifest,
     shipped_datasets,
@@ -120,6 +122,8 @@ def data_table_markdown(cfg: Any | None = None, config_name: str = "default") ->
             f"| `{name}` | {info.get('what', '')} | {len(rows):,} | {label_text} | {source_text} | "
             f"{info.get('terms', 'see the source repository')} | {_human_bytes(total)} |"
         )
+    hub = [n for n in hub_datasets(cfg) if n in HUB_CARDS]
+    lines += [_hub_row(cfg, n) for n in hub]
     notebooks = sorted(p.stem for p in resolve(str(cfg.run.notebooks_dir)).glob("[0-9][0-9]_*.ipynb"))
     wanted = set(datasets_needed(cfg, notebooks))
     needed = [n for n in ordered if n in wanted]  # table order: stable when a notebook's set changes
@@ -132,6 +136,22 @@ def data_table_markdown(cfg: Any | None = None, config_name: str = "default") ->
             f"without a local mirror it first downloads {files:,} files, {_human_bytes(total)}, about "
             f"{_minutes(total, 10e6)} at 10 MB/s or {_minutes(total, 1e6)} at 1 MB/s "
             f"(all shipped sets, `make data`: {sum(s[0] for s in sizes.values()):,} files, "
-            f"{_human_bytes(sum(s[1] for s in sizes.values()))}).",
+            f"{_human_bytes(sum(s[1] for s in sizes.values()))})"
+            + "".join(f"; it also streams `{n}` from the hub (`python -m artdl data fetch {n}`)" for n in hub if n in wanted)
+            + ".",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _hub_row(cfg: Any, name: str) -> str:
+    """A hub set's row: its counts are those of its dataset card (:data:`HUB_CARDS`), marked "(hub)"."""
+    spec, card, info = cfg.datasets[name], HUB_CARDS[name], DATASET_INFO.get(name, {})
+    label = str(spec.get("label") or "")
+    classes = dict(card.get("classes") or {})
+    label_text = f"{label} ({classes[label]})" if label in classes else "–"
+    hub_id, revision = str(spec.get("hub_id") or ""), str(spec.get("revision") or "main")
+    pinned = "revision not pinned yet" if set(revision) == {"0"} else f"`{revision[:7]}`"
+    return (
+        f"| `{name}` | {info.get('what', '')} | {card['rows']:,} (hub) | {label_text} | "
+        f"[{hub_id}]({card['card']}) @ {pinned} | {info.get('terms', 'see the dataset card')} | streamed |"
+    )

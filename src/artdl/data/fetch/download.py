@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from artdl.core import atomic_path, resolve
+from artdl.data.fetch.hub import ensure_hub_dataset, hub_datasets
 from artdl.data.fetch.manifest import (
     DEFAULT_URL_TEMPLATE,
     FetchError,
@@ -357,6 +358,9 @@ def ensure_datasets(cfg: Any, names: Sequence[str], progress: bool = True) -> li
     """
     reports: list[FetchReport] = []
     for name in names:
+        if name in hub_datasets(cfg):  # streamed from the Hugging Face hub, no manifest
+            ensure_hub_dataset(cfg, name, progress)
+            continue
         if name not in cfg.datasets or not manifest_path(cfg, name).is_file():
             continue
         kind, where = dataset_location(cfg, name)

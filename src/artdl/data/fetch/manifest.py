@@ -21,6 +21,7 @@ __all__ = [
     "DATASET_INFO",
     "DEFAULT_URL_TEMPLATE",
     "NOTEBOOK_DATASETS",
+    "HUB_CARDS",
     "FetchError",
     "ManifestRow",
     "datasets_needed",
@@ -69,6 +70,26 @@ DATASET_INFO: dict[str, dict[str, str]] = {
     "painter_palette": {
         "what": "PainterPalette.csv: painters with influences, teachers, pupils, styles, movements, dates",
         "terms": "MIT (compiled from WikiArt, Art500k and Wikidata)",
+    },
+    "wikiart_full": {
+        "what": (
+            "WikiArt at full scale, the field's 27-style benchmark (also genre and artist), streamed from the "
+            "Hugging Face hub and shrunk to 256 px on the short side"
+        ),
+        "terms": (
+            "WikiArt images under WikiArt's terms (see the dataset card): rights lie with their holders; "
+            "non-commercial research and teaching only"
+        ),
+    },
+}
+
+# A hub set has no manifest to count: its size is what its dataset card states, not measured here
+# (no machine of this project reaches the hub). Source: https://huggingface.co/datasets/huggan/wikiart
+HUB_CARDS: dict[str, dict[str, Any]] = {
+    "wikiart_full": {
+        "card": "https://huggingface.co/datasets/huggan/wikiart",
+        "rows": 81_444,
+        "classes": {"style": 27, "genre": 11, "artist": 129},
     },
 }
 
@@ -148,6 +169,18 @@ def datasets_needed(cfg: Any, notebooks: Iterable[str | os.PathLike[str]]) -> li
             else:
                 values = [item]
             for v in values:
-                if str(v) and str(v) not in names:
-                    names.append(str(v))
+                v = _stored_set(cfg, str(v))
+                if v and v not in names:
+                    names.append(v)
     return names
+
+
+def _stored_set(cfg: Any, name: str) -> str:
+    """The set whose files a name reads: a view (``subset_of``) reads its base set's."""
+    seen = {name}
+    while name in cfg.datasets and cfg.datasets[name].get("subset_of"):
+        name = str(cfg.datasets[name].subset_of)
+        if name in seen:
+            raise DataError(f"datasets.{name}.subset_of makes a loop: {sorted(seen)}.")
+        seen.add(name)
+    return name
