@@ -101,6 +101,13 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*head_epochs", COUNT_OR_OFF),  # 0 = no head phase
     ("crawl.limit", COUNT),
     ("vqgan_clip.size", Range(16, integer=True, words=("auto",))),
+    ("stats.resamples", Range(100, integer=True)),  # bootstrap resamples: fewer make the interval itself noisy
+    ("stats.confidence", Range(0, 1, open_lo=True, open_hi=True)),
+    ("datasets.*.workers", COUNT_OR_OFF),  # hub sets: threads that shrink images; 0 = one per core
+    ("datasets.*.per_style", COUNT_OR_OFF),  # 0 = every painting
+    ("datasets.*.short_side", SIDE),
+    ("datasets.*.jpeg_quality", Range(1, 100, integer=True)),
+    ("datasets.*.flush_every", COUNT),
     ("*tsne_iterations", Range(250, integer=True)),  # scikit-learn's minimum
     ("data.fetch.jpeg_quality", Range(1, 100, integer=True)),
     ("classify.crop_scale", Range(0, 1, open_lo=True)),
