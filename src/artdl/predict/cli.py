@@ -82,7 +82,7 @@ def predict_main(argv: Sequence[str] | None = None) -> int:
 
 def _prepare(args: argparse.Namespace) -> tuple[Predictor, list[Path], list[ImageProblem]]:
     """Config, the inputs and the loaded models (once), or a PredictError saying what is wrong."""
-    from artdl.core import ConfigKeyError, ConfigTypeError, get_device, load_config, resolve
+    from artdl.core import ConfigKeyError, ConfigTypeError, get_device, load_config
 
     paths, overrides = split_overrides(args.paths)
     try:
@@ -96,7 +96,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Predictor, list[Path], list[Imag
         raise PredictError(f"nothing to predict: {'; '.join(str(p) for p in problems)}")
     options = PredictOptions.from_config(
         cfg, checkpoint=args.checkpoint, top_k=args.top, method=args.method, neighbours=args.neighbours,
-        out=str(resolve(args.out)) if args.out else str(resolve(cfg.predict.out)), artist=args.artist,
+        out=args.out, artist=args.artist,
     )  # fmt: skip
     predictor = Predictor(cfg, options, get_device(str(cfg.device)))
     if args.rerank is not None and predictor.collection is not None:

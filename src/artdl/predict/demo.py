@@ -95,7 +95,7 @@ def build_demo(predictor: Predictor) -> Any:
                 go = gr.Button("Predict", variant="primary", elem_id="go")
             with gr.Column():
                 styles = gr.Label(num_top_classes=predictor.options.top_k, label="Style", elem_id="styles")
-                cam = gr.Image(label="Where the network looks", type="numpy", interactive=False, elem_id="cam")
+                cam = gr.Image(label="Where the network looks", type="numpy", interactive=False, height=300, elem_id="cam")
         gallery = gr.Gallery(label="Nearest paintings", columns=5, height="auto", elem_id="nearest")
         notes = gr.Markdown(elem_id="notes")
 
