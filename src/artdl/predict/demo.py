@@ -105,7 +105,7 @@ def build_demo(predictor: Predictor) -> Any:
                 answer = demo_answer(predictor, image, method_name, alpha, predictor.options.neighbours or 10)
             except PredictError as err:
                 raise gr.Error(str(err)) from None
-            return answer["styles"], answer["cam"], answer["gallery"], answer["notes"]
+            return answer["styles"], _enlarged(answer["cam"]), answer["gallery"], answer["notes"]
 
         inputs, outputs = [upload, pick, method, weight], [styles, cam, gallery, notes]
         go.click(respond, inputs, outputs)
@@ -114,6 +114,15 @@ def build_demo(predictor: Predictor) -> Any:
         method.change(respond, inputs, outputs)
         weight.release(respond, inputs, outputs)
     return page
+
+
+def _enlarged(pixels: Any, side: int = 384) -> Any:
+    """The overlay (the classifier's input size, 224 px or less) scaled up for the page."""
+    if pixels.shape[0] >= side:
+        return pixels
+    import numpy as np
+
+    return np.asarray(Image.fromarray(pixels).resize((side, side), Image.Resampling.BICUBIC))
 
 
 def _collection_choices(predictor: Predictor) -> list[tuple[str, int]]:

@@ -38,7 +38,7 @@ class PredictOptions:
     out: str = "predictions"
     neighbours: int = 10
     source: str = "cnn"
-    max_side: int = 4096
+    max_side: int = 2048
     max_pixels: int = 100_000_000
     rerank: float = 0.0  # alpha of the influence re-rank; 0 = plain cosine only
     artist: str = ""  # the query painting's artist for the re-rank ("" = the nearest painting's)

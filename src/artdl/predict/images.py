@@ -68,7 +68,7 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
-def read_image(path: str | Path, max_side: int = 4096, max_pixels: int = 100_000_000) -> Image.Image:
+def read_image(path: str | Path, max_side: int = 2048, max_pixels: int = 100_000_000) -> Image.Image:
     """The file as an 8-bit RGB image whose longest side is at most about ``max_side``.
 
     Raises :class:`ImageProblem` for anything else: not an image, truncated, or a non-JPEG larger
