@@ -254,6 +254,20 @@ def test_demo_answer_is_predicts_answer(project: dict):
     assert max(answer["styles"], key=answer["styles"].get) == predictor.predict(project["good"], image).styles[0][0]
     assert answer["cam"].shape == (SIDE, SIDE, 3) and len(answer["gallery"]) == 6
     assert [n.row for n in answer["neighbours"]] == [n.row for n in predictor.nearest(image)[0]]
+    reranked = demo_answer(predictor, image, "gradcam", 0.4)  # the slider: the nearest painting's artist
+    assert reranked["notes"].startswith("Re-ranked with alpha=0.4 for query artist **")
+    assert [n.row for n in reranked["neighbours"]] == [n.row for n in predictor.nearest(image, weight=0.4)[1]]
+
+
+def test_demo_picks_a_collection_painting_or_asks_for_one(project: dict):
+    from artdl.predict import PredictError
+    from artdl.predict.demo import _chosen_image
+
+    predictor = Predictor(project["cfg"], PredictOptions.from_config(project["cfg"]))
+    picked = _chosen_image(predictor, None, 4)
+    assert picked.size == read_image(project["table"]["path"][4]).size
+    with pytest.raises(PredictError, match="Upload a painting or pick one"):
+        _chosen_image(predictor, None, None)
 
 
 # --- the demo page in headless Chromium ------------------------------------------------------------
