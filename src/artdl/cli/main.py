@@ -33,6 +33,8 @@ STEP_COMMANDS: dict[str, tuple[str, str, str]] = {
         "write a zoomable static explorer of a collection (issue #16)",
     ),
     "data": ("artdl.cli.data", "main", "fetch the painting sets from pinned sources (data fetch|where|table)"),
+    "predict": ("artdl.predict", "predict_main", "styles, CAM overlay and nearest paintings of your own images"),
+    "demo": ("artdl.predict", "demo_main", "a local web page (127.0.0.1) over predict (issue #26)"),
 }
 
 

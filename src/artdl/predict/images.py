@@ -1,0 +1,133 @@
+"""Reading a photograph of a painting that nobody curated: any mode, any size, possibly broken.
+
+The collection's images were checked when they were fetched; a user's file was not. So every way a
+file can go wrong becomes one :class:`ImageProblem` with a one-line reason, and the modes a scan or
+a phone photo really comes in are converted rather than refused:
+
+- CMYK JPEGs (print scans), 16-bit greyscale PNGs (archive scans), RGBA / palette PNGs with
+  transparency (flattened on white), greyscale and 1-bit scans, EXIF-rotated phone photos;
+- a huge scan is reduced *before* it is decoded: JPEGs through Pillow's draft mode (the decoder
+  produces a 1/2, 1/4 or 1/8 scale directly), other formats only below a pixel budget. Pillow's own
+  decompression-bomb check would otherwise stop a 20,000-pixel scan with a traceback, or a PNG of
+  that size would take gigabytes to decode.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = ["ImageProblem", "PredictError", "find_images", "read_image"]
+
+# Image.MAX_IMAGE_PIXELS is process-wide; the demo serves requests from several threads.
+_OPEN_LOCK = threading.Lock()
+
+
+class PredictError(Exception):
+    """A user error with a one-line message that says what to do (printed without a traceback)."""
+
+
+class ImageProblem(PredictError):
+    """One input file that cannot be used, and why (``path: reason``)."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+def find_images(paths: Sequence[str | Path]) -> tuple[list[Path], list[ImageProblem]]:
+    """The files to predict, in a stable order: given files as they are, folders' files recursively.
+
+    Every non-hidden file of a folder is a candidate (a painting saved as ``.jpeg``, ``.tif`` or
+    without an extension is still a painting); those that do not decode are reported per file by
+    :func:`read_image`. A missing path is a problem of its own; an empty folder raises, since
+    nothing at all can be done with it.
+    """
+    files: list[Path] = []
+    problems: list[ImageProblem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+            if not found:
+                raise PredictError(f"{path} is an empty folder: put the paintings to predict in it.")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(ImageProblem(path, "no such file or folder"))
+    return files, problems
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def read_image(path: str | Path, max_side: int = 2048, max_pixels: int = 100_000_000) -> Image.Image:
+    """The file as an 8-bit RGB image whose longest side is at most about ``max_side``.
+
+    Raises :class:`ImageProblem` for anything else: not an image, truncated, or a non-JPEG larger
+    than ``max_pixels`` (which would have to be decoded whole before it could be reduced).
+    """
+    try:
+        with _OPEN_LOCK:
+            limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # our own size guard below
+            try:
+                image = Image.open(path)
+            finally:
+                Image.MAX_IMAGE_PIXELS = limit
+        with image:
+            return _decoded(image, path, max_side, max_pixels)
+    except ImageProblem:
+        raise
+    except UnidentifiedImageError:
+        raise ImageProblem(path, "not an image Pillow can read (JPEG, PNG, TIFF, WebP ...)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as err:
+        raise ImageProblem(path, f"truncated or corrupt image ({_first_line(err)})") from None
+
+
+def _decoded(image: Image.Image, path: str | Path, max_side: int, max_pixels: int) -> Image.Image:
+    width, height = image.size
+    if image.format == "JPEG" and max(width, height) > max_side:
+        # Decode at the largest 1/2^n scale that still covers max_side: never the full bomb.
+        scale = max(width, height) / max_side
+        image.draft(image.mode, (max(1, int(width / scale)), max(1, int(height / scale))))
+    elif width * height > max_pixels:
+        raise ImageProblem(
+            path,
+            f"{width} x {height} pixels is too large to decode safely (limit {max_pixels:,}); "
+            f"save it as a JPEG or reduce it to at most {max_side} px first",
+        )
+    image.load()
+    image = ImageOps.exif_transpose(image) or image
+    rgb = _to_rgb(image)
+    if max(rgb.size) > max_side:
+        rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return rgb
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode: 16/32-bit greyscale rescaled (a plain convert clips it to white),
+    transparency flattened on white, CMYK, palette and 1-bit converted."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or values.max() > 255 else 255.0
+        grey = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
