@@ -2,7 +2,7 @@
 
 A random-weight ``scratch`` Lite0 at 64 px is saved with ``save_classifier`` (the format of
 ``models/classifier/best.pt``); six paintings (the shared WikiArt ones when present, else generated
-images) are embedded with 04's own ``embed_cnn`` and saved with ``save_embeddings``; a five-painter
+images) are embedded with 04's own ``cnn`` embedder and saved with ``save_embeddings``; a five-painter
 PainterPalette file gives the influence graph. Everything lives in a temporary project root.
 """
 
@@ -46,7 +46,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """A project root with a checkpoint, a saved 04 collection and a graph; yields paths and overrides."""
     from artdl.core import load_config
     from artdl.models import build_classifier, save_classifier
-    from artdl.retrieve import collection_images, embed_cnn, save_embeddings
+    from artdl.retrieve import collection_images, create_embedder, save_embeddings
 
     tmp = tmp_path_factory.mktemp("predict")
     root = tmp / "project"
@@ -64,7 +64,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     paintings = _collection_files(tmp / "collection")
     table = pd.DataFrame({"path": [str(p) for p in paintings], "title": [p.stem for p in paintings],
                           "artist": ARTISTS, "artist_known": True, "label": "Impressionism"})  # fmt: skip
-    features, _ = embed_cnn(collection_images(table, SIDE, cache=False), SIDE, checkpoint, progress=False)
+    cnn = create_embedder("cnn", load_config("default"), "cpu", progress=False, image_size=SIDE, checkpoint=checkpoint)
+    features = cnn.embed_images(collection_images(table, SIDE, cache=False))
     save_embeddings("cnn", features, table)
     (tmp / "palette").mkdir()
     PALETTE.to_csv(tmp / "palette" / "PainterPalette.csv", index=False)

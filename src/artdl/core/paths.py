@@ -45,7 +45,7 @@ def project_root() -> Path:
     for candidate in (cwd, *cwd.parents):
         if _looks_like_root(candidate):
             return candidate
-    here = Path(__file__).resolve().parents[2]
+    here = Path(__file__).resolve().parents[3]  # src/artdl/core/paths.py -> the checkout
     if _looks_like_root(here):
         return here
     return cwd

@@ -26,7 +26,7 @@ from PIL import Image
 from artdl.core import MissingArtifactError, processed_dir, resolve
 from artdl.data import square
 from artdl.predict.images import PredictError
-from artdl.retrieve import chosen_weight, cosine_topk, embed_pixels, load_embeddings, moved_results, rerank
+from artdl.retrieve import chosen_weight, cosine_topk, create_embedder, load_embeddings, moved_results, rerank
 
 __all__ = ["QUERY_SOURCES", "Collection", "Neighbour", "open_collection"]
 
@@ -167,49 +167,10 @@ def open_collection(cfg: Any, source: str, device: Any = "cpu") -> Collection:
 
 
 def _embedder(cfg: Any, source: str, device: Any) -> Callable[[list[Image.Image]], np.ndarray]:
-    """Images -> (N, D) embeddings in the saved ``source``'s space (the model is loaded here, once)."""
-    if source == "pixels":
-        side = int(cfg.autoencode.image_size)
-        return lambda images: embed_pixels(_squares(images, side))
-    side = int(cfg.retrieve.cnn.image_size)
-    model, mean, std = _cnn_backbone(str(cfg.retrieve.cnn.checkpoint or ""), device)
-    m = torch.tensor(mean).view(1, 3, 1, 1).to(device)
-    s = torch.tensor(std).view(1, 3, 1, 1).to(device)
-
-    @torch.no_grad()
-    def embed(images: list[Image.Image]) -> np.ndarray:
-        x = _squares(images, side).to(device).float() / 255.0
-        x = ((x - m) / s).contiguous(memory_format=torch.channels_last)
-        return model(x).float().cpu().numpy()
-
-    return embed
-
-
-def _cnn_backbone(checkpoint: str, device: Any) -> tuple[torch.nn.Module, tuple, tuple]:
-    """The pooled-feature network 04 embedded with (:func:`artdl.retrieve.embed_cnn`'s choice of weights):
-    the fine-tuned classifier at ``checkpoint`` when it loads, else ImageNet Lite0, batch norms folded."""
-    from artdl.models import (
-        EFFICIENTNET_LITE0_MEAN,
-        EFFICIENTNET_LITE0_STD,
-        efficientnet_lite0,
-        feature_extractor,
-        fold_batchnorm,
-        load_classifier,
-    )
-
-    model: torch.nn.Module | None = None
-    if checkpoint and resolve(checkpoint).is_file():
-        try:
-            classifier, meta = load_classifier(resolve(checkpoint))
-            model, mean, std = feature_extractor(classifier), tuple(meta["mean"]), tuple(meta["std"])
-        except Exception:  # noqa: BLE001 - as embed_cnn: an unreadable checkpoint means ImageNet weights
-            model = None
-    if model is None:
-        model = efficientnet_lite0(pretrained=True)
-        model.reset_classifier(0)
-        mean, std = EFFICIENTNET_LITE0_MEAN, EFFICIENTNET_LITE0_STD
-    model = fold_batchnorm(model.to(device).eval()).to(memory_format=torch.channels_last)
-    return model.eval(), mean, std
+    """Images -> (N, D) embeddings in the saved ``source``'s space: 04's own embedder from the
+    registry (:func:`artdl.retrieve.create_embedder`), so a query and the collection cannot drift apart."""
+    embedder = create_embedder(source, cfg, device, progress=False)
+    return lambda images: embedder.embed_images(_squares(images, embedder.input_size))
 
 
 def _squares(images: list[Image.Image], side: int) -> torch.Tensor:
