@@ -6,10 +6,13 @@
 - :mod:`artdl.core.progress`: plain-text progress bars for headless notebook runs.
 - :mod:`artdl.core.utils`: seeding, devices, autocast, atomic writes.
 - :mod:`artdl.core.metrics`: intervals and tests used by every comparison.
+- :mod:`artdl.core.distributed`: torchrun's process group, rank-0 guards, DDP, sharded evaluation
+  (imported as a namespace: ``from artdl.core import distributed``).
 """
 
 from __future__ import annotations
 
+from artdl.core import distributed
 from artdl.core.config import (
     ConfigKeyError,
     ConfigTypeError,
@@ -30,6 +33,7 @@ from artdl.core.paths import (
     relative,
     require_artifact,
     resolve,
+    results_dir,
 )
 from artdl.core.progress import LineTqdm, headless, install
 from artdl.core.results import environment, load_results, results_path, write_results
@@ -47,6 +51,7 @@ __all__ = [
     "available_configs",
     "configure",
     "data_dir",
+    "distributed",
     "environment",
     "flat_keys",
     "get_device",
@@ -62,6 +67,7 @@ __all__ = [
     "relative",
     "require_artifact",
     "resolve",
+    "results_dir",
     "results_path",
     "seed_everything",
     "setup",
