@@ -81,7 +81,8 @@ def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.de
     tuned = result.history[result.history["phase"] == "finetune"]
     # The first epoch carries compilation and cuDNN autotuning; later epochs are the steady state.
     steady = tuned["images_per_s"].iloc[1:] if len(tuned) > 1 else tuned["images_per_s"]
-    last = result.last_epoch or {}
+    last = result.last_epoch
+    assert last is not None  # fit was given probe_classes and a test loader
     return {
         "variant": variant,
         "fine-tune images/s": float(steady.median()),

@@ -90,7 +90,9 @@ def test_resnet_loads_a_local_torchvision_weights_file(tmp_path: Path):
 
     reference = torchvision.models.resnet18(weights=None)
     torch.save(reference.state_dict(), tmp_path / "resnet18.pth")
-    model = models.build_classifier("resnet18", 3, pretrained=True, weights_path=str(tmp_path / "resnet18.pth"))
+    model = models.build_classifier(
+        "resnet18", 3, pretrained=True, weights_path=str(tmp_path / "resnet18.pth")
+    )
     assert torch.equal(model.features[1][0].conv1.weight, reference.layer1[0].conv1.weight)
     assert model.head.out_features == 3
     with pytest.raises(FileNotFoundError, match="weights_path"):

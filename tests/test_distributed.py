@@ -55,11 +55,18 @@ def _tiny_classifier() -> Classifier:
 
 def _loaders() -> dict[str, DataLoader]:
     g = torch.Generator().manual_seed(1)
+
     def part(n: int, shuffle: bool = False) -> DataLoader:
         x, y = torch.randn(n, 3, 12, 12, generator=g), torch.randint(0, len(CLASSES), (n,), generator=g)
         return DataLoader(TensorDataset(x + y.view(-1, 1, 1, 1).float(), y), batch_size=8, shuffle=shuffle)
+
     train = part(20, shuffle=True)
-    return {"train": train, "train_eval": DataLoader(train.dataset, batch_size=8), "val": part(11), "test": part(11)}
+    return {
+        "train": train,
+        "train_eval": DataLoader(train.dataset, batch_size=8),
+        "val": part(11),
+        "test": part(11),
+    }
 
 
 def _gan_cfg(**changes: Any) -> Any:
@@ -98,9 +105,13 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
     torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
     try:
         model = _tiny_classifier()
-        result = fit(model, _loaders(), RECIPE, torch.device("cpu"), name="ddp", probe_classes=CLASSES, progress=False)
+        result = fit(
+            model, _loaders(), RECIPE, torch.device("cpu"), name="ddp", probe_classes=CLASSES, progress=False
+        )
         accum = _tiny_classifier()
-        fit(accum, _loaders(), RECIPE.replace(grad_accum=2), torch.device("cpu"), name="accum", progress=False)
+        fit(
+            accum, _loaders(), RECIPE.replace(grad_accum=2), torch.device("cpu"), name="accum", progress=False
+        )
         _hold_batchnorm_in_eval()
         gan = _gan(Path(out) / f"gan{rank}", steps=3)
         _gan(Path(out) / "resume", steps=2)  # rank 0 writes the checkpoint a 1-process run resumes
@@ -130,7 +141,9 @@ def test_classifier_steps_on_two_processes_equal_one_process_with_the_same_globa
     """k = 4 optimizer steps of global batch 8: 2 ranks x 4 paintings (and 2 x 2 x 2 with
     accumulation) leave the parameters of 1 process x 8 paintings."""
     model = _tiny_classifier()
-    result = fit(model, _loaders(), RECIPE, torch.device("cpu"), name="one", probe_classes=CLASSES, progress=False)
+    result = fit(
+        model, _loaders(), RECIPE, torch.device("cpu"), name="one", probe_classes=CLASSES, progress=False
+    )
     rank0, rank1 = two_processes["ranks"]
     assert result.optimizer_steps == rank0["steps"] == 4 and result.batch_size == rank0["batch"] == 8
     _assert_same(_state(model), rank0["fit"])
@@ -142,7 +155,9 @@ def test_two_process_evaluation_counts_every_painting_once(two_processes):
     """11 test paintings over 2 ranks: the sampler pads one rank to 6; the gathered scores are the
     11 of one process, in order, and give exactly its top-1."""
     model = _tiny_classifier()
-    result = fit(model, _loaders(), RECIPE, torch.device("cpu"), name="one", probe_classes=CLASSES, progress=False)
+    result = fit(
+        model, _loaders(), RECIPE, torch.device("cpu"), name="one", probe_classes=CLASSES, progress=False
+    )
     assert result.test_scores is not None
     logits, targets = two_processes["ranks"][0]["test_scores"]
     assert len(targets) == 11 and np.array_equal(targets, result.test_scores[1])
@@ -154,7 +169,9 @@ def test_wgan_gp_steps_with_the_gradient_penalty_equal_one_process(two_processes
     """3 generator steps x 2 critic steps with the penalty's double backward through the plain
     critic inside a DDP step: no 'marked ready twice' error, the ranks stay identical, and the
     parameters (G, critic, EMA) and logged losses equal those of one process."""
-    monkeypatch.setattr(nn.modules.batchnorm._BatchNorm, "train", lambda self, mode=True: nn.Module.train(self, False))
+    monkeypatch.setattr(
+        nn.modules.batchnorm._BatchNorm, "train", lambda self, mode=True: nn.Module.train(self, False)
+    )
     one = _gan(tmp_path / "one", steps=3)
     rank0, rank1 = two_processes["ranks"]
     _assert_same(rank0["gan"], rank1["gan"], atol=0)
@@ -165,7 +182,9 @@ def test_wgan_gp_steps_with_the_gradient_penalty_equal_one_process(two_processes
 
 def test_a_two_process_checkpoint_resumes_on_one_process(two_processes, tmp_path, monkeypatch):
     """The checkpoint of 2 steps on 2 processes, resumed for step 3 on 1, equals 3 steps on 1."""
-    monkeypatch.setattr(nn.modules.batchnorm._BatchNorm, "train", lambda self, mode=True: nn.Module.train(self, False))
+    monkeypatch.setattr(
+        nn.modules.batchnorm._BatchNorm, "train", lambda self, mode=True: nn.Module.train(self, False)
+    )
     run_dir = two_processes["out"] / "resume"
     assert torch.load(run_dir / "checkpoint.pt", weights_only=True)["step"] == 2
     resumed = _gan(run_dir, steps=3, resume=True)
@@ -181,7 +200,7 @@ def _torchrun(args: list[str], timeout: float) -> subprocess.CompletedProcess[st
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
 
 
-FAILING = '''
+FAILING = """
 import sys, torch
 from omegaconf import OmegaConf
 from artdl.core import distributed
@@ -201,7 +220,7 @@ cfg = OmegaConf.create({"resolution": 16, "z_dim": 8, "width": 4, "conditional":
     "lr_g": 1e-3, "lr_d": 1e-3, "betas": [0.0, 0.9], "critic_norm": "layer"}})
 images = torch.randint(0, 256, (8, 3, 16, 16), dtype=torch.uint8)
 gan_train.train_gan(images, None, [], "wgan_gp", cfg, sys.argv[1], progress=False)
-'''
+"""
 
 
 def test_one_failing_rank_fails_the_job_in_bounded_time_with_its_error(tmp_path: Path):
@@ -226,7 +245,9 @@ def _painting_folder(root: Path) -> None:
     for c, colour in zip(CLASSES, [(200, 40, 40), (40, 200, 40), (40, 40, 200)], strict=True):
         (root / c).mkdir(parents=True)
         for i in range(10):
-            Image.fromarray(np.clip(rng.normal(colour, 40, (40, 40, 3)), 0, 255).astype("uint8")).save(root / c / f"{i}.jpg")
+            Image.fromarray(np.clip(rng.normal(colour, 40, (40, 40, 3)), 0, 255).astype("uint8")).save(
+                root / c / f"{i}.jpg"
+            )
 
 
 def test_torchrun_two_processes_train_02_and_write_one_results_file_and_one_checkpoint(tmp_path: Path):
@@ -240,10 +261,32 @@ def test_torchrun_two_processes_train_02_and_write_one_results_file_and_one_chec
         *(f"paths.{k}={tmp_path / k}" for k in ("data", "processed", "models", "results")),
         f"paths.shared_datasets={tmp_path / 'none'}",
     ]  # fmt: skip
+    docs = (REPO / "docs" / "distributed.md").read_text()
+    assert all(o.split("=")[0] + "=" in docs for o in overrides)  # the documented command is this one
     done = _torchrun(["-m", "artdl.classify", "--config", "default", *overrides], timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
     assert [p.name for p in (tmp_path / "results").iterdir()] == ["02_classify.json"]
     assert [p.name for p in (tmp_path / "models").rglob("*.pt")] == ["best.pt"]
+
+
+def test_launch_trains_the_gans_on_two_processes_like_the_notebook_would(tmp_path: Path, capsys):
+    """The notebook entry: ``distributed.launch("artdl.gan", 2, [...])`` runs torchrun and leaves the
+    checkpoints where notebook 06 resumes from them."""
+    _painting_folder(tmp_path / "paintings")
+    overrides = [
+        f"datasets.tiny.root={tmp_path / 'paintings'}", "datasets.tiny.format=imagefolder", "datasets.tiny.label=label",
+        "gan.dataset=tiny", "gan.resolution=16", "gan.width=4", "gan.z_dim=8", "gan.batch_size=8",
+        "gan.dcgan.steps=2", "gan.wgan_gp.steps=2", "gan.wgan_gp.n_critic=1", "data.split.near_duplicates=-1",
+        *(f"paths.{k}={tmp_path / k}" for k in ("data", "processed", "models", "results")),
+        f"paths.shared_datasets={tmp_path / 'none'}",
+    ]  # fmt: skip
+    distributed.launch("artdl.gan", 2, ["--config", "default", *overrides])
+    assert "dcgan: 2 generator steps on 2 process(es)" in capsys.readouterr().out
+    for kind in ("dcgan", "wgan_gp"):
+        assert torch.load(tmp_path / "models" / "gan" / kind / "checkpoint.pt", weights_only=True)["step"] == 2
+    with pytest.raises(RuntimeError, match="failed with exit code"):
+        distributed.launch("artdl.gan", 2, ["--config", "default", *overrides, "gan.batch_size=7"])  # odd: 2 ranks
+    assert "gan.batch_size=7 must be divisible by world size" in capsys.readouterr().out
 
 
 def test_a_user_error_is_one_line_and_exit_code_2(capsys):

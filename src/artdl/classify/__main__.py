@@ -47,7 +47,9 @@ def train(cfg: Any, name: str, device: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return distributed.entry(argv, "Train 02's classifier (python -m artdl.classify, or under torchrun).", train)
+    return distributed.entry(
+        argv, "Train 02's classifier (python -m artdl.classify, or under torchrun).", train
+    )
 
 
 if __name__ == "__main__":

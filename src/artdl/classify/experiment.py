@@ -309,7 +309,9 @@ def run_classification(
     metrics = comparison_metrics(finetune, classes)
     assert finetune.test_scores is not None  # comparison_metrics checked it
     if main:
-        save_predictions(out / "predictions.csv", table[table["split"] == "test"], *finetune.test_scores, classes)
+        save_predictions(
+            out / "predictions.csv", table[table["split"] == "test"], *finetune.test_scores, classes
+        )
     seconds = {"fine-tune": finetune.seconds}
     if on_partial is not None and main:
         on_partial(classification_record(cfg, table, classes, finetune, metrics, None, seconds))

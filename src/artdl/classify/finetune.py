@@ -215,7 +215,9 @@ class _Fit:
             feats, targets = self.cache.pooled("train_eval"), self.cache.targets("train_eval")
         else:
             loader = self.loaders["train_eval"]
-            local = extract_pooled(self.model, distributed.eval_loader(loader), self.device, precision=self.precision)
+            local = extract_pooled(
+                self.model, distributed.eval_loader(loader), self.device, precision=self.precision
+            )
             feats, targets = (torch.from_numpy(t) for t in self._gathered(loader, *local))
         losses = train_head_on_features(
             self.model.head, feats, targets.to(torch.long), epochs=c.head_epochs,
@@ -236,12 +238,11 @@ class _Fit:
         if self.cache is not None:
             return None, distributed.local_batch(loader.batch_size, "classify.batch_size", accum)
         if isinstance(loader.sampler, torch.utils.data.WeightedRandomSampler):
-            if distributed.world_size() > 1 or accum > 1:
-                raise ValueError("classify.balanced=true is single-process without accumulation: "
-                                 "set classify.balanced=false for torchrun or classify.grad_accum.")  # fmt: skip
+            if distributed.world_size() > 1 or accum > 1:  # a weighted sampler draws for one process
+                raise ValueError("classify.balanced=true works on one process without grad_accum; set it false.")
             return loader, loader.batch_size
         sharded = distributed.train_loader(loader, loader.batch_size, self.config.seed, "classify.batch_size", accum)
-        return sharded, sharded.batch_size
+        return sharded, sharded.batch_size  # fmt: skip
 
     def batches(self, loader: Any, micro: int, generator: torch.Generator) -> Iterable[Any]:
         if self.cache is not None:
@@ -259,16 +260,14 @@ def _optimizer(model: Classifier, c: FitConfig) -> torch.optim.AdamW:
     )
 
 
-def _schedule(opt: torch.optim.Optimizer, steps: int, max_seconds: float, warmup: float, clock: Callable[[], float]) -> Any:
-    """OneCycle over ``total_steps``, or over the wall-time budget when ``max_seconds`` > 0."""
+def _schedule(opt: torch.optim.Optimizer, steps: int, max_seconds: float, warmup: float,
+              clock: Callable[[], float]) -> Any:  # fmt: skip
+    """OneCycle over ``steps``, or over the wall-time budget when ``max_seconds`` > 0."""
     if max_seconds > 0:
-        return torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda _: one_cycle_factor(clock() / max_seconds, warmup)
-        )
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: one_cycle_factor(clock() / max_seconds, warmup))  # fmt: skip
     peaks = [g["lr"] for g in opt.param_groups]
-    return torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=peaks, total_steps=steps, pct_start=warmup, anneal_strategy="cos"
-    )
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=peaks, total_steps=steps, pct_start=warmup,
+                                               anneal_strategy="cos")  # fmt: skip
 
 
 def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: bool) -> None:
@@ -281,7 +280,8 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
     c, model = run.config, run.model
     loader, micro = run.train_source()
     accum = c.grad_accum
-    steps_per_epoch = max(1, (len(loader) if loader is not None else len(run.loaders["train"]) * accum) // accum)
+    batches = len(loader) if loader is not None else len(run.loaders["train"]) * accum  # micro-batches
+    steps_per_epoch = max(1, batches // accum)
     run.batch_size = micro * accum * distributed.world_size()
     loss_fn = nn.CrossEntropyLoss(label_smoothing=c.label_smoothing)
     budget, phase_start = c.max_seconds, time.perf_counter()
@@ -318,7 +318,9 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
                 sched.step()
                 opt.zero_grad(set_to_none=True)
                 run.optimizer_steps += 1
-                stop = budget > 0 and distributed.any_rank(time.perf_counter() - phase_start >= budget, run.comm)
+                stop = budget > 0 and distributed.any_rank(
+                    time.perf_counter() - phase_start >= budget, run.comm
+                )
                 if stop:
                     break
         loss_sum, correct, seen = distributed.sum_over_ranks([*stats, seen], run.comm)  # the epoch's one sync
@@ -367,7 +369,7 @@ def fit(
     device = torch.device(device)
     if config.frozen_cache and distributed.world_size() > 1:
         raise ValueError("classify.frozen_cache=true trains one process on cached activations: run it "
-                         "without torchrun, or set classify.frozen_cache=false for data-parallel training.")  # fmt: skip
+                         "without torchrun, or set classify.frozen_cache=false to train data-parallel.")  # fmt: skip
     run = _Fit(model, loaders, device, config, checkpoint, meta or {}, precision=config.precision)
     model.to(device, memory_format=run.memory_format)
     if config.frozen_cache:

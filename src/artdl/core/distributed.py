@@ -85,7 +85,9 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def init(device: torch.device, backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> torch.device:
+def init(
+    device: torch.device, backend: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> torch.device:
     """Start the process group from torchrun's environment and return this rank's device.
 
     Outside torchrun this returns ``device`` unchanged. On CUDA each rank takes the GPU of its
@@ -101,7 +103,9 @@ def init(device: torch.device, backend: str | None = None, timeout_s: float = DE
         device = torch.device("cuda", local)
     backend = backend or ("nccl" if device.type == "cuda" else "gloo")
     torch.distributed.init_process_group(
-        backend, timeout=datetime.timedelta(seconds=timeout_s), device_id=device if device.type == "cuda" else None
+        backend,
+        timeout=datetime.timedelta(seconds=timeout_s),
+        device_id=device if device.type == "cuda" else None,
     )
     return device
 
@@ -153,7 +157,9 @@ def wrap(model: nn.Module, device: torch.device, sync_batchnorm: bool = False) -
         return model
     if sync_batchnorm:
         if device.type != "cuda":
-            raise ValueError("sync_batchnorm=true needs CUDA (PyTorch's SyncBatchNorm); set it false on a CPU.")
+            raise ValueError(
+                "sync_batchnorm=true needs CUDA (PyTorch's SyncBatchNorm); set it false on a CPU."
+            )
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [device.index] if device.type == "cuda" else None
     return nn.parallel.DistributedDataParallel(model, device_ids=ids)  # buffers follow rank 0 each forward
@@ -272,7 +278,9 @@ def launch(
         for line in proc.stdout:
             print(line, end="")
     if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd[2:])} failed with exit code {proc.returncode} (its output is above).")
+        raise RuntimeError(
+            f"{' '.join(cmd[2:])} failed with exit code {proc.returncode} (its output is above)."
+        )
 
 
 def entry(argv: Sequence[str] | None, description: str, train: Callable[[Any, str, Any], None]) -> int:
@@ -291,11 +299,15 @@ def entry(argv: Sequence[str] | None, description: str, train: Callable[[Any, st
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("overrides", nargs="*", help="config overrides, key=value (e.g. classify.epochs=2)")
     parser.add_argument("--config", default="default", help="configs/<name>.yaml (default, full, ...)")
-    parser.add_argument("--name", default=None, help="names the results file and checkpoint folder (default: config)")
+    parser.add_argument(
+        "--name", default=None, help="names the results file and checkpoint folder (default: config)"
+    )
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config, args.overrides)
-        device = init(setup(cfg), backend=cfg.distributed.backend or None, timeout_s=cfg.distributed.timeout_s)
+        device = init(
+            setup(cfg), backend=cfg.distributed.backend or None, timeout_s=cfg.distributed.timeout_s
+        )
         train(cfg, args.name or args.config, device)
     except (ConfigKeyError, ValueError, MissingArtifactError) as err:
         print(f"error (rank {rank()}): {err}", file=sys.stderr, flush=True)

@@ -3,8 +3,8 @@
 A long GPU run must survive an interruption, so :func:`artdl.gan.train.train_gan` writes an atomic
 checkpoint (networks, EMA, both optimizers, step, epoch, history, grids, the CPU and CUDA RNG
 states) that a later call resumes from. It stores the plain networks (never a DDP wrapper) and a
-position in the global order of the paintings, so a checkpoint written by N processes resumes on M. The checkpoint holds only tensors and plain Python values and is read with
-``torch.load(weights_only=True)``: loading it runs no code. A checkpoint is resumed only when its
+position in the global order of the paintings, so a checkpoint written by N processes resumes on M.
+The checkpoint holds only tensors and plain Python values and is read with ``torch.load(weights_only=True)``: loading it runs no code. A checkpoint is resumed only when its
 :func:`checkpoint_signature` (architecture and data, not the step budget) matches the run's.
 """
 

@@ -271,7 +271,9 @@ def train_gan(
     return _as_run(kind, nets, prog, list(classes) if conditional else [], run_dir, resumed_from, info)
 
 
-def _save(run_dir: Path, nets: Networks, prog: Progress, signature: dict[str, Any], classes: Sequence[str]) -> None:
+def _save(
+    run_dir: Path, nets: Networks, prog: Progress, signature: dict[str, Any], classes: Sequence[str]
+) -> None:
     if distributed.is_main():  # one writer; the others hold the same state
         save_checkpoint(run_dir / "checkpoint.pt", nets, prog, signature, classes)
 
