@@ -72,32 +72,17 @@ def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.de
     model = models.build_classifier(
         c.backbone, len(classes), pretrained=c.pretrained, weights_path=c.weights_path
     )
-    result = classify.fit(
-        model,
-        loaders,
-        device,
-        name=variant,
-        epochs=epochs,
-        head_epochs=c.head_epochs,
-        unfreeze_stages=c.unfreeze_stages,
-        lr=c.lr,
-        backbone_lr_mult=c.backbone_lr_mult,
-        warmup=c.warmup,
-        weight_decay=c.weight_decay,
-        label_smoothing=c.label_smoothing,
-        seed=cfg.seed,
-        probe_classes=classes,
-        progress=False,
-        precision="bf16" if "bf16" in variant else "fp32",
-        channels_last="channels_last" in variant,
-        compile="compile" in variant,
-        frozen_cache="cached" in variant,
+    recipe = classify.FitConfig.from_cfg(c, seed=cfg.seed).replace(
+        epochs=epochs, freeze_bn=False, precision="bf16" if "bf16" in variant else "fp32",
+        channels_last="channels_last" in variant, compile="compile" in variant, frozen_cache="cached" in variant,
         cache_precision="bf16" if "bf16" in variant else "fp32",
-    )
+    )  # fmt: skip
+    result = classify.fit(model, loaders, recipe, device, name=variant, probe_classes=classes, progress=False)
     tuned = result.history[result.history["phase"] == "finetune"]
     # The first epoch carries compilation and cuDNN autotuning; later epochs are the steady state.
     steady = tuned["images_per_s"].iloc[1:] if len(tuned) > 1 else tuned["images_per_s"]
-    last = result.extra["last_epoch"]
+    last = result.last_epoch
+    assert last is not None  # fit was given probe_classes and a test loader
     return {
         "variant": variant,
         "fine-tune images/s": float(steady.median()),

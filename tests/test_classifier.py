@@ -1,4 +1,6 @@
+import dataclasses
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ from torch import nn
 from artdl import models
 from artdl.classify import (
     METHODS,
+    FitConfig,
     FitResult,
     evaluate,
     explain,
@@ -89,7 +92,9 @@ def test_resnet_loads_a_local_torchvision_weights_file(tmp_path: Path):
 
     reference = torchvision.models.resnet18(weights=None)
     torch.save(reference.state_dict(), tmp_path / "resnet18.pth")
-    model = models.build_classifier("resnet18", 3, pretrained=True, weights_path=str(tmp_path / "resnet18.pth"))
+    model = models.build_classifier(
+        "resnet18", 3, pretrained=True, weights_path=str(tmp_path / "resnet18.pth")
+    )
     assert torch.equal(model.features[1][0].conv1.weight, reference.layer1[0].conv1.weight)
     assert model.head.out_features == 3
     with pytest.raises(FileNotFoundError, match="weights_path"):
@@ -118,10 +123,9 @@ def test_training_smoke_loss_falls_and_checkpoint_round_trips(tmp_path: Path):
     result = fit(
         model,
         loaders,
+        FitConfig(epochs=4, lr=3e-3),
         torch.device("cpu"),
         name="smoke",
-        epochs=4,
-        lr=3e-3,
         checkpoint=ckpt,
         meta={"backbone": "scratch_resnet18", "classes": classes, "image_size": 32},
         progress=False,
@@ -166,18 +170,9 @@ def test_speed_options_train_the_same_model(tmp_path: Path):
         torch.manual_seed(0)
         loaders = make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
         model = models.build_classifier("scratch_resnet18", 2)
-        result = fit(
-            model,
-            loaders,
-            torch.device("cpu"),
-            name=precision,
-            epochs=4,
-            lr=3e-3,
-            progress=False,
-            precision=precision,
-            channels_last=channels_last,
-        )
-        assert result.extra["precision"] == precision and result.extra["channels_last"] == channels_last
+        recipe = FitConfig(epochs=4, lr=3e-3, precision=precision, channels_last=channels_last)
+        result = fit(model, loaders, recipe, torch.device("cpu"), name=precision, progress=False)
+        assert result.config.precision == precision and result.config.channels_last == channels_last
         assert (result.history["images_per_s"] > 0).all()
         weight = next(p for p in model.parameters() if p.dim() == 4)
         assert weight.is_contiguous()  # back to the default layout for saving and CAMs
@@ -186,8 +181,8 @@ def test_speed_options_train_the_same_model(tmp_path: Path):
     for losses, _, _ in results.values():
         assert losses[-1] < losses[0]
     assert (results["fp32"][1] == results["bf16"][1]).mean() >= 0.75
-    with pytest.raises(ValueError, match="precision"):
-        fit(model, loaders, torch.device("cpu"), name="bad", epochs=1, precision="fp16", progress=False)
+    with pytest.raises(ValueError, match="classify.precision='fp16': must be one of auto, fp32, bf16"):
+        FitConfig(epochs=1, precision="fp16")
 
 
 def test_compile_wraps_only_the_training_forward(tmp_path: Path, monkeypatch):
@@ -201,10 +196,10 @@ def test_compile_wraps_only_the_training_forward(tmp_path: Path, monkeypatch):
     table = _colour_split(tmp_path)
     loaders = make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
     model = models.build_classifier("scratch_resnet18", 2)
-    fit(model, loaders, torch.device("cpu"), name="c", epochs=1, compile=True, progress=False)
+    fit(model, loaders, FitConfig(epochs=1, compile=True), torch.device("cpu"), name="c", progress=False)
     assert calls == [model]
     calls.clear()
-    fit(model, loaders, torch.device("cpu"), name="c", epochs=1, progress=False)
+    fit(model, loaders, FitConfig(epochs=1), torch.device("cpu"), name="c", progress=False)
     assert calls == []
 
 
@@ -400,20 +395,21 @@ def _trained_colour_model(tmp_path: Path) -> tuple[Path, pd.DataFrame, FitResult
     model = models.build_classifier("scratch_resnet18", 2)
     ckpt = tmp_path / "best.pt"
     result = fit(
-        model, loaders, torch.device("cpu"), name="t", epochs=2, head_epochs=3, lr=3e-3, checkpoint=ckpt,
-        meta={"backbone": "scratch_resnet18", "classes": classes, "image_size": 32}, progress=False,
-        probe_classes=classes,
+        model, loaders, FitConfig(epochs=2, head_epochs=3, lr=3e-3), torch.device("cpu"), name="t",
+        checkpoint=ckpt, meta={"backbone": "scratch_resnet18", "classes": classes, "image_size": 32},
+        progress=False, probe_classes=classes,
     )  # fmt: skip
     return ckpt, table, result, loaders
 
 
 def test_fit_reports_kept_epoch_and_optimizer_steps(tmp_path: Path):
     _, table, result, loaders = _trained_colour_model(tmp_path)
-    assert result.extra["optimizer_steps"] == 2 * len(loaders["train"])
-    kept = result.extra["kept"]
+    assert result.optimizer_steps == 2 * len(loaders["train"]) and result.batch_size == 8
+    kept = result.kept
     assert kept["val_acc"] == result.best_val_acc
     assert kept["epoch"] in result.history["epoch"].tolist()
-    assert set(result.extra["linear_probe"]) >= {"top1", "top1_ci", "per_class"}
+    assert set(result.linear_probe or {}) >= {"top1", "top1_ci", "per_class"}
+    assert result.last_epoch is not None and result.test_scores is not None
 
 
 def test_score_folder_prints_top1_and_per_class_and_skips_unknown_labels(tmp_path: Path, capsys):
@@ -486,7 +482,6 @@ def test_report_says_when_the_probe_is_kept_and_not_beaten():
 
 
 def test_report_readme_table_has_intervals_and_the_full_run(tmp_path: Path, monkeypatch):
-    import dataclasses
 
     from artdl.core import write_results
     from artdl.report import classify
@@ -504,3 +499,33 @@ def test_report_readme_table_has_intervals_and_the_full_run(tmp_path: Path, monk
     assert "| CPU default | from scratch | 100 s, same time (306 steps) | 0.300 [" in section
     stamped = dataclasses.replace(_record().provenance, hardware="CPU (2 cores, x86_64)", date="2026-12-01T08:00")
     assert "CPU (2 cores, x86_64), 2026-12-01, 341 s" in classify.readme(dataclasses.replace(_record(), provenance=stamped))["classify"]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("classify.epochs=-1", "classify.epochs=-1: must be an integer >= 1"),
+        ("classify.warmup=1.5", "classify.warmup=1.5: must be"),
+        ("classify.grad_accum=0", "classify.grad_accum=0: must be an integer >= 1"),
+        ("classify.unfreeze_stages=0", "classify.frozen_cache=true needs classify.unfreeze_stages > 0"),
+    ],
+)
+def test_fit_config_fails_when_built_naming_the_key_and_its_range(override: str, message: str):
+    from artdl.core import load_config
+
+    key, value = override.split("=")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        # built by hand, as a test or a script would: the same table as load_config's check
+        FitConfig.from_cfg(load_config("default").classify, **{key.split(".")[1]: float(value) if "." in value else int(value)})
+
+
+def test_fit_config_reads_every_recipe_key_of_the_config():
+    from artdl.core import load_config
+
+    cfg = load_config("default", ["classify.epochs=7", "classify.lr=0.5", "classify.grad_accum=2"])
+    recipe = FitConfig.from_cfg(cfg.classify, seed=cfg.seed)
+    assert (recipe.epochs, recipe.lr, recipe.grad_accum, recipe.seed) == (7, 0.5, 2, cfg.seed)
+    assert recipe.frozen_cache is cfg.classify.frozen_cache and recipe.head_epochs == cfg.classify.head_epochs
+    assert recipe.replace(epochs=1).epochs == 1 and recipe.epochs == 7  # frozen: a copy
+    with pytest.raises(ValueError, match="classify.lr"):
+        recipe.replace(lr=0.0)

@@ -49,21 +49,21 @@ def test_cached_fine_tune_trains_only_the_top_and_scores_like_the_model(tmp_path
     model = models.build_classifier("scratch_resnet18", 2)
     frozen_before = [p.detach().clone() for p in model.stages[0].parameters()]
     top_before = [p.detach().clone() for p in model.stages[-1].parameters()]
-    result = classify.fit(
-        model, loaders, torch.device("cpu"), name="cached", epochs=3, head_epochs=2, unfreeze_stages=2,
-        frozen_cache=True, lr=3e-3, progress=False, probe_classes=classes,
-    )  # fmt: skip
-    assert result.extra["frozen_cache"] and result.extra["trunk_seconds"] > 0
-    assert result.extra["optimizer_steps"] == 3 * (len(table[table.split == "train"]) // 8)
+    recipe = classify.FitConfig(epochs=3, head_epochs=2, unfreeze_stages=2, frozen_cache=True, lr=3e-3)
+    result = classify.fit(model, loaders, recipe, torch.device("cpu"), name="cached", progress=False,
+                          probe_classes=classes)  # fmt: skip
+    assert result.config.frozen_cache and result.trunk_seconds is not None and result.trunk_seconds > 0
+    assert result.optimizer_steps == 3 * (len(table[table.split == "train"]) // 8)
     assert all(torch.equal(a, b) for a, b in zip(frozen_before, model.stages[0].parameters()))
-    if result.extra["kept"]["phase"] == "finetune":
+    if result.kept["phase"] == "finetune":
         assert any(not torch.equal(a, b) for a, b in zip(top_before, model.stages[-1].parameters()))
     # The kept weights' test scores from the cache equal a plain forward pass over the images.
-    logits, targets = result.extra["test_scores"]
+    assert result.test_scores is not None
+    logits, targets = result.test_scores
     direct, direct_targets = classify.predict(model, loaders["test"], torch.device("cpu"), "fp32")
     assert np.array_equal(targets, direct_targets)
     assert np.allclose(logits, direct, atol=2e-2)  # float16 storage of the activations
-    assert result.history["phase"].tolist()[0] == "head" and "linear_probe" in result.extra
+    assert result.history["phase"].tolist()[0] == "head" and result.linear_probe is not None
 
 
 def test_cache_batches_drop_the_ragged_end_and_flip():
@@ -83,11 +83,10 @@ def test_time_budget_stops_on_time_and_ends_at_the_bottom_of_the_schedule(tmp_pa
     loaders = classify.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
     model = models.build_classifier("scratch_resnet18", 2)
     started = time.perf_counter()
-    result = classify.fit(
-        model, loaders, torch.device("cpu"), name="t", epochs=0, max_seconds=1.5, progress=False
-    )
+    recipe = classify.FitConfig(epochs=0, max_seconds=1.5)
+    result = classify.fit(model, loaders, recipe, torch.device("cpu"), name="t", progress=False)
     assert 1.5 <= time.perf_counter() - started < 120  # the first step alone can take seconds on a busy CPU
-    assert result.extra["optimizer_steps"] > 0 and len(result.history) >= 1
+    assert result.optimizer_steps > 0 and len(result.history) >= 1
     assert result.history["lr"].iloc[-1] < 1e-3 * 0.05  # annealed, not cut off at the peak
     assert one_cycle_factor(0.0, 0.15) == pytest.approx(1 / 25)
     assert one_cycle_factor(0.15, 0.15) == pytest.approx(1.0)
@@ -100,11 +99,11 @@ def test_scratch_baseline_gets_the_fine_tune_s_wall_time(tmp_path: Path):
     cfg = load_config("default", ["classify.backbone=scratch_resnet18", "classify.image_size=32"])
     table = _colour_split(tmp_path)
     loaders = classify.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
-    fake = classify.FitResult("ft", pd.DataFrame(), 0.5, None, seconds=1.0)
+    fake = classify.FitResult("ft", pd.DataFrame(), 0.5, None, seconds=1.0, config=classify.FitConfig())
     _, result = classify.scratch_baseline(
         cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False
     )
-    assert "same wall time" in result.extra["budget"] and 1.0 <= result.seconds < 120
+    assert "same wall time" in (result.budget or "") and 1.0 <= result.seconds < 120
     cfg.classify.scratch.budget = "never"
     with pytest.raises(ValueError, match="budget"):
         classify.scratch_baseline(cfg, loaders, ["blue", "red"], torch.device("cpu"), tmp_path, fake, False)

@@ -377,3 +377,92 @@ def test_gan_findings_and_readme_are_computed_from_the_record():
 def test_full_config_steps_are_what_the_report_reads():
     full = load_config("full").gan
     assert {m: int(full[m].steps) for m in full.models} == {"dcgan": 2000, "wgan_gp": 2000}
+
+
+# --------------------------------------------------------------------------------------------
+# CUDA defects of issue #23 that a CPU test can see
+# --------------------------------------------------------------------------------------------
+def test_critic_step_builds_no_generator_graph_and_returns_device_tensors():
+    """The critic step only uses the fakes detached: G runs under no_grad (no graph to build on a
+    GPU), and the losses come back as tensors, read once per log interval instead of per step."""
+    from artdl.gan import Networks
+    from artdl.gan.train import StepSettings
+
+    cfg = tiny_cfg()
+    nets = Networks.build(cfg, "wgan_gp", 2, torch.device("cpu"))
+    grad_modes = []
+    nets.G.register_forward_hook(lambda *_: grad_modes.append(torch.is_grad_enabled()))
+    images, labels, _ = tiny_data(8)
+    settings = StepSettings("wgan", 10.0, False, torch.device("cpu"))
+    row = gan.critic_step(nets, gan.to_float(images), labels, settings)
+    assert grad_modes == [False]
+    assert all(p.grad is None for p in nets.G.parameters())
+    assert set(row) == {"gp", "wasserstein", "loss_d"} and all(
+        isinstance(v, torch.Tensor) for v in row.values()
+    )
+    loss_g = gan.generator_step(nets, labels, 8, settings)
+    assert grad_modes == [False, True] and isinstance(loss_g, torch.Tensor)
+
+
+def test_history_is_read_back_per_log_interval_with_every_step_in_it(tmp_path: Path):
+    images, labels, classes = tiny_data()
+    run = gan.train_gan(images, labels, classes, "dcgan", tiny_cfg("gan.log_every=4", "gan.checkpoint_every=0"),
+                        tmp_path, steps=6, progress=False)  # fmt: skip
+    assert run.history["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert np.isfinite(run.history[["loss_d", "loss_g"]].to_numpy()).all()
+
+
+def test_checkpoint_saves_and_restores_the_cuda_generator_state(tmp_path: Path, monkeypatch):
+    """On CUDA the GPU's RNG state goes into the checkpoint and comes back on resume, or a resumed
+    run would replay step 0's noise (CUDA faked here: the networks report a cuda device)."""
+    from artdl.gan import checkpoint as ckpt
+
+    images, labels, classes = tiny_data()
+    cfg = tiny_cfg()
+    nets = ckpt.Networks.build(cfg, "dcgan", 2, torch.device("cpu"))
+    fake_cuda, restored = torch.device("cuda", 0), []
+    state = torch.arange(16, dtype=torch.uint8)
+    monkeypatch.setattr(torch.cuda, "get_rng_state", lambda device=None: state.clone())
+    monkeypatch.setattr(
+        torch.cuda, "set_rng_state", lambda s, device=None: restored.append((s.clone(), device))
+    )
+    param = next(nets.G.parameters())
+    monkeypatch.setattr(type(nets.G), "parameters", lambda self, recurse=True: iter([_OnCuda(param)]))
+    signature = gan.checkpoint_signature(cfg, "dcgan", 2, len(images))
+    path = gan.save_checkpoint(tmp_path / "c.pt", nets, gan.Progress(step=1), signature, classes)
+    assert torch.equal(torch.load(path, weights_only=True)["cuda_rng"], state)
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        torch.cuda, "set_rng_state", lambda s, device=None: restored.append((s.clone(), device))
+    )
+    fresh = ckpt.Networks.build(cfg, "dcgan", 2, torch.device("cpu"))
+    monkeypatch.setattr(torch, "load", _load_to_cpu(torch.load))
+    assert gan.load_checkpoint(path, fresh, signature, fake_cuda) is not None
+    assert len(restored) == 1 and torch.equal(restored[0][0], state) and restored[0][1] == fake_cuda
+
+
+class _OnCuda:
+    """A parameter stand-in that says it lives on a GPU."""
+
+    def __init__(self, param: torch.Tensor) -> None:
+        self.device = torch.device("cuda", 0)
+
+
+def _load_to_cpu(load):
+    return lambda path, map_location=None, **kw: load(path, map_location="cpu", **kw)
+
+
+def test_ema_keeps_its_warm_up_schedule_without_reading_the_counter_on_the_host():
+    """The EMA decay is computed on the device now; the weights it gives are the same schedule:
+    decay_n = min(decay, (1 + n) / (10 + n)) after the first (copying) update."""
+    torch.manual_seed(0)
+    net = nn.Linear(3, 2)
+    ema = gan.make_ema(net, 0.9)
+    expected = net.weight.detach().clone()
+    for n in range(4):
+        with torch.no_grad():
+            net.weight.add_(1.0)
+        ema.update_parameters(net)
+        d = min(0.9, (1 + n) / (10 + n))
+        expected = net.weight.detach().clone() if n == 0 else expected * d + net.weight.detach() * (1 - d)
+    assert torch.allclose(ema.module.weight, expected, atol=1e-6)

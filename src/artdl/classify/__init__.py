@@ -2,6 +2,7 @@
 
 - :mod:`artdl.classify.experiment`: the experiment of notebook 02 (fine-tune, baselines, the record).
 - :mod:`artdl.classify.finetune`: ``fit`` and its phases (head, then the unfrozen stages).
+- :mod:`artdl.classify.recipe`: ``FitConfig`` (what ``fit`` is told) and ``FitResult`` (what it returns).
 - :mod:`artdl.classify.frozen_trunk`: the CPU recipe: the frozen trunk's activations computed once.
 - :mod:`artdl.classify.evaluation`: scoring, predictions and confusions.
 - :mod:`artdl.classify.cam`: CAM, Grad-CAM and their kin (pytorch-grad-cam).
@@ -20,8 +21,9 @@ from artdl.classify.experiment import (
     scratch_baseline,
     scratch_epochs,
 )
-from artdl.classify.finetune import FitResult, extract_pooled, fit, train_head_on_features
+from artdl.classify.finetune import extract_pooled, fit, train_head_on_features
 from artdl.classify.frozen_trunk import ActivationCache, cache_precision, split_model
+from artdl.classify.recipe import FitConfig, FitResult
 from artdl.classify.record import (
     ClassificationRecord,
     ClassScores,
@@ -41,6 +43,7 @@ __all__ = [
     "ClassificationRecord",
     "ConfusedPair",
     "EpochRow",
+    "FitConfig",
     "FitResult",
     "Kept",
     "METHODS",

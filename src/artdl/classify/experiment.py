@@ -8,7 +8,8 @@ The steps live in their own modules, each usable alone:
 
 This module puts them together the way notebooks/02_classify.ipynb and
 ``benchmarks/run_classify_full.py`` both run them, so the CPU default and the ``full`` run report
-the same fields, and re-exports their public names (``artdl.classify.experiment.fit`` and so on).
+the same fields. ``python -m artdl.classify`` (:mod:`artdl.classify.__main__`) runs it from the shell, also
+under torchrun.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import torch
 
 from artdl import data
 from artdl.classify.evaluation import evaluate, most_confused_pairs, predict, save_predictions
-from artdl.classify.finetune import FitResult, fit
+from artdl.classify.finetune import fit
+from artdl.classify.recipe import FitConfig, FitResult
 from artdl.classify.record import (
     ClassificationRecord,
     ConfusedPair,
@@ -34,7 +36,7 @@ from artdl.classify.record import (
     Task,
     model_scores,
 )
-from artdl.core import Provenance
+from artdl.core import Provenance, distributed
 from artdl.data import duplicate_groups
 from artdl.models import build_classifier, normalization_for
 
@@ -123,19 +125,14 @@ def finetune_pretrained(
     """Build the pretrained backbone and :func:`fit` it with ``cfg.classify``'s recipe.
 
     Writes ``<out_dir>/best.pt`` (the best validation epoch). Returns ``(model, result)``; the
-    result's ``extra`` holds the linear probe's and the last epoch's test metrics and the kept
-    weights' test scores (``test_scores``).
+    result holds the linear probe's and the last epoch's test metrics and the kept weights' test
+    scores (``test_scores``).
     """
     c = cfg.classify
     model = build_classifier(c.backbone, len(classes), pretrained=c.pretrained, weights_path=c.weights_path)
     result = fit(
-        model, loaders, device, name="pretrained fine-tune", epochs=c.epochs, head_epochs=c.head_epochs,
-        unfreeze_stages=c.unfreeze_stages, lr=c.lr, backbone_lr_mult=c.backbone_lr_mult, warmup=c.warmup,
-        freeze_bn=c.freeze_bn, weight_decay=c.weight_decay, label_smoothing=c.label_smoothing,
-        checkpoint=Path(out_dir) / "best.pt", meta=_meta(c, classes), seed=cfg.seed, probe_classes=classes,
-        precision=c.precision, channels_last=c.channels_last, compile=c.compile, frozen_cache=c.frozen_cache,
-        cache_precision=c.cache_precision,
-        progress=progress,
+        model, loaders, FitConfig.from_cfg(c, seed=cfg.seed), device, name="pretrained fine-tune",
+        checkpoint=Path(out_dir) / "best.pt", meta=_meta(c, classes), probe_classes=classes, progress=progress,
     )  # fmt: skip
     return model, result
 
@@ -173,14 +170,16 @@ def scratch_baseline(
     name = c.backbone if str(c.backbone).startswith("scratch") else f"scratch_{c.backbone}"
     model = build_classifier(name, len(classes))
     by_time = c.scratch.budget == "time"
-    result = fit(
-        model, loaders, device, name="from scratch", epochs=0 if by_time else scratch_epochs(c),
-        max_seconds=finetune.seconds if by_time else 0.0, unfreeze_stages=-1, lr=c.scratch.lr,
-        backbone_lr_mult=1.0, warmup=c.warmup, weight_decay=c.weight_decay, label_smoothing=c.label_smoothing,
-        checkpoint=Path(out_dir) / "scratch.pt", meta=_meta(c, classes, name), seed=cfg.seed,
-        precision=c.precision, channels_last=c.channels_last, compile=c.compile, progress=progress,
+    recipe = FitConfig.from_cfg(c, seed=cfg.seed).replace(
+        epochs=0 if by_time else scratch_epochs(c), max_seconds=finetune.seconds if by_time else 0.0,
+        head_epochs=0, unfreeze_stages=-1, lr=c.scratch.lr, backbone_lr_mult=1.0, freeze_bn=False,
+        frozen_cache=False,
     )  # fmt: skip
-    result.extra["budget"] = scratch_budget(c, finetune)
+    result = fit(
+        model, loaders, recipe, device, name="from scratch", checkpoint=Path(out_dir) / "scratch.pt",
+        meta=_meta(c, classes, name), progress=progress,
+    )  # fmt: skip
+    result.budget = scratch_budget(c, finetune)
     return model, result
 
 
@@ -232,16 +231,16 @@ def classification_record(
         recipe=Recipe(
             **{k: c[k] for k in RECIPE_KEYS},
             crop_scale=tuple(c.crop_scale),
-            trunk_seconds=finetune.extra.get("trunk_seconds"),
-            cache_precision=finetune.extra.get("cache_precision", c.cache_precision),  # as resolved
+            trunk_seconds=finetune.trunk_seconds,
+            cache_precision=finetune.cache_precision or c.cache_precision,  # as resolved
             scratch_budget=c.scratch.budget if scratch is not None else None,
             scratch_lr=c.scratch.lr,
         ),
-        kept=Kept(**finetune.extra.get("kept", {})),
+        kept=Kept(**finetune.kept),
         models={name: model_scores(m) for name, m in test_metrics.items()},
         beats_probe=bool(probe is not None and best["top1"] > probe["top1"]),
-        optimizer_steps={name: fit.extra.get("optimizer_steps") for name, fit in fits.items()},
-        scratch_budget=scratch.extra.get("budget") if scratch is not None else None,
+        optimizer_steps={name: fit.optimizer_steps for name, fit in fits.items()},
+        scratch_budget=scratch.budget if scratch is not None else None,
         seconds=dict(seconds or {}),
         most_confused=[
             ConfusedPair(true=r["true"], predicted=r["predicted"], count=int(r["count"]), share_of_true=r["share of true"])
@@ -255,7 +254,7 @@ def classification_record(
 
 
 def _keep(path: Path, result: FitResult) -> None:
-    """Pickle a fit's history and extras (not the weights: those are in the checkpoint)."""
+    """Pickle a fit's history and results (not the weights: those are in the checkpoint)."""
     import pickle
 
     with open(path, "wb") as handle:
@@ -267,13 +266,13 @@ def comparison_metrics(
     loaders: dict[str, Any] | None = None, device: Any = "cpu", precision: str = "auto",
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """The comparison table's rows: kept fine-tune, its last epoch, the probe and the baseline."""
-    kept = evaluate(*finetune.extra["test_scores"], classes)
+    if finetune.test_scores is None or finetune.linear_probe is None:
+        raise ValueError("comparison_metrics needs a fit given probe_classes and a test loader.")
+    kept = evaluate(*finetune.test_scores, classes)
     metrics = {
         "fine-tune": kept,
-        "fine-tune, last epoch": finetune.extra.get(
-            "last_epoch", kept
-        ),  # no fine-tuning epochs: the kept model
-        "linear probe": finetune.extra["linear_probe"],
+        "fine-tune, last epoch": finetune.last_epoch or kept,  # no fine-tuning epochs: the kept model
+        "linear probe": finetune.linear_probe,
     }
     if scratch is not None and loaders is not None:
         metrics["from scratch"] = evaluate(*predict(scratch[0], loaders["test"], device, precision), classes)
@@ -309,22 +308,26 @@ def run_classification(
         num_workers=cfg.data.num_workers, seed=cfg.seed, crop_scale=c.crop_scale, jitter=c.color_jitter,
         cache=c.cache, cache_side=c.cache_side, progress=progress,
     )  # fmt: skip
+    main = distributed.is_main()  # under torchrun, rank 0 alone writes files and talks
+    log = log if main else (lambda *_: None)
     _, finetune = finetune_pretrained(cfg, loaders, classes, device, out, progress)
-    _keep(out / "finetune_fit.pkl", finetune)  # an hour of CPU is not lost to a later error
-    log(
-        f"fine-tune: best val {finetune.best_val_acc:.3f} in {finetune.seconds:.0f} s, kept {finetune.extra['kept']}"
-    )
+    if main:
+        _keep(out / "finetune_fit.pkl", finetune)  # an hour of CPU is not lost to a later error
+    log(f"fine-tune: best val {finetune.best_val_acc:.3f} in {finetune.seconds:.0f} s, kept {finetune.kept}")
     metrics = comparison_metrics(finetune, classes)
-    save_predictions(
-        out / "predictions.csv", table[table["split"] == "test"], *finetune.extra["test_scores"], classes
-    )
+    assert finetune.test_scores is not None  # comparison_metrics checked it
+    if main:
+        save_predictions(
+            out / "predictions.csv", table[table["split"] == "test"], *finetune.test_scores, classes
+        )
     seconds = {"fine-tune": finetune.seconds}
-    if on_partial is not None:
+    if on_partial is not None and main:
         on_partial(classification_record(cfg, table, classes, finetune, metrics, None, seconds))
     scratch = None
     if c.scratch.enabled:
         scratch = scratch_baseline(cfg, loaders, classes, device, out, finetune, progress)
-        _keep(out / "scratch_fit.pkl", scratch[1])
+        if main:
+            _keep(out / "scratch_fit.pkl", scratch[1])
         metrics = comparison_metrics(finetune, classes, scratch, loaders, device, c.precision)
         seconds["from scratch"] = scratch[1].seconds
         log(f"from scratch: best val {scratch[1].best_val_acc:.3f} in {scratch[1].seconds:.0f} s")

@@ -17,10 +17,19 @@ of its schedule.
 Speed options (``precision``, ``channels_last``, ``compile``) change how fast a step runs, not what
 it computes; ``benchmarks/bench_finetune.py`` checks that. The checkpoint with the best validation
 accuracy is written whenever it improves, and every epoch is a row of the returned history.
+
+**Data parallel.** Started by ``torchrun`` (``python -m artdl.classify``, docs/distributed.md), the
+training from images runs on N processes with DistributedDataParallel
+(:mod:`artdl.core.distributed`): each rank takes ``batch / (N x grad_accum)`` paintings of every
+optimizer step from a ``DistributedSampler``, validation and test scores are gathered in loader
+order, and rank 0 alone writes the checkpoint and shows progress. The training loader is re-sharded
+this way on one process too, so one config is the same optimisation on 1 or N. The frozen-trunk
+cache (the CPU default) stays single-process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,20 +46,11 @@ from tqdm.auto import tqdm
 from artdl.classify.evaluation import evaluate, predict
 from artdl.classify.frozen_trunk import ActivationCache
 from artdl.classify.frozen_trunk import cache_precision as resolve_cache_precision
-from artdl.core import autocast
+from artdl.classify.recipe import FitConfig, FitResult
+from artdl.core import autocast, distributed
 from artdl.models import Classifier, save_classifier, set_trainable_stages
 
-__all__ = ["FitResult", "extract_pooled", "fit", "train_head_on_features"]
-
-
-@dataclass
-class FitResult:
-    name: str
-    history: pd.DataFrame
-    best_val_acc: float
-    checkpoint: Path | None
-    seconds: float
-    extra: dict[str, Any] = field(default_factory=dict)
+__all__ = ["extract_pooled", "fit", "train_head_on_features"]
 
 
 @torch.no_grad()
@@ -90,11 +90,11 @@ def train_head_on_features(
     loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     device = head.weight.device
     features, targets = features.to(device), targets.to(device)
-    losses = []
+    totals = []
     head.train()
     for _ in range(epochs):
         order = torch.randperm(len(features), generator=generator).to(device)
-        total = 0.0
+        total = torch.zeros((), device=device)
         for i in range(0, len(order), batch_size):
             idx = order[i : i + batch_size]
             loss = loss_fn(head(features[idx]), targets[idx])
@@ -102,9 +102,9 @@ def train_head_on_features(
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss.detach()) * len(idx)
-        losses.append(total / len(features))
-    return losses
+            total += loss.detach() * len(idx)
+        totals.append(total)
+    return (torch.stack(totals) / len(features)).tolist() if totals else []  # one host sync, at the end
 
 
 def _train_mode(model: Classifier, freeze_bn: bool = False) -> None:
@@ -141,164 +141,194 @@ class _Fit:
     model: Classifier
     loaders: dict[str, Any]
     device: torch.device
-    precision: str
-    memory_format: torch.memory_format
+    config: FitConfig
     checkpoint: str | Path | None
     meta: dict[str, Any]
+    precision: str = "auto"
     cache: ActivationCache | None = None
     started: float = field(default_factory=time.perf_counter)
     rows: list[dict[str, Any]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
     best_acc: float = -1.0
     best_state: dict[str, torch.Tensor] | None = None
+    kept: dict[str, Any] = field(default_factory=dict)
+    linear_probe: dict[str, Any] | None = None
+    last_epoch: dict[str, Any] | None = None
+    optimizer_steps: int = 0
+    batch_size: int | None = None
+    trunk_seconds: float | None = None
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.config.channels_last else torch.contiguous_format
+
+    @property
+    def comm(self) -> torch.device:
+        """Where collectives run: the GPU under NCCL, the CPU under gloo."""
+        return self.device if self.device.type == "cuda" else torch.device("cpu")
 
     def scores(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        """(logits, targets) of a split: from the activation cache when there is one."""
+        """(logits, targets) of a split: from the activation cache when there is one, else each rank
+        scores its share and the shares are put back in loader order (every painting once)."""
         if self.cache is not None and split in self.cache.splits:
             logits, targets = self.cache.logits(split)
             return logits.numpy(), targets.numpy()
-        return predict(self.model, self.loaders[split], self.device, self.precision)
+        loader = self.loaders[split]
+        logits, targets = predict(self.model, distributed.eval_loader(loader), self.device, self.precision)
+        return self._gathered(loader, torch.from_numpy(logits), torch.from_numpy(targets))
 
-    def validate(
-        self, epoch: int, phase: str, train_loss: float, train_acc: float, lr: float, speed: float
-    ) -> float:
+    def _gathered(self, loader: Any, *local: torch.Tensor) -> Any:
+        if distributed.world_size() == 1:
+            return tuple(t.numpy() for t in local)
+        n = len(loader.dataset)
+        return tuple(distributed.gather_ordered(t, n, self.comm).numpy() for t in local)
+
+    def validate(self, epoch: int, phase: str, train: tuple[float, float], lr: float, speed: float) -> float:
+        """Score the validation split, add the epoch's row; keep (and save, on rank 0) a better model."""
         logits, targets = self.scores("val")
         val_loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(targets)))
         val_acc = float((logits.argmax(1) == targets).mean())
         self.rows.append(
             {
-                "epoch": epoch, "phase": phase, "train_loss": train_loss, "train_acc": train_acc,
+                "epoch": epoch, "phase": phase, "train_loss": train[0], "train_acc": train[1],
                 "val_loss": val_loss, "val_acc": val_acc, "lr": lr, "images_per_s": speed,
                 "seconds": time.perf_counter() - self.started,
             }
         )  # fmt: skip
         if val_acc > self.best_acc:
             self.best_acc = val_acc
-            self.extra["kept"] = {"epoch": epoch, "phase": phase, "val_acc": val_acc}
+            self.kept = {"epoch": epoch, "phase": phase, "val_acc": val_acc}
             self.best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
-            if self.checkpoint is not None:
+            if self.checkpoint is not None and distributed.is_main():
                 save_classifier(
                     self.model, self.checkpoint, **self.meta, val_acc=val_acc, epoch=epoch, phase=phase
                 )
         return val_acc
 
-    def head_phase(
-        self, epochs: int, label_smoothing: float, seed: int, classes: Sequence[str] | None
-    ) -> None:
-        """Train the head on pooled features computed once (the linear probe), then score it."""
+    def head_phase(self, classes: Sequence[str] | None) -> None:
+        """Train the head on pooled features computed once (the linear probe), then score it.
+
+        Under torchrun each rank pools its share and all ranks train the same head on the gathered
+        features; DDP then starts the fine-tune from rank 0's copy.
+        """
+        c = self.config
         if self.cache is not None:
             feats, targets = self.cache.pooled("train_eval"), self.cache.targets("train_eval")
         else:
-            feats, targets = extract_pooled(
-                self.model, self.loaders["train_eval"], self.device, precision=self.precision
+            loader = self.loaders["train_eval"]
+            local = extract_pooled(
+                self.model, distributed.eval_loader(loader), self.device, precision=self.precision
             )
+            feats, targets = (torch.from_numpy(t) for t in self._gathered(loader, *local))
         losses = train_head_on_features(
-            self.model.head,
-            feats,
-            targets.to(torch.long),
-            epochs=epochs,
-            label_smoothing=label_smoothing,
-            seed=seed,
-        )
+            self.model.head, feats, targets.to(torch.long), epochs=c.head_epochs,
+            label_smoothing=c.label_smoothing, seed=c.seed,
+        )  # fmt: skip
         with torch.no_grad():
             train_acc = float(
                 (self.model.head(feats.to(self.device)).argmax(1).cpu() == targets).float().mean()
             )
-        self.validate(0, "head", losses[-1], train_acc, 1e-2, float("nan"))
+        self.validate(0, "head", (losses[-1], train_acc), 1e-2, float("nan"))
         if "test" in self.loaders and classes is not None:
             # The head phase is a linear probe: its held-out result, before fine-tuning moves on.
-            self.extra["linear_probe"] = evaluate(*self.scores("test"), classes)
+            self.linear_probe = evaluate(*self.scores("test"), classes)
 
-    def batches(self, generator: torch.Generator) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+    def train_source(self) -> tuple[Any, int]:
+        """The training batches' loader (re-sharded for data-parallel steps) and micro-batch size."""
+        loader, accum = self.loaders["train"], self.config.grad_accum
         if self.cache is not None:
-            return self.cache.batches(self.loaders["train"].batch_size, generator)
-        return (
-            (
-                xb.to(self.device, non_blocking=True, memory_format=self.memory_format),
-                yb.to(self.device, non_blocking=True),
-            )
-            for xb, yb in self.loaders["train"]
-        )
+            return None, distributed.local_batch(loader.batch_size, "classify.batch_size", accum)
+        if isinstance(loader.sampler, torch.utils.data.WeightedRandomSampler):
+            if distributed.world_size() > 1 or accum > 1:  # a weighted sampler draws for one process
+                raise ValueError("classify.balanced=true works on one process without grad_accum; set it false.")
+            return loader, loader.batch_size
+        sharded = distributed.train_loader(loader, loader.batch_size, self.config.seed, "classify.batch_size", accum)
+        return sharded, sharded.batch_size  # fmt: skip
+
+    def batches(self, loader: Any, micro: int, generator: torch.Generator) -> Iterable[Any]:
+        if self.cache is not None:
+            return self.cache.batches(micro, generator)
+        to = {"device": self.device, "non_blocking": True}
+        return ((xb.to(**to, memory_format=self.memory_format), yb.to(**to)) for xb, yb in loader)
 
 
-def _optimizer(
-    model: Classifier, lr: float, backbone_lr_mult: float, weight_decay: float
-) -> torch.optim.AdamW:
+def _optimizer(model: Classifier, c: FitConfig) -> torch.optim.AdamW:
     head_params = list(model.head.parameters())
     body_params = [p for p in model.features.parameters() if p.requires_grad]
     return torch.optim.AdamW(
-        [{"params": head_params, "lr": lr}, {"params": body_params, "lr": lr * backbone_lr_mult}],
-        weight_decay=weight_decay,
+        [{"params": head_params, "lr": c.lr}, {"params": body_params, "lr": c.lr * c.backbone_lr_mult}],
+        weight_decay=c.weight_decay,
     )
 
 
-def _schedule(
-    opt: torch.optim.Optimizer,
-    total_steps: int,
-    max_seconds: float,
-    warmup: float,
-    clock: Callable[[], float],
-) -> Any:
-    """OneCycle over ``total_steps``, or over the wall-time budget when ``max_seconds`` > 0."""
+def _schedule(opt: torch.optim.Optimizer, steps: int, max_seconds: float, warmup: float,
+              clock: Callable[[], float]) -> Any:  # fmt: skip
+    """OneCycle over ``steps``, or over the wall-time budget when ``max_seconds`` > 0."""
     if max_seconds > 0:
-        return torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda _: one_cycle_factor(clock() / max_seconds, warmup)
-        )
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda _: one_cycle_factor(clock() / max_seconds, warmup))  # fmt: skip
     peaks = [g["lr"] for g in opt.param_groups]
-    return torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=peaks, total_steps=total_steps, pct_start=warmup, anneal_strategy="cos"
-    )
+    return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=peaks, total_steps=steps, pct_start=warmup,
+                                               anneal_strategy="cos")  # fmt: skip
 
 
-def _finetune_phase(
-    run: _Fit,
-    name: str,
-    epochs: int,
-    opt: torch.optim.Optimizer,
-    loss_fn: nn.Module,
-    max_seconds: float,
-    warmup: float,
-    seed: int,
-    freeze_bn: bool,
-    compile: bool,
-    progress: bool,
-) -> None:
-    """Epochs of (partial) fine-tuning, validated after each; a time budget may stop one early."""
-    model = run.model
-    steps_per_epoch = max(1, len(run.loaders["train"]))
-    run.extra["optimizer_steps"] = 0
-    run.extra["batch_size"] = getattr(run.loaders["train"], "batch_size", None)
-    phase_start = time.perf_counter()
-    sched = _schedule(
-        opt, max(1, epochs * steps_per_epoch), max_seconds, warmup, lambda: time.perf_counter() - phase_start
-    )
-    forward = (
-        run.cache.train_forward if run.cache is not None else (torch.compile(model) if compile else model)
-    )
-    generator = torch.Generator().manual_seed(seed)
-    bar = tqdm(range(1, (epochs if max_seconds <= 0 else 10_000) + 1), desc=name, disable=not progress)
+def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: bool) -> None:
+    """Epochs of (partial) fine-tuning, validated after each; a time budget may stop one early.
+
+    The loss, accuracy and count of an epoch stay on the device and are read (and summed over the
+    ranks) once per epoch, so a CUDA step never waits for the host. With ``grad_accum`` = k an
+    optimizer step adds k micro-batches' gradients, exchanged (by DDP) on the last one only.
+    """
+    c, model = run.config, run.model
+    loader, micro = run.train_source()
+    accum = c.grad_accum
+    batches = len(loader) if loader is not None else len(run.loaders["train"]) * accum  # micro-batches
+    steps_per_epoch = max(1, batches // accum)
+    run.batch_size = micro * accum * distributed.world_size()
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=c.label_smoothing)
+    budget, phase_start = c.max_seconds, time.perf_counter()
+    sched = _schedule(opt, max(1, c.epochs * steps_per_epoch), budget, c.warmup,
+                      lambda: time.perf_counter() - phase_start)  # fmt: skip
+    if run.cache is not None:
+        net = forward = run.cache.train_forward
+    else:
+        if run.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed-size batches: let cuDNN pick its fastest kernels
+        net = distributed.wrap(model, run.device, c.sync_batchnorm)
+        forward = torch.compile(net) if c.compile else net
+    generator = torch.Generator().manual_seed(c.seed)
+    bar = tqdm(range(1, (c.epochs if budget <= 0 else 10_000) + 1), desc=name,
+               disable=not (progress and distributed.is_main()))  # fmt: skip
     for epoch in bar:
-        _train_mode(model, freeze_bn)
-        seen, loss_sum, correct, epoch_start = 0, 0.0, 0, time.perf_counter()
-        for xb, yb in run.batches(generator):
-            with autocast(run.device, run.precision):
-                logits = forward(xb)
-                loss = loss_fn(logits.float(), yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            run.extra["optimizer_steps"] += 1
+        _train_mode(model, c.freeze_bn)
+        if loader is not None and hasattr(loader.sampler, "set_epoch"):
+            loader.sampler.set_epoch(epoch)
+        stats, seen, epoch_start, stop = torch.zeros(2, device=run.device), 0, time.perf_counter(), False
+        opt.zero_grad(set_to_none=True)
+        for i, (xb, yb) in enumerate(run.batches(loader, micro, generator)):
+            step_now = (i + 1) % accum == 0
+            quiet = net.no_sync() if not step_now and hasattr(net, "no_sync") else contextlib.nullcontext()
+            with quiet:
+                with autocast(run.device, run.precision):
+                    logits = forward(xb)
+                    loss = loss_fn(logits.float(), yb)
+                (loss / accum).backward()
+            stats += torch.stack([loss.detach() * len(yb), (logits.argmax(1) == yb).sum().float()])
             seen += len(yb)
-            loss_sum += float(loss.detach()) * len(yb)
-            correct += int((logits.argmax(1) == yb).sum())
-            if max_seconds > 0 and time.perf_counter() - phase_start >= max_seconds:
-                break
+            if step_now:
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                run.optimizer_steps += 1
+                stop = budget > 0 and distributed.any_rank(
+                    time.perf_counter() - phase_start >= budget, run.comm
+                )
+                if stop:
+                    break
+        loss_sum, correct, seen = distributed.sum_over_ranks([*stats, seen], run.comm)  # the epoch's one sync
         speed = seen / (time.perf_counter() - epoch_start)  # loading included: what a user waits
-        val_acc = run.validate(epoch, "finetune", loss_sum / max(1, seen), correct / max(1, seen),
-                               sched.get_last_lr()[0], speed)  # fmt: skip
-        bar.set_postfix(loss=f"{loss_sum / max(1, seen):.3f}", val_acc=f"{val_acc:.3f}")
-        if max_seconds > 0 and time.perf_counter() - phase_start >= max_seconds:
+        train = (loss_sum / max(1, seen), correct / max(1, seen))
+        val_acc = run.validate(epoch, "finetune", train, sched.get_last_lr()[0], speed)
+        bar.set_postfix(loss=f"{train[0]:.3f}", val_acc=f"{val_acc:.3f}")
+        if stop:
             break
     bar.close()
 
@@ -309,81 +339,61 @@ def _after_finetuning(run: _Fit, classes: Sequence[str] | None) -> None:
     for p in run.model.parameters():
         p.requires_grad_(True)
     if "test" in run.loaders and classes is not None:
-        run.extra["last_epoch"] = evaluate(*run.scores("test"), classes)
+        run.last_epoch = evaluate(*run.scores("test"), classes)
 
 
 def fit(
     model: Classifier,
     loaders: dict[str, Any],
+    config: FitConfig,
     device: torch.device,
     *,
-    name: str,
-    epochs: int,
-    head_epochs: int = 0,
-    unfreeze_stages: int = -1,
-    lr: float = 1e-3,
-    backbone_lr_mult: float = 0.1,
-    weight_decay: float = 0.05,
-    label_smoothing: float = 0.1,
+    name: str = "fit",
     checkpoint: str | Path | None = None,
     meta: dict[str, Any] | None = None,
-    seed: int = 0,
-    progress: bool = True,
     probe_classes: Sequence[str] | None = None,
-    precision: str = "auto",
-    channels_last: bool = False,
-    compile: bool = False,
-    warmup: float = 0.15,
-    freeze_bn: bool = False,
-    frozen_cache: bool = False,
-    cache_precision: str = "auto",
-    max_seconds: float = 0.0,
+    progress: bool = True,
 ) -> FitResult:
     """Head-first then (partial) fine-tuning; keeps the best-val-accuracy weights (see the module doc).
 
-    ``head_epochs`` > 0 trains the head on pooled features first (= the linear probe; skip it for a
-    scratch model). ``checkpoint`` is written with ``meta`` whenever validation accuracy improves.
-    With ``probe_classes``, ``extra`` gets the test metrics of the probe (``linear_probe``) and of
-    the last epoch (``last_epoch``), and the kept weights' test ``(logits, targets)``
-    (``test_scores``). ``frozen_cache`` trains the last ``unfreeze_stages`` on cached trunk
-    activations, everything of it (trunk pass, training and scoring the top) in ``cache_precision``
-    (``auto``: bf16 where native, :func:`~artdl.classify.frozen_trunk.cache_precision`); ``max_seconds`` > 0
-    trains for that wall time instead of ``epochs``. ``precision`` is that of training from images
-    (no cache): ``auto`` (bf16 on CUDA only), ``bf16`` or ``fp32``. ``extra`` also says which
-    epoch was kept (``kept``) and counts the optimizer steps (``optimizer_steps``).
+    ``config.head_epochs`` > 0 trains the head on pooled features first (= the linear probe; skip it
+    for a scratch model). ``checkpoint`` is written with ``meta`` whenever validation accuracy
+    improves (by rank 0 under torchrun). With ``probe_classes`` the result holds the test metrics of
+    the probe (``linear_probe``), of the last epoch (``last_epoch``) and the kept weights' test
+    ``(logits, targets)`` (``test_scores``). ``config.frozen_cache`` trains the last
+    ``unfreeze_stages`` on cached trunk activations in ``cache_precision`` (``auto``: bf16 where
+    native); it is single-process. ``max_seconds`` > 0 trains for that wall time instead of
+    ``epochs``. ``precision`` is that of training from images: ``auto`` (bf16 on CUDA only),
+    ``bf16`` or ``fp32``.
     """
-    autocast(device, precision)  # fail early on a bad precision name
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    model.to(device, memory_format=memory_format)
-    run = _Fit(model, loaders, device, precision, memory_format, checkpoint, meta or {})
-    run.extra.update(
-        precision=precision, channels_last=channels_last, compile=compile, frozen_cache=frozen_cache
-    )
-    if frozen_cache:
-        run.precision = resolve_cache_precision(cache_precision, torch.device(device))
-        run.extra["cache_precision"] = run.precision
+    device = torch.device(device)
+    if config.frozen_cache and distributed.world_size() > 1:
+        raise ValueError("classify.frozen_cache=true trains one process on cached activations: run it "
+                         "without torchrun, or set classify.frozen_cache=false to train data-parallel.")  # fmt: skip
+    run = _Fit(model, loaders, device, config, checkpoint, meta or {}, precision=config.precision)
+    model.to(device, memory_format=run.memory_format)
+    if config.frozen_cache:
+        run.precision = resolve_cache_precision(config.cache_precision, device)
         run.cache = ActivationCache.build(
-            model, unfreeze_stages, loaders, device, precision=run.precision, trunk=run.precision,
-            memory_format=memory_format, progress=progress,
+            model, config.unfreeze_stages, loaders, device, precision=run.precision, trunk=run.precision,
+            memory_format=run.memory_format, progress=progress,
         )  # fmt: skip
-        run.extra["trunk_seconds"] = time.perf_counter() - run.started
-    if head_epochs > 0:
-        run.head_phase(head_epochs, label_smoothing, seed, probe_classes)
-    if epochs > 0 or max_seconds > 0:
-        set_trainable_stages(model, unfreeze_stages)
-        opt = _optimizer(model, lr, backbone_lr_mult, weight_decay)
-        loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-        _finetune_phase(
-            run, name, epochs, opt, loss_fn, max_seconds, warmup, seed, freeze_bn, compile, progress
-        )
+        run.trunk_seconds = time.perf_counter() - run.started
+    if config.head_epochs > 0:
+        run.head_phase(probe_classes)
+    if config.epochs > 0 or config.max_seconds > 0:
+        set_trainable_stages(model, config.unfreeze_stages)
+        _finetune_phase(run, name, _optimizer(model, config), progress)
         _after_finetuning(run, probe_classes)
     if run.best_state is not None:
         model.load_state_dict(run.best_state)
-    if "test" in loaders and probe_classes is not None:
-        run.extra["test_scores"] = run.scores("test")  # the kept weights' (logits, targets)
+    test_scores = run.scores("test") if "test" in loaders and probe_classes is not None else None
     run.cache = None  # free the activations
     model.to(memory_format=torch.contiguous_format).eval()
-    seconds = time.perf_counter() - run.started
     return FitResult(
-        name, pd.DataFrame(run.rows), run.best_acc, checkpoint and Path(checkpoint), seconds, run.extra
-    )
+        name, pd.DataFrame(run.rows), run.best_acc, checkpoint and Path(checkpoint),
+        time.perf_counter() - run.started, config, optimizer_steps=run.optimizer_steps,
+        batch_size=run.batch_size, world_size=distributed.world_size(), kept=run.kept,
+        linear_probe=run.linear_probe, last_epoch=run.last_epoch, test_scores=test_scores,
+        trunk_seconds=run.trunk_seconds, cache_precision=run.precision if config.frozen_cache else None,
+    )  # fmt: skip

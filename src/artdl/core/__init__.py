@@ -6,6 +6,8 @@
 - :mod:`artdl.core.progress`: plain-text progress bars for headless notebook runs.
 - :mod:`artdl.core.utils`: seeding, devices, autocast, atomic writes.
 - :mod:`artdl.core.metrics`: intervals and tests used by every comparison.
+- :mod:`artdl.core.distributed`: torchrun's process group, rank-0 guards, DDP, sharded evaluation
+  (imported as a namespace: ``from artdl.core import distributed``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,26 @@ from artdl.core.config import (
     flat_keys,
     load_config,
     to_yaml,
+)
+from artdl.core.distributed import (
+    any_rank,
+    entry,
+    eval_loader,
+    gather_ordered,
+    init,
+    is_distributed,
+    is_main,
+    launch,
+    local_batch,
+    main_first,
+    mean_over_ranks,
+    rank,
+    shutdown,
+    sum_over_ranks,
+    train_loader,
+    unwrap,
+    world_size,
+    wrap,
 )
 from artdl.core.metrics import (
     Interval,
@@ -43,6 +65,7 @@ from artdl.core.paths import (
     relative,
     require_artifact,
     resolve,
+    results_dir,
 )
 from artdl.core.progress import LineTqdm, headless, install
 from artdl.core.ranges import (
@@ -84,6 +107,7 @@ __all__ = [
     "StatsConfig",
     "Verdict",
     "accuracy_with_interval",
+    "any_rank",
     "atomic_path",
     "autocast",
     "available_configs",
@@ -92,31 +116,49 @@ __all__ = [
     "check_value",
     "configure",
     "data_dir",
+    "entry",
     "environment",
+    "eval_loader",
     "flat_keys",
+    "gather_ordered",
     "get_device",
     "headless",
     "images_dir",
+    "init",
     "install",
+    "is_distributed",
+    "is_main",
+    "launch",
     "load_config",
     "load_record",
+    "local_batch",
+    "main_first",
     "mcnemar_exact",
+    "mean_over_ranks",
     "models_dir",
     "paired_bootstrap",
     "per_class_report",
     "processed_dir",
     "project_root",
     "range_for",
+    "rank",
     "relative",
     "require_artifact",
     "resolve",
+    "results_dir",
     "results_path",
     "seed_everything",
     "setup",
+    "shutdown",
     "stamp",
+    "sum_over_ranks",
     "to_yaml",
     "topk_is_informative",
+    "train_loader",
+    "unwrap",
     "verdict",
     "wilson_interval",
+    "world_size",
+    "wrap",
     "write_results",
 ]

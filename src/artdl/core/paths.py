@@ -21,6 +21,7 @@ __all__ = [
     "relative",
     "require_artifact",
     "resolve",
+    "results_dir",
 ]
 
 
@@ -70,7 +71,9 @@ def resolve(path: str | os.PathLike[str]) -> Path:
 
 
 # The artifact folders, relative to the project root; ``configure`` sets them from ``paths.*``.
-_FOLDERS = {"data": "data", "processed": "data/processed", "models": "models", "images": "images"}
+_FOLDERS = {
+    "data": "data", "processed": "data/processed", "models": "models", "images": "images", "results": "results",
+}  # fmt: skip
 
 
 def configure(paths_cfg: Any) -> None:
@@ -101,6 +104,11 @@ def models_dir(step: str) -> Path:
     p = resolve(_FOLDERS["models"]) / step
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def results_dir() -> Path:
+    """``results/`` (``paths.results``): where the results records of the runs are written."""
+    return resolve(_FOLDERS["results"])
 
 
 def images_dir(step: str) -> Path:

@@ -101,6 +101,10 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*head_epochs", COUNT_OR_OFF),  # 0 = no head phase
     ("crawl.limit", COUNT),
     ("vqgan_clip.size", Range(16, integer=True, words=("auto",))),
+    ("classify.grad_accum", COUNT),
+    ("predict.top_k", COUNT),
+    ("predict.max_pixels", Range(1_000_000, integer=True)),  # below a megapixel nothing real would open
+    ("predict.port", Range(1024, 65535, integer=True)),  # an unprivileged TCP port
     ("stats.resamples", Range(100, integer=True)),  # bootstrap resamples: fewer make the interval itself noisy
     ("stats.confidence", Range(0, 1, open_lo=True, open_hi=True)),
     ("datasets.*.workers", COUNT_OR_OFF),  # hub sets: threads that shrink images; 0 = one per core

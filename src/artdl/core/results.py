@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from artdl.core.paths import MissingArtifactError, resolve
+from artdl.core.paths import MissingArtifactError, results_dir
 from artdl.core.utils import atomic_path
 
 __all__ = [
@@ -128,7 +128,7 @@ def results_path(notebook: str, config_name: str = "default") -> Path:
     """
     stem = Path(notebook).stem
     name = stem if config_name in ("", "default") else f"{stem}.{Path(config_name).stem}"
-    return resolve(RESULTS_DIR) / f"{name}.json"
+    return results_dir() / f"{name}.json"
 
 
 def environment() -> dict[str, Any]:

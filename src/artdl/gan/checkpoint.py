@@ -1,9 +1,10 @@
 """What GAN training state is, and its checkpoint: networks, optimizers and progress, safe to load.
 
 A long GPU run must survive an interruption, so :func:`artdl.gan.train.train_gan` writes an atomic
-checkpoint (networks, EMA, both optimizers, step, epoch, history, grids, RNG state) that a later call
-resumes from. The checkpoint holds only tensors and plain Python values and is read with
-``torch.load(weights_only=True)``: loading it runs no code. A checkpoint is resumed only when its
+checkpoint (networks, EMA, both optimizers, step, epoch, history, grids, the CPU and CUDA RNG
+states) that a later call resumes from. It stores the plain networks (never a DDP wrapper) and a
+position in the global order of the paintings, so a checkpoint written by N processes resumes on M.
+The checkpoint holds only tensors and plain Python values and is read with ``torch.load(weights_only=True)``: loading it runs no code. A checkpoint is resumed only when its
 :func:`checkpoint_signature` (architecture and data, not the step budget) matches the run's.
 """
 
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from artdl.core import atomic_path, relative
+from artdl.core import atomic_path, distributed, relative
 from artdl.gan.models import Critic, Generator, build_models, make_ema
 
 __all__ = ["Networks", "Progress", "checkpoint_signature", "load_checkpoint", "save_checkpoint"]
@@ -28,13 +29,30 @@ __all__ = ["Networks", "Progress", "checkpoint_signature", "load_checkpoint", "s
 
 @dataclass
 class Networks:
-    """Generator, critic, the generator's EMA and the two optimizers: what one step updates."""
+    """Generator, critic, the generator's EMA and the two optimizers: what one step updates.
+
+    ``G_train`` and ``D_train`` are what the steps differentiate through: the networks themselves
+    on one process, their DistributedDataParallel wrappers under torchrun (:meth:`parallel`).
+    """
 
     G: Generator
     D: Critic
     ema: nn.Module
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
+    G_train: nn.Module | None = None
+    D_train: nn.Module | None = None
+
+    def __post_init__(self) -> None:
+        if self.G_train is None:
+            self.G_train = self.G
+        if self.D_train is None:
+            self.D_train = self.D
+
+    def parallel(self, device: torch.device, sync_batchnorm: bool = False) -> None:
+        """Wrap G and D for data-parallel steps (a no-op outside a process group)."""
+        self.G_train = distributed.wrap(self.G, device, sync_batchnorm)
+        self.D_train = distributed.wrap(self.D, device, sync_batchnorm)
 
     @classmethod
     def build(cls, gcfg: Any, kind: str, n_classes: int, device: torch.device) -> Networks:
@@ -84,6 +102,9 @@ def save_checkpoint(
         "rng": torch.get_rng_state(),
         "classes": list(classes),
     }
+    device = next(nets.G.parameters()).device
+    if device.type == "cuda":  # else a resumed run replays the noise of step 0 on the GPU
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
     path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
@@ -119,6 +140,8 @@ def load_checkpoint(
     for name in ("G", "D", "ema", "opt_g", "opt_d"):
         getattr(nets, name).load_state_dict(state[name])
     torch.set_rng_state(state["rng"].cpu())
+    if "cuda_rng" in state and device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device)
     return Progress(
         step=int(state["step"]),
         epoch=int(state["epoch"]),

@@ -153,11 +153,14 @@ def make_ema(generator: nn.Module, decay: float, warmup: bool = True) -> torch.o
     """
     from torch.optim.swa_utils import AveragedModel
 
-    def avg_fn(averaged: Tensor, current: Tensor, num_averaged: Tensor) -> Tensor:
+    def multi_avg_fn(averaged: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
         # Warm-up: the effective decay grows from 0.1 towards ``decay``, so that a short run's EMA
         # is not stuck near the random initial weights (the same schedule as timm's ModelEmaV3).
-        n = float(num_averaged)
-        d = min(decay, (1 + n) / (10 + n)) if warmup else decay
-        return averaged * d + current * (1 - d)
+        # The decay stays a tensor on the device: a GPU step does not wait to read the counter.
+        n = num_averaged.to(torch.float64)
+        d64 = torch.clamp((1 + n) / (10 + n), max=decay) if warmup else torch.full_like(n, decay)
+        d, e = d64.to(torch.float32), (1 - d64).to(torch.float32)
+        for a, c in zip(averaged, current, strict=True):
+            a.copy_(a * d + c * e)
 
-    return AveragedModel(generator, avg_fn=avg_fn, use_buffers=True)
+    return AveragedModel(generator, multi_avg_fn=multi_avg_fn, use_buffers=True)

@@ -16,16 +16,16 @@ from artdl.predict.engine import TRAIN_HINT, Prediction, PredictOptions, Predict
 from artdl.predict.images import ImageProblem, PredictError, find_images, read_image
 
 __all__ = [
-    "HOST",
-    "QUERY_SOURCES",
-    "TRAIN_HINT",
     "Collection",
+    "HOST",
     "ImageProblem",
     "Neighbour",
     "PredictError",
     "PredictOptions",
     "Prediction",
     "Predictor",
+    "QUERY_SOURCES",
+    "TRAIN_HINT",
     "build_demo",
     "build_predict_parser",
     "demo_answer",
