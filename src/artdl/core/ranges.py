@@ -104,6 +104,10 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*tsne_iterations", Range(250, integer=True)),  # scikit-learn's minimum
     ("data.fetch.jpeg_quality", Range(1, 100, integer=True)),
     ("classify.crop_scale", Range(0, 1, open_lo=True)),
+    # the statistics of every comparison (artdl.core.StatsConfig), and 06's bootstrap of its distances
+    ("stats.resamples", Range(100, integer=True)),
+    ("stats.confidence", Range(0, 1, open_lo=True, open_hi=True)),
+    ("*bootstrap_resamples", Range(20, integer=True)),
     # seeds, threads, workers
     ("*seed", Range(0, 2**32 - 1, integer=True)),  # numpy's seed range
     ("*num_threads", COUNT_OR_OFF),
@@ -140,7 +144,6 @@ RANGES: tuple[tuple[str, Range], ...] = (
     # probabilities, fractions and noise
     ("*prob", SHARE),
     ("*heldout", Range(0, 1, open_lo=True, open_hi=True)),
-    ("*max_label_drop", SHARE),
     ("*color_jitter", SHARE),
     ("*noise_std", NON_NEGATIVE),
     ("vqgan_clip.noise", NON_NEGATIVE),

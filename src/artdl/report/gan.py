@@ -209,7 +209,7 @@ def readme(record: GanRecord) -> dict[str, str]:
         )
     table = md_table(rows, ["model", "steps", "runtime", "steps/s", space.fd, f"{space.kd} ×1000"], "lrrrrr")
     verdicts = (
-        RERUN[0].upper() + RERUN[1:]
+        RERUN[0].upper() + RERUN[1:] + "."
         if record.comparisons is None
         else " ".join(f"{comparison_sentence(c, space.fd, space.kd)}." for c in record.comparisons)
     )

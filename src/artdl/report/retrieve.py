@@ -18,7 +18,7 @@ from artdl.retrieve import Coverage, RetrievalRecord, StyleRetrieval, Sweep, Swe
 RECORD = RetrievalRecord
 
 
-RERUN = "re-run 04 (`python -m artdl run --only 04`) for its interval"
+RERUN_04 = "re-run of 04 (`python -m artdl run --only 04`)"
 
 
 def _pct(x: float) -> str:
@@ -80,12 +80,19 @@ def sweep_header(sweep: Sweep, k: int) -> list[str]:
 
 
 def _verdict_text(v: Verdict | None) -> str:
-    return v.sentence if v is not None else RERUN
+    return v.sentence if v is not None else f"needs a {RERUN_04}"
 
 
 def _sweep_sentence(sweep: Sweep, k: int) -> str:
     rows = {r.weight: r for r in sweep.rows}
     base, strongest = sweep.rows[0], sweep.rows[-1]
+    if base.vs_chance is None:  # a record converted from schema 1: the means, and no claim
+        return (
+            f"On the {sweep.queries} graph queries, a random list's connected share (d ≤ 1) is "
+            f"{sweep.chance_d1:.3f}, plain cosine's {base.connected_share_d1:.3f} and the strongest re-rank's "
+            f"(α = {strongest.weight:g}) {strongest.connected_share_d1:.3f}; their intervals, the re-rank's gain "
+            f"and cost, and the weight the rule picks need a {RERUN_04}."
+        )
     text = (
         f"On the {sweep.queries} graph queries (those whose artist has a graph neighbour in the collection), "
         f"a random list's connected share (d ≤ 1) is {sweep.chance_d1:.3f} and plain cosine's "
@@ -158,7 +165,7 @@ def _connected_headline(sweep: Sweep, k: int) -> list[str]:
     against = f"chance (random list) {sweep.chance_d1:.3f}"
     rows: dict[float, SweepRow] = {r.weight: r for r in sweep.rows}
     if sweep.chosen is None:
-        return [measure, "re-run 04", against]
+        return [measure, "re-run 04", against + f"; no re-rank {base.connected_share_d1:.3f}"]
     if sweep.chosen not in rows or sweep.chosen == base.weight:
         return [
             measure + ", no re-rank",
