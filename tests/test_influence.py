@@ -551,3 +551,41 @@ def test_label_retrieval_paired_gap():
     out = label_retrieval(good, labels, 5, baseline=noise)
     assert out["P@5"] > 0.9 and out["chance"] == pytest.approx(19 / 59)
     assert out["P@5 gap"] > out["P@5 gap 2se"] > 0
+
+
+def test_style_retrieval_judges_the_fine_tuned_backbone_by_a_paired_verdict(tmp_path: Path, monkeypatch):
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from artdl.core import load_config
+    from artdl.report import retrieve as report
+    from artdl.retrieve import styles as styles_module
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "styles"
+    for c, style in enumerate(("Baroque", "Cubism", "Rococo")):
+        (root / style).mkdir(parents=True)
+        for i in range(40):  # enough for a test split of a dozen paintings per style
+            Image.fromarray((rng.integers(0, 60, (24, 24, 3)) + 90 * c).astype(np.uint8)).save(root / style / f"{i}.jpg")
+    cfg = load_config("default", [f"datasets.wikiart_styles7.root={root}", "data.num_workers=0", "retrieve.k=3",
+                                  "stats.resamples=500"])  # fmt: skip
+    info = {"dataset": "wikiart_styles7", "phase": "finetune", "image_size": 16}
+    monkeypatch.setattr(styles_module, "checkpoint_info", lambda path: info)
+    monkeypatch.setattr(styles_module, "collection_images", lambda table, size: table)
+
+    def embedder(kind, cfg, device, image_size, checkpoint):  # ImageNet: noise; "fine-tuned": the style itself
+        def embed(table):
+            codes = table["label"].astype("category").cat.codes.to_numpy()
+            noise = np.random.default_rng(1).normal(size=(len(table), 4))
+            return noise + (6 * np.eye(4)[codes] if checkpoint else 0)
+
+        return SimpleNamespace(embed_images=embed)
+
+    monkeypatch.setattr(styles_module, "create_embedder", embedder)
+    out = styles_module.style_retrieval(cfg)
+    assert out.finetuned is not None and out.verdict is not None
+    assert out.verdict.significant and out.verdict.difference == pytest.approx(
+        out.finetuned.precision - out.imagenet.precision
+    )
+    assert "the fine-tuned backbone beats ImageNet features in style P@3" in report.style_sentence(out, 3)
