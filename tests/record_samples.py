@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from artdl.core import load_config, wilson_interval
+from artdl.core import StatsConfig, load_config, wilson_interval
 
 CLASSES = ["Baroque", "Impressionism", "c", "d", "e", "f", "g"]
 
@@ -132,6 +132,30 @@ def classification_sample(kept_phase: str = "finetune", tuned: float = 0.6, prob
 
 
 # --- 04 -------------------------------------------------------------------------------------
+STATS = StatsConfig(resamples=2000)
+
+
+def _hits(n: int, p: float, k: int, seed: int) -> np.ndarray:
+    """Per-query P@k of ``n`` queries with mean about ``p`` (whole hits out of k)."""
+    return np.random.default_rng(seed).binomial(k, p, size=n) / k
+
+
+def sweep_sample(k: int, weights: dict[float, tuple[float, float]], queries: int = 50):
+    """A :class:`artdl.retrieve.RerankSweep` whose per-query label P@k and connected share (d<=1)
+    have about the means given per weight, without a search (the sweep's own code is tested apart)."""
+    from artdl.retrieve import RerankSweep
+
+    names = [f"label P@{k}", f"same-artist share@{k}", f"connected share@{k} (d<=1)",
+             f"connected share@{k} (d<=2)", f"distinct artists@{k}"]  # fmt: skip
+    per_query = {}
+    for i, (w, (label, d1)) in enumerate(weights.items()):
+        per_query[w] = dict(zip(names, [_hits(queries, label, k, 10 + i), np.full(queries, 0.5),
+                                        _hits(queries, d1, k, 20 + i), _hits(queries, d1 + 0.2, k, 30 + i),
+                                        np.full(queries, 3.0)]))  # fmt: skip
+    means = [{"weight": w, **{n: float(v.mean()) for n, v in s.items()}} for w, s in per_query.items()]
+    return RerankSweep(pd.DataFrame(means).set_index("weight"), per_query, np.arange(queries), k)
+
+
 def retrieval_sample(chosen: float = 0.1, styles=None):
     from artdl import retrieve
 
@@ -143,7 +167,9 @@ def retrieval_sample(chosen: float = 0.1, styles=None):
         index=["pixels", "cnn"],
     )  # fmt: skip
     described = {"pixels": "16-px pixels", "cnn": "ImageNet tf_efficientnet_lite0"}
-    evaluation = retrieve.embedding_evaluation(results, described, {"label": 0.2, "artist": 0.1}, k)
+    per_query = {"pixels": _hits(100, 0.3, k, seed=1), "cnn": _hits(100, 0.5, k, seed=2)}
+    vs_pixels = retrieve.versus_baseline(per_query, "pixels", f"label P@{k} (all 100 queries)", STATS)
+    evaluation = retrieve.embedding_evaluation(results, described, {"label": 0.2, "artist": 0.1}, k, vs_pixels)
     per_label = pd.DataFrame(
         {"paintings": [40, 30, 30], f"P@{k}": [0.7, 0.6, 0.2], "chance": [0.4, 0.3, 0.3]},
         index=["Monet", "Morisot", "baroque"],
@@ -154,18 +180,13 @@ def retrieval_sample(chosen: float = 0.1, styles=None):
            "artists_matched": 7, "matched_exact": 6, "matched_words": 1, "matched_override": 0, "paintings": 100,
            "paintings_in_graph": 80, "edges_among_collection": 4, "collection_artists_with_edges": 5,
            "edge_types_among_collection": {"influenced_by": 2, "teacher_of": 1, "friend": 1}}  # fmt: skip
-    sweep = pd.DataFrame(
-        [[0.6, 0.5, 0.03, 0.23, 3.0], [0.595, 0.5, 0.08, 0.28, 3.0], [0.3, 0.5, 0.12, 0.32, 3.0]],
-        index=pd.Index([0.0, 0.1, 0.4], name="weight"),
-        columns=[f"label P@{k}", f"same-artist share@{k}", f"connected share@{k} (d<=1)",
-                 f"connected share@{k} (d<=2)", f"distinct artists@{k}"],
-    )  # fmt: skip
+    sweep = sweep_sample(k, {0.0: (0.6, 0.03), 0.1: (0.595, 0.08), 0.4: (0.3, 0.12)})
     chance = {f"connected share@{k} (d<=1)": 0.04, f"connected share@{k} (d<=2)": 0.4}
     showcase = retrieve.Showcase(
         artist="Paul Cezanne", title="A title",
         weights={"0.1": [retrieve.MovedResult(artist="Camille Pissarro", path="Cezanne ← Pissarro")]},
     )  # fmt: skip
-    influence = retrieve.influence_results(cov, sweep, list(range(50)), chosen, chance, 0.01, showcase, k)
+    influence = retrieve.influence_results(cov, sweep, chosen, chance, showcase, STATS)
     if styles is None:
         styles = retrieve.StyleRetrieval(
             dataset="wikiart_styles7", split="test", paintings=70, labels=7, image_size=224, chance=0.14,
@@ -199,7 +220,7 @@ def archive_sample(heldout: dict | None = None):
 
 
 # --- 06 -------------------------------------------------------------------------------------
-def gan_sample(median_generated: float = 0.42):
+def gan_sample(median_generated: float = 0.42, fd_gain=(-80.0, -150.0, -10.0), kd_gain=(0.5, -0.3, 1.2)):
     from artdl import gan
 
     cfg = load_config()
@@ -210,11 +231,13 @@ def gan_sample(median_generated: float = 0.42):
     def row(s: str, model: str, n: int, v: float) -> dict:
         return {"set": s, "model": model, "feature space": "EffNetLite0 @ 128px", "n": n, "n_reference": 359,
                 "resolution": 32, fd: v, f"{kd} x1000": v / 100, f"{kd} std x1000": 1.0, "steps": 0,
-                "train_seconds": 0.0}  # fmt: skip
+                "train_seconds": 0.0, "fd_low": v - 20, "fd_high": v + 25, "kd_low": v / 100 - 1,
+                "kd_high": v / 100 + 1}  # fmt: skip
 
     def prow(painter: str, s: str, v: float) -> dict:
         return {"painter": painter, "set": s, "n": 70, "n_reference": 180, fd: v, f"{kd} x1000": v / 100,
-                "KD-EffNetLite0 std x1000": 1.0}  # fmt: skip
+                "KD-EffNetLite0 std x1000": 1.0, "fd_low": v - 30, "fd_high": v + 30, "kd_low": v / 100 - 1,
+                "kd_high": v / 100 + 1}  # fmt: skip
 
     distances = pd.DataFrame([row("real held-out", "", 150, 300.0), row("dcgan", "dcgan", 150, 600.0),
                               row("wgan_gp", "wgan_gp", 150, 450.0), row("dcgan (all 300)", "dcgan", 300, 590.0)])  # fmt: skip
@@ -230,9 +253,25 @@ def gan_sample(median_generated: float = 0.42):
     memo = gan.Memorisation(model="wgan_gp", median_generated=median_generated, n_generated=150,
                             median_held_out=0.37, n_held_out=150, min_generated=0.27)  # fmt: skip
     training_set = gan.TrainingSet(classes=["berthe-morisot", "claude-monet"], n_train=359, n_held_out=155)
+    overall = [comparison("the train paintings", "dcgan", "wgan_gp", (-150.0, -200.0, -100.0), (-1.5, -2.0, -1.0))]
+    painter = [comparison("claude-monet", "wgan_gp", "real other painter", fd_gain, kd_gain)]
     return gan.gan_record(
-        cfg, runs, space, distances, per_painter, memo, training_set, "CPU (2 threads), no GPU"
+        cfg, runs, space, gan.Distances(distances, overall), gan.Distances(per_painter, painter), memo,
+        training_set, "CPU (2 threads), no GPU",
+    )  # fmt: skip
+
+
+def comparison(reference: str, a: str, b: str, fd_gain: tuple, kd_gain: tuple):
+    """A :class:`artdl.gan.DistanceComparison` from (value, low, high) closeness gains of ``a`` over ``b``."""
+    from artdl import gan
+    from artdl.core import Interval, verdict
+
+    fd, kd = (
+        verdict(Interval(*g, n=70, confidence=0.95, kind="bootstrap over images"), a, b, name, digits=1)
+        for g, name in ((fd_gain, "closeness (FD)"), (kd_gain, "closeness (KD)"))
     )
+    claim, reason = gan.agreement(fd, kd)
+    return gan.DistanceComparison(reference=reference, a=a, b=b, fd=fd, kd=kd, claim=claim, reason=reason)
 
 
 # --- 07 -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -267,7 +268,10 @@ def test_distance_rows_name_their_model_without_parsing_the_set_name():
     ref, held = rng.normal(size=(40, 4)), rng.normal(size=(12, 4))
     generated = {"wgan gp": rng.normal(size=(20, 4)) + 2, "dcgan": rng.normal(size=(12, 4))}
     runs = {"wgan gp": SimpleNamespace(step=7, seconds=3.21), "dcgan": SimpleNamespace(step=5, seconds=1.0)}
-    table = gan.distance_rows(_space(), ref, held, generated, runs, 16, subset_size=10, subsets=3)
+    config = gan.DistanceConfig(subset_size=10, subsets=3, resamples=20)
+    out = gan.distance_rows(_space(), ref, held, generated, runs, 16, config)
+    table = out.table
+    assert [(c.a, c.b) for c in out.comparisons] == [("wgan gp", "dcgan")]  # the models at equal n
     assert table["set"].tolist() == ["real held-out", "wgan gp", "wgan gp (all 20)", "dcgan"]
     assert table["model"].tolist() == ["", "wgan gp", "wgan gp", "dcgan"]
     assert table["steps"].tolist() == [0, 7, 7, 5] and table["train_seconds"].tolist()[1] == 3.2
@@ -281,9 +285,15 @@ def test_per_class_distances_compare_each_painter_with_the_other():
     held_labels = np.repeat([0, 1], 10)
     held = rng.normal(size=(20, 4)) + 5 * held_labels[:, None]
     generated = {"g": {0: rng.normal(size=(15, 4)), 1: rng.normal(size=(15, 4)) + 5}}
-    table = gan.per_class_distances(
-        _space(), train, train_labels, held, held_labels, generated, ["monet", "morisot"], 8, 3
+    config = gan.DistanceConfig(subset_size=8, subsets=3, resamples=50)
+    out = gan.per_class_distances(
+        _space(), train, train_labels, held, held_labels, generated, ["monet", "morisot"], config
     )
+    table = out.table
+    assert [(c.reference, c.a, c.b, c.claim) for c in out.comparisons] == [
+        ("monet", "g", "real other painter", "closer"), ("morisot", "g", "real other painter", "closer")
+    ]  # fmt: skip
+    assert (table["fd_low"] <= table["fd_high"]).all() and (table["kd_low"] <= table["kd_high"]).all()
     assert table["painter"].tolist() == ["monet"] * 3 + ["morisot"] * 3
     assert set(table["n"]) == {10}
     fd = table.set_index(["painter", "set"])["FD-EffNetLite0"]
@@ -360,18 +370,87 @@ def test_gan_findings_and_readme_are_computed_from_the_record():
     from .record_samples import gan_sample as _record
 
     text = report.findings(_record())
-    assert "**wgan_gp** is closest, at 1.5× the floor" in text
-    assert (
-        "claude-monet" in text
-        and "wgan_gp 500.0 (farther from claude-monet than the other painter is)" in text
-    )
+    assert "So **wgan_gp** is closest, at 1.5× the floor" in text  # both distances agree beyond noise
+    assert "This run cannot tell whether **wgan_gp** or the other painter's real paintings sits nearer claude-monet" in text
+    assert "the kernel distance's interval includes no difference" in text
+    assert "dcgan 600.0 [580.0, 625.0]" in text and "(95 % bootstrap intervals over the images)" in text
     assert "no sign of copying" in text and "Wasserstein estimate ends at 1.50" in text
     assert "closer to the training set than held-out paintings are" in report.findings(_record(median_generated=0.3))
     assert "generator steps dcgan 2000, wgan_gp 2000" in text  # from configs/full.yaml via the record
     assert "FID" not in text.replace("Not FID", "")
     table = report.readme(_record())["gan"]
-    assert "| DCGAN, EMA generator, n=150 | 300 | 30 s | 10.0 | 600.0 | 6.0 |" in table
+    assert "| DCGAN, EMA generator, n=150 | 300 | 30 s | 10.0 | 600.0 [580.0, 625.0] | 6.0 [5.0, 7.0] |" in table
     assert "(all 300)" not in table and "Not FID" in table
+    assert "**dcgan** is farther from the train paintings than **wgan_gp** is" in table
+
+
+def _distance_verdict(value: float, low: float, high: float):
+    from artdl.core import Interval, verdict
+
+    return verdict(Interval(value, low, high, 70, 0.95, kind="bootstrap over images"), "a", "b", "closeness")
+
+
+@pytest.mark.parametrize(
+    ("fd", "kd", "claim"),
+    [
+        ((30.0, 10.0, 50.0), (2.0, 1.0, 3.0), "closer"),  # both gains beyond zero: a is closer
+        ((-30.0, -50.0, -10.0), (-2.0, -3.0, -1.0), "farther"),
+        ((30.0, 10.0, 50.0), (-2.0, -3.0, -1.0), "cannot tell"),  # they disagree
+        ((30.0, 10.0, 50.0), (0.5, -1.0, 2.0), "cannot tell"),  # the kernel interval straddles zero
+        ((3.0, -10.0, 15.0), (0.5, -1.0, 2.0), "cannot tell"),
+    ],
+)
+def test_a_painter_claim_needs_both_distances_to_agree_beyond_their_intervals(fd, kd, claim):
+    said, reason = gan.agreement(_distance_verdict(*fd), _distance_verdict(*kd))
+    assert said == claim
+    assert ("disagree" in reason) == (claim == "cannot tell" and fd[1] > 0 and kd[2] < 0)
+
+
+def test_gan_report_claims_nothing_the_verdicts_do_not_support():
+    from artdl.report import gan as report
+
+    from .record_samples import gan_sample
+
+    noisy = gan_sample(fd_gain=(40.0, -10.0, 90.0), kd_gain=(-1.0, -3.0, 1.0))  # per painter: within noise
+    lines = [x for x in report.findings(noisy).splitlines() if "claude-monet" in x]
+    assert lines and not any("closer" in x or "farther" in x for x in lines)
+    assert "cannot tell" in lines[0] and "both distances' intervals include no difference" in lines[0]
+    opposite = gan_sample(fd_gain=(40.0, 10.0, 90.0), kd_gain=(-1.0, -3.0, -0.5))
+    assert "the Fréchet and kernel distances disagree" in report.findings(opposite)
+    converted = gan_sample()
+    converted.comparisons = converted.painter_comparisons = None
+    for row in [*converted.distances, *converted.per_painter]:
+        row.fd_low = row.fd_high = row.kd_low = row.kd_high = None
+    text = report.findings(converted)
+    assert "closest" not in text and "closer" not in text.replace("closer to the training set", "")
+    assert text.count("re-run 06") >= 2 and "re-run 06" in report.readme(converted)["gan"]
+
+
+def test_distance_bootstrap_tells_a_shifted_set_from_a_matching_one():
+    from artdl.gan import fidelity
+    from artdl.gan.evaluate import _frechet
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(30, 6)), rng.normal(size=(45, 6)) * 1.3 + 0.2
+    feats = np.concatenate([a, b])
+    assert _frechet(feats @ feats.T, np.arange(30), 30 + np.arange(45)) == pytest.approx(
+        fidelity.frechet_distance(a, b), rel=1e-9
+    )  # the SVD form used for the resamples is the standard Fréchet distance
+    ref, held = rng.normal(size=(80, 6)), rng.normal(size=(40, 6))
+    generated = {"same": rng.normal(size=(40, 6)), "shifted": rng.normal(size=(40, 6)) + 1.5}
+    runs = {k: SimpleNamespace(step=1, seconds=1.0) for k in generated}
+    config = gan.DistanceConfig(subset_size=20, subsets=5, resamples=100)
+    out = gan.distance_rows(_space(), ref, held, generated, runs, 16, config)
+    (c,) = out.comparisons
+    assert (c.a, c.b, c.claim) == ("same", "shifted", "closer") and c.fd.significant and c.kd.significant
+    rows = out.table.set_index("set")
+    assert rows.loc["shifted", "fd_low"] > rows.loc["same", "fd_high"]
+    twins = {"x": rng.normal(size=(40, 6)), "y": rng.normal(size=(40, 6))}
+    out = gan.distance_rows(_space(), ref, held, twins, {k: runs["same"] for k in twins}, 16, config)
+    assert out.comparisons[0].claim == "cannot tell"  # two draws of one distribution
+    with pytest.raises(ValueError, match="bootstrap_resamples"):
+        gan.DistanceConfig(resamples=5)
+    assert gan.DistanceConfig.from_config(load_config()).resamples == load_config().gan.eval.bootstrap_resamples
 
 
 def test_full_config_steps_are_what_the_report_reads():

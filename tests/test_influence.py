@@ -332,12 +332,16 @@ def test_sweep_summary_and_the_weight_rule():
     assert set(queries) == set(range(4)) | set(range(16, 20))
     sweep = rerank_sweep(feats, queries, table, dist, [0.0, 0.05, 5.0], k=4, pool=20, groups=groups)
     c1 = "connected share@4 (d<=1)"
-    assert sweep.loc[5.0, c1] == 1.0 > sweep.loc[0.0, c1]  # a huge weight fills the lists with the partner
-    assert sweep.loc[5.0, "label P@4"] < sweep.loc[0.0, "label P@4"]
-    assert pick_weight(sweep, 0.0, 4) <= 0.05
-    assert pick_weight(sweep, 1.0, 4) == 5.0
+    means = sweep.table
+    assert means.loc[5.0, c1] == 1.0 > means.loc[0.0, c1]  # a huge weight fills the lists with the partner
+    assert means.loc[5.0, "label P@4"] < means.loc[0.0, "label P@4"]
+    for w in (0.0, 0.05, 5.0):  # the table is the mean of the per-query scores the intervals come from
+        assert len(sweep.scores(w, "connected share@k (d<=1)")) == len(queries)
+        assert sweep.scores(w, "label P@k").mean() == pytest.approx(means.loc[w, "label P@4"])
     chance = connected_chance([0], table, dist, 1, groups)
     assert chance == pytest.approx(4 / 22)  # 4 E paintings among the 22 outside the query's group
+    assert pick_weight(sweep, chance) in (0.05, 5.0)  # 5.0 lifts every list to 1.0, far beyond chance
+    assert pick_weight(sweep, 1.0) == 0.0  # nothing beats a share no list can exceed: no re-rank
 
 
 def test_retrieval_metrics_skip_the_query_group_and_per_label():
@@ -413,6 +417,7 @@ def test_triplets_by_path_with_ragged_negatives(tmp_path: Path):
 def test_report_retrieve_states_computed_claims():
     import dataclasses
 
+    from artdl.core import paired_bootstrap, verdict
     from artdl.report import retrieve
     from artdl.retrieve import StyleScores
 
@@ -420,24 +425,24 @@ def test_report_retrieve_states_computed_claims():
 
     rec = retrieval_sample()
     text = retrieve.findings(rec)
-    assert "raised the connected share (d ≤ 1) from 0.030 to 0.120 (+0.090)" in text
-    assert "picks **α = 0.1**" in text and "Cezanne ← Pissarro" in text
+    assert "picks **α = 0.1**: α = 0.1 beats a random list in connected share (d ≤ 1)" in text
+    assert "Cezanne ← Pissarro" in text
     assert "Monet and Morisot hold 70 %" in text and "no fine-tuned checkpoint yet" in text
-    assert "`cnn` retrieves best: label P@10 0.500 (chance 0.200)" in text
+    assert "`cnn` beats `pixels` in label P@10 (all 100 queries)" in text
     assert "2 result list(s)" in text
     section = retrieve.readme(rec)["retrieve"]
-    assert "| 0.1 (chosen) | 0.595 |" in section and "7 of 10 named artists" in section
-    assert "plain cosine" in retrieve.findings(retrieval_sample(chosen=0.0))
+    assert "| 0.1 (chosen) | 0.618 |" in section and "7 of 10 named artists" in section
+    assert "label P@10, all 100 queries" in section and "label P@10, 50 graph queries" in section
     styles = dataclasses.replace(rec.styles, note="")
-    tuned = StyleScores(precision=0.4, mean_ap=0.3, chance=0.14, queries=70, gap=0.1, gap_2se=None)
-    styles.finetuned, styles.finetuned_phase = tuned, "finetune"
-    assert "it does retrieve by style better (+0.100 P@10)" in retrieve.style_sentence(styles, 10)
-    tuned.gap_2se = 0.02
-    assert "better, beyond noise (+0.100 ± 0.020" in retrieve.style_sentence(styles, 10)
-    tuned.gap_2se = 0.2
-    assert "within noise" in retrieve.style_sentence(styles, 10)
-    tuned.gap = -0.3
-    assert "it is worse" in retrieve.style_sentence(styles, 10)
+    styles.finetuned = StyleScores(precision=0.4, mean_ap=0.3, chance=0.14, queries=70)
+    styles.finetuned_phase = "finetune"
+    assert "needs a re-run of 04" in retrieve.style_sentence(styles, 10)  # no verdict: nothing claimed
+    rng = np.random.default_rng(0)
+    base = rng.binomial(10, 0.3, 70) / 10
+    for lift, said in ((0.3, "the fine-tuned backbone beats ImageNet features"), (0.0, "no measurable difference")):
+        styles.verdict = verdict(paired_bootstrap(np.clip(base + lift, 0, 1), base), "the fine-tuned backbone",
+                                 "ImageNet features", "style P@10")  # fmt: skip
+        assert said in retrieve.style_sentence(styles, 10)
 
 
 def test_report_archive_reads_the_held_out_artists():
@@ -484,7 +489,10 @@ def test_chosen_weight_reads_the_rule_from_the_results(tmp_path: Path, monkeypat
     assert chosen_weight(cfg) == 0.3  # 04 has not run
     path = write_results(record)
     assert chosen_weight(cfg) == 0.1
-    path.write_text(path.read_text().replace('"schema_version": 1', '"schema_version": 0'))
+    record.influence.sweep.chosen = None  # a converted record that waits for a re-run of 04
+    path = write_results(record)
+    assert chosen_weight(cfg) == 0.3
+    path.write_text(path.read_text().replace('"schema_version": 2', '"schema_version": 1'))
     with pytest.raises(RecordError, match="re-run notebook 04"):  # a stale record is not read as a weight
         chosen_weight(cfg)
 
@@ -543,3 +551,41 @@ def test_label_retrieval_paired_gap():
     out = label_retrieval(good, labels, 5, baseline=noise)
     assert out["P@5"] > 0.9 and out["chance"] == pytest.approx(19 / 59)
     assert out["P@5 gap"] > out["P@5 gap 2se"] > 0
+
+
+def test_style_retrieval_judges_the_fine_tuned_backbone_by_a_paired_verdict(tmp_path: Path, monkeypatch):
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from artdl.core import load_config
+    from artdl.report import retrieve as report
+    from artdl.retrieve import styles as styles_module
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "styles"
+    for c, style in enumerate(("Baroque", "Cubism", "Rococo")):
+        (root / style).mkdir(parents=True)
+        for i in range(40):  # enough for a test split of a dozen paintings per style
+            Image.fromarray((rng.integers(0, 60, (24, 24, 3)) + 90 * c).astype(np.uint8)).save(root / style / f"{i}.jpg")
+    cfg = load_config("default", [f"datasets.wikiart_styles7.root={root}", "data.num_workers=0", "retrieve.k=3",
+                                  "stats.resamples=500"])  # fmt: skip
+    info = {"dataset": "wikiart_styles7", "phase": "finetune", "image_size": 16}
+    monkeypatch.setattr(styles_module, "checkpoint_info", lambda path: info)
+    monkeypatch.setattr(styles_module, "collection_images", lambda table, size: table)
+
+    def embedder(kind, cfg, device, image_size, checkpoint):  # ImageNet: noise; "fine-tuned": the style itself
+        def embed(table):
+            codes = table["label"].astype("category").cat.codes.to_numpy()
+            noise = np.random.default_rng(1).normal(size=(len(table), 4))
+            return noise + (6 * np.eye(4)[codes] if checkpoint else 0)
+
+        return SimpleNamespace(embed_images=embed)
+
+    monkeypatch.setattr(styles_module, "create_embedder", embedder)
+    out = styles_module.style_retrieval(cfg)
+    assert out.finetuned is not None and out.verdict is not None
+    assert out.verdict.significant and out.verdict.difference == pytest.approx(
+        out.finetuned.precision - out.imagenet.precision
+    )
+    assert "the fine-tuned backbone beats ImageNet features in style P@3" in report.style_sentence(out, 3)

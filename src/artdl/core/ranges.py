@@ -115,11 +115,16 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*tsne_iterations", Range(250, integer=True)),  # scikit-learn's minimum
     ("data.fetch.jpeg_quality", Range(1, 100, integer=True)),
     ("classify.crop_scale", Range(0, 1, open_lo=True)),
+    # the statistics of every comparison (artdl.core.StatsConfig), and 06's bootstrap of its distances
+    ("stats.resamples", Range(100, integer=True)),
+    ("stats.confidence", Range(0, 1, open_lo=True, open_hi=True)),
+    ("*bootstrap_resamples", Range(20, integer=True)),
     # seeds, threads, workers
     ("*seed", Range(0, 2**32 - 1, integer=True)),  # numpy's seed range
     ("*num_threads", COUNT_OR_OFF),
     ("*cpu_threads", COUNT_OR_OFF),
     ("*num_workers", COUNT_OR_OFF),
+    ("datasets.*.workers", COUNT_OR_OFF),  # hub set encoding threads: 0 = one per CPU core
     ("*.workers", COUNT),
     # training lengths and batches
     ("*epochs", COUNT),  # also grid_every_epochs; a list of names (vqgan_clip.epochs) is not checked
@@ -150,7 +155,6 @@ RANGES: tuple[tuple[str, Range], ...] = (
     # probabilities, fractions and noise
     ("*prob", SHARE),
     ("*heldout", Range(0, 1, open_lo=True, open_hi=True)),
-    ("*max_label_drop", SHARE),
     ("*color_jitter", SHARE),
     ("*noise_std", NON_NEGATIVE),
     ("vqgan_clip.noise", NON_NEGATIVE),

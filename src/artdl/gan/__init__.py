@@ -10,13 +10,23 @@ curve is meaningful; training both with the same architecture isolates the effec
 - :mod:`artdl.gan.checkpoint`: the training state and its safe, resumable checkpoint.
 - :mod:`artdl.gan.images`: training paintings through the data layer's cache; grids and GIFs.
 - :mod:`artdl.gan.sampling`: fixed snapshot noise and seeded samples.
-- :mod:`artdl.gan.evaluate`: the distance tables of notebook 06 (overall and per painter).
+- :mod:`artdl.gan.evaluate`: the distance tables of notebook 06 (overall and per painter), with
+  bootstrap intervals, and the claims the two distances allow together.
 """
 
 from __future__ import annotations
 
 from artdl.gan.checkpoint import Networks, Progress, checkpoint_signature, load_checkpoint, save_checkpoint
-from artdl.gan.evaluate import REAL_HELD_OUT, distance_rows, per_class_distances
+from artdl.gan.evaluate import (
+    REAL_HELD_OUT,
+    REAL_OTHER_PAINTER,
+    DistanceComparison,
+    DistanceConfig,
+    Distances,
+    agreement,
+    distance_rows,
+    per_class_distances,
+)
 from artdl.gan.fidelity import (
     FeatureSpace,
     distance_table,
@@ -48,7 +58,10 @@ from artdl.gan.train import GANRun, critic_step, generator_step, train_gan
 __all__ = [
     "Critic",
     "DCGAN_LOSSES",
+    "DistanceComparison",
+    "DistanceConfig",
     "DistanceRow",
+    "Distances",
     "FeatureSpace",
     "FeatureSpaceInfo",
     "FullConfig",
@@ -62,7 +75,9 @@ __all__ = [
     "PainterDistance",
     "Progress",
     "REAL_HELD_OUT",
+    "REAL_OTHER_PAINTER",
     "TrainingSet",
+    "agreement",
     "build_models",
     "checkpoint_signature",
     "critic_loss",

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from artdl.core import Provenance, Record
+from artdl.gan.evaluate import DistanceComparison, Distances
 from artdl.gan.memorisation import Memorisation
 
 __all__ = [
@@ -63,7 +64,8 @@ class GanTraining:
 
 @dataclass(kw_only=True)
 class DistanceRow:
-    """One set against the train paintings; ``model`` is "" for the real held-out floor."""
+    """One set against the train paintings; ``model`` is "" for the real held-out floor. The
+    ``*_low``/``*_high`` bounds are bootstrap intervals (None in a record converted from schema 1)."""
 
     set: str
     model: str
@@ -76,6 +78,10 @@ class DistanceRow:
     kd_std: float  # ×1000
     steps: int
     train_seconds: float
+    fd_low: float | None = None
+    fd_high: float | None = None
+    kd_low: float | None = None  # ×1000
+    kd_high: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -87,6 +93,10 @@ class PainterDistance:
     fd: float
     kd: float
     kd_std: float
+    fd_low: float | None = None
+    fd_high: float | None = None
+    kd_low: float | None = None
+    kd_high: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -99,7 +109,7 @@ class FullConfig:
 @dataclass(kw_only=True)
 class GanRecord(Record):
     NOTEBOOK = "06_gan"
-    SCHEMA_VERSION = 1
+    SCHEMA_VERSION = 2
     SECTIONS = ("gan",)
 
     dataset: str
@@ -112,6 +122,10 @@ class GanRecord(Record):
     per_painter: list[PainterDistance]
     memorisation: Memorisation
     full_config: FullConfig
+    # every pair of models at equal n, and each model against the other painter, per painter;
+    # None in a record converted from schema 1 (re-run 06)
+    comparisons: list[DistanceComparison] | None = None
+    painter_comparisons: list[DistanceComparison] | None = None
 
 
 def _metric_columns(space: FeatureSpaceInfo) -> dict[str, str]:
@@ -143,14 +157,15 @@ def gan_record(
     cfg: Any,
     runs: Mapping[str, Any],
     space: Any,
-    distances: pd.DataFrame,
-    per_painter: pd.DataFrame,
+    distances: Distances,
+    per_painter: Distances,
     memorisation: Memorisation,
     training_set: TrainingSet,
     hardware: str,
 ) -> GanRecord:
     """06's record; ``runs`` maps a kind to its :class:`artdl.gan.GANRun`, ``space`` is the
-    :class:`artdl.gan.FeatureSpace` of the distance tables."""
+    :class:`artdl.gan.FeatureSpace` of the distance tables (:func:`artdl.gan.distance_rows` and
+    :func:`artdl.gan.per_class_distances`, with their comparisons)."""
     from artdl.core import load_config
 
     g = cfg.gan
@@ -169,10 +184,12 @@ def gan_record(
         training_set=training_set,
         feature_space=info,
         models={kind: _training(run, int(g[kind].n_critic)) for kind, run in runs.items()},
-        distances=_rows(distances, info, DistanceRow),
-        per_painter=_rows(per_painter, info, PainterDistance),
+        distances=_rows(distances.table, info, DistanceRow),
+        per_painter=_rows(per_painter.table, info, PainterDistance),
         memorisation=memorisation,
         full_config=full_config(load_config("full")),
+        comparisons=distances.comparisons,
+        painter_comparisons=per_painter.comparisons,
     )
 
 

@@ -5,15 +5,28 @@ a painter's samples land nearer that painter than the other painter's real paint
 samples sit closer to the training set than held-out paintings (copying), and the step budget of
 ``--config full`` read from ``configs/full.yaml`` at run time, so the notebook, the README and the
 config cannot disagree.
+
+A "closer" claim is written only from a :class:`artdl.gan.DistanceComparison` whose Fréchet and
+kernel verdicts agree beyond their bootstrap intervals (:func:`artdl.gan.agreement`); otherwise
+the sentence says that the run cannot tell, with both intervals.
 """
 
 from __future__ import annotations
 
-from artdl.gan import REAL_HELD_OUT, DistanceRow, FullConfig, GanRecord, painters
+from artdl.core import Verdict
+from artdl.gan import (
+    REAL_HELD_OUT,
+    REAL_OTHER_PAINTER,
+    DistanceComparison,
+    DistanceRow,
+    FullConfig,
+    GanRecord,
+)
+from artdl.gan import painters as painter_names
 from artdl.report import md_table
 
 RECORD = GanRecord
-OTHER = "real other painter"
+RERUN = "re-run 06 (`python -m artdl run --only 06`) for the bootstrap intervals and the verdicts"
 
 
 def _equal_n_rows(record: GanRecord) -> list[DistanceRow]:
@@ -40,33 +53,101 @@ def _training_lines(record: GanRecord) -> list[str]:
     return lines
 
 
+def _bounds(low: float | None, high: float | None) -> str:
+    return f" [{low:.1f}, {high:.1f}]" if low is not None and high is not None else ""
+
+
+def _interval_note(row: DistanceRow) -> str:
+    return (
+        " (95 % bootstrap intervals over the images)"
+        if row.fd_low is not None
+        else " (no intervals: re-run 06)"
+    )
+
+
+def _gain(v: Verdict) -> str:
+    return f"{v.difference:+.1f} [{v.low:+.1f}, {v.high:+.1f}]"
+
+
+def comparison_sentence(c: DistanceComparison, fd: str, kd: str) -> str:
+    """One comparison as the Findings state it: the claim only when both distances agree beyond
+    their intervals, else "this run cannot tell", always with both closeness gains and intervals."""
+    b = "the other painter's real paintings" if c.b == REAL_OTHER_PAINTER else f"**{c.b}**"
+    gains = f"{fd} {_gain(c.fd)}, {kd} ×1000 {_gain(c.kd)}; closeness gain of {c.a}, {c.fd.method}"
+    if c.claim == "closer":
+        return f"**{c.a}** is closer to {c.reference} than {b} is: {c.reason} ({gains})"
+    if c.claim == "farther":
+        return f"**{c.a}** is farther from {c.reference} than {b} is: {c.reason} ({gains})"
+    return f"this run cannot tell whether **{c.a}** or {b} sits nearer {c.reference}: {c.reason} ({gains})"
+
+
 def _distance_lines(record: GanRecord) -> list[str]:
     rows = _equal_n_rows(record)
+    space = record.feature_space
     floor = next(r for r in rows if r.set == REAL_HELD_OUT)
     models = [r for r in rows if r.model]
-    best = min(models, key=lambda r: r.fd)
-    parts = ", ".join(f"{r.model} {r.fd:.1f} (KD×1000 {r.kd:.1f})" for r in models)
-    return [
-        f"- {record.feature_space.description}, to the {floor.n_reference} train paintings, {floor.n} images per "
-        f"set at {record.resolution} px: held-out real paintings (the floor) {floor.fd:.1f} (KD×1000 {floor.kd:.1f}); "
-        f"{parts}. **{best.model}** is closest, at {best.fd / max(floor.fd, 1e-9):.1f}× the floor.",
+    parts = ", ".join(
+        f"{r.model} {r.fd:.1f}{_bounds(r.fd_low, r.fd_high)} (KD×1000 {r.kd:.1f}{_bounds(r.kd_low, r.kd_high)})"
+        for r in models
+    )
+    lines = [
+        f"- {space.description}, to the {floor.n_reference} train paintings, {floor.n} images per "
+        f"set at {record.resolution} px{_interval_note(floor)}: held-out real paintings (the floor) "
+        f"{floor.fd:.1f}{_bounds(floor.fd_low, floor.fd_high)} (KD×1000 {floor.kd:.1f}"
+        f"{_bounds(floor.kd_low, floor.kd_high)}); {parts}."
     ]
+    if record.comparisons is None:
+        return [*lines, f"- Which model sits nearest the train paintings: {RERUN}."]
+    said = [comparison_sentence(c, space.fd, space.kd) for c in record.comparisons]
+    best = _closest(record.comparisons, [r.model for r in models])
+    if best is not None:
+        said.append(f"so **{best}** is closest, at {_ratio(rows, best, floor)}× the floor")
+    elif len(models) > 1:
+        said.append("so no model is the closest by both distances")
+    return [*lines, *(f"- {x[0].upper()}{x[1:]}." for x in said)]
+
+
+def _ratio(rows: list[DistanceRow], model: str, floor: DistanceRow) -> str:
+    fd = next(r.fd for r in rows if r.model == model)
+    return f"{fd / max(floor.fd, 1e-9):.1f}"
+
+
+def _closest(comparisons: list[DistanceComparison], models: list[str]) -> str | None:
+    """The model that every comparison it is in calls closer (a claim of both distances), if any."""
+    for m in models:
+        mine = [c for c in comparisons if m in (c.a, c.b)]
+        wins = [c for c in mine if (c.a == m and c.claim == "closer") or (c.b == m and c.claim == "farther")]
+        if mine and len(wins) == len(mine):
+            return m
+    return None
 
 
 def _painter_lines(record: GanRecord) -> list[str]:
-    lines = []
-    for painter in painters(record.per_painter):
+    space, lines = record.feature_space, []
+    for painter in painter_names(record.per_painter):
         mine = {r.set: r for r in record.per_painter if r.painter == painter}
-        floor, other = mine[REAL_HELD_OUT].fd, mine[OTHER].fd
-        gens = {s: r.fd for s, r in mine.items() if s not in (REAL_HELD_OUT, OTHER)}
-        verdicts = ", ".join(
-            f"{s} {v:.1f} ({'closer to' if v < other else 'farther from'} {painter} than the other painter is)"
-            for s, v in gens.items()
+        floor, other = mine[REAL_HELD_OUT], mine[REAL_OTHER_PAINTER]
+        gens = ", ".join(
+            f"{s} {r.fd:.1f}{_bounds(r.fd_low, r.fd_high)}"
+            for s, r in mine.items()
+            if s not in (REAL_HELD_OUT, REAL_OTHER_PAINTER)
         )
-        lines.append(
-            f"- **{painter}** (n = {mine[REAL_HELD_OUT].n} per set): held-out floor {floor:.1f}, the other "
-            f"painter's real paintings {other:.1f}" + (f"; generated: {verdicts}." if verdicts else ".")
+        text = (
+            f"- **{painter}** (n = {floor.n} per set, {space.fd}): held-out floor {floor.fd:.1f}"
+            f"{_bounds(floor.fd_low, floor.fd_high)}, the other painter's real paintings {other.fd:.1f}"
+            f"{_bounds(other.fd_low, other.fd_high)}" + (f"; generated: {gens}" if gens else "")
         )
+        if record.painter_comparisons is None:
+            lines.append(
+                text + f". Whether a model sits nearer {painter} than the other painter's real paintings do: {RERUN}."
+            )
+            continue
+        said = [
+            comparison_sentence(c, space.fd, space.kd)
+            for c in record.painter_comparisons
+            if c.reference == painter
+        ]
+        lines.append(text + "." + "".join(f" {x[0].upper()}{x[1:]}." for x in said))
     return lines
 
 
@@ -114,7 +195,7 @@ def readme(record: GanRecord) -> dict[str, str]:
     rows = []
     for r in _equal_n_rows(record):
         if not r.model:
-            rows.append([f"real held-out (floor), n={r.n}", "–", "–", "–", f"{r.fd:.1f}", f"{r.kd:.1f}"])
+            rows.append([f"real held-out (floor), n={r.n}", "–", "–", "–", *_cells(r)])
             continue
         run = record.models[r.model]
         rows.append(
@@ -123,15 +204,23 @@ def readme(record: GanRecord) -> dict[str, str]:
                 run.steps,
                 f"{run.seconds:.0f} s",
                 f"{run.steps_per_second:.1f}",
-                f"{r.fd:.1f}",
-                f"{r.kd:.1f}",
+                *_cells(r),
             ]
         )
     table = md_table(rows, ["model", "steps", "runtime", "steps/s", space.fd, f"{space.kd} ×1000"], "lrrrrr")
+    verdicts = (
+        RERUN[0].upper() + RERUN[1:] + "."
+        if record.comparisons is None
+        else " ".join(f"{comparison_sentence(c, space.fd, space.kd)}." for c in record.comparisons)
+    )
     note = (
-        f"{space.description} to the {_equal_n_rows(record)[0].n_reference} train paintings of "
+        f"{space.description}{_interval_note(_equal_n_rows(record)[0])} to the {_equal_n_rows(record)[0].n_reference} train paintings of "
         f"`{record.dataset}` at {record.resolution} px, {record.hardware}. Not FID: not comparable with "
         f"published numbers. `--config full`: {record.full_config.resolution} px, generator steps "
         f"{_full_steps(record.full_config)}."
     )
-    return {"gan": f"{table}\n\n{note}"}
+    return {"gan": f"{table}\n\n{note}\n\n{verdicts[0].upper()}{verdicts[1:]}"}
+
+
+def _cells(r: DistanceRow) -> list[str]:
+    return [f"{r.fd:.1f}{_bounds(r.fd_low, r.fd_high)}", f"{r.kd:.1f}{_bounds(r.kd_low, r.kd_high)}"]

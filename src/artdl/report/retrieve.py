@@ -1,22 +1,41 @@
 """04 · retrieval: Findings and the README section from ``results/04_retrieve.json``
 (a :class:`artdl.retrieve.RetrievalRecord`).
 
-Every statement is computed from the record: whether the re-rank raised the graph-connected share
-and at what cost in label precision, which weight the stated rule picked, how much of the
-collection the influence graph reaches, and whether a style-tuned backbone retrieves by style
-better than ImageNet features.
+Every statement is computed from the record, and every comparison is written from a verdict of
+:func:`artdl.core.verdict` (a bootstrap interval over the queries), never from the sign of a
+difference: each embedding against pixels, each connected share against a random list's, the
+re-rank's gain and its cost in label precision, the style-tuned backbone against ImageNet's.
+Two label precisions are told apart by their query sets: "all N queries" (the evaluation over
+the whole collection) and "N graph queries" (the re-rank sweep).
 """
 
 from __future__ import annotations
 
+from artdl.core import Interval, Verdict
 from artdl.report import md_table
-from artdl.retrieve import Coverage, RetrievalRecord, StyleRetrieval, Sweep
+from artdl.retrieve import Coverage, RetrievalRecord, StyleRetrieval, Sweep, SweepRow
 
 RECORD = RetrievalRecord
 
 
+RERUN_04 = "re-run of 04 (`python -m artdl run --only 04`)"
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
+
+
+def _share(value: float, interval: Interval | None) -> str:
+    """``0.069 [0.058, 0.080]``: a connected share with its bootstrap interval (or the mean alone)."""
+    return f"{value:.3f}" + (f" [{interval.low:.3f}, {interval.high:.3f}]" if interval else "")
+
+
+def _diff(v: Verdict | None) -> str:
+    """A verdict as a table cell: the difference, its interval, and the verdict's word for it."""
+    if v is None:
+        return "re-run 04"
+    word = ("higher" if v.difference > 0 else "lower") if v.significant else "no measurable difference"
+    return f"{v.difference:+.3f} [{v.low:+.3f}, {v.high:+.3f}] {word}"
 
 
 def coverage_line(cov: Coverage) -> str:
@@ -36,70 +55,161 @@ def _sweep_rows(sweep: Sweep) -> list[list[str]]:
     rows = [
         [
             f"{r.weight:g}" + (" (chosen)" if r.weight == sweep.chosen else ""),
-            f"{r.label_precision:.3f}",
-            f"{r.connected_share_d1:.3f}",
-            f"{r.connected_share_d2:.3f}",
+            f"{r.graph_label_precision:.3f}",
+            "–" if r.weight == sweep.rows[0].weight else _diff(r.cost),
+            _share(r.connected_share_d1, r.connected_d1_interval),
+            _share(r.connected_share_d2, r.connected_d2_interval),
             f"{r.distinct_artists:.2f}",
         ]
         for r in sweep.rows
     ]
-    rows.append(["chance (random list)", "–", f"{sweep.chance_d1:.3f}", f"{sweep.chance_d2:.3f}", "–"])
+    rows.append(["chance (random list)", "–", "–", f"{sweep.chance_d1:.3f}", f"{sweep.chance_d2:.3f}", "–"])
     return rows
 
 
-def sweep_header(k: int) -> list[str]:
-    return ["weight α", f"label P@{k}", f"connected@{k} d≤1", f"connected@{k} d≤2", "distinct artists"]
+def sweep_header(sweep: Sweep, k: int) -> list[str]:
+    n = sweep.queries
+    return [
+        "weight α",
+        f"label P@{k}, {n} graph queries",
+        f"label P@{k} vs α = 0",
+        f"connected@{k} d≤1 (chance {sweep.chance_d1:.3f})",
+        f"connected@{k} d≤2 (chance {sweep.chance_d2:.3f})",
+        "distinct artists",
+    ]
+
+
+def _verdict_text(v: Verdict | None) -> str:
+    return v.sentence if v is not None else f"needs a {RERUN_04}"
 
 
 def _sweep_sentence(sweep: Sweep, k: int) -> str:
     rows = {r.weight: r for r in sweep.rows}
-    base = rows.get(0.0, sweep.rows[0])
-    chosen = rows[sweep.chosen]
-    strongest = sweep.rows[-1]
-    gain = strongest.connected_share_d1 - base.connected_share_d1
-    cost = base.label_precision - strongest.label_precision
+    base, strongest = sweep.rows[0], sweep.rows[-1]
+    if base.vs_chance is None:  # a record converted from schema 1: the means, and no claim
+        return (
+            f"On the {sweep.queries} graph queries, a random list's connected share (d ≤ 1) is "
+            f"{sweep.chance_d1:.3f}, plain cosine's {base.connected_share_d1:.3f} and the strongest re-rank's "
+            f"(α = {strongest.weight:g}) {strongest.connected_share_d1:.3f}; their intervals, the re-rank's gain "
+            f"and cost, and the weight the rule picks need a {RERUN_04}."
+        )
     text = (
-        f"On the {sweep.queries} queries whose artist has a graph neighbour in the collection, "
-        f"the strongest re-rank (α = {strongest.weight:g}) "
-        + ("raised" if gain > 0 else "did not raise")
-        + f" the connected share (d ≤ 1) from {base.connected_share_d1:.3f} to {strongest.connected_share_d1:.3f} "
-        f"({gain:+.3f}), at a label P@{k} cost of {cost:.3f} ({base.label_precision:.3f} → "
-        f"{strongest.label_precision:.3f}). "
+        f"On the {sweep.queries} graph queries (those whose artist has a graph neighbour in the collection), "
+        f"a random list's connected share (d ≤ 1) is {sweep.chance_d1:.3f} and plain cosine's "
+        f"{_share(base.connected_share_d1, base.connected_d1_interval)}: {_verdict_text(base.vs_chance)}. "
+        f"The strongest re-rank (α = {strongest.weight:g}): {_verdict_text(strongest.gain)}; "
+        f"its cost: {_verdict_text(strongest.cost)}. "
     )
     rule = (
-        f"The rule (highest connected share among weights that lose at most {sweep.max_label_drop:g} label "
-        f"P@{k}) "
+        "The rule (the smallest α whose connected share (d ≤ 1) exceeds a random list's beyond its "
+        "bootstrap interval) "
     )
-    if sweep.chosen == base.weight:
+    if sweep.chosen is None:
+        return text + rule + "has not been applied to this record: re-run 04."
+    if sweep.chosen not in rows or sweep.chosen == base.weight:
         return (
             text
             + rule
-            + (
-                f"keeps **α = {sweep.chosen:g}, plain cosine**: no weight bought connected artists that cheaply."
-            )
+            + "finds **no weight in the sweep that lifts the connected share above chance**, so the "
+            "showcase and the default use no re-rank (α = 0, plain cosine)."
         )
+    chosen = rows[sweep.chosen]
     return (
         text
         + rule
-        + (
-            f"picks **α = {sweep.chosen:g}**: connected share {base.connected_share_d1:.3f} → "
-            f"{chosen.connected_share_d1:.3f}, label P@{k} {base.label_precision:.3f} → {chosen.label_precision:.3f}."
-        )
+        + f"picks **α = {sweep.chosen:g}**: {_verdict_text(chosen.vs_chance)}. What it costs: "
+        + f"{_verdict_text(chosen.cost)}."
     )
+
+
+def headline_rows(record: RetrievalRecord) -> list[list[str]]:
+    """The README's "at a glance" rows of 04 (step, measure, result, against), from the verdicts."""
+    ev, chance, k, sweep = (
+        record.evaluation.scores,
+        record.evaluation.chance,
+        record.k,
+        record.influence.sweep,
+    )
+    learned = {s: v for s, v in ev.items() if not v.random_weights} or ev
+    best = max(learned, key=lambda s: ev[s].label_precision)
+    versus = (record.evaluation.vs_pixels or {}).get(best)
+    rows = [
+        [
+            "04",
+            f"label P@{k}, cosine top-{k} ({record.collection.paintings} paintings, all queries)",
+            f"`{best}` {ev[best].label_precision:.3f}",
+            f"chance {chance.label:.3f}"
+            + (f"; pixels {ev['pixels'].label_precision:.3f}" if "pixels" in ev and best != "pixels" else "")
+            + (f"; vs pixels {_diff(versus)}" if versus else ""),
+        ],
+        ["04", *_connected_headline(sweep, k)],
+    ]
+    st = record.styles
+    if st.imagenet is not None:
+        tuned = st.finetuned
+        rows.append(
+            [
+                "04",
+                f"style P@{k}, `{st.dataset}` {st.split} (n={st.paintings})",
+                f"fine-tuned backbone {tuned.precision:.3f}" if tuned else "fine-tuned backbone: not run",
+                f"ImageNet {st.imagenet.precision:.3f}; chance {st.chance:.3f}"
+                + (f"; difference {_diff(st.verdict)}" if tuned else ""),
+            ]
+        )
+    return rows
+
+
+def _connected_headline(sweep: Sweep, k: int) -> list[str]:
+    base = sweep.rows[0]
+    measure = f"influence-connected share@{k} (d ≤ 1), {sweep.queries} graph queries"
+    against = f"chance (random list) {sweep.chance_d1:.3f}"
+    rows: dict[float, SweepRow] = {r.weight: r for r in sweep.rows}
+    if sweep.chosen is None:
+        return [measure, "re-run 04", against + f"; no re-rank {base.connected_share_d1:.3f}"]
+    if sweep.chosen not in rows or sweep.chosen == base.weight:
+        return [
+            measure + ", no re-rank",
+            _share(base.connected_share_d1, base.connected_d1_interval),
+            against + "; no weight in the sweep lifts the connected share above chance",
+        ]
+    chosen = rows[sweep.chosen]
+    return [
+        measure + f", re-rank α = {sweep.chosen:g}",
+        _share(chosen.connected_share_d1, chosen.connected_d1_interval),
+        against + f"; no re-rank {_share(base.connected_share_d1, base.connected_d1_interval)}; "
+        f"label P@{k} cost {_diff(chosen.cost)}",
+    ]
+
+
+def _source_name(source: str, random_weights: bool) -> str:
+    return f"{source} (RANDOM weights: a wiring check, not a measurement)" if random_weights else source
 
 
 def _retrieval_line(record: RetrievalRecord) -> str:
-    ev, chance, k = record.evaluation.scores, record.evaluation.chance, record.k
-    if "pixels" not in ev:
-        return ""
-    learned = {s: v for s, v in ev.items() if s != "pixels" and not v.random_weights}
-    best = max(learned or ev, key=lambda s: ev[s].label_precision)
-    return (
-        f"- **Retrieval.** Of the learned embeddings, `{best}` retrieves best: label P@{k} "
-        f"{ev[best].label_precision:.3f} (chance {chance.label:.3f}), artist P@{k} "
-        f"{ev[best].artist_precision:.3f} (chance {chance.artist:.3f}); pixels reach "
-        f"{ev['pixels'].label_precision:.3f}."
+    ev, chance, k, evaluation = (
+        record.evaluation.scores,
+        record.evaluation.chance,
+        record.k,
+        record.evaluation,
     )
+    n = evaluation.label_queries
+    scores = ", ".join(
+        f"`{_source_name(s, v.random_weights)}` {v.label_precision:.3f}" for s, v in ev.items()
+    )
+    text = (
+        f"- **Retrieval** (label P@{k} over all {n or record.collection.paintings} queries, chance "
+        f"{chance.label:.3f}; artist P@{k} chance {chance.artist:.3f}): {scores}."
+    )
+    if "pixels" not in ev:
+        return text
+    if evaluation.vs_pixels is None:
+        return text + " Each embedding against the pixels floor, paired over the queries: re-run 04."
+    said = "; ".join(
+        v.sentence + (" — random weights, a wiring check" if ev[s].random_weights else "")
+        for s, v in evaluation.vs_pixels.items()
+        if s in ev
+    )
+    return text + f" Against the pixels floor, paired over the same queries: {said}."
 
 
 def _per_label_line(record: RetrievalRecord) -> str:
@@ -150,43 +260,45 @@ def style_sentence(st: StyleRetrieval, k: int) -> str:
     ft = st.finetuned
     if ft is None:
         return text + f"; {st.note or 'no fine-tuned checkpoint'}"
-    gap = ft.gap if ft.gap is not None else ft.precision - im.precision
-    noise = ft.gap_2se  # None when the split had a single query (no standard error)
-    if noise is None:
-        verdict = (
-            "it does retrieve by style better" if gap > 0 else "it does **not** retrieve by style better"
-        )
-        span = f"{gap:+.3f} P@{k}"
-    else:
-        verdict = (
-            "it retrieves by style better, beyond noise"
-            if gap > noise
-            else "it is worse"
-            if gap < -noise
-            else "the difference is within noise"
-        )
-        span = f"{gap:+.3f} ± {noise:.3f} P@{k}, paired over queries"
+    judged = st.verdict.sentence if st.verdict is not None else "the paired comparison needs a re-run of 04"
     return (
         text
         + f"; the fine-tuned style backbone ({st.finetuned_phase or '?'} phase) reaches {ft.precision:.3f}, "
-        + f"mAP {ft.mean_ap:.3f}: {verdict} ({span})."
+        + f"mAP {ft.mean_ap:.3f}. Paired over the same queries: {judged}."
         + (f" Note: {st.note}" if st.note else "")
     )
 
 
 def readme(record: RetrievalRecord) -> dict[str, str]:
     ev, chance, k, influence = record.evaluation.scores, record.evaluation.chance, record.k, record.influence
+    versus = record.evaluation.vs_pixels
+    n = record.evaluation.label_queries or record.collection.paintings
     eval_rows = [
-        [s, v.dim, f"{v.label_precision:.3f}", f"{v.label_map:.3f}", f"{v.artist_precision:.3f}"]
+        [
+            _source_name(s, v.random_weights),
+            v.dim,
+            f"{v.label_precision:.3f}",
+            "–" if s == "pixels" else _diff(versus.get(s)) if versus is not None else "re-run 04",
+            f"{v.label_map:.3f}",
+            f"{v.artist_precision:.3f}",
+        ]
         for s, v in ev.items()
     ]
-    eval_rows.append(["chance", "–", f"{chance.label:.3f}", "–", f"{chance.artist:.3f}"])
+    eval_rows.append(["chance", "–", f"{chance.label:.3f}", "–", "–", f"{chance.artist:.3f}"])
+    header = [
+        "embedding",
+        "dim",
+        f"label P@{k}, all {n} queries",
+        "vs pixels (paired)",
+        "label mAP",
+        f"artist P@{k}",
+    ]
     parts = [
-        md_table(eval_rows, ["embedding", "dim", f"label P@{k}", "label mAP", f"artist P@{k}"], "lrrrr"),
+        md_table(eval_rows, header, "lrrrrr"),
         f"Influence graph ({influence.coverage.source}): " + coverage_line(influence.coverage),
-        f"Re-rank sweep ({influence.sweep.queries} queries with a graph neighbour in the collection, "
-        f"near-duplicates of the query excluded):",
-        md_table(_sweep_rows(influence.sweep), sweep_header(k), "lrrrr"),
+        f"Re-rank sweep ({influence.sweep.queries} graph queries: their artist has a graph neighbour in the "
+        "collection; near-duplicates of the query excluded; 95 % bootstrap intervals over the queries):",
+        md_table(_sweep_rows(influence.sweep), sweep_header(influence.sweep, k), "lrrrrr"),
         _sweep_sentence(influence.sweep, k),
         "Style retrieval: " + style_sentence(record.styles, k),
     ]

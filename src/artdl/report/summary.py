@@ -14,6 +14,7 @@ from artdl.classify import ClassificationRecord
 from artdl.core import MissingArtifactError, Record, load_record
 from artdl.gan import REAL_HELD_OUT, GanRecord
 from artdl.report import ci, md_table
+from artdl.report.retrieve import headline_rows
 from artdl.retrieve import RetrievalRecord
 
 
@@ -69,40 +70,7 @@ def _autoencode(r: AutoencodeRecord) -> list[list[str]]:
 
 
 def _retrieve(r: RetrievalRecord) -> list[list[str]]:
-    ev, chance, k = r.evaluation.scores, r.evaluation.chance, r.k
-    best = max(ev, key=lambda s: ev[s].label_precision)
-    rows = [
-        [
-            "04",
-            f"label P@{k}, cosine top-{k} ({r.collection.paintings} paintings, all splits)",
-            f"`{best}` {ev[best].label_precision:.3f}",
-            f"chance {chance.label:.3f}",
-        ]
-    ]
-    sweep = r.influence.sweep
-    by_weight = {row.weight: row for row in sweep.rows}
-    if sweep.chosen in by_weight and 0.0 in by_weight:
-        rows.append(
-            [
-                "04",
-                f"influence-connected share@{k}, re-rank α = {sweep.chosen} ({sweep.queries} queries)",
-                f"{by_weight[sweep.chosen].connected_share_d1:.3f}",
-                f"no re-rank {by_weight[0.0].connected_share_d1:.3f}",
-            ]
-        )
-    st = r.styles
-    if st.imagenet is not None:
-        rows.append(
-            [
-                "04",
-                f"style P@{k}, `{st.dataset}` {st.split} (n={st.paintings})",
-                f"fine-tuned backbone {st.finetuned.precision:.3f}"
-                if st.finetuned
-                else "fine-tuned backbone: not run",
-                f"ImageNet {st.imagenet.precision:.3f}; chance {st.chance:.3f}",
-            ]
-        )
-    return rows
+    return headline_rows(r)  # written from the record's verdicts, beside 04's own tables
 
 
 def _archive(r: ArchiveRecord) -> list[list[str]]:

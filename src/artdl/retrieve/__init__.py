@@ -4,11 +4,13 @@
 - :mod:`artdl.retrieve.neighbours`: cosine top-k, nearest and farthest, precision at k.
 - :mod:`artdl.retrieve.influence`: re-ranking the top-k by distance in the artist graph.
 - :mod:`artdl.retrieve.tradeoff`: the sweep of the re-rank weight against precision.
+- :mod:`artdl.retrieve.compare`: per-query scores and the paired verdicts between embeddings.
 - :mod:`artdl.retrieve.graph`: the artist-influence graph (PainterPalette, DBpedia, name matching).
 """
 
 from __future__ import annotations
 
+from artdl.retrieve.compare import label_precision_per_query, versus_baseline
 from artdl.retrieve.embed import (
     artist_known,
     checkpoint_info,
@@ -60,6 +62,7 @@ from artdl.retrieve.record import (
     Showcase,
     Sweep,
     SweepRow,
+    chosen_weight,
     embedding_evaluation,
     influence_results,
     label_precisions,
@@ -68,11 +71,12 @@ from artdl.retrieve.record import (
 )
 from artdl.retrieve.styles import StyleRetrieval, StyleScores, style_retrieval, style_scores
 from artdl.retrieve.tradeoff import (
-    chosen_weight,
+    RerankSweep,
     connected_chance,
     graph_queries,
     moved_results,
     pick_weight,
+    rerank_per_query,
     rerank_summary,
     rerank_sweep,
     showcase_query,
@@ -91,6 +95,7 @@ __all__ = [
     "MovedResult",
     "NearDuplicates",
     "PixelEmbedder",
+    "RerankSweep",
     "RetrievalCollection",
     "RetrievalRecord",
     "SOURCES",
@@ -118,6 +123,7 @@ __all__ = [
     "faiss_topk",
     "graph_queries",
     "influence_results",
+    "label_precision_per_query",
     "label_precisions",
     "label_retrieval",
     "list_embedders",
@@ -132,6 +138,7 @@ __all__ = [
     "query_by_image",
     "register_embedder",
     "rerank",
+    "rerank_per_query",
     "rerank_summary",
     "rerank_sweep",
     "retrieval_metrics",
@@ -141,4 +148,5 @@ __all__ = [
     "showcase_query",
     "style_retrieval",
     "style_scores",
+    "versus_baseline",
 ]

@@ -7,14 +7,26 @@ and :func:`artdl.retrieve.chosen_weight` (the re-rank weight 05 and the explorer
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from artdl.core import Provenance, Record
+from artdl.core import (
+    Interval,
+    MissingArtifactError,
+    Provenance,
+    Record,
+    StatsConfig,
+    Verdict,
+    bootstrap_mean,
+    load_record,
+    paired_bootstrap,
+    verdict,
+)
 from artdl.retrieve.styles import StyleRetrieval
+from artdl.retrieve.tradeoff import RerankSweep
 
 __all__ = [
     "Chance",
@@ -30,6 +42,7 @@ __all__ = [
     "Showcase",
     "Sweep",
     "SweepRow",
+    "chosen_weight",
     "embedding_evaluation",
     "influence_results",
     "label_precisions",
@@ -59,15 +72,31 @@ class Chance:
 
 @dataclass(kw_only=True)
 class EmbeddingEvaluation:
+    """Leave-one-out over the whole collection: ``label_queries`` counted queries for the label scores.
+
+    ``vs_pixels``: each source's label P@k against the pixels floor, paired over those queries
+    (:func:`artdl.retrieve.versus_baseline`); None in a record converted from schema 1 (re-run 04).
+    """
+
     scores: dict[str, EmbeddingScores]  # by source: pixels, dae, swae, cnn, clip
     chance: Chance
+    label_queries: int | None = None
+    vs_pixels: dict[str, Verdict] | None = None
 
 
 def embedding_evaluation(
-    results: pd.DataFrame, described: Mapping[str, str], chance: Mapping[str, float], k: int
+    results: pd.DataFrame,
+    described: Mapping[str, str],
+    chance: Mapping[str, float],
+    k: int,
+    vs_pixels: Mapping[str, Verdict] | None = None,
 ) -> EmbeddingEvaluation:
-    """From :func:`artdl.retrieve.evaluate_retrieval`'s table, the sources' descriptions and the chances."""
+    """From :func:`artdl.retrieve.evaluate_retrieval`'s table, the sources' descriptions, the chances
+    and the verdicts of :func:`artdl.retrieve.versus_baseline` against ``pixels``."""
+    queries = results["label queries"] if "label queries" in results else None
     return EmbeddingEvaluation(
+        label_queries=None if queries is None else int(queries.max()),
+        vs_pixels=None if vs_pixels is None else dict(vs_pixels),
         scores={
             str(s): EmbeddingScores(
                 dim=int(r["dim"]),
@@ -142,22 +171,35 @@ class Coverage:
 
 @dataclass(kw_only=True)
 class SweepRow:
-    """One re-rank weight of the sweep, at k; the connected shares count other artists within d ≤ 1 or 2."""
+    """One re-rank weight of the sweep, at k, over the sweep's graph queries (not the whole collection:
+    ``graph_label_precision`` is not the evaluation table's label P@k). The connected shares count
+    other artists within d ≤ 1 or 2; their intervals are bootstrap intervals over the queries, and
+    the verdicts compare the d ≤ 1 share with a random list (``vs_chance``) and with plain cosine
+    (``gain``), and the label P@k with plain cosine (``cost``). The intervals and verdicts are None
+    in a record converted from schema 1 (re-run 04)."""
 
     weight: float
-    label_precision: float
+    graph_label_precision: float
     same_artist_share: float
     connected_share_d1: float
     connected_share_d2: float
     distinct_artists: float
+    connected_d1_interval: Interval | None = None
+    connected_d2_interval: Interval | None = None
+    vs_chance: Verdict | None = None
+    gain: Verdict | None = None
+    cost: Verdict | None = None
 
 
 @dataclass(kw_only=True)
 class Sweep:
+    """The sweep on ``queries`` graph queries; ``chosen`` is the rule's weight
+    (:func:`artdl.retrieve.pick_weight`: the smallest whose connected share exceeds chance beyond
+    its interval, 0 when none does), None until 04 is re-run on a converted record."""
+
     queries: int
     rows: list[SweepRow]
-    chosen: float
-    max_label_drop: float
+    chosen: float | None
     chance_d1: float  # connected share of a random list
     chance_d2: float
 
@@ -186,37 +228,67 @@ class Influence:
 
 def influence_results(
     coverage: Mapping[str, Any],
-    sweep: pd.DataFrame,
-    queries: Sequence[int],
+    sweep: RerankSweep,
     chosen: float,
     connected_chance: Mapping[str, float],
-    max_label_drop: float,
     showcase: Showcase | None,
-    k: int,
+    stats: StatsConfig | None = None,
 ) -> Influence:
-    """The graph's reach and the re-rank sweep (:func:`artdl.retrieve.rerank_sweep`, indexed by weight)."""
-    rows = [
-        SweepRow(
-            weight=float(w),
-            label_precision=float(r[f"label P@{k}"]),
-            same_artist_share=float(r[f"same-artist share@{k}"]),
-            connected_share_d1=float(r[f"connected share@{k} (d<=1)"]),
-            connected_share_d2=float(r[f"connected share@{k} (d<=2)"]),
-            distinct_artists=float(r[f"distinct artists@{k}"]),
-        )
-        for w, r in sweep.iterrows()
-    ]
+    """The graph's reach and the re-rank sweep (:func:`artdl.retrieve.rerank_sweep`), every connected
+    share with its interval and chance level, every weight's gain and cost against plain cosine."""
+    k = sweep.k
+    chance = {d: float(connected_chance[f"connected share@{k} (d<={d})"]) for d in (1, 2)}
     return Influence(
         coverage=Coverage(**coverage),
         sweep=Sweep(
-            queries=len(queries),
-            rows=rows,
+            queries=len(sweep.queries),
+            rows=[_sweep_row(sweep, float(w), chance, stats) for w in sweep.table.index],
             chosen=float(chosen),
-            max_label_drop=float(max_label_drop),
-            chance_d1=float(connected_chance[f"connected share@{k} (d<=1)"]),
-            chance_d2=float(connected_chance[f"connected share@{k} (d<=2)"]),
+            chance_d1=chance[1],
+            chance_d2=chance[2],
         ),
         showcase=showcase,
+    )
+
+
+def _sweep_row(
+    sweep: RerankSweep, w: float, chance: Mapping[int, float], stats: StatsConfig | None
+) -> SweepRow:
+    base = float(sweep.table.index[0])
+    r = sweep.table.loc[w]
+    k, n = sweep.k, len(sweep.queries)
+    d1, label = sweep.scores(w, "connected share@k (d<=1)"), sweep.scores(w, "label P@k")
+    here, cosine, connected = f"α = {w:g}", f"α = {base:g} (plain cosine)", "connected share (d ≤ 1)"
+    interval = {
+        d: bootstrap_mean(sweep.scores(w, f"connected share@k (d<={d})"), stats, chance[d]) for d in (1, 2)
+    }
+    compared = w != base
+    return SweepRow(
+        weight=w,
+        graph_label_precision=float(r[f"label P@{k}"]),
+        same_artist_share=float(r[f"same-artist share@{k}"]),
+        connected_share_d1=float(r[f"connected share@{k} (d<=1)"]),
+        connected_share_d2=float(r[f"connected share@{k} (d<=2)"]),
+        distinct_artists=float(r[f"distinct artists@{k}"]),
+        connected_d1_interval=interval[1],
+        connected_d2_interval=interval[2],
+        vs_chance=verdict(interval[1], here, "a random list", connected),
+        gain=verdict(
+            paired_bootstrap(d1, sweep.scores(base, "connected share@k (d<=1)"), stats),
+            here,
+            cosine,
+            connected,
+        )
+        if compared
+        else None,
+        cost=verdict(
+            paired_bootstrap(label, sweep.scores(base, "label P@k"), stats),
+            here,
+            cosine,
+            f"label P@{k} on the {n} graph queries",
+        )  # fmt: skip
+        if compared
+        else None,
     )
 
 
@@ -232,7 +304,7 @@ class RetrievalRecord(Record):
     """A 04 run. Every precision is at ``k`` (``retrieve.k``)."""
 
     NOTEBOOK = "04_retrieve"
-    SCHEMA_VERSION = 1
+    SCHEMA_VERSION = 2
     SECTIONS = ("retrieve",)
 
     k: int
@@ -273,3 +345,14 @@ def retrieval_record(
         styles=styles,
         seconds=round(float(seconds), 1),
     )
+
+
+def chosen_weight(cfg: Any, config_name: str = "default") -> float:
+    """The re-rank weight to use by default: the one 04's sweep picked by its stated rule
+    (``results/04_retrieve.json``), else ``retrieve.influence.graph_weight`` when 04 has not run
+    or its record has no chosen weight yet (a converted record waiting for a re-run of 04)."""
+    try:
+        chosen = load_record(RetrievalRecord, config_name).influence.sweep.chosen
+    except MissingArtifactError:
+        chosen = None
+    return float(cfg.retrieve.influence.graph_weight) if chosen is None else chosen

@@ -4,7 +4,8 @@ Both backbones embed one split of the styles set (``retrieve.styles``: the test 
 ``wikiart_styles7`` by default, paintings the fine-tune never trained on) at the checkpoint's
 input size; each painting queries the rest of the split, other scans of itself excluded, and a
 result counts when it shares the query's style. The fine-tuned row is scored paired against the
-ImageNet row (gap and 2 standard errors), so a small difference can be told from noise.
+ImageNet row over the same queries (:func:`artdl.core.verdict` of a paired bootstrap), so a small
+difference can be told from noise.
 
 The experiment is skipped, with a note that says why, when the set is not available or 02 has not
 left a checkpoint of the same set; the note travels in the record to the Findings.
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from artdl import data
+from artdl.core import StatsConfig, Verdict, paired_bootstrap, verdict
+from artdl.retrieve.compare import label_precision_per_query
 from artdl.retrieve.embed import checkpoint_info, collection_images
 from artdl.retrieve.embedders import create_embedder
 from artdl.retrieve.neighbours import chance_precision, label_retrieval
@@ -26,14 +29,12 @@ __all__ = ["StyleRetrieval", "StyleScores", "style_retrieval", "style_scores"]
 
 @dataclass(kw_only=True)
 class StyleScores:
-    """Leave-one-out style P@k and mAP of one backbone; the gap is paired against ImageNet's row."""
+    """Leave-one-out style P@k and mAP of one backbone (the comparison is :attr:`StyleRetrieval.verdict`)."""
 
     precision: float
     mean_ap: float
     chance: float
     queries: int
-    gap: float | None = None
-    gap_2se: float | None = None
 
 
 def style_scores(result: Mapping[str, Any], k: int) -> StyleScores:
@@ -43,8 +44,6 @@ def style_scores(result: Mapping[str, Any], k: int) -> StyleScores:
         mean_ap=result["mAP"],
         chance=result["chance"],
         queries=int(result["queries"]),
-        gap=result.get(f"P@{k} gap"),
-        gap_2se=result.get(f"P@{k} gap 2se"),
     )
 
 
@@ -62,6 +61,7 @@ class StyleRetrieval:
     finetuned: StyleScores | None = None
     finetuned_phase: str = ""
     note: str = ""
+    verdict: Verdict | None = None  # fine-tuned vs ImageNet style P@k, paired over the same queries
 
 
 def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
@@ -87,10 +87,15 @@ def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
         out.note = _missing_checkpoint_note(S, info)
         return out
     tuned = create_embedder("cnn", cfg, device, image_size=size, checkpoint=S.checkpoint).embed_images(images)
-    out.finetuned = style_scores(
-        label_retrieval(tuned, table["label"], k, groups, device, baseline=imagenet), k
-    )
+    out.finetuned = style_scores(label_retrieval(tuned, table["label"], k, groups, device), k)
     out.finetuned_phase = str(info.get("phase", "?"))
+    per_query = label_precision_per_query(
+        {"tuned": tuned, "imagenet": imagenet}, table["label"], k, groups, device
+    )
+    out.verdict = verdict(
+        paired_bootstrap(per_query["tuned"], per_query["imagenet"], StatsConfig.from_config(cfg)),
+        "the fine-tuned backbone", "ImageNet features", f"style P@{k}",
+    )  # fmt: skip
     if out.finetuned_phase == "head":
         out.note = (
             "02's kept checkpoint is its head-only epoch, so its backbone is ImageNet's: "

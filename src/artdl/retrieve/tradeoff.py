@@ -2,23 +2,30 @@
 (label precision), the stated rule that picks the default weight, and the showcase query.
 
 Numbers come from :func:`artdl.retrieve.neighbours.search` lists, so the sweep measures exactly what a user
-of the search gets. The functions are re-exported by :mod:`artdl.retrieve.neighbours`.
+of the search gets. The sweep keeps every query's score, not only the means, so that each
+connected share is stated with a bootstrap interval beside the chance level of a random list, and
+the weight is chosen by a test (:func:`pick_weight`), never by the sign of a difference that could
+be noise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from artdl.core import StatsConfig, bootstrap_mean
+
 __all__ = [
-    "chosen_weight",
+    "RerankSweep",
     "connected_chance",
     "graph_queries",
     "moved_results",
     "pick_weight",
+    "rerank_per_query",
     "rerank_summary",
     "rerank_sweep",
     "showcase_query",
@@ -43,17 +50,18 @@ def _connected(
     return out
 
 
-def rerank_summary(
+def rerank_per_query(
     ranked: np.ndarray,
     queries: Sequence[int],
     table: pd.DataFrame,
     distances: Mapping[tuple[str, str], int],
     k: int = 10,
-) -> dict[str, float]:
-    """What a result list gives: label P@k, same-artist share, distinct artists, connected shares.
+) -> dict[str, np.ndarray]:
+    """Each query's score in a result list: label P@k, same-artist share, connected shares, distinct artists.
 
-    ``connected share@k (d<=D)``: results by another known artist within graph distance D of the
-    query's artist. All numbers are means over ``queries`` (rows of ``ranked``).
+    ``connected share@k (d<=D)``: the share of the k results by another known artist within graph
+    distance D of the query's artist. One value per row of ``ranked`` (the rows of ``queries``),
+    so that means can carry bootstrap intervals and two weights can be compared paired.
     """
     queries = np.asarray(queries, dtype=int)
     ranked = np.asarray(ranked)[:, :k]
@@ -64,11 +72,24 @@ def rerank_summary(
     safe = np.where(ok, ranked, 0)
     same_artist = (art[safe] == art[queries][:, None]) & ok & known[queries][:, None]
     return {
-        f"label P@{k}": float(((lab[safe] == lab[queries][:, None]) & ok).sum(1).mean() / k),
-        f"same-artist share@{k}": float(same_artist.sum(1).mean() / k),
-        f"connected share@{k} (d<=1)": float(_connected(ranked, queries, art, known, distances, 1).mean()),
-        f"connected share@{k} (d<=2)": float(_connected(ranked, queries, art, known, distances, 2).mean()),
-        f"distinct artists@{k}": float(np.mean([len(set(art[r[r >= 0]])) for r in ranked])),
+        f"label P@{k}": ((lab[safe] == lab[queries][:, None]) & ok).sum(1) / k,
+        f"same-artist share@{k}": same_artist.sum(1) / k,
+        f"connected share@{k} (d<=1)": _connected(ranked, queries, art, known, distances, 1).mean(1),
+        f"connected share@{k} (d<=2)": _connected(ranked, queries, art, known, distances, 2).mean(1),
+        f"distinct artists@{k}": np.array([len(set(art[r[r >= 0]])) for r in ranked], dtype=float),
+    }
+
+
+def rerank_summary(
+    ranked: np.ndarray,
+    queries: Sequence[int],
+    table: pd.DataFrame,
+    distances: Mapping[tuple[str, str], int],
+    k: int = 10,
+) -> dict[str, float]:
+    """The means over ``queries`` of :func:`rerank_per_query`: what a result list gives on average."""
+    return {
+        name: float(v.mean()) for name, v in rerank_per_query(ranked, queries, table, distances, k).items()
     }
 
 
@@ -97,6 +118,22 @@ def connected_chance(
     return float(np.mean(shares)) if shares else float("nan")
 
 
+@dataclass
+class RerankSweep:
+    """The sweep of the re-rank weight: ``table`` (one row of means per weight, what
+    :func:`artdl.viz.tradeoff_plot` draws) and ``per_query`` (weight -> score name -> one value per
+    query), which the intervals and paired comparisons of the record are drawn from."""
+
+    table: pd.DataFrame
+    per_query: dict[float, dict[str, np.ndarray]]
+    queries: np.ndarray
+    k: int
+
+    def scores(self, weight: float, name: str) -> np.ndarray:
+        """Per-query values of score ``name`` ("label P@k", "connected share@k (d<=1)" ...) at ``weight``."""
+        return self.per_query[float(weight)][name.replace("@k", f"@{self.k}")]
+
+
 def rerank_sweep(
     features: np.ndarray,
     queries: Sequence[int],
@@ -108,8 +145,8 @@ def rerank_sweep(
     pool: int = 50,
     groups: np.ndarray | None = None,
     device: Any = "cpu",
-) -> pd.DataFrame:
-    """One row per re-rank weight alpha: :func:`rerank_summary` of the re-ranked lists of ``queries``.
+) -> RerankSweep:
+    """For each re-rank weight alpha, :func:`rerank_per_query` of the re-ranked lists of ``queries``.
 
     Weight 0 with ``repeat_penalty`` 0 is plain cosine (the first row to compare against).
     """
@@ -117,7 +154,7 @@ def rerank_sweep(
 
     art = table["artist"].astype(str).tolist()
     known = table["artist_known"].to_numpy(bool) if "artist_known" in table else None
-    rows = []
+    per_query: dict[float, dict[str, np.ndarray]] = {}
     for w in weights:
         config = SearchConfig(
             k=k, pool=pool, graph_weight=float(w), repeat_penalty=repeat_penalty if w > 0 else 0.0
@@ -132,19 +169,30 @@ def rerank_sweep(
             distances=distances,
             device=device,
         )
-        rows.append({"weight": float(w), **rerank_summary(res.indices, queries, table, distances, k)})
-    return pd.DataFrame(rows).set_index("weight")
+        per_query[float(w)] = rerank_per_query(res.indices, queries, table, distances, k)
+    means = [{"weight": w, **{n: float(v.mean()) for n, v in s.items()}} for w, s in per_query.items()]
+    return RerankSweep(
+        table=pd.DataFrame(means).set_index("weight"),
+        per_query=per_query,
+        queries=np.asarray(queries, dtype=int),
+        k=int(k),
+    )
 
 
-def pick_weight(sweep: pd.DataFrame, max_label_drop: float = 0.01, k: int = 10) -> float:
-    """The rule for the default weight: the one with the highest connected share (d<=1) among the
-    weights whose label P@k is at most ``max_label_drop`` below plain cosine (weight 0); ties go to
-    the smaller weight. A stated, computed rule, so a re-run on other data re-derives it."""
-    base = float(sweep[f"label P@{k}"].iloc[0])
-    ok = sweep[sweep[f"label P@{k}"] >= base - max_label_drop - 1e-12]
-    col = f"connected share@{k} (d<=1)"
-    best = ok[col].max()
-    return float(ok.index[ok[col] >= best - 1e-12].min())
+def pick_weight(sweep: RerankSweep, chance_d1: float, stats: StatsConfig | None = None) -> float:
+    """The rule for the default weight: the smallest alpha > 0 whose connected share (d<=1) exceeds
+    ``chance_d1`` (that of a random list) beyond its bootstrap interval over the queries; 0 (no
+    re-rank) when no weight of the sweep does.
+
+    A weight that only moves the share around the chance level buys nothing a random list would
+    not, so it is not worth its cost in label precision (which the record states beside it).
+    """
+    name = f"connected share@{sweep.k} (d<=1)"
+    for w in sorted(w for w in sweep.per_query if w > 0):
+        interval = bootstrap_mean(sweep.per_query[w][name], stats, reference=chance_d1)
+        if interval.low > chance_d1:
+            return float(w)
+    return 0.0
 
 
 def moved_results(before: np.ndarray, after: np.ndarray) -> list[int]:
@@ -181,15 +229,3 @@ def graph_queries(
     known = table["artist_known"].to_numpy(bool) if "artist_known" in table else np.ones(len(table), bool)
     linked = {a for (a, b), d in distances.items() if 1 <= d <= d_max}
     return np.flatnonzero(known & np.isin(art, sorted(linked)))
-
-
-def chosen_weight(cfg: Any, config_name: str = "default") -> float:
-    """The re-rank weight to use by default: the one 04's sweep picked by its stated rule
-    (``results/04_retrieve.json``), else ``retrieve.influence.graph_weight`` when 04 has not run."""
-    from artdl.core import MissingArtifactError, load_record
-    from artdl.retrieve.record import RetrievalRecord
-
-    try:
-        return load_record(RetrievalRecord, config_name).influence.sweep.chosen
-    except MissingArtifactError:
-        return cfg.retrieve.influence.graph_weight
