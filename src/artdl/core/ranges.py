@@ -116,15 +116,12 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("data.fetch.jpeg_quality", Range(1, 100, integer=True)),
     ("classify.crop_scale", Range(0, 1, open_lo=True)),
     # the statistics of every comparison (artdl.core.StatsConfig), and 06's bootstrap of its distances
-    ("stats.resamples", Range(100, integer=True)),
-    ("stats.confidence", Range(0, 1, open_lo=True, open_hi=True)),
     ("*bootstrap_resamples", Range(20, integer=True)),
     # seeds, threads, workers
     ("*seed", Range(0, 2**32 - 1, integer=True)),  # numpy's seed range
     ("*num_threads", COUNT_OR_OFF),
     ("*cpu_threads", COUNT_OR_OFF),
     ("*num_workers", COUNT_OR_OFF),
-    ("datasets.*.workers", COUNT_OR_OFF),  # hub set encoding threads: 0 = one per CPU core
     ("*.workers", COUNT),
     # training lengths and batches
     ("*epochs", COUNT),  # also grid_every_epochs; a list of names (vqgan_clip.epochs) is not checked
