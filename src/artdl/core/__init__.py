@@ -33,19 +33,34 @@ from artdl.core.paths import (
 )
 from artdl.core.progress import LineTqdm, headless, install
 from artdl.core.results import environment, load_results, results_path, write_results
-from artdl.core.utils import PRECISIONS, atomic_path, autocast, get_device, seed_everything, setup
+from artdl.core.utils import (
+    PRECISIONS,
+    DeviceError,
+    TrainingPrecision,
+    atomic_path,
+    autocast,
+    cuda_bf16_native,
+    get_device,
+    resolve_precision,
+    seed_everything,
+    setup,
+    training_precision,
+)
 
 __all__ = [
     "ConfigKeyError",
     "ConfigTypeError",
+    "DeviceError",
     "LineTqdm",
     "MissingArtifactError",
     "PRECISIONS",
+    "TrainingPrecision",
     "accuracy_with_interval",
     "atomic_path",
     "autocast",
     "available_configs",
     "configure",
+    "cuda_bf16_native",
     "data_dir",
     "environment",
     "flat_keys",
@@ -62,11 +77,13 @@ __all__ = [
     "relative",
     "require_artifact",
     "resolve",
+    "resolve_precision",
     "results_path",
     "seed_everything",
     "setup",
     "to_yaml",
     "topk_is_informative",
+    "training_precision",
     "wilson_interval",
     "write_results",
 ]

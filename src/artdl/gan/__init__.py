@@ -18,7 +18,10 @@ from __future__ import annotations
 from artdl.gan.checkpoint import Networks, Progress, checkpoint_signature, load_checkpoint, save_checkpoint
 from artdl.gan.evaluate import REAL_HELD_OUT, distance_rows, per_class_distances
 from artdl.gan.fidelity import (
+    INCEPTION_SHA256,
+    INCEPTION_URLS,
     FeatureSpace,
+    configured_feature_space,
     distance_table,
     extract_features,
     feature_space,
@@ -39,12 +42,15 @@ __all__ = [
     "FeatureSpace",
     "GANRun",
     "Generator",
+    "INCEPTION_SHA256",
+    "INCEPTION_URLS",
     "LOSSES",
     "Networks",
     "Progress",
     "REAL_HELD_OUT",
     "build_models",
     "checkpoint_signature",
+    "configured_feature_space",
     "critic_loss",
     "critic_step",
     "distance_rows",

