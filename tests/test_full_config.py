@@ -215,3 +215,37 @@ def test_full_config_runs_all_eight_notebooks_shrunk(
     for prefix in ("00", "02", "06", "07"):
         assert list((isolated_root / "results").glob(f"{prefix}_*.full.json")) or prefix == "00"
     print(f"full smoke: {len(results)} notebooks in {time.perf_counter() - started:.0f} s")
+
+
+# --- benchmarks/run_full.sh ----------------------------------------------------------------------
+
+
+def _run_full(root: Path, *args: str, **env: str) -> str:
+    import os
+    import shutil
+    import subprocess
+
+    script = root / "benchmarks" / "run_full.sh"
+    script.parent.mkdir(exist_ok=True)
+    shutil.copy(REPO_ROOT / "benchmarks" / "run_full.sh", script)
+    done = subprocess.run(
+        ["bash", str(script), *args], capture_output=True, text=True, timeout=120, cwd=root,
+        env={**os.environ, "DRY_RUN": "1", **env},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_run_full_skips_pieces_a_gpu_finished_and_passes_overrides(tmp_path: Path):
+    import json
+
+    (tmp_path / "results").mkdir()
+    for step, hardware in (("02_classify", "NVIDIA T4"), ("03_autoencode", "CPU (2 cores, x86_64)")):
+        record = {"environment": {"hardware": hardware}}
+        (tmp_path / "results" / f"{step}.full.json").write_text(json.dumps(record))
+    out = _run_full(tmp_path, "02", "03", "06", "--", "gan.dcgan.steps=5")
+    assert "02: results/02_classify.full.json was written on a GPU, skipped" in out
+    assert "would run: python3 -m artdl run --config full --only 03 gan.dcgan.steps=5" in out  # a CPU try
+    assert "--only 06 gan.dcgan.steps=5" in out and "--only 02" not in out
+    assert "--only 02" in _run_full(tmp_path, "02", FORCE="1")
+    assert "would run" in _run_full(tmp_path, "weights").splitlines()[1]
