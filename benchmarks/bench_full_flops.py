@@ -156,9 +156,31 @@ def vqgan_clip_iteration(cfg: Any, size: int) -> tuple[float, float]:
     return count(step)
 
 
+def embed_forward(cfg: Any) -> float:
+    """FLOPs per painting of 04/05's and the explorer's embeddings: the ImageNet CNN and CLIP."""
+    import open_clip
+    import timm
+
+    size = int(cfg.retrieve.cnn.image_size)
+    with META:
+        cnn = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=0).eval()
+        clip = open_clip.create_model(str(cfg.retrieve.clip.model), pretrained=None, device=META).eval()
+    with torch.no_grad():
+        flops = count(lambda: cnn(torch.randn(1, 3, size, size, device=META)))[0]
+        return flops + count(lambda: clip.encode_image(torch.randn(1, 3, 224, 224, device=META)))[0]
+
+
+def crawl_hours(cfg: Any) -> float:
+    """A floor for 01's live crawl: two requests per painting (page, image) at the polite delay."""
+    k = cfg.crawl
+    requests = 2 * int(k.limit) * max(1, len(k.styles) + len(k.artists))
+    return requests * float(k.download_delay) / max(1, int(k.concurrency)) / 3600
+
+
 def rows(cfg: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     c, a, g, v = cfg.classify, cfg.autoencode, cfg.gan, cfg.vqgan_clip
-    out = []
+    out = [{"step": "01 crawl", "work": f"{cfg.crawl.limit} x {len(cfg.crawl.styles)} styles at "
+            f"{cfg.crawl.download_delay:g} s delay: network-bound, a floor of {crawl_hours(cfg):.2f} h"}]  # fmt: skip
     flops, gib, batch = classify_step(cfg)
     steps = int(c.epochs) * args.n_train // batch
     scratch = steps if bool(c.scratch.enabled) else 0
@@ -169,6 +191,9 @@ def rows(cfg: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     steps = int(a.epochs) * args.n_collection // batch
     out.append(_row("03 autoencode", f"DAE + SWAE {a.image_size} px, 2 x {steps} steps of {batch}",
                     2 * flops * steps, gib, args))  # fmt: skip
+    out.append(_row("04/05, explorer", f"Lite0 {cfg.retrieve.cnn.image_size} px + CLIP {cfg.retrieve.clip.model} "
+                    f"on {args.n_collection} paintings, each embedding once", embed_forward(cfg) * args.n_collection,
+                    None, args))  # fmt: skip
     for kind in g.models:
         flops, gib = gan_step(cfg, kind)
         steps = int(g[kind].steps)
@@ -182,13 +207,15 @@ def rows(cfg: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     return out
 
 
-def _row(step: str, what: str, flops: float, gib: float, args: argparse.Namespace, per_step: float = 0) -> dict:
+def _row(
+    step: str, what: str, flops: float, gib: float | None, args: argparse.Namespace, per_step: float = 0
+) -> dict:
     return {
         "step": step,
         "work": what,
         "PFLOP": round(flops / 1e15, 2),
         "TFLOP per step": round(per_step / 1e12, 2) if per_step else "",
-        "GiB (fp32)": round(gib, 1),
+        "GiB (fp32)": round(gib, 1) if gib is not None else "",  # inference: not counted
         f"h at {args.t4_tflops:g} TFLOP/s (T4)": round(flops / (args.t4_tflops * 1e12) / 3600, 2),
         f"h at {args.a100_tflops:g} TFLOP/s (A100)": round(flops / (args.a100_tflops * 1e12) / 3600, 2),
     }
@@ -212,7 +239,8 @@ def main() -> None:
         f"n_collection {args.n_collection}. Hours assume a sustained {args.t4_tflops:g} (T4) and "
         f"{args.a100_tflops:g} (A100) TFLOP/s: estimates, not measurements."
     )
-    report(args.out, table, list(table[0]), notes)
+    columns = list(dict.fromkeys(c for row in table for c in row))
+    report(args.out, table, columns, notes)
 
 
 if __name__ == "__main__":
