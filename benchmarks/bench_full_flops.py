@@ -138,7 +138,7 @@ def vqgan_clip_iteration(cfg: Any, size: int) -> tuple[float, float]:
     """One VQGAN+CLIP iteration: decode the latent, CLIP on ``cutn`` 224-px cutouts, backward to z."""
     import open_clip
 
-    from artdl.vqgan_clip.models import build_vqmodel
+    from artdl.vqgan_clip import build_vqmodel
 
     v = cfg.vqgan_clip
     entry = v.checkpoints["vqgan_imagenet_f16_16384"]  # the same f16/16384 architecture as wikiart_16384

@@ -49,7 +49,7 @@ import sys
 from artdl.core import load_config
 from artdl.gan import configured_feature_space
 from artdl.models import clip_from_config
-from artdl.vqgan_clip.weights import ensure_checkpoint
+from artdl.vqgan_clip import ensure_checkpoint
 
 cfg = load_config(sys.argv[1], sys.argv[2:])
 v = cfg.vqgan_clip

@@ -43,7 +43,7 @@ def test_t4_auto_is_fp16_with_an_enabled_grad_scaler(monkeypatch: pytest.MonkeyP
     assert resolve_precision("auto", "cuda") == "fp16"
     assert autocast("cuda", "auto").fast_dtype == torch.float16
     amp = training_precision(torch.device("cuda"), "auto")
-    assert amp.name == "fp16" and amp.scaler.is_enabled()
+    assert amp.name == "fp16" and amp.scaler.is_enabled() and amp.autocast().fast_dtype == torch.float16
     # Inference-heavy work keeps fp32 there rather than emulated bf16.
     assert native_precision("auto", "cuda") == "fp32"
 
@@ -64,6 +64,8 @@ def test_explicit_precisions_are_kept_and_a_bad_one_is_refused(monkeypatch: pyte
     assert resolve_precision("auto", "cpu") == "fp32"
     with pytest.raises(ValueError, match="not one of"):
         resolve_precision("fp8", "cuda")
+    with pytest.raises(ValueError, match="not one of"):  # fp16 only comes from auto, with its scaler
+        resolve_precision("fp16", "cuda")
 
 
 @pytest.mark.filterwarnings("ignore:CUDA initialization")

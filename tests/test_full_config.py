@@ -91,6 +91,13 @@ def overrides_from_smoke() -> list[str]:
     return overrides_from_file(SMOKE)
 
 
+def test_weights_line_names_the_source_and_shouts_random():
+    from artdl.models import weights_line
+
+    assert weights_line("FID Inception-v3", "models/gan/x.pth") == "FID Inception-v3: models/gan/x.pth"
+    assert "RANDOM weights" in weights_line("VQGAN tiny_random", "models/vqgan_clip/tiny.ckpt", random=True)
+
+
 # --- CLIP: a pretrained tag passes through; no weights at all is labelled random -----------------
 
 

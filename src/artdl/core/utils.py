@@ -85,7 +85,7 @@ def get_device(name: str = "auto") -> Any:
     return device
 
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16")  # the names a config may give; auto may resolve to fp16 (a T4)
 
 
 def cuda_bf16_native() -> bool:
@@ -98,11 +98,13 @@ def cuda_bf16_native() -> bool:
 
 
 def resolve_precision(precision: bool | str, device: Any) -> str:
-    """``auto``/True, ``bf16``, ``fp16`` or ``fp32``/False as the concrete ``bf16``, ``fp16`` or ``fp32``.
+    """``auto``/True, ``bf16`` or ``fp32``/False as the concrete ``bf16``, ``fp16`` or ``fp32``.
 
     ``auto`` is bf16 on a CUDA GPU with native bf16 (fp32's exponent range: no loss scaling), fp16 on
     an older CUDA GPU, and fp32 elsewhere (on a CPU bf16 only pays off for some models, see
-    ``benchmarks/bench_classifier.py``). An explicit name is kept, for measuring it.
+    ``benchmarks/bench_classifier.py``). ``bf16`` and ``fp32`` are kept, for measuring them; fp16 is
+    not a name to ask for, since it is only safe with the GradScaler that :func:`training_precision`
+    pairs with it.
     """
     mode = ("auto" if precision else "fp32") if isinstance(precision, bool) else str(precision)
     if mode not in PRECISIONS:
@@ -118,19 +120,22 @@ def _device_type(device: Any) -> str:
     return str(getattr(device, "type", str(device).split(":")[0]))
 
 
+def _autocast_context(device: Any, resolved: str) -> Any:
+    import torch
+
+    if resolved == "fp32":
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if resolved == "bf16" else torch.float16
+    return torch.autocast(_device_type(device), dtype=dtype)
+
+
 def autocast(device: Any, enabled: bool | str = True) -> Any:
     """The autocast context for a precision choice (:func:`resolve_precision`); fp32 = no autocast.
 
     fp16 gradients can underflow to zero: a loop that trains under an ``auto`` that may resolve to
     fp16 (a T4) should step through :func:`training_precision`, whose GradScaler rescales them.
     """
-    import torch
-
-    name = resolve_precision(enabled, device)
-    if name == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if name == "bf16" else torch.float16
-    return torch.autocast(_device_type(device), dtype=dtype)
+    return _autocast_context(device, resolve_precision(enabled, device))
 
 
 @dataclass
@@ -151,7 +156,7 @@ class TrainingPrecision:
     scaler: Any  # torch.amp.GradScaler
 
     def autocast(self) -> Any:
-        return autocast(self.device, self.name)
+        return _autocast_context(self.device, self.name)
 
     def step(self, loss: Any, optimizer: Any, clip_norm: float | None = None, parameters: Any = None) -> bool:
         """Backward, optional gradient clipping (on unscaled gradients), optimizer step, scaler update.
