@@ -120,3 +120,16 @@ def test_workers_are_capped_at_the_cpus_this_process_may_use(monkeypatch: pytest
     assert train.persistent_workers and not evaluation.persistent_workers
     assert make_loader(_dataset(), 2, balanced=True, num_workers=8).persistent_workers
     assert not make_loader(_dataset(), 2, shuffle=True, num_workers=0).persistent_workers
+
+
+def test_setup_turns_on_cudnn_autotuning_on_cuda_only(monkeypatch: pytest.MonkeyPatch):
+    from omegaconf import OmegaConf
+
+    from artdl.core import setup
+
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    assert setup(OmegaConf.create({"seed": 0, "device": "cpu"})).type == "cpu"
+    assert torch.backends.cudnn.benchmark is False
+    _gpu(monkeypatch, native_bf16=True)
+    assert setup(OmegaConf.create({"seed": 0, "device": "cuda"})).type == "cuda"
+    assert torch.backends.cudnn.benchmark is True
