@@ -273,3 +273,16 @@ def test_inception_weights_with_pickled_objects_are_refused(tmp_path: Path):
     torch.save({"w": torch.zeros(1), "odd": fractions.Fraction(1, 3)}, weights)
     with pytest.raises(ValueError, match="pickled objects"):
         gan.feature_space(str(weights), sha256=None)
+
+
+def test_frechet_distance_with_fewer_samples_than_dimensions_matches_the_matrix_square_root():
+    """The singular-value route (N < D, the usual case with 2048-d Inception features) against the
+    textbook formula with scipy's sqrtm of the D x D covariance product."""
+    from scipy import linalg
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(30, 50)), rng.normal(0.3, 1.2, size=(40, 50))
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = np.real(linalg.sqrtm(s_a @ s_b))
+    expected = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean)
+    assert gan.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)
