@@ -130,13 +130,13 @@ def test_distance_table_names_the_feature_space_and_counts():
     assert table["FD-EffNetLite0"][1] > table["FD-EffNetLite0"][0] + 10
 
 
-def test_missing_inception_weights_is_a_clear_error(tmp_path: Path):
+def test_missing_inception_weights_without_a_mirror_is_a_clear_error(tmp_path: Path):
     with pytest.raises(FileNotFoundError, match="gan.eval.inception_weights"):
-        gan.feature_space(str(tmp_path / "pt_inception.pth"))
+        gan.feature_space(str(tmp_path / "pt_inception.pth"), urls=())
 
 
-def test_inception_path_with_random_weights_in_the_real_checkpoint_format(tmp_path: Path, monkeypatch):
-    """FID code path end to end with a randomly initialised FID-Inception saved as the real file is."""
+def _random_inception_file(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A randomly initialised FID-Inception saved as the published file is: its state dict."""
     import torch_fidelity.feature_extractor_inceptionv3 as tfi
 
     with monkeypatch.context() as m:  # build the network once without any weights to write the file
@@ -145,12 +145,114 @@ def test_inception_path_with_random_weights_in_the_real_checkpoint_format(tmp_pa
         net = tfi.FeatureExtractorInceptionV3(
             "inception-v3-compat", ["2048"], feature_extractor_weights_path="x"
         )
-    weights = tmp_path / "pt_inception-random.pth"
-    torch.save(net.state_dict(), weights)
-    space = gan.feature_space(str(weights))  # strict load_state_dict: the format must match
-    assert (space.fd_name, space.kd_name) == ("FID", "KID")
+    torch.save(net.state_dict(), path)
+    return path
+
+
+def test_inception_path_with_random_weights_in_the_real_checkpoint_format(tmp_path: Path, monkeypatch):
+    """FID code path end to end with a randomly initialised FID-Inception saved as the real file is."""
+    weights = _random_inception_file(tmp_path / "pt_inception-random.pth", monkeypatch)
+    space = gan.feature_space(str(weights), sha256=None)  # strict load_state_dict: the format must match
+    assert (space.fd_name, space.kd_name) == ("FID", "KID") and "not pinned" in space.weights
     feats = gan.extract_features(space, torch.rand(3, 3, 16, 16) * 2 - 1)
     assert feats.shape == (3, 2048) and np.isfinite(feats).all()
+
+
+def test_pinned_inception_url_is_torch_fidelitys_and_the_hash_matches_its_name():
+    from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
+
+    assert gan.INCEPTION_URLS[0] == URL_INCEPTION_V3
+    # torch.hub's rule: the name ends in the first hex digits of the file's SHA-256.
+    for url in gan.INCEPTION_URLS:
+        assert gan.INCEPTION_SHA256.startswith(url.rsplit("-", 1)[1].split(".")[0])
+    assert len(gan.INCEPTION_SHA256) == 64
+
+
+@pytest.fixture
+def local_server(tmp_path: Path):
+    """An HTTP server on 127.0.0.1 serving ``tmp_path / "www"``; yields (folder, base URL, request log)."""
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+    requests: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_request(self, *args) -> None:  # one entry per request, whatever its status
+            requests.append(self.path)
+
+        def log_message(self, *args) -> None:  # keep the test output quiet
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(www)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield www, f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_inception_is_downloaded_once_from_the_first_working_mirror_and_pinned(
+    tmp_path: Path, monkeypatch, local_server, isolated_root: Path
+):
+    from artdl.core import load_config
+    from artdl.models import sha256_of
+
+    www, base, requests = local_server
+    served = _random_inception_file(www / "weights-inception-2015-12-05-6726825d.pth", monkeypatch)
+    pin = sha256_of(served)
+    target = "models/gan/weights-inception.pth"
+    cfg = load_config(
+        "default",
+        [
+            f"gan.eval.inception_weights={target}",
+            f"gan.eval.inception_urls=[{base}/missing.pth,{base}/{served.name}]",
+            f"gan.eval.inception_sha256={pin}",
+        ],
+    )
+    space = gan.configured_feature_space(cfg.gan.eval)
+    assert space.fd_name == "FID" and "checked" in space.weights and "models/gan" in space.weights
+    assert sha256_of(isolated_root / target) == pin
+    assert requests == ["/missing.pth", f"/{served.name}"]  # the dead mirror, then the good one
+    gan.configured_feature_space(cfg.gan.eval)
+    assert len(requests) == 2  # already there: no second download, only the hash check
+
+
+def test_inception_with_another_hash_is_refused_and_nothing_is_left(tmp_path: Path, local_server):
+    from artdl.models import WeightsChecksumError, WeightsUnavailableError
+
+    www, base, _ = local_server
+    served = www / "weights.pth"
+    served.write_bytes(b"not the pinned file")  # the hash is checked before anything is unpickled
+    target = tmp_path / "models" / "inception.pth"
+    with pytest.raises(WeightsUnavailableError, match="not the pinned"):  # the only mirror serves another file
+        gan.feature_space(str(target), urls=[f"{base}/{served.name}"], sha256="0" * 64)
+    assert not target.exists() and not list(target.parent.glob(".*"))
+    target.write_bytes(served.read_bytes())  # a file put there by hand, also not the pinned one
+    with pytest.raises(WeightsChecksumError, match="sha256 key to null"):
+        gan.feature_space(str(target), urls=(), sha256="0" * 64)
+
+
+def test_features_are_extracted_with_tf32_off():
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            seen.append((torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32))
+            return x.flatten(1)
+
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        gan.extract_features(_space(Probe()), torch.zeros(2, 3, 4, 4))
+        assert seen == [(False, False)]
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32  # restored
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
 
 
 def test_effnet_feature_space_is_labelled_not_fid():
@@ -170,4 +272,17 @@ def test_inception_weights_with_pickled_objects_are_refused(tmp_path: Path):
     weights = tmp_path / "pt_inception-odd.pth"
     torch.save({"w": torch.zeros(1), "odd": fractions.Fraction(1, 3)}, weights)
     with pytest.raises(ValueError, match="pickled objects"):
-        gan.feature_space(str(weights))
+        gan.feature_space(str(weights), sha256=None)
+
+
+def test_frechet_distance_with_fewer_samples_than_dimensions_matches_the_matrix_square_root():
+    """The singular-value route (N < D, the usual case with 2048-d Inception features) against the
+    textbook formula with scipy's sqrtm of the D x D covariance product."""
+    from scipy import linalg
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(30, 50)), rng.normal(0.3, 1.2, size=(40, 50))
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = np.real(linalg.sqrtm(s_a @ s_b))
+    expected = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean)
+    assert gan.frechet_distance(a, b) == pytest.approx(expected, rel=1e-6)

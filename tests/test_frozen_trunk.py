@@ -114,7 +114,11 @@ def test_cache_precision_is_bf16_only_where_the_hardware_has_it(monkeypatch):
 
     cpu = torch.device("cpu")
     assert cache_precision("fp32", cpu) == "fp32" and cache_precision("bf16", cpu) == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU with native bf16 (A100) ...
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
     assert cache_precision("auto", torch.device("cuda")) == "bf16"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert cache_precision("auto", torch.device("cuda")) == "fp32"  # ... and one that only emulates it (T4)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
     assert cache_precision("auto", cpu) == "fp32"

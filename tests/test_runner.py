@@ -120,3 +120,83 @@ def test_headless_progress_is_one_text_line_per_loop(isolated_root: Path):
     text = "".join(o.get("text", "") for o in outputs)
     assert text.count("\n") == 1 and "epochs: 100%" in text and "300/300" in text
     assert "inner" not in text and "\r" not in text
+
+
+def test_cell_timeout_per_notebook_replaces_the_global_limit():
+    from omegaconf import OmegaConf
+
+    run = OmegaConf.create({"timeout_per_cell": 600, "timeout_per_notebook": ["06:14400", "1:90"]})
+    assert cli.cell_timeout(run, "06_gan.ipynb") == 14400
+    assert cli.cell_timeout(run, "notebooks/01_crawl.ipynb") == 90
+    assert cli.cell_timeout(run, "02_classify.ipynb") == 600
+    bad = OmegaConf.create({"timeout_per_cell": 600, "timeout_per_notebook": ["06=14400"]})
+    with pytest.raises(ValueError, match="NN:seconds"):
+        cli.cell_timeout(bad, "06_gan.ipynb")
+
+
+def test_override_file_becomes_checked_dotlist_overrides(tmp_path: Path):
+    from artdl.core import ConfigKeyError, load_config
+
+    good = tmp_path / "small.yaml"
+    good.write_text(
+        "gan:\n  resolution: 16\n  dcgan:\n    steps: 3\ncrawl:\n  base_url: fixture\n  styles: [a, b]\n"
+        "classify:\n  weights_path: null\n"
+    )
+    overrides = cli.overrides_from_file(good)
+    assert "gan.dcgan.steps=3" in overrides and 'crawl.styles=["a", "b"]' in overrides
+    cfg = load_config("full", overrides)
+    assert cfg.gan.resolution == 16 and cfg.gan.dcgan.steps == 3 and cfg.crawl.styles == ["a", "b"]
+    assert cfg.classify.weights_path is None and cfg.gan.z_dim == load_config("full").gan.z_dim
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("gan:\n  resolutoin: 16\n")
+    with pytest.raises(ConfigKeyError, match="resolution"):
+        load_config("full", cli.overrides_from_file(bad))
+
+
+def _run_cell(source: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, colab: bool) -> tuple[list, list]:
+    """Execute the Colab cell with subprocess.run and os.chdir recorded instead of done."""
+    import os
+    import subprocess
+    import sys
+    import types
+
+    calls: list = []
+    moves: list = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    monkeypatch.setattr(os, "chdir", moves.append)
+    monkeypatch.setattr(os.path, "isdir", lambda p: False)
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.setenv("ARTDL_ROOT", "unchanged")  # restored after the test, whatever the cell sets
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    if colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(compile(source, "colab_cell", "exec"), {"__name__": "__main__"})  # noqa: S102 - our own template
+    return calls, moves
+
+
+def test_colab_cell_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import os
+    import sys
+
+    source = cli.colab_setup_cell()
+    path = list(sys.path)
+    calls, moves = _run_cell(source, monkeypatch, tmp_path, colab=False)
+    assert calls == [] and moves == [] and sys.path == path and os.environ["ARTDL_ROOT"] == "unchanged"
+    # It runs before artdl is importable, so it must not import it.
+    assert "import artdl" not in source and "from artdl" not in source
+
+
+def test_colab_cell_clones_installs_and_enters_the_checkout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import os
+    import sys
+
+    source = cli.colab_setup_cell("https://github.com/someone/artdl-fork", branch="dev")
+    calls, moves = _run_cell(source, monkeypatch, tmp_path, colab=True)
+    assert calls[0][:2] == ["git", "clone"] and "https://github.com/someone/artdl-fork" in calls[0]
+    assert "dev" in calls[0] and calls[1][1:4] == ["-m", "pip", "install"]
+    assert moves == ["/content/artdl/notebooks"] and sys.path[0] == "/content/artdl/src"
+    assert os.environ["ARTDL_ROOT"] == "/content/artdl"
+    badge = cli.colab_badge("notebooks/02_classify.ipynb", "https://github.com/someone/artdl-fork", "dev")
+    assert "colab.research.google.com/github/someone/artdl-fork/blob/dev/notebooks/02_classify.ipynb" in badge

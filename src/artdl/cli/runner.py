@@ -19,7 +19,18 @@ from typing import Any
 
 from artdl.core import data_dir, project_root, relative, resolve
 
-__all__ = ["NotebookFailed", "NotebookResult", "discover_notebooks", "run_notebook", "run_pipeline"]
+__all__ = [
+    "COLAB_REPOSITORY",
+    "NotebookFailed",
+    "NotebookResult",
+    "cell_timeout",
+    "colab_badge",
+    "colab_setup_cell",
+    "discover_notebooks",
+    "overrides_from_file",
+    "run_notebook",
+    "run_pipeline",
+]
 
 NOTEBOOK_PATTERN = re.compile(r"^(\d{2})_.+\.ipynb$")
 
@@ -49,6 +60,47 @@ def discover_notebooks(
         if not found:
             raise FileNotFoundError(f"No notebook matches --only {' '.join(only)} in {folder}.")
     return found
+
+
+def cell_timeout(run_cfg: Any, notebook: str) -> int:
+    """Seconds a cell of ``notebook`` may run: its ``run.timeout_per_notebook`` entry ("NN:seconds"),
+    else ``run.timeout_per_cell``.
+
+    One limit for every cell is either too short for the GPU run's long cells (a crawl, a GAN's
+    training) or too long to catch a hung one anywhere else, so ``configs/full.yaml`` names its few
+    long notebooks.
+    """
+    limit = int(run_cfg.timeout_per_cell)
+    for entry in run_cfg.get("timeout_per_notebook") or []:
+        prefix, sep, seconds = str(entry).partition(":")
+        if not sep or not prefix.strip().isdigit() or not seconds.strip().isdigit():
+            raise ValueError(
+                f"run.timeout_per_notebook entry {entry!r} is not 'NN:seconds' (e.g. \"06:14400\")."
+            )
+        if Path(notebook).name[:2] == prefix.strip().zfill(2):
+            limit = int(seconds)
+    return limit
+
+
+def overrides_from_file(path: str | os.PathLike[str]) -> list[str]:
+    """A YAML file of config keys as dot-list overrides, to be laid over a named config.
+
+    ``python -m artdl run --config full`` plus such a file is the GPU run shrunk to minutes (the
+    smoke test of ``full``): same keys, smaller sizes, with the file's keys checked like any override.
+    """
+    from omegaconf import DictConfig, OmegaConf
+
+    from artdl.core import flat_keys
+
+    layer = OmegaConf.load(resolve(path))
+    overrides = []
+    for key in flat_keys(layer):
+        value = OmegaConf.select(layer, key)
+        if isinstance(value, DictConfig):
+            continue  # a section: its leaves follow
+        plain = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+        overrides.append(f"{key}={json.dumps(plain)}")  # JSON is YAML: strings stay strings, null stays null
+    return overrides
 
 
 def _kernel_env() -> dict[str, str]:
@@ -231,7 +283,7 @@ def run_pipeline(
                 overrides,
                 output=out,
                 kernel=cfg.run.kernel,
-                timeout_per_cell=cfg.run.timeout_per_cell,
+                timeout_per_cell=cell_timeout(cfg.run, nb.name),
                 log_output=cfg.run.log_output,
                 progress=False,
             )
@@ -265,3 +317,42 @@ def _write_timings(results: Sequence[NotebookResult], config_name: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(record, indent=2))
     return path
+
+
+# --- Colab ---------------------------------------------------------------------------------------
+
+COLAB_REPOSITORY = "https://github.com/artdl/artdl"
+
+_COLAB_CELL = '''# In Google Colab: clone artdl and install it (a few minutes, once per runtime). Anywhere else
+# this cell does nothing. For the GPU run: Runtime > Change runtime type > GPU, then config_name = "full".
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ:
+    _root = "/content/artdl"
+    if not os.path.isdir(_root):
+        subprocess.run(["git", "clone", "--depth", "1", "--branch", {branch!r}, {repository!r}, _root], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", f"{{_root}}/requirements.txt"], check=True)
+    os.environ["ARTDL_ROOT"] = _root
+    sys.path.insert(0, f"{{_root}}/src")
+    os.chdir(f"{{_root}}/notebooks")
+'''
+
+
+def colab_badge(notebook: str, repository: str = COLAB_REPOSITORY, branch: str = "main") -> str:
+    """The markdown "Open in Colab" badge of ``notebooks/<notebook>`` for a notebook's first cell."""
+    slug = repository.removeprefix("https://github.com/").removesuffix(".git")
+    url = f"https://colab.research.google.com/github/{slug}/blob/{branch}/notebooks/{Path(notebook).name}"
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
+
+
+def colab_setup_cell(repository: str = COLAB_REPOSITORY, branch: str = "main") -> str:
+    """The source of a notebook's first code cell: in Colab it clones and installs artdl, elsewhere
+    nothing.
+
+    It runs before artdl can be imported, so it uses the standard library only. Colab is recognised
+    by its ``google.colab`` module or its ``COLAB_RELEASE_TAG`` variable. ``sys.path`` gets the
+    checkout's ``src`` directly: an editable install would only be seen after a kernel restart.
+    """
+    return _COLAB_CELL.format(repository=repository, branch=branch)

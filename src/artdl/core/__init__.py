@@ -87,12 +87,25 @@ from artdl.core.results import (
     stamp,
     write_results,
 )
-from artdl.core.utils import PRECISIONS, atomic_path, autocast, get_device, seed_everything, setup
+from artdl.core.utils import (
+    PRECISIONS,
+    DeviceError,
+    TrainingPrecision,
+    atomic_path,
+    autocast,
+    cuda_bf16_native,
+    get_device,
+    resolve_precision,
+    seed_everything,
+    setup,
+    training_precision,
+)
 
 __all__ = [
     "ConfigKeyError",
     "ConfigRangeError",
     "ConfigTypeError",
+    "DeviceError",
     "Interval",
     "LineTqdm",
     "McNemarResult",
@@ -105,6 +118,7 @@ __all__ = [
     "RecordError",
     "SectionConfig",
     "StatsConfig",
+    "TrainingPrecision",
     "Verdict",
     "accuracy_with_interval",
     "any_rank",
@@ -115,6 +129,7 @@ __all__ = [
     "check_ranges",
     "check_value",
     "configure",
+    "cuda_bf16_native",
     "data_dir",
     "entry",
     "environment",
@@ -145,6 +160,7 @@ __all__ = [
     "relative",
     "require_artifact",
     "resolve",
+    "resolve_precision",
     "results_dir",
     "results_path",
     "seed_everything",
@@ -155,6 +171,7 @@ __all__ = [
     "to_yaml",
     "topk_is_informative",
     "train_loader",
+    "training_precision",
     "unwrap",
     "verdict",
     "wilson_interval",

@@ -23,7 +23,14 @@ from artdl.data.dedup import (
     near_duplicate_pairs,
 )
 from artdl.data.image_cache import RESIZE_METHOD, cache_resized, cache_tensors, square
-from artdl.data.loaders import ArtworkDataset, balanced_sampler, eval_transform, make_loader, train_transform
+from artdl.data.loaders import (
+    ArtworkDataset,
+    balanced_sampler,
+    eval_transform,
+    make_loader,
+    train_transform,
+    worker_count,
+)
 from artdl.data.record import DataRecord, DuplicateGroups, LabelCounts, data_record, duplicate_groups
 from artdl.data.sources import (
     IMAGE_EXTENSIONS,
@@ -107,4 +114,5 @@ __all__ = [
     "summarize_table",
     "train_transform",
     "verify_images",
+    "worker_count",
 ]

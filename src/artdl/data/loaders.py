@@ -17,7 +17,14 @@ import pandas as pd
 from artdl.data.sources import DataError
 from artdl.data.table import class_names, load_image
 
-__all__ = ["ArtworkDataset", "balanced_sampler", "eval_transform", "make_loader", "train_transform"]
+__all__ = [
+    "ArtworkDataset",
+    "balanced_sampler",
+    "eval_transform",
+    "make_loader",
+    "train_transform",
+    "worker_count",
+]
 
 
 def train_transform(
@@ -157,6 +164,21 @@ def balanced_sampler(targets: Sequence[int], num_samples: int | None = None, see
     )
 
 
+def worker_count(requested: int) -> int:
+    """``requested`` DataLoader workers, capped at the CPUs this process may run on.
+
+    Each workers setting applies to every loader of a step (02 has four), so 8 on a 2-vCPU Colab
+    would start 32 processes, each with a copy of the dataset object: more than its RAM holds, and
+    no faster than 2. ``os.sched_getaffinity`` counts the CPUs a container or ``taskset`` allows,
+    which ``os.cpu_count`` does not.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        cpus = os.cpu_count() or 1
+    return max(0, min(int(requested), cpus))
+
+
 def make_loader(
     dataset: ArtworkDataset,
     batch_size: int = 32,
@@ -165,20 +187,29 @@ def make_loader(
     num_workers: int = 0,
     seed: int = 0,
     drop_last: bool = False,
+    persistent_workers: bool | None = None,
 ) -> Any:
-    """A ``DataLoader``; with ``balanced`` it samples classes equally instead of shuffling."""
+    """A ``DataLoader``; with ``balanced`` it samples classes equally instead of shuffling.
+
+    ``num_workers`` is capped by :func:`worker_count`. Workers persist across epochs only on the
+    training loader (``persistent_workers=None`` means: when it shuffles or balances), the one
+    read every epoch; an evaluation loader's workers exit after its pass instead of holding memory
+    while the next epoch trains.
+    """
     import torch
     from torch.utils.data import DataLoader
 
     sampler = balanced_sampler(dataset.targets, seed=seed) if balanced else None
     generator = torch.Generator().manual_seed(seed)
+    workers = worker_count(num_workers)
+    persistent = (shuffle or balanced) if persistent_workers is None else persistent_workers
     return DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle and sampler is None,
         sampler=sampler,
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
+        num_workers=workers,
+        persistent_workers=bool(persistent) and workers > 0,
         pin_memory=torch.cuda.is_available(),
         drop_last=drop_last,
         generator=generator,

@@ -28,7 +28,10 @@ from artdl.gan.evaluate import (
     per_class_distances,
 )
 from artdl.gan.fidelity import (
+    INCEPTION_SHA256,
+    INCEPTION_URLS,
     FeatureSpace,
+    configured_feature_space,
     distance_table,
     extract_features,
     feature_space,
@@ -69,6 +72,8 @@ __all__ = [
     "GanRecord",
     "GanTraining",
     "Generator",
+    "INCEPTION_SHA256",
+    "INCEPTION_URLS",
     "LOSSES",
     "Memorisation",
     "Networks",
@@ -80,6 +85,7 @@ __all__ = [
     "agreement",
     "build_models",
     "checkpoint_signature",
+    "configured_feature_space",
     "critic_loss",
     "critic_step",
     "distance_rows",

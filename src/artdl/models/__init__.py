@@ -17,6 +17,7 @@ from artdl.models.classifier import (
 )
 from artdl.models.clip import (
     CLIPBundle,
+    clip_from_config,
     load_clip,
     quiet_random_init_warning,
     register_model_configs,
@@ -33,9 +34,14 @@ from artdl.models.inference import (
 from artdl.models.pretrained import (
     EFFICIENTNET_LITE0_MEAN,
     EFFICIENTNET_LITE0_STD,
+    WeightsChecksumError,
+    WeightsUnavailableError,
     efficientnet_lite0,
     efficientnet_lite0_weights_path,
+    ensure_weights,
     remap_state_dict_by_order,
+    sha256_of,
+    weights_line,
 )
 
 __all__ = [
@@ -47,10 +53,14 @@ __all__ = [
     "EFFICIENTNET_LITE0_STD",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "WeightsChecksumError",
+    "WeightsUnavailableError",
     "batched",
     "build_classifier",
+    "clip_from_config",
     "efficientnet_lite0",
     "efficientnet_lite0_weights_path",
+    "ensure_weights",
     "feature_extractor",
     "fold_batchnorm",
     "full_fp32_matmul",
@@ -68,4 +78,6 @@ __all__ = [
     "save_classifier",
     "save_random_clip",
     "set_trainable_stages",
+    "sha256_of",
+    "weights_line",
 ]

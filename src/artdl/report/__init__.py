@@ -81,16 +81,17 @@ def _module_for(notebook: str) -> ModuleType:
     raise KeyError(f"No report module for notebook {notebook!r} in artdl.report.")
 
 
-def findings(notebook: str) -> str:
-    """The Markdown of a notebook's Findings, rendered from its results file."""
+def findings(notebook: str, config_name: str = "default") -> str:
+    """The Markdown of a notebook's Findings, rendered from its results file for ``config_name``
+    (a ``full`` run shows ``results/<notebook>.full.json``, not the CPU default's numbers)."""
     module = _module_for(notebook)
-    record = load_record(module.RECORD)
+    record = load_record(module.RECORD, config_name)
     return module.findings(record).strip() + "\n\n" + context_line(record)
 
 
-def show_findings(notebook: str) -> None:
+def show_findings(notebook: str, config_name: str = "default") -> None:
     """Display :func:`findings` as Markdown in a notebook (plain print elsewhere)."""
-    text = findings(notebook)
+    text = findings(notebook, config_name)
     try:
         from IPython.display import Markdown, display
 
