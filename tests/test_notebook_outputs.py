@@ -77,3 +77,16 @@ def test_metadata_names_no_machine_paths(path: Path):
     assert "widgets" not in nb.metadata
     text = str(nb.metadata)
     assert not ABSOLUTE.search(text), f"{path.name}: {ABSOLUTE.search(text).group(0)} in notebook metadata"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_opens_in_colab_and_sets_itself_up_there_first(path: Path):
+    """The title cell carries this notebook's own badge, and the first code cell is the Colab setup
+    (clone + install in Colab, nothing elsewhere), before anything imports artdl."""
+    from artdl.cli import colab_badge, colab_setup_cell
+
+    nb = nbformat.read(path, as_version=4)
+    assert colab_badge(path.name) in nb.cells[0].source
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].source.strip() == colab_setup_cell().strip()
+    assert not code[0].get("outputs"), "outside Colab the setup cell prints nothing"

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import torch
 from torch.nn import functional as F
 
-from artdl.core import SectionConfig, autocast
+from artdl.core import SectionConfig, autocast, unscaled_precision
 from artdl.models import ConvAutoencoder
 
 __all__ = [
@@ -136,6 +136,7 @@ def train_autoencoder(
     cfg = config or AutoencoderConfig()
     epochs, batch_size = cfg.epochs, cfg.batch_size
     device = torch.device(device)
+    amp = unscaled_precision(True, device)  # auto: bf16 with native support, else fp32 (CPU, or a T4)
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = max(1, epochs * math.ceil(len(train_images) / batch_size))
@@ -152,7 +153,7 @@ def train_autoencoder(
         n = 0
         for i in range(0, len(order), batch_size):
             x = _to_float(train_images[order[i : i + batch_size]]).to(device)
-            with autocast(device):  # bf16 on CUDA: fp32's range, so no GradScaler
+            with autocast(device, amp):  # bf16 where native: fp32's range, so no GradScaler
                 loss, parts = _loss(model, x, cfg, train=True)
             opt.zero_grad(set_to_none=True)
             loss.backward()

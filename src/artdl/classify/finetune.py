@@ -47,7 +47,7 @@ from artdl.classify.evaluation import evaluate, predict
 from artdl.classify.frozen_trunk import ActivationCache
 from artdl.classify.frozen_trunk import cache_precision as resolve_cache_precision
 from artdl.classify.recipe import FitConfig, FitResult
-from artdl.core import autocast, distributed
+from artdl.core import autocast, distributed, training_precision
 from artdl.models import Classifier, save_classifier, set_trainable_stages
 
 __all__ = ["extract_pooled", "fit", "train_head_on_features"]
@@ -295,6 +295,7 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
         net = distributed.wrap(model, run.device, c.sync_batchnorm)
         forward = torch.compile(net) if c.compile else net
     generator = torch.Generator().manual_seed(c.seed)
+    amp = training_precision(run.device, run.precision)  # fp16 (a T4's auto) gets a GradScaler, else a no-op
     bar = tqdm(range(1, (c.epochs if budget <= 0 else 10_000) + 1), desc=name,
                disable=not (progress and distributed.is_main()))  # fmt: skip
     for epoch in bar:
@@ -307,14 +308,15 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
             step_now = (i + 1) % accum == 0
             quiet = net.no_sync() if not step_now and hasattr(net, "no_sync") else contextlib.nullcontext()
             with quiet:
-                with autocast(run.device, run.precision):
+                with amp.autocast():
                     logits = forward(xb)
                     loss = loss_fn(logits.float(), yb)
-                (loss / accum).backward()
+                amp.scaler.scale(loss / accum).backward()
             stats += torch.stack([loss.detach() * len(yb), (logits.argmax(1) == yb).sum().float()])
             seen += len(yb)
             if step_now:
-                opt.step()
+                amp.scaler.step(opt)  # skipped (and the scale lowered) when fp16 gradients overflowed
+                amp.scaler.update()
                 sched.step()
                 opt.zero_grad(set_to_none=True)
                 run.optimizer_steps += 1

@@ -99,6 +99,7 @@ from artdl.core.utils import (
     seed_everything,
     setup,
     training_precision,
+    unscaled_precision,
 )
 
 __all__ = [
@@ -172,6 +173,7 @@ __all__ = [
     "topk_is_informative",
     "train_loader",
     "training_precision",
+    "unscaled_precision",
     "unwrap",
     "verdict",
     "wilson_interval",

@@ -25,6 +25,7 @@ __all__ = [
     "seed_everything",
     "setup",
     "training_precision",
+    "unscaled_precision",
 ]
 
 
@@ -127,6 +128,15 @@ def _autocast_context(device: Any, resolved: str) -> Any:
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if resolved == "bf16" else torch.float16
     return torch.autocast(_device_type(device), dtype=dtype)
+
+
+def unscaled_precision(precision: bool | str, device: Any) -> str:
+    """:func:`resolve_precision` for a loop that steps without a GradScaler (the GANs, the autoencoders,
+    VQGAN+CLIP's latent): an ``auto`` that would be fp16 (a T4) is fp32 there, since fp16 gradients
+    underflow without loss scaling and those losses (a gradient penalty, a latent's step) are the
+    ones that suffer most; bf16 and fp32 are kept."""
+    name = resolve_precision(precision, device)
+    return "fp32" if name == "fp16" else name
 
 
 def autocast(device: Any, enabled: bool | str = True) -> Any:

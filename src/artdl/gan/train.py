@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from artdl.core import autocast, distributed
+from artdl.core import autocast, distributed, unscaled_precision
 from artdl.gan.checkpoint import Networks, Progress, checkpoint_signature, load_checkpoint, save_checkpoint
 from artdl.gan.images import grid_image, to_float
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
@@ -40,7 +40,7 @@ class StepSettings:
 
     loss: str  # "bce", "hinge" or "wgan"
     gp_lambda: float
-    amp: bool
+    amp: str  # bf16 or fp32 (unscaled_precision)
     device: torch.device
     rank: int = 0
     world: int = 1
@@ -192,7 +192,8 @@ def _step_settings(gcfg: Any, kind: str, device: torch.device) -> StepSettings:
     if loss not in ("wgan", *DCGAN_LOSSES):
         raise ValueError(f"gan.dcgan.loss must be one of {DCGAN_LOSSES}; got {loss!r}.")
     gp = float(hp.get("gp_lambda", 0.0))
-    return StepSettings(loss, gp, gcfg.amp, device, distributed.rank(), distributed.world_size())
+    amp = unscaled_precision(gcfg.amp, device)  # no GradScaler here: fp16 (a T4's auto) trains in fp32
+    return StepSettings(loss, gp, amp, device, distributed.rank(), distributed.world_size())
 
 
 def _record(pending: list[tuple[int, int, dict[str, Tensor]]], prog: Progress) -> None:

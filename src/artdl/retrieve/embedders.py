@@ -272,10 +272,7 @@ class ClipEmbedder(Embedder):
 
     @property
     def description(self) -> str:
-        self._load()
-        if self.random_weights:
-            return f"open_clip {self.clip_cfg.model} RANDOM weights (wiring check only)"
-        return f"open_clip {self.clip_cfg.model} weights {self.weights or self.pretrained}"
+        return str(self._load().description)
 
     def settings(self) -> str:
         return f"model={self.clip_cfg.model} weights={self.clip_cfg.weights or self.pretrained or ''}"
@@ -285,26 +282,11 @@ class ClipEmbedder(Embedder):
 
     def _load(self) -> Any:
         if self._bundle is None:
-            from artdl.models import load_clip, quiet_random_init_warning, save_random_clip
+            from artdl.models import clip_from_config
 
-            c, weights = self.clip_cfg, self.weights
-            if weights is not None and not weights.is_file():
-                if not c.random_init:
-                    raise FileNotFoundError(
-                        f"CLIP weights {weights} are missing. Put open_clip/OpenAI {c.model} weights there "
-                        f"(see README, autoencode/retrieve), or set retrieve.clip.random_init=true for a wiring check."
-                    )
-                save_random_clip(str(c.model), weights, c.model_configs)
-                self.random_weights = True
-            elif weights is not None:
-                self.random_weights = "random" in weights.name
-            else:
-                self.random_weights = self.pretrained is None  # open_clip with neither builds a random model
-            with quiet_random_init_warning():
-                self._bundle = load_clip(
-                    str(c.model), pretrained=None if weights else self.pretrained, weights=weights,
-                    device=self.device, config_dir=c.model_configs, force_quick_gelu=c.force_quick_gelu,
-                )  # fmt: skip
+            # one rule for weights (a file, an open_clip tag, or random on purpose) with 07's CLIP
+            self._bundle = clip_from_config(self.clip_cfg, self.device)
+            self.random_weights = bool(self._bundle.random)
         return self._bundle
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from artdl.core import SectionConfig, atomic_path, autocast, seed_everything
+from artdl.core import SectionConfig, atomic_path, autocast, seed_everything, unscaled_precision
 from artdl.models import CLIPBundle
 from artdl.vqgan_clip.cutouts import AUGMENTS, MakeCutouts
 from artdl.vqgan_clip.models import vqgan_scale_factor
@@ -253,7 +253,7 @@ def generate(
     device = next(vqgan.parameters()).device
     grid = _token_grid(vqgan, size)
     seed_everything(c.seed)
-    use_amp = c.amp if isinstance(c.amp, str) else bool(c.amp)  # True: bf16 on CUDA only
+    use_amp = unscaled_precision(c.amp if isinstance(c.amp, str) else bool(c.amp), device)  # bf16 where native
     autocast(device, use_amp)  # fail early on a bad precision name
     z = _initial_latent(vqgan, grid, c.init_image, use_amp)
     codebook = vqgan.quantize.embedding.weight.float()
