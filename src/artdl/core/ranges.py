@@ -109,6 +109,7 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*num_threads", COUNT_OR_OFF),
     ("*cpu_threads", COUNT_OR_OFF),
     ("*num_workers", COUNT_OR_OFF),
+    ("datasets.*.workers", COUNT_OR_OFF),  # hub encode threads: 0 = one per CPU core
     ("*.workers", COUNT),
     # training lengths and batches
     ("*epochs", COUNT),  # also grid_every_epochs; a list of names (vqgan_clip.epochs) is not checked
