@@ -43,8 +43,8 @@ class AutoencoderConfig(SectionConfig):
     SECTION: ClassVar[str] = "autoencode"
     KEYS: ClassVar[dict[str, str]] = {"projections": "swae_projections", "prior": "swae_prior"}
 
-    epochs: int = 5
-    batch_size: int = 64
+    epochs: int = 12
+    batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 0.0
     noise_std: float = 0.1  # DAE: Gaussian noise on the input
@@ -52,7 +52,7 @@ class AutoencoderConfig(SectionConfig):
     projections: int = 64  # SWAE: random directions of the sliced Wasserstein distance
     swae_weight: float = 0.02  # SWAE: weight of the distance to the prior
     prior: str = "normal"  # SWAE: normal | uniform
-    perceptual_weight: float = 0.0  # weight of the Lite0 perceptual loss beside the pixel MSE; 0 = off
+    perceptual_weight: float = 0.002  # weight of the Lite0 perceptual loss beside the pixel MSE; 0 = off
 
 
 def sliced_wasserstein(

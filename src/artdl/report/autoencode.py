@@ -27,7 +27,7 @@ def findings(record: AutoencodeRecord) -> str:
     lines = [
         f"- Both autoencoders trained {first.epochs} epochs on {trained_on} "
         f"({', '.join(col.datasets)}) at {col.image_size} px, to a {first.latent_dim}-d code.",
-        "- Test-split reconstructions: " + "; ".join(f"{k.upper()} {_quality(v)}" for k, v in models.items()) + ".",
+        _quality(models),
         f"- 5-NN label accuracy on the test split (n={pixels.n_test}, chance {pixels.chance:.3f}; 95% Wilson "
         "intervals): " + ", ".join(f"{k} {v.accuracy:.3f} [{v.low:.3f}, {v.high:.3f}]" for k, v in knn.items()) + ".",
     ]
@@ -42,10 +42,13 @@ def findings(record: AutoencodeRecord) -> str:
     return "\n".join(lines)
 
 
-def _quality(run: AutoencoderRun) -> str:
-    if run.test_psnr is None or run.test_ssim is None:
-        return f"PSNR and SSIM not in this record ({RERUN}); val MSE {run.val_recon_mse:.4f}"
-    return f"PSNR {run.test_psnr:.1f} dB, SSIM {run.test_ssim:.2f} (val MSE {run.val_recon_mse:.4f})"
+def _quality(models: dict[str, AutoencoderRun]) -> str:
+    """The reconstruction line: test PSNR and SSIM per model, or where they are missing, what to do."""
+    mse = ", ".join(f"{k.upper()} {v.val_recon_mse:.4f}" for k, v in models.items())
+    if any(v.test_psnr is None or v.test_ssim is None for v in models.values()):
+        return f"- Test-split PSNR and SSIM are not in this record: {RERUN}. Validation MSE: {mse}."
+    scores = "; ".join(f"{k.upper()} PSNR {v.test_psnr:.1f} dB, SSIM {v.test_ssim:.2f}" for k, v in models.items())
+    return f"- Test-split reconstructions: {scores} (validation MSE: {mse})."
 
 
 def readme(record: AutoencodeRecord) -> dict[str, str]:
