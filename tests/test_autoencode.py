@@ -111,3 +111,75 @@ def test_landmarks_sit_next_to_their_nearest_sampled_rows():
     called = []
     _landmark(lambda part: called.append(len(part)) or part[:, :2], x, autoencode.MapSettings(sample=0))
     assert called == [100]  # sample=0: every row fitted
+
+
+# --- the decoder, the perceptual loss and the quality numbers ---------------------------------
+def test_default_decoder_has_no_transposed_conv_and_keeps_shapes():
+    for decoder in ("upsample", "transposed"):
+        model = models.ConvAutoencoder(32, 8, [8, 16], decoder=decoder).eval()
+        recon, z = model(torch.rand(3, 3, 32, 32))
+        assert recon.shape == (3, 3, 32, 32) and z.shape == (3, 8)
+        assert 0 <= recon.min() and recon.max() <= 1
+        has_transposed = any(isinstance(m, torch.nn.ConvTranspose2d) for m in model.modules())
+        assert has_transposed == (decoder == "transposed")
+    assert models.ConvAutoencoder(32, 8, [8, 16]).hparams["decoder"] == "upsample"  # the checkerboard-free one
+    with pytest.raises(ValueError, match="decoder"):
+        models.ConvAutoencoder(32, 8, [8, 16], decoder="pixelshuffle")
+
+
+def test_perceptual_loss_is_zero_for_identical_inputs_and_positive_otherwise():
+    loss = autoencode.PerceptualLoss(stages=2)
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    assert loss(x, x.clone()).item() == pytest.approx(0.0, abs=1e-8)
+    recon = x.flip(-1).requires_grad_()
+    value = loss(recon, x)
+    assert value.item() > 0
+    value.backward()
+    assert recon.grad is not None and recon.grad.abs().sum() > 0  # the gradient reaches the reconstruction
+    assert not any(p.requires_grad for p in loss.parameters())  # Lite0 stays frozen ...
+    loss.train()
+    assert not loss.training  # ... and in eval mode, with its ImageNet batch-norm statistics
+    with pytest.raises(ValueError, match="stages"):
+        autoencode.PerceptualLoss(stages=0, pretrained=False)
+
+
+def test_perceptual_weight_adds_its_loss_to_training():
+    images = (torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 255).to(torch.uint8)
+    config = autoencode.AutoencoderConfig(epochs=1, batch_size=8, perceptual_weight=0.01)
+    hist = autoencode.train_autoencoder(models.ConvAutoencoder(32, 8, [8, 16]), images, images[:4], config,
+                                        progress=False)  # fmt: skip
+    assert hist["train_perceptual"][0] > 0
+    assert hist["train_loss"][0] > hist["train_recon"][0]  # the weighted perceptual term is in the loss
+    assert len(hist["epoch_seconds"]) == 1 and hist["epoch_seconds"][0] > 0
+    with pytest.raises(ValueError, match="perceptual_weight"):
+        autoencode.AutoencoderConfig(perceptual_weight=-1.0)
+
+
+class _Identity(torch.nn.Module):
+    """A stand-in autoencoder that returns its input (a perfect reconstruction) or a grey image."""
+
+    def __init__(self, grey: bool = False) -> None:
+        super().__init__()
+        self.grey = grey
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.full_like(x, 0.5) if self.grey else x), x.flatten(1)[:, :4]
+
+
+def test_reconstruction_quality_reads_perfect_and_grey_reconstructions():
+    images = (torch.rand(5, 3, 32, 32, generator=torch.Generator().manual_seed(2)) * 255).to(torch.uint8)
+    perfect = autoencode.reconstruction_quality(_Identity(), images)
+    grey = autoencode.reconstruction_quality(_Identity(grey=True), images, batch_size=2)
+    assert perfect["ssim"] == pytest.approx(1.0, abs=1e-4) and perfect["psnr"] > 60 and perfect["n"] == 5
+    assert grey["ssim"] < 0.1 and grey["psnr"] < 15 and grey["mse"] == pytest.approx(1 / 12, rel=0.15)
+    with pytest.raises(ValueError, match="at least one"):
+        autoencode.reconstruction_quality(_Identity(), images[:0])
+
+
+def test_farthest_pair_picks_the_two_codes_farthest_apart_among_the_candidates():
+    codes = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 0.0], [-5.0, 0.0], [0.5, 0.5]])
+    assert autoencode.farthest_pair(codes) == (2, 3)
+    assert autoencode.farthest_pair(codes, np.array([0, 1, 4])) == (0, 1)
+    assert autoencode.farthest_pair(codes, np.array([4, 0, 2])) == (0, 2)
+    with pytest.raises(ValueError, match="two"):
+        autoencode.farthest_pair(codes, np.array([1]))

@@ -84,7 +84,10 @@ def test_fit_from_config_trains_with_the_section_it_is_given():
     direct = autoencode.train_autoencoder(
         again, images[train], images[val], config, seed=cfg.seed, progress=False
     )
-    assert direct == history  # the one-call entry is exactly the config object's training
+    timing = ("epoch_seconds",)  # wall time differs between any two runs
+    assert {k: v for k, v in direct.items() if k not in timing} == {
+        k: v for k, v in history.items() if k not in timing
+    }  # the one-call entry is exactly the config object's training
 
 
 def test_sliced_wasserstein_is_fp32_under_bf16_autocast():
@@ -97,3 +100,78 @@ def test_sliced_wasserstein_is_fp32_under_bf16_autocast():
         mixed = autoencode.sliced_wasserstein(z, prior, 64, generator=torch.Generator().manual_seed(3))
     assert mixed.dtype == torch.float32
     assert mixed.item() == pytest.approx(fp32.item(), rel=1e-6, abs=0)
+
+
+# --- the probe's per-painting output, the paired comparison, the record and its sentence -------
+def _probe_pair(n: int = 120, flip: int = 0) -> tuple[dict, dict]:
+    """Two kNN results on the same ``n`` test paintings; the second is wrong on ``flip`` more of them."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["a", "b", "c"], n // 3 * 2)
+    codes = np.eye(3)[np.repeat([0, 1, 2], n // 3 * 2)] + rng.normal(0, 0.05, (2 * n, 3))
+    train = np.arange(2 * n) % 2 == 0
+    good = knn_label_accuracy(codes, labels, train, ~train)
+    worse = dict(good, correct=good["correct"].copy())
+    worse["correct"][:flip] = False
+    worse["accuracy"] = float(worse["correct"].mean())
+    return good, worse
+
+
+def test_knn_probe_returns_which_test_paintings_it_got_right_with_a_wilson_interval():
+    rng = np.random.default_rng(1)
+    labels = np.repeat(["a", "b"], 30)
+    codes = np.where(labels[:, None] == "a", 1.0, -1.0) * np.ones((60, 2)) + rng.normal(0, 0.1, (60, 2))
+    codes[[1, 3]] *= -1  # two test paintings (odd rows) that sit among the other label
+    test = np.arange(60) % 2 == 1
+    r = knn_label_accuracy(codes, labels, ~test, test)
+    assert r["correct"].dtype == bool and r["correct"].shape == (30,)
+    assert list(np.flatnonzero(~r["correct"])) == [0, 1]  # rows 1 and 3, in table order
+    assert r["accuracy"] == pytest.approx(28 / 30)
+    assert r["low"] < r["accuracy"] < r["high"] <= 1
+
+
+def test_compare_knn_says_no_measurable_difference_unless_mcnemar_says_otherwise():
+    good, slightly = _probe_pair(flip=2)
+    same = autoencode.compare_knn(slightly, good, ("DAE", "raw pixels"))
+    assert not same["significant"] and same["sentence"].startswith("no measurable difference")
+    assert same["a_only"] == 0 and same["b_only"] == 2 and same["low"] < 0 <= same["high"]
+    _, much = _probe_pair(flip=30)
+    worse = autoencode.compare_knn(much, good, ("DAE", "raw pixels"))
+    assert worse["significant"] and worse["p_value"] < 0.001
+    assert worse["sentence"].startswith("raw pixels beats DAE") and worse["high"] < 0
+
+
+def _record(flip: int):
+    import pandas as pd
+    from omegaconf import OmegaConf
+
+    good, other = _probe_pair(flip=flip)
+    cfg = OmegaConf.create({"autoencode": {"image_size": 64, "latent_dim": 16}, "stats": {"resamples": 1000}})
+    table = pd.DataFrame({"dataset": ["aic"] * 3 + ["wiki"] * 2, "split": ["train", "train", "val", "test", "test"]})
+    history = {"train_loss": [0.05, 0.03], "val_recon": [0.04, 0.02], "epoch_seconds": [1.5, 2.5]}
+    quality = {"dae": {"psnr": 18.2, "ssim": 0.41}}
+    return autoencode.autoencode_record(cfg, table, {"dae": history}, {"pixels": good, "dae": other}, quality)
+
+
+def test_record_stores_the_verdict_and_the_report_sentence_follows_it():
+    from artdl.report import autoencode as report
+
+    tie, loss = _record(flip=2), _record(flip=30)
+    assert tie.collection.splits == {"test": 2, "train": 2, "val": 1}
+    assert tie.models["dae"].train_seconds == pytest.approx(4.0) and tie.models["dae"].test_ssim == 0.41
+    assert not tie.vs_pixels["dae"].significant and loss.vs_pixels["dae"].significant
+    again = autoencode.AutoencodeRecord.from_json(tie.to_json())  # the verdict survives the file
+    assert again.vs_pixels["dae"] == tie.vs_pixels["dae"]
+    assert "no measurable difference" in report.findings(tie) and "beats" not in report.findings(tie)
+    text = report.findings(loss)
+    assert "raw pixels beats DAE" in text and "no measurable difference" not in text
+    assert "18.2 dB" in text and "SSIM 0.41" in text
+
+
+def test_report_says_rerun_when_a_converted_record_has_no_comparison():
+    from artdl.report import autoencode as report
+
+    record = _record(flip=2)
+    record.vs_pixels = None
+    record.models["dae"].test_psnr = record.models["dae"].test_ssim = None
+    text = report.findings(record)
+    assert text.count("re-run 03") >= 2 and "no measurable difference" not in text

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import torch
 from torch.nn import functional as F
 
+from artdl.autoencode.losses import PerceptualLoss
 from artdl.core import SectionConfig, autocast, unscaled_precision
 from artdl.models import ConvAutoencoder
 
@@ -42,8 +43,8 @@ class AutoencoderConfig(SectionConfig):
     SECTION: ClassVar[str] = "autoencode"
     KEYS: ClassVar[dict[str, str]] = {"projections": "swae_projections", "prior": "swae_prior"}
 
-    epochs: int = 5
-    batch_size: int = 64
+    epochs: int = 12
+    batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 0.0
     noise_std: float = 0.1  # DAE: Gaussian noise on the input
@@ -51,6 +52,7 @@ class AutoencoderConfig(SectionConfig):
     projections: int = 64  # SWAE: random directions of the sliced Wasserstein distance
     swae_weight: float = 0.02  # SWAE: weight of the distance to the prior
     prior: str = "normal"  # SWAE: normal | uniform
+    perceptual_weight: float = 0.002  # weight of the Lite0 perceptual loss beside the pixel MSE; 0 = off
 
 
 def sliced_wasserstein(
@@ -98,13 +100,17 @@ def add_noise(x: torch.Tensor, std: float = 0.1, mask_prob: float = 0.25) -> tor
 
 
 def _loss(
-    model: ConvAutoencoder, x: torch.Tensor, cfg: AutoencoderConfig, train: bool
+    model: ConvAutoencoder, x: torch.Tensor, cfg: AutoencoderConfig, perceptual: Any = None
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    inp = add_noise(x, cfg.noise_std, cfg.mask_prob) if (model.kind == "dae" and train) else x
+    inp = add_noise(x, cfg.noise_std, cfg.mask_prob) if model.kind == "dae" else x
     recon, z = model(inp)
     rec = F.mse_loss(recon.float(), x.float())
     parts = {"recon": float(rec.detach())}
     loss = rec
+    if perceptual is not None:
+        feat = perceptual(recon, x)
+        loss = loss + cfg.perceptual_weight * feat
+        parts["perceptual"] = float(feat.detach())
     if model.kind == "swae":
         prior = prior_sample(z.shape[0], z.shape[1], cfg.prior, z.device)
         swd = sliced_wasserstein(z, prior, cfg.projections)
@@ -129,8 +135,11 @@ def train_autoencoder(
     The whole collection at 64 px is ~40 MB, so holding it as one tensor avoids decoding JPEGs every
     epoch. ``config`` (default: ``AutoencoderConfig()``, the default config's values) says how long
     and how hard. Mixed precision (bf16) is used on CUDA only. History keys: ``train_loss``,
-    ``train_recon``, ``val_recon`` (per epoch) and, for SWAE, ``train_swd``.
+    ``train_recon``, ``val_recon``, ``epoch_seconds`` (per epoch), ``train_perceptual`` when the perceptual loss is on
+    and, for SWAE, ``train_swd``.
     """
+    import time
+
     from tqdm.auto import tqdm
 
     cfg = config or AutoencoderConfig()
@@ -142,11 +151,15 @@ def train_autoencoder(
     steps = max(1, epochs * math.ceil(len(train_images) / batch_size))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=steps, pct_start=0.15)
     gen = torch.Generator().manual_seed(seed)
-    history: dict[str, list[float]] = {"train_loss": [], "train_recon": [], "val_recon": []}
+    history: dict[str, list[float]] = {"train_loss": [], "train_recon": [], "val_recon": [], "epoch_seconds": []}
     if model.kind == "swae":
         history["train_swd"] = []
+    perceptual = PerceptualLoss().to(device) if cfg.perceptual_weight > 0 else None
+    if perceptual is not None:
+        history["train_perceptual"] = []
     bar = tqdm(range(epochs), desc=f"train {model.kind}", disable=not progress, unit="epoch")
     for _ in bar:
+        start = time.perf_counter()
         model.train()
         order = torch.randperm(len(train_images), generator=gen)
         sums: dict[str, float] = {}
@@ -154,7 +167,7 @@ def train_autoencoder(
         for i in range(0, len(order), batch_size):
             x = _to_float(train_images[order[i : i + batch_size]]).to(device)
             with autocast(device, amp):  # bf16 where native: fp32's range, so no GradScaler
-                loss, parts = _loss(model, x, cfg, train=True)
+                loss, parts = _loss(model, x, cfg, perceptual)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -164,10 +177,12 @@ def train_autoencoder(
             n += len(x)
         history["train_loss"].append(sums["loss"] / n)
         history["train_recon"].append(sums["recon"] / n)
-        if model.kind == "swae":
-            history["train_swd"].append(sums["swd"] / n)
+        for key in ("swd", "perceptual"):
+            if f"train_{key}" in history:
+                history[f"train_{key}"].append(sums[key] / n)
         if val_images is not None and len(val_images):
             history["val_recon"].append(reconstruction_error(model, val_images, batch_size, device))
+        history["epoch_seconds"].append(time.perf_counter() - start)
         bar.set_postfix(loss=f"{history['train_loss'][-1]:.4f}")
     model.eval()
     return history
@@ -214,7 +229,9 @@ def fit_from_config(
     and its :class:`AutoencoderConfig` from the same section, so an override reaches both.
     """
     a = cfg.autoencode
-    model = ConvAutoencoder(a.image_size, a.latent_dim, list(a.channels), kind=kind)
+    model = ConvAutoencoder(
+        a.image_size, a.latent_dim, list(a.channels), kind=kind, decoder=a.get("decoder", "upsample")
+    )
     history = train_autoencoder(
         model, images[train], images[val], AutoencoderConfig.from_cfg(a), device=device, seed=cfg.seed
     )

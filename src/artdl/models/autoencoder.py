@@ -6,6 +6,12 @@ composition and palette rather than pixel noise. The SWAE (Kolouri et al., 2018)
 Wasserstein distance between the batch of codes and samples of a prior, so the latent space can be
 sampled from and interpolated through; the distance needs only random projections and sorting,
 no adversary.
+
+The decoder doubles the side with nearest-neighbour upsampling followed by a 3x3 convolution
+(Odena et al., 2016, "Deconvolution and checkerboard artifacts"): a stride-2 transposed
+convolution with a 4x4 kernel overlaps its outputs unevenly and paints a checkerboard, which the
+SWAE's first runs showed plainly. ``decoder="transposed"`` keeps the old stack, so the benchmark
+can compare both.
 """
 
 from __future__ import annotations
@@ -21,12 +27,15 @@ from artdl.core import atomic_path
 
 __all__ = ["ConvAutoencoder", "load_autoencoder", "save_autoencoder"]
 
+_DECODERS = ("upsample", "transposed")
+
 
 class ConvAutoencoder(nn.Module):
-    """Strided-conv encoder to a flat code, transposed-conv decoder back to [0, 1] RGB.
+    """Strided-conv encoder to a flat code, upsample+conv decoder back to [0, 1] RGB.
 
     ``kind`` is ``"dae"`` or ``"swae"``: the architecture is the same, only the training loss
-    differs (see :func:`train_autoencoder`).
+    differs (see :func:`artdl.autoencode.train_autoencoder`). ``decoder`` is ``"upsample"`` or
+    ``"transposed"``.
     """
 
     def __init__(
@@ -35,8 +44,11 @@ class ConvAutoencoder(nn.Module):
         latent_dim: int = 64,
         channels: Sequence[int] = (32, 64, 128, 256),
         kind: str = "dae",
+        decoder: str = "upsample",
     ) -> None:
         super().__init__()
+        if decoder not in _DECODERS:
+            raise ValueError(f"Unknown decoder {decoder!r}; choose from {_DECODERS}.")
         factor = 2 ** len(channels)
         if image_size % factor:
             raise ValueError(
@@ -47,6 +59,7 @@ class ConvAutoencoder(nn.Module):
             "latent_dim": latent_dim,
             "channels": list(channels),
             "kind": kind,
+            "decoder": decoder,
         }
         self.kind = kind
         self.latent_dim = latent_dim
@@ -61,8 +74,8 @@ class ConvAutoencoder(nn.Module):
         dec: list[nn.Module] = []
         rev = list(channels)[::-1]
         for c_a, c_b in zip(rev[:-1], rev[1:]):
-            dec += [nn.ConvTranspose2d(c_a, c_b, 4, 2, 1), nn.BatchNorm2d(c_b), nn.ReLU(inplace=True)]
-        dec += [nn.ConvTranspose2d(rev[-1], 3, 4, 2, 1), nn.Sigmoid()]
+            dec += [_up(c_a, c_b, decoder), nn.BatchNorm2d(c_b), nn.ReLU(inplace=True)]
+        dec += [_up(rev[-1], 3, decoder), nn.Sigmoid()]
         self.decoder_convs = nn.Sequential(*dec)
         self._c_last = rev[0]
 
@@ -76,6 +89,13 @@ class ConvAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encode(x)
         return self.decode(z), z
+
+
+def _up(c_in: int, c_out: int, decoder: str) -> nn.Module:
+    """One decoder stage that doubles the side: upsample+conv, or the checkerboard-prone transposed conv."""
+    if decoder == "transposed":
+        return nn.ConvTranspose2d(c_in, c_out, 4, 2, 1)
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1))
 
 
 def save_autoencoder(
