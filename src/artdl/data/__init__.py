@@ -13,6 +13,9 @@
 from __future__ import annotations
 
 from artdl.data.dedup import (
+    CONFLICT_PAIRS_SHOWN,
+    conflict_summary,
+    conflicting_rows,
     dataset_groups,
     dataset_hashes,
     dhash,
@@ -24,7 +27,14 @@ from artdl.data.dedup import (
 )
 from artdl.data.image_cache import RESIZE_METHOD, cache_resized, cache_tensors, square
 from artdl.data.loaders import ArtworkDataset, balanced_sampler, eval_transform, make_loader, train_transform
-from artdl.data.record import DataRecord, DuplicateGroups, LabelCounts, data_record, duplicate_groups
+from artdl.data.record import (
+    ConflictPair,
+    DataRecord,
+    DuplicateGroups,
+    LabelCounts,
+    data_record,
+    duplicate_groups,
+)
 from artdl.data.sources import (
     IMAGE_EXTENSIONS,
     NEAR_DUPLICATE_BITS,
@@ -36,6 +46,7 @@ from artdl.data.sources import (
     dataset_spec,
 )
 from artdl.data.splits import (
+    CONFLICT_POLICIES,
     GROUP_BY,
     UNKNOWN_ARTISTS,
     artist_groups,
@@ -60,6 +71,9 @@ from artdl.data.table import (
 
 __all__ = [
     "ArtworkDataset",
+    "CONFLICT_PAIRS_SHOWN",
+    "CONFLICT_POLICIES",
+    "ConflictPair",
     "DataError",
     "DataRecord",
     "DuplicateGroups",
@@ -79,6 +93,8 @@ __all__ = [
     "class_names",
     "clean_artist_name",
     "combine_groups",
+    "conflict_summary",
+    "conflicting_rows",
     "data_record",
     "dataset_groups",
     "dataset_hashes",
