@@ -486,3 +486,34 @@ def test_conflict_lines_in_00_and_02_come_from_the_record(results_root: Path):
     write_results(run)
     text = findings("02_classify")
     assert "1 look-alike group (2 paintings) carries different labels" in text and "Symbolism (1)" in text
+
+
+def test_load_splits_by_artist_keeps_look_alikes_and_artists_together(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("artdl.data.splits.processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
+    root = tmp_path / "crawl"
+    rows = []
+    rng = np.random.default_rng(1)
+    for i in range(60):
+        style = ["baroque", "cubism", "realism"][i % 3]
+        artist = f"painter-{i % 12}" if i % 5 else "Unknown Artist"
+        arr = rng.integers(0, 255, (24, 24, 3), dtype=np.uint8)
+        if i == 7:  # a re-scan of painting 1 by another painter's name
+            arr = np.asarray(Image.open(root / rows[1]["path"]))
+        rel = f"{style}/{i}.png"
+        (root / style).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(arr).save(root / rel)
+        rows.append({"path": rel, "title": f"t{i}", "artist": artist, "style": style, "date": ""})
+    pd.DataFrame(rows).to_csv(root / "metadata.csv", index=False)
+    cfg = _cfg(root, fmt="crawl", label="style", **{"data.split.group_by": "artist"})
+    out = data.load_splits(cfg)
+    named = out[out["artist"] != "Unknown Artist"]
+    assert (named.groupby("artist")["split"].nunique() == 1).all()
+    first, copy = out.set_index("title").loc[["t1", "t7"], "split"]
+    assert first == copy and out.attrs["groups"]["merged_groups"] >= 1
+    meta = (tmp_path / "processed" / "tiny" / "splits.json").read_text()
+    assert '"group_by": "artist"' in meta
+    plain = data.load_splits(_cfg(root, fmt="crawl", label="style"))  # default: the setting is not even saved
+    assert '"group_by"' not in (tmp_path / "processed" / "tiny" / "splits.json").read_text()
+    assert len(plain) == 60
+    with pytest.raises(data.DataError, match="group_by=painter"):
+        data.load_splits(_cfg(root, fmt="crawl", label="style", **{"data.split.group_by": "painter"}))
