@@ -355,7 +355,7 @@ def test_classify_notebook_runs_at_tiny_settings(isolated_root: Path, impression
     nb = nbformat.read(out, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     metrics = json.loads((isolated_root / "results" / "02_classify.json").read_text())
-    assert metrics["schema_version"] == 1
+    assert metrics["schema_version"] == 2  # 2: the look-alike conflict counts
     assert set(metrics["models"]) == {"fine-tune", "fine-tune, last epoch", "linear probe", "from scratch"}
     # The default baseline gets the fine-tune's wall time (the fine-tune trains a cached top).
     assert metrics["recipe"]["frozen_cache"] and metrics["recipe"]["scratch_budget"] == "time"

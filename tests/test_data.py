@@ -356,6 +356,136 @@ def test_default_split_is_unchanged_byte_for_byte():
     plain = data.make_splits(table, val=0.15, test=0.15, seed=42)
     assert digest(grouped) == "f726f81243af5100d5d5432969011d5b4bd2e1bcde44de5aecd6dac86808292b"
     assert digest(plain) == "fb38de6a7ee25f187114bf3a67eaba96440d78eacdcacaadeb619d632e0350f3"
+    # A set without conflicting look-alikes: exclude_from_test has nothing to move, the split stays as it was.
+    no_conflicts = data.conflicting_rows(groups, ["same"] * 300)
+    assert not no_conflicts.any()
+    for balance in (False, True):
+        kept = data.make_splits(table, 0.15, 0.15, 42, groups=groups, train_only=no_conflicts, balance_images=balance)
+        before = data.make_splits(table, 0.15, 0.15, 42, groups=groups, balance_images=balance)
+        assert digest(kept) == digest(before) and kept.attrs["groups"]["forced_into_train"] == 0
+    assert digest(data.make_splits(table, 0.15, 0.15, 42, groups=groups, train_only=no_conflicts)) == (
+        "f726f81243af5100d5d5432969011d5b4bd2e1bcde44de5aecd6dac86808292b"
+    )
+
+
+def _conflicting_table(n: int = 300, n_conflicts: int = 12) -> tuple[pd.DataFrame, np.ndarray]:
+    """The golden table with ``n_conflicts`` look-alike pairs whose two copies carry different labels."""
+    rng = np.random.default_rng(7)
+    labels = rng.choice(["a", "b", "c", "d"], n, p=[0.4, 0.3, 0.2, 0.1])
+    groups = np.arange(n)
+    for k in range(n_conflicts):
+        i = 20 + 2 * k
+        groups[i + 1] = groups[i]
+        labels[i + 1] = "b" if labels[i] != "b" else "c"
+    return pd.DataFrame({"path": [f"p{i}.jpg" for i in range(n)], "label": labels}), groups
+
+
+@pytest.mark.parametrize("balance", [False, True])
+def test_conflicting_look_alikes_stay_out_of_test_with_exclude_and_where_they_fall_with_keep(balance: bool):
+    table, groups = _conflicting_table()
+    conflicts = data.conflicting_rows(groups, table["label"])
+    assert conflicts.sum() == 24
+    excluded = data.make_splits(table, 0.15, 0.15, 42, groups=groups, train_only=conflicts, balance_images=balance)
+    assert (excluded.loc[conflicts, "split"] == "train").all()
+    assert excluded.attrs["groups"]["forced_into_train"] == 24
+    assert set(excluded.loc[~conflicts, "split"]) == {"train", "val", "test"}
+    assert (excluded.groupby("group")["split"].nunique() == 1).all()
+    kept = data.make_splits(table, 0.15, 0.15, 42, groups=groups, balance_images=balance)
+    assert (kept.loc[conflicts, "split"] == "test").any()  # the switch matters: keep lets them into test
+    assert kept.attrs["groups"]["forced_into_train"] == 0
+
+
+def test_conflicting_look_alikes_leave_a_given_test_split():
+    table, groups = _conflicting_table()
+    table["given_split"] = np.where(np.arange(len(table)) % 7 == 0, "val", "train")
+    conflicts = data.conflicting_rows(groups, table["label"])
+    out = data.make_splits(table, 0.15, 0.15, 42, groups=groups, train_only=conflicts)
+    assert (out.loc[conflicts, "split"] == "train").all()
+    held = (table["given_split"] == "val").to_numpy() & ~conflicts
+    assert (out.loc[held, "split"] == "test").all()
+
+
+def _conflict_tree(root: Path) -> None:
+    """Three labels of 16 distinct images each, and 6 paintings filed under two labels (12 files)."""
+    rng = np.random.default_rng(3)
+
+    def painting() -> np.ndarray:
+        return rng.integers(0, 255, (8, 8, 3), dtype=np.uint8).repeat(4, 0).repeat(4, 1)
+
+    for label in ("a", "b", "c"):
+        for i in range(16):
+            (root / label).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(painting()).save(root / label / f"{label}{i}.png")
+    for k in range(6):
+        image = Image.fromarray(painting())
+        first, second = [("a", "b"), ("b", "c"), ("a", "c")][k % 3]
+        image.save(root / first / f"twin{k}.png")
+        image.save(root / second / f"twin{k}.png")
+
+
+def test_load_splits_counts_conflicts_and_obeys_the_switch(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr("artdl.data.splits.processed_dir", lambda *parts: tmp_path.joinpath("processed", *parts))
+    root = tmp_path / "paintings"
+    _conflict_tree(root)
+    twins = lambda frame: frame["path"].str.contains("twin").to_numpy()  # noqa: E731
+    out = data.load_splits(_cfg(root))
+    summary = out.attrs["groups"]
+    assert summary["conflicting_groups"] == 6 and summary["images_in_conflicting_groups"] == 12
+    assert summary["conflicting_policy"] == "exclude_from_test" and summary["conflicting_in_test"] == 0
+    assert {tuple(p["labels"]) for p in summary["label_pairs"]} == {("a", "b"), ("a", "c"), ("b", "c")}
+    assert (out.loc[twins(out), "split"] == "train").all()
+    again = data.load_splits(_cfg(root))  # read back from splits.json: the counts survive
+    assert again.attrs["groups"]["label_pairs"] == summary["label_pairs"]
+    kept = data.load_splits(_cfg(root, **{"data.split.conflicting_duplicates": "keep"}))
+    assert kept.attrs["groups"]["conflicting_policy"] == "keep"
+    assert kept.attrs["groups"]["conflicting_in_test"] == int((kept.loc[twins(kept), "split"] == "test").sum())
+    assert (kept.groupby("group")["split"].nunique() == 1).all()
+    with pytest.raises(data.DataError, match="conflicting_duplicates=drop is not one of exclude_from_test, keep"):
+        data.load_splits(_cfg(root, **{"data.split.conflicting_duplicates": "drop"}))
+
+
+@pytest.fixture
+def results_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throw-away project root (its own results/) that reads the checkout's configs."""
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "configs").symlink_to(repo / "configs", target_is_directory=True)
+    (tmp_path / "src").symlink_to(repo / "src", target_is_directory=True)
+    monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_conflict_lines_in_00_and_02_come_from_the_record(results_root: Path):
+    from dataclasses import replace
+
+    from artdl.core import write_results
+    from artdl.report import findings
+
+    from .record_samples import classification_sample
+
+    table = pd.DataFrame({"label": ["a", "a", "b", "b"], "split": ["train", "train", "val", "test"]})
+    table.attrs["groups"] = {
+        "images": 4, "groups": 3, "merged_groups": 1, "images_in_merged_groups": 2, "conflicting_groups": 1,
+        "images_in_conflicting_groups": 2, "label_pairs": [{"labels": ["Expressionism", "Symbolism"], "groups": 1}],
+        "conflicting_policy": "exclude_from_test", "conflicting_in_test": 0,
+    }  # fmt: skip
+    record = data.data_record(table, "toy", "style", 42)
+    write_results(record)
+    text = findings("00_data")  # through the results file: the typed fields survive JSON
+    assert "1 look-alike group (2 paintings) carries different labels" in text
+    assert "Expressionism / Symbolism (1)" in text and "put in train" in text
+    kept = replace(record.near_duplicate_groups, conflicting_policy="keep", conflicting_in_test=2)
+    write_results(replace(record, near_duplicate_groups=kept))
+    assert "2 of them are in the test split" in findings("00_data")
+    write_results(replace(record, near_duplicate_groups=replace(kept, conflicting_groups=None)))
+    assert "re-run 00" in findings("00_data")
+
+    run = classification_sample()
+    write_results(run)
+    assert "re-run 02" in findings("02_classify")  # the sample's groups predate the count
+    run.task.split.groups = record.near_duplicate_groups
+    write_results(run)
+    text = findings("02_classify")
+    assert "1 look-alike group (2 paintings) carries different labels" in text and "Symbolism (1)" in text
 
 
 def test_load_splits_by_artist_keeps_look_alikes_and_artists_together(tmp_path: Path, monkeypatch):

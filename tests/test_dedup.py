@@ -11,6 +11,8 @@ import pytest
 from PIL import Image
 
 from artdl.data import (
+    conflict_summary,
+    conflicting_rows,
     dataset_groups,
     dhash,
     difference_hashes,
@@ -164,3 +166,42 @@ def test_combine_groups_joins_rows_that_share_any_group() -> None:
     assert combine_groups(np.arange(4)).tolist() == [0, 1, 2, 3]
     with pytest.raises(ValueError):
         combine_groups(np.arange(3), np.arange(4))
+
+
+def _painting(seed: int) -> np.ndarray:
+    """A 32 x 32 image with structure at the 9 x 8 scale, so its difference hash is not all zero."""
+    return np.random.default_rng(seed).integers(0, 255, (8, 8, 3), dtype=np.uint8).repeat(4, 0).repeat(4, 1)
+
+
+def test_conflicting_groups_are_counted_on_a_synthetic_table(tmp_path: Path) -> None:
+    """Two copies of one image labelled differently conflict; two copies with one label do not."""
+    rows = []
+    for name, seed, label in [
+        ("a1", 1, "Expressionism"), ("a2", 1, "Symbolism"),  # one painting, two labels: a conflict
+        ("b1", 2, "Baroque"), ("b2", 2, "Baroque"),  # a look-alike pair that agrees
+        ("c", 3, "Symbolism"), ("d", 4, "Expressionism"),  # singletons
+        ("e1", 5, "Symbolism"), ("e2", 5, "Expressionism"), ("e3", 5, "Baroque"),  # three labels
+    ]:  # fmt: skip
+        path = tmp_path / f"{name}.png"
+        Image.fromarray(_painting(seed)).save(path)
+        rows.append({"path": str(path), "label": label})
+    table = pd.DataFrame(rows)
+    groups = dataset_groups(table, cache_dir=tmp_path / "cache", progress=False)
+    assert group_summary(groups)["merged_groups"] == 3
+    mask = conflicting_rows(groups, table["label"])
+    assert mask.tolist() == [True, True, False, False, False, False, True, True, True]
+    summary = conflict_summary(groups, table["label"])
+    assert summary["conflicting_groups"] == 2 and summary["images_in_conflicting_groups"] == 5
+    assert summary["label_pairs"][0] == {"labels": ["Expressionism", "Symbolism"], "groups": 2}
+    assert {tuple(p["labels"]) for p in summary["label_pairs"][1:]} == {
+        ("Baroque", "Expressionism"),
+        ("Baroque", "Symbolism"),
+    }
+    assert len(conflict_summary(groups, table["label"], top=1)["label_pairs"]) == 1
+
+
+def test_no_look_alikes_means_no_conflicts() -> None:
+    summary = conflict_summary(np.arange(5), ["a", "b", "a", "b", "c"])
+    assert summary == {"conflicting_groups": 0, "images_in_conflicting_groups": 0, "label_pairs": []}
+    with pytest.raises(ValueError, match="3 group ids for 2 labels"):
+        conflicting_rows([0, 0, 1], ["a", "b"])

@@ -92,6 +92,10 @@ def _strip_rows() -> list:
 CASES = {
     "image_grid": lambda: viz.image_grid(IMAGES, LONG * 2, ncols=8, suptitle="Look-alikes: " + LONG[0]),
     "label_distribution": lambda: viz.label_distribution(TABLE),
+    "look_alike_grid": lambda: viz.look_alike_grid(
+        pd.DataFrame({"path": IMAGES[:6], "label": [STYLES[0], STYLES[4], STYLES[2], STYLES[2], STYLES[5], STYLES[1]],
+                      "split": ["train", "test", "val", "val", "train", "train"], "group": [3, 3, 1, 1, 0, 0]}),
+        suptitle="look-alike pairs: " + LONG[0]),  # fmt: skip
     "years_histogram": lambda: viz.years_histogram(TABLE),
     "confusion_matrix_plot": lambda: viz.confusion_matrix_plot(
         RNG.integers(0, 30, (7, 7)),
@@ -198,9 +202,9 @@ CASES = {
     "result_strips": lambda: viz.result_strips(_strip_rows()),
     "explanation_grid": lambda: explanation_grid(
         RNG.random((4, 48, 48, 3)).astype(np.float32),
-        {"Grad-CAM": RNG.random((4, 48, 48)), "Score-CAM": RNG.random((4, 48, 48))},
+        {"Grad-CAM": RNG.random((4, 48, 48)), "Score-CAM": RNG.random((1, 48, 48))},  # Score-CAM: first 1 only
         titles=[f"true {STYLES[i]}\npred {STYLES[i + 1]} (0.87)" for i in range(4)],
-        title="Most confident correct predictions of the fine-tuned network",
+        title="Most confident correct predictions of the fine-tuned network (Score-CAM: the first 1 only)",
     ),
 }
 NOT_FIGURES = {

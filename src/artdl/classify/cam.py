@@ -160,7 +160,8 @@ def explanation_grid(
     """Rows = images, columns = the painting then one overlay per method.
 
     ``titles`` label the rows (one line each, or several separated by newlines); ``title`` heads the
-    figure, above the column names rather than on top of them.
+    figure, above the column names rather than on top of them. A method with maps for fewer images
+    (Score-CAM on the first ``classify.explain.scorecam_images`` only) leaves the rest of its column blank.
     """
     import matplotlib.pyplot as plt
 
@@ -174,7 +175,8 @@ def explanation_grid(
             "\n".join(line if len(line) <= 32 else line[:31] + "…" for line in label), fontsize=8
         )
         for j, method in enumerate(methods, 1):
-            axes[i, j].imshow(overlay(images[i], maps[method][i]))
+            if i < len(maps[method]):
+                axes[i, j].imshow(overlay(images[i], maps[method][i]))
             if i == 0:
                 axes[i, j].set_title(method, fontsize=9)
         if i == 0:

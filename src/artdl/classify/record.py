@@ -139,7 +139,7 @@ class ClassificationRecord(Record):
     ``from scratch`` (those that ran) to their test scores."""
 
     NOTEBOOK = "02_classify"
-    SCHEMA_VERSION = 1
+    SCHEMA_VERSION = 2  # 2: task.split.groups counts the look-alike groups whose labels disagree
     SECTIONS = ("classify", "data")
 
     task: Task

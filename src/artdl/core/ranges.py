@@ -185,6 +185,7 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*kid_subset*", COUNT),
     ("*.neighbours", COUNT_OR_OFF),
     ("*n_images", COUNT_OR_OFF),
+    ("*scorecam_images", COUNT_OR_OFF),  # 0 = no Score-CAM column in 02's grids
     ("*min_per_label", COUNT),
     ("crawl.fixture.per_style", COUNT),
     ("*layout_sample", COUNT),

@@ -13,6 +13,9 @@
 from __future__ import annotations
 
 from artdl.data.dedup import (
+    CONFLICT_PAIRS_SHOWN,
+    conflict_summary,
+    conflicting_rows,
     dataset_groups,
     dataset_hashes,
     dhash,
@@ -31,7 +34,14 @@ from artdl.data.loaders import (
     train_transform,
     worker_count,
 )
-from artdl.data.record import DataRecord, DuplicateGroups, LabelCounts, data_record, duplicate_groups
+from artdl.data.record import (
+    ConflictPair,
+    DataRecord,
+    DuplicateGroups,
+    LabelCounts,
+    data_record,
+    duplicate_groups,
+)
 from artdl.data.sources import (
     IMAGE_EXTENSIONS,
     NEAR_DUPLICATE_BITS,
@@ -43,6 +53,7 @@ from artdl.data.sources import (
     dataset_spec,
 )
 from artdl.data.splits import (
+    CONFLICT_POLICIES,
     GROUP_BY,
     UNKNOWN_ARTISTS,
     artist_groups,
@@ -67,6 +78,9 @@ from artdl.data.table import (
 
 __all__ = [
     "ArtworkDataset",
+    "CONFLICT_PAIRS_SHOWN",
+    "CONFLICT_POLICIES",
+    "ConflictPair",
     "DataError",
     "DataRecord",
     "DuplicateGroups",
@@ -86,6 +100,8 @@ __all__ = [
     "class_names",
     "clean_artist_name",
     "combine_groups",
+    "conflict_summary",
+    "conflicting_rows",
     "data_record",
     "dataset_groups",
     "dataset_hashes",

@@ -14,7 +14,12 @@ exactly on at least one band (multi-index hashing, Norouzi et al. 2012). Only pa
 band value are compared, and groups are the connected components of the verified pairs.
 
 Public API: :func:`dhash`, :func:`difference_hashes`, :func:`hamming`, :func:`near_duplicate_pairs`,
-:func:`near_duplicate_groups`, :func:`group_summary`, :func:`dataset_groups`.
+:func:`near_duplicate_groups`, :func:`group_summary`, :func:`dataset_groups`, :func:`conflicting_rows`,
+:func:`conflict_summary`.
+
+A group whose copies carry *different* labels (one scan filed under Expressionism, its twin under
+Symbolism) is a labelling conflict, not a style: :func:`conflict_summary` counts them, and
+:func:`artdl.data.splits.make_splits` keeps them out of the test split by default.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ import pandas as pd
 from PIL import Image
 
 __all__ = [
+    "CONFLICT_PAIRS_SHOWN",
+    "conflict_summary",
+    "conflicting_rows",
     "dataset_groups",
     "dataset_hashes",
     "dhash",
@@ -42,6 +50,7 @@ __all__ = [
 ]
 
 HASH_SIZE = 8  # 8 x 8 comparisons = 64 bits
+CONFLICT_PAIRS_SHOWN = 5  # label pairs a record keeps: the most frequent conflicts, enough to see a pattern
 _BIT_WEIGHTS = (np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64)).astype(np.uint64)
 
 
@@ -198,6 +207,47 @@ def group_summary(groups: np.ndarray) -> dict[str, int]:
         "merged_groups": int(len(multi)),
         "images_in_merged_groups": int(multi.sum()),
         "largest_group": int(sizes.max()) if len(sizes) else 0,
+    }
+
+
+def conflicting_rows(groups: Sequence[int] | np.ndarray, labels: Sequence[Any]) -> np.ndarray:
+    """A boolean per row: does it sit in a look-alike group whose members carry more than one label?
+
+    Singletons never conflict. ``groups`` are near-duplicate ids (:func:`dataset_groups`), not artist
+    groups: an artist who painted in two styles is no conflict, one painting filed under two is.
+    """
+    group_ids, label_array = np.asarray(groups, dtype=np.int64), np.asarray(labels, dtype=object)
+    if len(group_ids) != len(label_array):
+        raise ValueError(f"{len(group_ids)} group ids for {len(label_array)} labels.")
+    frame = pd.DataFrame({"group": group_ids, "label": label_array})
+    n_labels = frame.groupby("group")["label"].transform("nunique")
+    return (n_labels > 1).to_numpy()
+
+
+def conflict_summary(
+    groups: Sequence[int] | np.ndarray, labels: Sequence[Any], top: int = CONFLICT_PAIRS_SHOWN
+) -> dict[str, Any]:
+    """How many look-alike groups disagree on their label, how many paintings they hold, and which pairs.
+
+    ``label_pairs`` lists the ``top`` most frequent unordered label pairs as
+    ``{"labels": [a, b], "groups": n}`` (a < b; a group of three labels counts once for each of its
+    pairs; ties in alphabetical order), so a record can say *which* styles the duplicates confuse.
+    """
+    from itertools import combinations
+
+    group_ids = np.asarray(groups, dtype=np.int64)
+    label_array = np.asarray(labels, dtype=object)
+    mask = conflicting_rows(group_ids, label_array)
+    counts: dict[tuple[str, str], int] = {}
+    frame = pd.DataFrame({"group": group_ids[mask], "label": label_array[mask].astype(str)})
+    for _, members in frame.groupby("group")["label"]:
+        for pair in combinations(sorted(set(members)), 2):
+            counts[pair] = counts.get(pair, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+    return {
+        "conflicting_groups": int(frame["group"].nunique()),
+        "images_in_conflicting_groups": int(mask.sum()),
+        "label_pairs": [{"labels": list(pair), "groups": n} for pair, n in ranked],
     }
 
 

@@ -17,25 +17,59 @@ import pandas as pd
 from artdl.core import Provenance, Record
 from artdl.data.summary import summarize_table
 
-__all__ = ["DataRecord", "DuplicateGroups", "LabelCounts", "data_record", "duplicate_groups"]
+__all__ = [
+    "ConflictPair",
+    "DataRecord",
+    "DuplicateGroups",
+    "LabelCounts",
+    "data_record",
+    "duplicate_groups",
+]
+
+
+@dataclass(kw_only=True)
+class ConflictPair:
+    """Two labels that copies of one painting carry, and in how many look-alike groups."""
+
+    labels: list[str]
+    groups: int
 
 
 @dataclass(kw_only=True)
 class DuplicateGroups:
-    """How many look-alike images were grouped (difference hash within a few bits) and kept together."""
+    """How many look-alike images were grouped (difference hash within a few bits) and kept together.
+
+    The ``conflicting_*`` fields count the groups whose copies carry different labels
+    (:func:`artdl.data.dedup.conflict_summary`) and where they went; ``None`` where the split was
+    made without counting them (a split written before the count existed: re-run 00 / 02).
+    """
 
     images: int = 0
     groups: int = 0
     merged_groups: int = 0
     images_in_merged_groups: int = 0
     pulled_into_test: int = 0
+    conflicting_groups: int | None = None
+    images_in_conflicting_groups: int | None = None
+    label_pairs: list[ConflictPair] | None = None  # the most frequent, at most dedup.CONFLICT_PAIRS_SHOWN
+    conflicting_policy: str | None = None  # data.split.conflicting_duplicates: exclude_from_test | keep
+    conflicting_in_test: int | None = None  # paintings of conflicting groups in the test split
+    forced_into_train: int | None = None  # rows the policy sent to train (whole split groups)
 
 
 def duplicate_groups(summary: Mapping[str, Any] | None) -> DuplicateGroups:
     """A :class:`DuplicateGroups` from ``data.group_summary`` or a table's ``attrs["groups"]``
     (which may hold more keys, e.g. the largest group, that no report reads)."""
     known = DuplicateGroups.__dataclass_fields__
-    return DuplicateGroups(**{k: int(v) for k, v in (summary or {}).items() if k in known})
+    values: dict[str, Any] = {}
+    for key, value in (summary or {}).items():
+        if key not in known or value is None:
+            continue
+        if key == "label_pairs":
+            values[key] = [ConflictPair(labels=[str(x) for x in p["labels"]], groups=int(p["groups"])) for p in value]
+        else:
+            values[key] = str(value) if key == "conflicting_policy" else int(value)
+    return DuplicateGroups(**values)
 
 
 @dataclass(kw_only=True)
@@ -51,7 +85,7 @@ class DataRecord(Record):
     """The counts of 00: paintings, labels, the split per label, artists and dates."""
 
     NOTEBOOK = "00_data"
-    SCHEMA_VERSION = 1
+    SCHEMA_VERSION = 2  # 2: near_duplicate_groups counts the look-alike groups whose labels disagree
     SECTIONS = ("data",)
 
     dataset: str

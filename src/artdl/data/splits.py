@@ -2,6 +2,13 @@
 
 Look-alike images (re-scans of one painting, found by :mod:`artdl.data.dedup`) are kept on one side of
 the line, since a copy in train and another in test would score memory as style.
+
+A look-alike group whose copies carry *different* labels (one scan filed under Expressionism, its twin
+under Symbolism) goes to train by default (``data.split.conflicting_duplicates: exclude_from_test``).
+Such a painting has no single true label, so scoring it on val or test measures a coin flip of the
+labelling, not the classifier; in train the network merely sees the painting under both labels, which
+is what the data says. Train rather than dropped: no painting is lost, and every val and test
+painting keeps one unambiguous label. ``keep`` splits them like any other group.
 """
 
 from __future__ import annotations
@@ -16,12 +23,22 @@ import numpy as np
 import pandas as pd
 
 from artdl.core import processed_dir, project_root, resolve
+from artdl.data.dedup import conflict_summary, conflicting_rows, dataset_groups
 from artdl.data.sources import NEAR_DUPLICATE_BITS, DataError, dataset_spec
 from artdl.data.table import build_table
 
-__all__ = ["GROUP_BY", "UNKNOWN_ARTISTS", "artist_groups", "combine_groups", "load_splits", "make_splits"]
+__all__ = [
+    "CONFLICT_POLICIES",
+    "GROUP_BY",
+    "UNKNOWN_ARTISTS",
+    "artist_groups",
+    "combine_groups",
+    "load_splits",
+    "make_splits",
+]
 
 GROUP_BY = ("none", "artist")  # data.split.group_by
+CONFLICT_POLICIES = ("exclude_from_test", "keep")  # data.split.conflicting_duplicates; the first is the default
 UNKNOWN_ARTISTS = {"", "unknown artist", "unknown", "anonymous", "nan"}  # compared lower-cased
 
 log = logging.getLogger(__name__)
@@ -35,6 +52,7 @@ def make_splits(
     min_per_label: int = 3,
     groups: Sequence[int] | np.ndarray | None = None,
     balance_images: bool = False,
+    train_only: Sequence[bool] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Add a stratified ``split`` column (train/val/test) with a fixed seed.
 
@@ -51,6 +69,11 @@ def make_splits(
     *groups*, so one artist of 500 paintings can tip a split's size and label mix. Then sklearn's
     ``StratifiedGroupKFold`` assigns groups so that every split holds about its share of *images*
     of every label (the fractions become 1/round(1/fraction): 0.15 -> 1/7).
+
+    ``train_only`` (a boolean per row, e.g. :func:`artdl.data.dedup.conflicting_rows`) sends every
+    group holding such a row to train, also out of a given split's held-out images (why train: see
+    the module docstring); the other groups are split as if those rows were absent, so without a
+    True it changes nothing, byte for byte. ``attrs["groups"]["forced_into_train"]`` counts them.
     """
     from sklearn.model_selection import train_test_split
 
@@ -70,24 +93,18 @@ def make_splits(
     if len(group_ids) != len(out):
         raise DataError(f"groups has {len(group_ids)} ids for {len(out)} rows.")
     out["group"] = group_ids
-    # One row per group, labelled by its most common label (ties: the first label in sort order).
-    group_label = (
-        out.groupby(["group", "label"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .sort_values(["group", "n", "label"], ascending=[True, False, True])
-        .drop_duplicates("group")
-        .set_index("group")["label"]
-    )
-    gids = group_label.index.to_numpy()
-    glabels = group_label.to_numpy()
+    group_label = _group_labels(out)
+    forced = _forced_rows(group_ids, train_only)
+    forced_groups = np.unique(group_ids[forced])
+    kept = ~np.isin(group_label.index.to_numpy(), forced_groups)  # all True without conflicts: same arrays
+    gids = group_label.index.to_numpy()[kept]
+    glabels = group_label.to_numpy()[kept]
     if balance_images:
-        out["split"] = _balanced_split(out, val, test, seed)
-        return _with_group_summary(out, group_ids, 0)
-    pulled = 0
+        out["split"] = _balanced_split(out, val, test, seed, forced)
+        return _with_group_summary(out, group_ids, 0, int(forced.sum()))
+    pulled, out.loc[forced, "split"] = 0, "train"
     if "given_split" in out.columns and out["given_split"].isin(["val", "test"]).any():
-        held = out["given_split"].isin(["val", "test"]).to_numpy()
+        held = out["given_split"].isin(["val", "test"]).to_numpy() & ~forced
         held_groups = np.unique(group_ids[held])
         in_held_group = np.isin(group_ids, held_groups)
         pulled = int((in_held_group & ~held).sum())  # look-alikes of held-out images join the test split
@@ -106,10 +123,33 @@ def make_splits(
         out.loc[np.isin(group_ids, gids[te]), "split"] = "test"
     out.loc[np.isin(group_ids, tr), "split"] = "train"
     out.loc[np.isin(group_ids, va), "split"] = "val"
-    return _with_group_summary(out, group_ids, pulled)
+    return _with_group_summary(out, group_ids, pulled, int(forced.sum()))
 
 
-def _with_group_summary(out: pd.DataFrame, group_ids: np.ndarray, pulled: int) -> pd.DataFrame:
+def _group_labels(out: pd.DataFrame) -> pd.Series:
+    """One row per group, labelled by its most common label (ties: the first label in sort order)."""
+    return (
+        out.groupby(["group", "label"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["group", "n", "label"], ascending=[True, False, True])
+        .drop_duplicates("group")
+        .set_index("group")["label"]
+    )
+
+
+def _forced_rows(group_ids: np.ndarray, train_only: Sequence[bool] | np.ndarray | None) -> np.ndarray:
+    """Every row of a group that holds a ``train_only`` row (all False without ``train_only``)."""
+    if train_only is None:
+        return np.zeros(len(group_ids), dtype=bool)
+    mask = np.asarray(train_only, dtype=bool)
+    if len(mask) != len(group_ids):
+        raise DataError(f"train_only has {len(mask)} values for {len(group_ids)} rows.")
+    return np.isin(group_ids, group_ids[mask])
+
+
+def _with_group_summary(out: pd.DataFrame, group_ids: np.ndarray, pulled: int, forced: int) -> pd.DataFrame:
     sizes = np.bincount(np.unique(group_ids, return_inverse=True)[1])
     out.attrs["groups"] = {
         "images": len(out),
@@ -117,24 +157,27 @@ def _with_group_summary(out: pd.DataFrame, group_ids: np.ndarray, pulled: int) -
         "merged_groups": int((sizes > 1).sum()),
         "images_in_merged_groups": int(sizes[sizes > 1].sum()),
         "pulled_into_test": pulled,
+        "forced_into_train": forced,
     }
     return out
 
 
-def _balanced_split(out: pd.DataFrame, val: float, test: float, seed: int) -> np.ndarray:
+def _balanced_split(out: pd.DataFrame, val: float, test: float, seed: int, forced: np.ndarray) -> np.ndarray:
     """Train/val/test by ``StratifiedGroupKFold``: whole groups, label shares kept over images.
 
     A given split's held-out images (and their groups) are ``test``; the rest is folded as usual.
+    ``forced`` rows (whole groups) stay in train and out of the folds.
     """
 
     labels = out["label"].astype(str).to_numpy()
     groups = out["group"].to_numpy()
     split = np.full(len(out), "train", dtype=object)
-    pool = np.arange(len(out))
+    pool = np.flatnonzero(~forced)
     if "given_split" in out.columns and out["given_split"].isin(["val", "test"]).any():
-        held = np.isin(groups, groups[out["given_split"].isin(["val", "test"]).to_numpy()])
+        given = out["given_split"].isin(["val", "test"]).to_numpy() & ~forced
+        held = np.isin(groups, groups[given])
         split[held] = "test"
-        pool = pool[~held]
+        pool = pool[~held[pool]]
     else:
         pool = _take_fold(pool, labels, groups, test, seed, split, "test")
     _take_fold(pool, labels, groups, val / (1 - test), seed, split, "val")
@@ -237,6 +280,12 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
         raise DataError(f"data.split.group_by={group_by} is not one of {', '.join(GROUP_BY)}.")
     if group_by != "none":  # only then: a default split's saved settings (and file) stay as they were
         settings["group_by"] = group_by
+    policy = str(OmegaConf.select(cfg, "data.split.conflicting_duplicates", default=CONFLICT_POLICIES[0]))
+    if policy not in CONFLICT_POLICIES:
+        raise DataError(
+            f"data.split.conflicting_duplicates={policy} is not one of {', '.join(CONFLICT_POLICIES)}."
+        )
+    settings["conflicting_duplicates"] = policy  # a split saved before the switch existed is rebuilt
     table = build_table(cfg, name)
     if not rebuild and csv_path.is_file() and meta_path.is_file():
         saved = json.loads(meta_path.read_text())
@@ -250,24 +299,7 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
                 merged.attrs["groups"] = saved.get("groups", {})
                 return merged
         log.info("Split settings or images changed; rebuilding %s", csv_path)
-    groups = None
-    if settings["near_duplicates"] >= 0:
-        from artdl.data.dedup import dataset_groups
-
-        groups = dataset_groups(table, max_distance=settings["near_duplicates"])
-    by_artist = settings.get("group_by") == "artist"
-    if by_artist:
-        artists = artist_groups(table)
-        groups = artists if groups is None else combine_groups(groups, artists)
-    split = make_splits(
-        table,
-        settings["val"],
-        settings["test"],
-        settings["seed"],
-        cfg.data.min_per_label,
-        groups=groups,
-        balance_images=by_artist,
-    )
+    split = _split_table(table, settings, int(cfg.data.min_per_label))
     to_save = split[["path", "label", "split", "group"]].copy()
     to_save["path"] = to_save["path"].map(_relative)
     from artdl.core import atomic_path
@@ -279,5 +311,39 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
             json.dumps(
                 {"settings": settings, "n_images": len(table), "groups": split.attrs["groups"]}, indent=2
             )
+        )
+    return split
+
+
+def _split_table(table: pd.DataFrame, settings: dict[str, Any], min_per_label: int) -> pd.DataFrame:
+    """:func:`make_splits` with the groupings ``settings`` asks for, and the look-alike conflicts counted.
+
+    Conflicts are found in the look-alike groups alone (an artist group holds many labels by nature),
+    counted whatever the policy, and sent to train under ``exclude_from_test``.
+    """
+    look_alikes = groups = None
+    if settings["near_duplicates"] >= 0:
+        look_alikes = groups = dataset_groups(table, max_distance=settings["near_duplicates"])
+    by_artist = settings.get("group_by") == "artist"
+    if by_artist:
+        artists = artist_groups(table)
+        groups = artists if groups is None else combine_groups(groups, artists)
+    conflicts = None if look_alikes is None else conflicting_rows(look_alikes, table["label"].to_numpy())
+    exclude = settings["conflicting_duplicates"] == "exclude_from_test"
+    split = make_splits(
+        table,
+        settings["val"],
+        settings["test"],
+        settings["seed"],
+        min_per_label,
+        groups=groups,
+        balance_images=by_artist,
+        train_only=conflicts if exclude else None,
+    )
+    if look_alikes is not None:
+        split.attrs["groups"].update(
+            conflict_summary(look_alikes, table["label"].to_numpy()),
+            conflicting_policy=settings["conflicting_duplicates"],
+            conflicting_in_test=int((conflicts & (split["split"] == "test").to_numpy()).sum()),
         )
     return split

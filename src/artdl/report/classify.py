@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from artdl.classify import ClassificationRecord, ModelScores, Recipe
 from artdl.core import MissingArtifactError, load_record
+from artdl.data import DuplicateGroups
 from artdl.report import ci, md_table
+from artdl.report.data import conflict_line
 
 RECORD = ClassificationRecord
 
@@ -147,7 +149,8 @@ def findings(record: ClassificationRecord) -> str:
             "were kept inside one split."
             if groups.images
             else "The split was not checked for look-alikes."
-        ),
+        )
+        + (f" {conflicts}" if (conflicts := conflict_line(groups, "02")) else ""),
         _recipe_line(record.recipe),
         f"- {_kept_sentence(record)}",
         f"- {_comparison_sentence(record)}",
@@ -213,12 +216,21 @@ def _describe(r: ClassificationRecord, run: str) -> str:
     return (
         f"- **{run}** (`{p.config}`): `{task.dataset}`, {len(task.classes)} classes, "
         f"train/val/test {n['train']}/{n['val']}/{n['test']} (stratified, seed {task.split.seed}, "
-        f"{_plural(task.split.groups.merged_groups, 'look-alike group')} kept in one split); {recipe.backbone} at "
+        f"{_plural(task.split.groups.merged_groups, 'look-alike group')} kept in one split"
+        f"{_conflicts_in_brief(task.split.groups)}); {recipe.backbone} at "
         f"{recipe.image_size} px, {_finetune_kind(recipe)}, training from images {_precision(recipe.precision)}; "
         f"kept: {kept_text}; {p.hardware}, {p.date[:10]}"
         + (f", {wall:.0f} s" if wall else "")
         + (f"; overrides `{' '.join(r.overrides)}`." if r.overrides else ".")
     )
+
+
+def _conflicts_in_brief(groups: DuplicateGroups) -> str:
+    """``, 3 of them with conflicting labels, in train`` for the README's run line ("" if not counted)."""
+    if not groups.images or not groups.conflicting_groups:
+        return ""
+    where = "in train" if groups.conflicting_policy == "exclude_from_test" else "split like the others"
+    return f", {groups.conflicting_groups} of them with conflicting labels, {where}"
 
 
 def readme(record: ClassificationRecord) -> dict[str, str]:

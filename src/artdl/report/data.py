@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from artdl.core import resolve
-from artdl.data import SPLIT_DIR_NAMES, DataRecord
+from artdl.data import SPLIT_DIR_NAMES, DataRecord, DuplicateGroups
 from artdl.data.fetch import (
     DATASET_INFO,
     HUB_CARDS,
@@ -44,7 +44,39 @@ def findings(record: DataRecord) -> str:
         f"- {record.n_named_artists} named artists; {record.n_dated} of {record.n_paintings} paintings carry a "
         + (f"year ({record.year_min}–{record.year_max})." if record.n_dated else "year."),
     ]
-    return "\n".join(lines)
+    conflicts = conflict_line(record.near_duplicate_groups, "00")
+    return "\n".join(lines + ([f"- {conflicts}"] if conflicts else []))
+
+
+def conflict_line(groups: DuplicateGroups, notebook: str) -> str:
+    """One sentence on the look-alike groups whose copies carry different labels, and where they went.
+
+    Empty when the split was not checked for look-alikes; "re-run" when it was made before the
+    count existed. Shared by 00's and 02's Findings, which report the same split.
+    """
+    if not groups.images:
+        return ""
+    if groups.conflicting_groups is None:
+        return f"Look-alikes with conflicting labels were not counted for this split: re-run {notebook}."
+    if not groups.conflicting_groups:
+        return "No look-alike group carries two labels."
+    pairs = ", ".join(f"{' / '.join(p.labels)} ({p.groups})" for p in groups.label_pairs or [])
+    where = (
+        "they were all put in train, so no test painting has a disputed label "
+        "(`data.split.conflicting_duplicates=exclude_from_test`)"
+        if groups.conflicting_policy == "exclude_from_test"
+        else f"they were split like any group (`data.split.conflicting_duplicates=keep`): "
+        f"{groups.conflicting_in_test} of them are in the test split"
+    )
+    return (
+        f"{_plural(groups.conflicting_groups, 'look-alike group')} ({groups.images_in_conflicting_groups} "
+        f"paintings) {'carries' if groups.conflicting_groups == 1 else 'carry'} different labels on copies "
+        f"of one image, most often {pairs}; {where}."
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def readme(record: DataRecord) -> dict[str, str]:

@@ -25,7 +25,7 @@ from artdl.viz.core import (
     spread_labels,
     thumbnail,
 )
-from artdl.viz.data import examples_per_label, label_distribution, years_histogram
+from artdl.viz.data import examples_per_label, label_distribution, look_alike_grid, years_histogram
 from artdl.viz.embedding import (
     embedding_scatter,
     neighbour_strips,
@@ -64,6 +64,7 @@ __all__ = [
     "image_grid",
     "influence_graph_plot",
     "label_distribution",
+    "look_alike_grid",
     "loss_curves",
     "metric_bars",
     "nearest_neighbour_grid",

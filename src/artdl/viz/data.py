@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,10 @@ import pandas as pd
 
 from artdl.viz.core import MIN_FONT, bare_axes, class_colours, fit_label, thumbnail
 
-__all__ = ["examples_per_label", "label_distribution", "years_histogram"]
+__all__ = ["examples_per_label", "label_distribution", "look_alike_grid", "years_histogram"]
+
+DISAGREE = "labels disagree"  # the caption of a look-alike whose copies carry different labels
+DISAGREE_COLOUR = "#c62828"  # a red that reads on white and is not one of class_colours' first shades
 
 
 def label_distribution(table: pd.DataFrame, by_split: bool = True, title: str = "Images per label") -> Any:
@@ -79,4 +83,44 @@ def years_histogram(table: pd.DataFrame, decade: int = 10) -> Any:
     ax.set_ylabel("paintings")
     ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.set_title(f"{len(dated)} of {len(table)} paintings carry a year")
+    return fig
+
+
+def look_alike_grid(
+    table: pd.DataFrame, max_images: int = 8, ncols: int = 4, size: float = 2.0, suptitle: str | None = None
+) -> Any:
+    """Look-alike groups side by side, each painting captioned with its label and split.
+
+    ``table`` has ``path`` (a path, PIL image or array), ``label``, ``split`` and ``group`` (the
+    near-duplicate ids of :func:`artdl.data.load_splits`). Groups whose copies carry different
+    labels come first and are captioned in red, "labels disagree": they are labelling conflicts
+    (one scan filed under two styles), which ``data.split.conflicting_duplicates`` keeps out of
+    the test split, and the reader should see them rather than find them. Whole groups are shown,
+    up to ``max_images`` paintings (at least one group).
+    """
+    import matplotlib.pyplot as plt
+
+    merged = table[table["group"].duplicated(keep=False)]
+    if merged.empty:
+        raise ValueError("The table has no look-alike groups (no `group` id is shared by two rows).")
+    n_labels = merged.groupby("group")["label"].transform("nunique")
+    merged = merged.assign(disagrees=n_labels > 1).sort_values(["disagrees", "group"], ascending=[False, True])
+    sizes = merged.groupby("group", sort=False).size()
+    keep = sizes.index[(sizes.cumsum() <= max_images) | (np.arange(len(sizes)) == 0)]
+    shown = merged[merged["group"].isin(keep)]
+    ncols = max(1, min(ncols, len(shown)))
+    nrows = int(np.ceil(len(shown) / ncols))
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size, nrows * (size + 0.35) + 0.3), squeeze=False, layout="constrained"
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, row in zip(axes.flat, shown.itertuples()):
+        image = row.path
+        ax.imshow(np.asarray(thumbnail(image, 192) if isinstance(image, (str, Path)) else image))
+        second = f"({row.split}) · {DISAGREE}" if row.disagrees else f"({row.split})"
+        caption = fit_label(row.label, size, MIN_FONT, lines=1) + "\n" + fit_label(second, size, MIN_FONT, 1)
+        ax.set_title(caption, fontsize=MIN_FONT, color=DISAGREE_COLOUR if row.disagrees else "black")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
     return fig
