@@ -50,16 +50,24 @@ def autoencode_sample(dae_accuracy: float = 0.42):
     from artdl.autoencode import autoencode_record
 
     cfg = load_config()
-    table = pd.DataFrame({"dataset": ["b_set", "a_set", "a_set"]})
+    table = pd.DataFrame({"dataset": ["b_set", "a_set", "a_set"], "split": ["train", "train", "test"]})
     histories = {
         "dae": {"train_loss": [0.05, 0.03, 0.024], "val_recon": [0.04, 0.03, 0.0287]},
         "swae": {"train_loss": [0.06, 0.04, 0.034], "val_recon": [0.05, 0.04, 0.0305]},
     }
-    knn = {
-        "pixels": {"accuracy": 0.445, "chance": 0.353, "n_test": 119, "k": 5},
-        "dae": {"accuracy": dae_accuracy, "chance": 0.353, "n_test": 119, "k": 5, "predictions": [1, 2]},
-        "swae": {"accuracy": 0.403, "chance": 0.353, "n_test": 119, "k": 5},
-    }
+    from artdl.core import wilson_interval
+
+    rng = np.random.default_rng(0)
+
+    def probe(accuracy: float, **extra) -> dict:
+        """A knn_label_accuracy-shaped result: which of the same 119 test paintings it got right."""
+        hits = round(accuracy * 119)
+        low, high = wilson_interval(hits, 119)
+        correct = rng.permutation(np.arange(119) < hits)
+        return {"accuracy": hits / 119, "low": low, "high": high, "chance": 0.353, "n_test": 119, "k": 5,
+                "correct": correct, **extra}  # fmt: skip
+
+    knn = {"pixels": probe(0.445), "dae": probe(dae_accuracy, predictions=[1, 2]), "swae": probe(0.403)}
     return autoencode_record(cfg, table, histories, knn)
 
 
@@ -97,12 +105,10 @@ def _fit(name: str, steps: int, kept: dict | None = None, budget: str | None = N
         {"epoch": [0, 1, 2], "phase": ["head", "finetune", "finetune"], "val_acc": [0.5, 0.6, 0.612],
          "train_acc": [0.6, 0.7, 0.8], "seconds": [10.0, 20.0, 30.0], "train_loss": [1.0, 0.9, 0.8]}
     )  # fmt: skip
-    extra = {"optimizer_steps": steps, "kept": kept or {}, "trunk_seconds": 50.0, "cache_precision": "bf16"}
-    if budget:
-        extra["budget"] = budget
     return FitResult(
-        name=name, history=history, best_val_acc=0.612, checkpoint=None, seconds=100.0, extra=extra
-    )
+        name=name, history=history, best_val_acc=0.612, checkpoint=None, seconds=100.0,
+        optimizer_steps=steps, kept=kept or {}, trunk_seconds=50.0, cache_precision="bf16", budget=budget,
+    )  # fmt: skip
 
 
 def classification_sample(kept_phase: str = "finetune", tuned: float = 0.6, probe: float = 0.5):

@@ -136,12 +136,15 @@ def test_report_autoencode_renders_from_a_record():
 
     rec = autoencode_sample()
     text = autoencode.findings(rec)
-    assert "trained 3 epochs on 3 paintings (a_set, b_set)" in text
-    assert "DAE 0.0287, SWAE 0.0305; the DAE reconstructs better" in text
-    assert "does **not** beat raw pixels (0.420 vs 0.445)" in text
-    assert "beats raw pixels (0.500 vs 0.445)" in autoencode.findings(autoencode_sample(dae_accuracy=0.5))
+    assert "trained 3 epochs on the 2 paintings of the train split of a 3-painting collection (a_set, b_set)" in text
+    assert "Validation MSE: DAE 0.0287, SWAE 0.0305" in text
+    # the comparison sentence comes from the paired test's verdict, never from the sign of the difference
+    assert "DAE codes vs raw pixels: no measurable difference" in text and "beats" not in text
+    better = autoencode.findings(autoencode_sample(dae_accuracy=0.7))
+    assert "DAE beats raw pixels in 5-NN label accuracy by +0.252 (McNemar exact p = 0.000176" in better
     table = autoencode.readme(rec)["autoencode"]
-    assert "| DAE | 3 | 0.0287 | 0.420 |" in table and "| raw pixels | – | – | 0.445 |" in table
+    assert "| DAE | 3 | re-run 03 | re-run 03 | 0.420 [0.335, 0.510] |" in table
+    assert "| raw pixels | – | – | – | 0.445 [0.359, 0.535] | – |" in table
 
 
 def test_findings_carry_the_provenance_line(results_root: Path):
