@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from artdl.core import SectionConfig
+from artdl.core import SectionConfig, check_value
 
 __all__ = ["FitConfig", "FitResult"]
 
@@ -54,7 +54,10 @@ class FitConfig(SectionConfig):
     SECTION: ClassVar[str] = "classify"
 
     def __post_init__(self) -> None:
-        super().__post_init__()  # each field against artdl.core.RANGES, the table load_config checks
+        for f in dataclasses.fields(self):  # each field against artdl.core.RANGES, as load_config checks
+            if f.name == "epochs" and self.epochs == 0 and self.max_seconds > 0:
+                continue  # a time budget (the from-scratch baseline's) trains until the clock runs out
+            check_value(self.key_of(f.name), getattr(self, f.name))
         for key in ("precision", "cache_precision"):
             if getattr(self, key) not in PRECISION_NAMES:
                 raise ValueError(f"classify.{key}={getattr(self, key)!r}: must be one of {', '.join(PRECISION_NAMES)}")
