@@ -61,10 +61,15 @@ def main() -> None:
     parser.add_argument("--config", default="default")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
-    rows = []
+    rows: list[dict] = []
     for seed in args.seeds:
         rows.append(run_seed(seed, args.config, list(args.overrides)))
         print(rows[-1], flush=True)
+        write(rows, args)  # after every seed: a run stopped on a busy machine keeps what it measured
+
+
+def write(rows: list[dict], args: argparse.Namespace) -> None:
+    """Print the table and write ``benchmarks/results/02_seeds.json`` with mean ± sd in its notes."""
     spread = {
         key: (statistics.mean(r[key] for r in rows), statistics.stdev(r[key] for r in rows) if len(rows) > 1 else 0.0)
         for key in ("fine-tune top-1", "linear probe top-1")
@@ -72,7 +77,8 @@ def main() -> None:
     notes = (
         f"`{args.config}` config"
         + (f" with `{' '.join(args.overrides)}`" if args.overrides else "")
-        + f", training seeds {', '.join(map(str, args.seeds))}, split seed fixed, no scratch baseline; "
+        + f", training seeds {', '.join(str(r['seed']) for r in rows)} (of {len(args.seeds)} asked), split seed fixed, "
+        "no scratch baseline; "
         f"test n = {rows[0]['n_test']}. Mean ± sd (ddof 1): "
         + "; ".join(f"{k} {m:.3f} ± {s:.3f}" for k, (m, s) in spread.items())
     )

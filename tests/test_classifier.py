@@ -604,7 +604,10 @@ def test_seeds_line_is_rendered_from_the_benchmark_s_results_file(report_root: P
     rows = [{"seed": s, "fine-tune top-1": t, "linear probe top-1": p}
             for s, t, p in ((0, 0.57, 0.49), (1, 0.58, 0.51), (2, 0.59, 0.53))]  # fmt: skip
     (report_root / "benchmarks" / "results").mkdir(parents=True)
-    (report_root / "benchmarks" / "results" / "02_seeds.json").write_text(json.dumps({"rows": rows}))
+    seeds_file = report_root / "benchmarks" / "results" / "02_seeds.json"
+    seeds_file.write_text(json.dumps({"rows": rows[:1]}))  # stopped after one seed: no spread to show
+    assert "not measured yet (seed 0: fine-tune 0.570, probe 0.490;" in classify.readme(_record())["classify"]
+    seeds_file.write_text(json.dumps({"rows": rows}))
     section = classify.readme(_record())["classify"]
     assert "3 seeds (0, 1, 2; `benchmarks/bench_seeds.py`, mean ± sd of test top-1): fine-tune 0.580 ± 0.010, probe 0.510 ± 0.020." in section
 

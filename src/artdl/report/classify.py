@@ -250,6 +250,10 @@ def seeds_line() -> str:
     if not path.is_file():
         return "Spread over training seeds: not measured yet (run `python benchmarks/bench_seeds.py`)."
     rows = json.loads(path.read_text()).get("rows") or []
+    if len(rows) < 2:  # a run stopped after its first seed: a value, no spread
+        done = "; ".join(f"seed {r['seed']}: fine-tune {r['fine-tune top-1']:.3f}, probe {r['linear probe top-1']:.3f}"
+                         for r in rows)  # fmt: skip
+        return f"Spread over training seeds: not measured yet ({done or 'no seed finished'}; `benchmarks/bench_seeds.py`)."
 
     def spread(key: str) -> str:
         values = [float(row[key]) for row in rows]
