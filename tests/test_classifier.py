@@ -355,13 +355,17 @@ def test_classify_notebook_runs_at_tiny_settings(isolated_root: Path, impression
     nb = nbformat.read(out, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     metrics = json.loads((isolated_root / "results" / "02_classify.json").read_text())
-    assert metrics["schema_version"] == 2  # 2: the look-alike conflict counts
-    assert set(metrics["models"]) == {"fine-tune", "fine-tune, last epoch", "linear probe", "from scratch"}
+    assert metrics["schema_version"] == 3
+    scratch = "from scratch, same time"
+    assert set(metrics["models"]) == {"fine-tune", "fine-tune, last epoch", "linear probe", scratch}
     # The default baseline gets the fine-tune's wall time (the fine-tune trains a cached top).
     assert metrics["recipe"]["frozen_cache"] and metrics["recipe"]["scratch_budget"] == "time"
-    assert metrics["seconds"]["from scratch"] >= 0.9 * metrics["seconds"]["fine-tune"]
-    assert "same wall time" in metrics["scratch_budget"]
+    assert metrics["seconds"][scratch] >= 0.9 * metrics["seconds"]["fine-tune"]
+    [run] = metrics["scratch_runs"]
+    assert run["budget"] == "time" and run["label"].startswith("same ") and run["model"] == scratch
     assert metrics["models"]["fine-tune"]["n"] == metrics["task"]["n"]["test"]
+    assert len(metrics["models"]["fine-tune"]["hits"]) == metrics["task"]["n"]["test"]
+    assert set(metrics["paired"]) == {"fine-tune vs linear probe", f"fine-tune vs {scratch}"}
     predictions = pd.read_csv(isolated_root / "models" / "classifier" / "predictions.csv")
     assert len(predictions) == metrics["task"]["n"]["test"]
     for name in ("confusion_matrix", "comparison", "training_history", "cam_correct"):
@@ -454,17 +458,27 @@ def test_scratch_epochs_default_to_the_fine_tune_s():
 
 
 # ---------------------------------------------------------------------------- report
-def test_report_findings_are_computed_from_the_record():
+@pytest.fixture
+def report_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project root with the real configs and no results: nothing committed leaks into a report test."""
+    monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
+    (tmp_path / "configs").symlink_to(Path(__file__).resolve().parents[1] / "configs")
+    (tmp_path / "src").mkdir()
+    return tmp_path
+
+
+def test_report_findings_are_computed_from_the_record(report_root: Path):
     from artdl.report import classify
 
     from .record_samples import classification_sample as _record
 
     text = classify.findings(_record())
     assert "fine-tuning epoch 2 of 2" in text and "0.612" in text
-    assert "beats** the linear probe" not in text and "The kept fine-tune beats the linear probe" in text
-    assert "0.600 [0.57, 0.63] vs 0.500 [0.47, 0.53] (+0.100)" in text
-    assert "the 95 % intervals do not overlap" in text
-    assert "fine-tune's wall time (100 s: 306 optimizer steps" in text and "+0.300" in text
+    assert "(top-1 0.600 [0.57, 0.63] vs 0.500 [0.47, 0.53])" in text
+    assert "fine-tune beats linear probe in test top-1 by +0.100 (McNemar exact p = 4.93e-32; 105 vs 0" in text
+    assert "intervals" not in text  # the paired test decides, not whether two intervals overlap
+    assert "at equal wall time (same 100 s, 30 steps" in text and "the fine-tune took 306 steps" in text
+    assert "fine-tune beats from scratch, same time in test top-1 by +0.300 (McNemar exact p = " in text
     assert "Impressionism → c: 31 test paintings, 20.7% of all Impressionism" in text
     assert "9 groups of look-alikes (18 images" in text
     assert "341 s" in text
@@ -472,33 +486,172 @@ def test_report_findings_are_computed_from_the_record():
     assert "0.610 [" in classify.findings(_record(tuned=0.61))
 
 
-def test_report_says_when_the_probe_is_kept_and_not_beaten():
+def test_report_says_no_measurable_difference_when_mcnemar_says_so(report_root: Path):
     from artdl.report import classify
 
     from .record_samples import classification_sample as _record
 
-    text = classify.findings(_record(kept_phase="head", tuned=0.5, probe=0.5))
-    assert "head-only epoch 0" in text and "does **not** beat" in text and "intervals overlap" in text
+    record = _record(kept_phase="head", tuned=0.5, probe=0.5, shift=20)  # 20 vs 20 discordant paintings
+    test = record.paired["fine-tune vs linear probe"]
+    assert (test.a_only, test.b_only, test.n, test.significant) == (20, 20, 1050, False)
+    assert record.beats_probe is False
+    text = classify.findings(record)
+    assert "head-only epoch 0" in text
+    assert "no measurable difference in test top-1 (fine-tune − linear probe = +0.000; McNemar exact p = 1; " in text
+    assert "beats linear probe" not in text and "linear probe beats" not in text
+    readme = classify.readme(record)["classify"]
+    assert "| linear probe | 10 head ep. | 0.500 [0.47, 0.53] | 0.900 [0.88, 0.92] | 0.490 | +0.000, p = 1 (n.s.) |" in readme
+    assert "no measurable difference in test top-1" in readme
 
 
-def test_report_readme_table_has_intervals_and_the_full_run(tmp_path: Path, monkeypatch):
+def test_record_keeps_hits_and_mcnemar_fields_through_its_file(report_root: Path):
+    from artdl.classify import ClassificationRecord
+    from artdl.core import load_record, mcnemar_exact, write_results
 
+    from .record_samples import classification_sample as _record
+
+    record = _record(shift=7)
+    write_results(record)
+    loaded = load_record(ClassificationRecord)
+    hits = {name: [h == "1" for h in m.hits or ""] for name, m in loaded.models.items()}
+    assert len(hits["fine-tune"]) == loaded.models["fine-tune"].n == 1050
+    again = mcnemar_exact(hits["fine-tune"], hits["linear probe"])  # recomputed from the stored hits
+    test = loaded.paired["fine-tune vs linear probe"]
+    assert (test.a_only, test.b_only) == (again.a_only, again.b_only) == (105, 0)
+    assert test.p_value == pytest.approx(again.p_value) and test.significant and loaded.beats_probe
+
+
+def test_evaluate_lists_each_painting_s_hit_in_loader_order():
+    logits = np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    assert evaluate(logits, np.array([0, 0, 0]), ["a", "b"])["hits"] == "101"
+
+
+def test_scratch_budget_accepts_time_steps_or_both_only():
+    from omegaconf import OmegaConf
+
+    from artdl.classify import scratch_baseline, scratch_budgets
+
+    c = OmegaConf.create({"epochs": 3, "scratch": {"budget": "time", "epochs": 0}})
+    assert scratch_budgets(c) == ("time",)
+    c.scratch.budget = "both"
+    assert scratch_budgets(c) == ("time", "steps")
+    c.scratch.budget = "steps"
+    assert scratch_budgets(c) == ("steps",)
+    c.scratch.budget = "equal"
+    with pytest.raises(ValueError, match="classify.scratch.budget='equal': use time, steps or both"):
+        scratch_budgets(c)
+    cfg = OmegaConf.create({"classify": {"scratch": {"budget": "both"}}})
+    with pytest.raises(ValueError, match="one run takes time or steps"):  # before anything is built
+        scratch_baseline(cfg, {}, ["a"], torch.device("cpu"), ".", None, False)
+
+
+def test_both_budgets_give_one_named_row_each(report_root: Path):
+    from artdl.report import classify
+
+    from .record_samples import classification_sample as _record
+
+    record = _record(budget="both")
+    assert [(r.budget, r.model, r.steps, r.label) for r in record.scratch_runs] == [
+        ("time", "from scratch, same time", 30, "same 100 s, 30 steps"),
+        ("steps", "from scratch, same steps", 306, "same 306 steps, 100 s"),
+    ]
+    section = classify.readme(record)["classify"]
+    assert "| CPU default | from scratch, same time | same 100 s, 30 steps | 0.300 [" in section
+    assert "| CPU default | from scratch, same steps | same 306 steps, 100 s | 0.450 [" in section
+    text = classify.findings(record)
+    assert "ImageNet pretraining, at equal optimizer steps: fine-tune beats from scratch, same steps" in text
+    assert "ImageNet pretraining, at equal wall time: fine-tune beats" in text
+    assert "not measured yet" not in text
+
+
+def test_report_says_the_equal_steps_baseline_is_not_measured_yet_then_reads_it(report_root: Path):
+    import sys
+
+    from artdl.core import load_config, write_results
+    from artdl.report import classify
+
+    from .record_samples import _fit, _scores
+    from .record_samples import classification_sample as _record
+
+    record = _record()
+    line = (
+        "qual-steps baseline: not measured yet (run `python benchmarks/run_scratch_steps.py`, "
+        "about 25 min on a 2-core CPU)"
+    )
+    assert line in classify.findings(record) and line in classify.readme(record)["classify"]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import run_scratch_steps
+
+    steps = run_scratch_steps.steps_record(load_config(), record, _fit("from scratch, same steps", 306), _scores(0.55))
+    write_results(steps, config_name="scratch_steps")
+    text = classify.findings(record)
+    assert "not measured yet" not in text
+    assert "From scratch at equal optimizer steps (same 306 steps, 100 s, `benchmarks/run_scratch_steps.py`" in text
+    assert "ImageNet pretraining at equal optimizer steps: fine-tune beats from scratch, same steps in test top-1 by +0.050" in text
+    assert "| CPU default | from scratch, same steps | same 306 steps, 100 s | 0.550 [" in classify.readme(record)["classify"]
+
+
+def test_seeds_line_is_rendered_from_the_benchmark_s_results_file(report_root: Path):
+    import json
+
+    from artdl.report import classify
+
+    from .record_samples import classification_sample as _record
+
+    assert "Spread over training seeds: not measured yet (run `python benchmarks/bench_seeds.py`)." in (
+        classify.readme(_record())["classify"]
+    )
+    rows = [{"seed": s, "fine-tune top-1": t, "linear probe top-1": p}
+            for s, t, p in ((0, 0.57, 0.49), (1, 0.58, 0.51), (2, 0.59, 0.53))]  # fmt: skip
+    (report_root / "benchmarks" / "results").mkdir(parents=True)
+    seeds_file = report_root / "benchmarks" / "results" / "02_seeds.json"
+    seeds_file.write_text(json.dumps({"rows": rows[:1]}))  # stopped after one seed: no spread to show
+    assert "not measured yet (seed 0: fine-tune 0.570, probe 0.490;" in classify.readme(_record())["classify"]
+    seeds_file.write_text(json.dumps({"rows": rows}))
+    section = classify.readme(_record())["classify"]
+    assert "3 seeds (0, 1, 2; `benchmarks/bench_seeds.py`, mean ± sd of test top-1): fine-tune 0.580 ± 0.010, probe 0.510 ± 0.020." in section
+
+
+def test_report_readme_table_has_intervals_and_the_full_run(report_root: Path):
     from artdl.core import write_results
     from artdl.report import classify
 
     from .record_samples import classification_sample as _record
 
-    monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))
-    (tmp_path / "configs").symlink_to(Path(__file__).resolve().parents[1] / "configs")
-    (tmp_path / "src").mkdir()
     assert "full" not in classify.readme(_record())["classify"].split("\n")[2]
     write_results(_record(tuned=0.66), config_name="full")
     section = classify.readme(_record())["classify"]
     assert "| CPU default | fine-tune | 2 ep. (306 steps) | 0.600 [0.57, 0.63] | 0.900 [" in section
     assert "| full | fine-tune | 2 ep. (306 steps) | 0.660 [" in section
-    assert "| CPU default | from scratch | 100 s, same time (306 steps) | 0.300 [" in section
+    assert "| CPU default | from scratch, same time | same 100 s, 30 steps | 0.300 [" in section
+    assert "| 0.290 | +0.300, p = " in section  # McNemar's p beside the baseline
     stamped = dataclasses.replace(_record().provenance, hardware="CPU (2 cores, x86_64)", date="2026-12-01T08:00")
     assert "CPU (2 cores, x86_64), 2026-12-01, 341 s" in classify.readme(dataclasses.replace(_record(), provenance=stamped))["classify"]
+
+
+def test_training_history_names_a_short_run_beside_a_visible_marker():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from artdl import viz
+
+    from .test_figure_layout import HISTORY, _check
+
+    short = pd.DataFrame({"epoch": [1], "train_loss": [1.9], "val_loss": [1.8], "val_acc": [0.28]})
+    fig = viz.training_history({"fine-tune": HISTORY, "from scratch, same time": short},
+                               {"from scratch, same time": "same 103 s, 43 steps"})  # fmt: skip
+    try:
+        ax_acc = fig.axes[1]
+        [named] = [t for t in ax_acc.texts if "43 steps" in t.get_text()]
+        assert "from scratch" in named.get_text()
+        [marker] = [line for line in ax_acc.get_lines() if len(line.get_xdata()) == 1]
+        assert marker.get_markersize() >= 8 and marker.get_marker() == "D"
+        assert any("43 steps" in t.get_text() for t in ax_acc.get_legend().get_texts())
+        assert not _check(fig)  # readable, nothing overlapping
+    finally:
+        plt.close(fig)
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,9 @@ def predict(
 
 def evaluate(logits: np.ndarray, targets: np.ndarray, classes: Sequence[str]) -> dict[str, Any]:
     """Top-1 (and top-3 where it is informative) with 95 % Wilson intervals, macro-F1, per-class
-    precision/recall/F1 and accuracy, and the confusion matrix (rows = true).
+    precision/recall/F1 and accuracy, the confusion matrix (rows = true), and ``hits``: one
+    ``"1"``/``"0"`` per painting in loader order, so two models scored on the same test paintings
+    can be compared paired (McNemar, :func:`artdl.core.mcnemar_exact`) from the record alone.
 
     Top-3 is only reported when guessing scores below one half (:func:`artdl.core.metrics.topk_is_informative`):
     with 7 styles it says how often the right style is among the model's first guesses; with 4
@@ -86,6 +88,7 @@ def evaluate(logits: np.ndarray, targets: np.ndarray, classes: Sequence[str]) ->
         "per_class": per_class_report(targets, pred, classes),
         "confusion_matrix": cm.tolist(),
         "classes": list(classes),
+        "hits": "".join("1" if h else "0" for h in (pred == targets)),
     }
 
 

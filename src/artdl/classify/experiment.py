@@ -31,12 +31,14 @@ from artdl.classify.record import (
     ConfusedPair,
     EpochRow,
     Kept,
+    PairedTest,
     Recipe,
+    ScratchRun,
     SplitSpec,
     Task,
     model_scores,
 )
-from artdl.core import Provenance, distributed
+from artdl.core import Provenance, StatsConfig, distributed, mcnemar_exact
 from artdl.data import duplicate_groups
 from artdl.models import build_classifier, normalization_for
 
@@ -45,9 +47,13 @@ __all__ = [
     "comparison_metrics",
     "finetune_pretrained",
     "make_loaders",
+    "paired_tests",
     "run_classification",
     "scratch_baseline",
+    "scratch_baselines",
+    "scratch_budgets",
     "scratch_epochs",
+    "scratch_label",
 ]
 
 
@@ -147,40 +153,84 @@ def scratch_epochs(cfg_classify: Any) -> int:
     return n if n > 0 else cfg_classify.epochs
 
 
-def scratch_budget(cfg_classify: Any, finetune: FitResult) -> str:
-    """What the from-scratch baseline was given, in words (for the record and the README)."""
-    if cfg_classify.scratch.budget == "time":
-        return f"same wall time as the fine-tune ({finetune.seconds:.0f} s), every step over all layers"
-    return "same optimizer steps over all layers (same loader, batch size and epochs)"
+SCRATCH_BUDGETS = ("time", "steps", "both")
+SCRATCH_MODEL = {"time": "from scratch, same time", "steps": "from scratch, same steps"}
+
+
+def scratch_budgets(cfg_classify: Any) -> tuple[str, ...]:
+    """The budgets ``classify.scratch.budget`` asks for: ``("time",)``, ``("steps",)`` or both.
+
+    Checked before any training, so a typo fails in a second, not after the fine-tune.
+    """
+    budget = cfg_classify.scratch.budget
+    if budget not in SCRATCH_BUDGETS:
+        raise ValueError(f"classify.scratch.budget={budget!r}: use time, steps or both.")
+    return ("time", "steps") if budget == "both" else (str(budget),)
+
+
+def scratch_label(budget: str, finetune: FitResult, scratch: FitResult) -> str:
+    """The budget as the table names it: "same 103 s, 43 steps" or "same 612 steps, 1467 s"."""
+    if budget == "time":
+        return f"same {finetune.seconds:.0f} s, {scratch.optimizer_steps} steps"
+    return f"same {scratch.optimizer_steps} steps, {scratch.seconds:.0f} s"
 
 
 def scratch_baseline(
     cfg: Any, loaders: dict[str, Any], classes: Sequence[str], device: torch.device, out_dir: str | Path,
-    finetune: FitResult, progress: bool = True,
+    finetune: FitResult, progress: bool = True, budget: str | None = None,
 ) -> tuple[Any, FitResult]:  # fmt: skip
-    """The same architecture from random weights, every layer trained, on the fine-tune's budget.
+    """The same architecture from random weights, every layer trained, on one of the fine-tune's budgets.
 
-    ``classify.scratch.budget`` is ``time`` (the fine-tune's wall time, trunk pass included: the
-    fair comparison when the fine-tune trains only the top on cached activations) or ``steps``
-    (its number of optimizer steps, from the same loader). Writes ``<out_dir>/scratch.pt``.
+    ``budget`` (default: ``classify.scratch.budget``, which must then be one budget) is ``time``
+    (the fine-tune's wall time, trunk pass included: the fair comparison when the fine-tune
+    trains only the top on cached activations) or ``steps`` (its number of optimizer steps, from
+    the same loader). Writes ``<out_dir>/scratch.pt`` (``scratch_steps.pt`` for ``steps``).
     """
     c = cfg.classify
-    if c.scratch.budget not in ("time", "steps"):
-        raise ValueError(f"classify.scratch.budget={c.scratch.budget!r}: use time or steps.")
+    budget = budget or c.scratch.budget
+    if budget not in SCRATCH_MODEL:
+        raise ValueError(f"scratch budget {budget!r}: one run takes time or steps (both: scratch_baselines).")
     name = c.backbone if str(c.backbone).startswith("scratch") else f"scratch_{c.backbone}"
     model = build_classifier(name, len(classes))
-    by_time = c.scratch.budget == "time"
+    by_time = budget == "time"
     recipe = FitConfig.from_cfg(c, seed=cfg.seed).replace(
-        epochs=0 if by_time else scratch_epochs(c), max_seconds=finetune.seconds if by_time else 0.0,
+        epochs=scratch_epochs(c), max_seconds=finetune.seconds if by_time else 0.0,  # a time budget ignores epochs
         head_epochs=0, unfreeze_stages=-1, lr=c.scratch.lr, backbone_lr_mult=1.0, freeze_bn=False,
         frozen_cache=False,
     )  # fmt: skip
+    checkpoint = Path(out_dir) / ("scratch.pt" if by_time else "scratch_steps.pt")
     result = fit(
-        model, loaders, recipe, device, name="from scratch", checkpoint=Path(out_dir) / "scratch.pt",
+        model, loaders, recipe, device, name=SCRATCH_MODEL[budget], checkpoint=checkpoint,
         meta=_meta(c, classes, name), progress=progress,
     )  # fmt: skip
-    result.budget = scratch_budget(c, finetune)
+    kind = "same wall time as the fine-tune" if by_time else "same optimizer steps as the fine-tune"
+    result.budget = f"{kind} ({scratch_label(budget, finetune, result)}), every step over all layers"
     return model, result
+
+
+def scratch_baselines(
+    cfg: Any, loaders: dict[str, Any], classes: Sequence[str], device: torch.device, out_dir: str | Path,
+    finetune: FitResult, progress: bool = True,
+) -> dict[str, tuple[Any, FitResult]]:  # fmt: skip
+    """Every baseline ``classify.scratch.budget`` asks for, by budget (``time``, ``steps``)."""
+    return {
+        budget: scratch_baseline(cfg, loaders, classes, device, out_dir, finetune, progress, budget)
+        for budget in scratch_budgets(cfg.classify)
+    }
+
+
+def paired_tests(test_metrics: dict[str, dict[str, Any]], stats: StatsConfig) -> dict[str, PairedTest]:
+    """McNemar's exact test of the kept fine-tune against the probe and each baseline.
+
+    Paired on the same test paintings (each :func:`evaluate` result's ``hits``), which is what
+    can tell two models apart on one split; two intervals that overlap cannot.
+    """
+    hits = {name: [h == "1" for h in m["hits"]] for name, m in test_metrics.items() if m.get("hits")}
+    others = [name for name in hits if name not in ("fine-tune", "fine-tune, last epoch")]
+    if "fine-tune" not in hits:
+        return {}
+    return {f"fine-tune vs {b}": PairedTest.of(mcnemar_exact(hits["fine-tune"], hits[b], stats), "fine-tune", b)
+            for b in others}  # fmt: skip
 
 
 # The classify.* settings that define the recipe, copied into every record (cache_precision is
@@ -197,7 +247,7 @@ def classification_record(
     classes: Sequence[str],
     finetune: FitResult,
     test_metrics: dict[str, dict[str, Any]],
-    scratch: FitResult | None = None,
+    scratch: dict[str, FitResult] | None = None,
     seconds: dict[str, float] | None = None,
 ) -> ClassificationRecord:
     """The typed record of a 02 run, as written to ``results/02_classify*.json`` and read by
@@ -205,14 +255,17 @@ def classification_record(
     per-model test metrics with intervals, optimizer steps, timings and the most-confused pairs.
 
     ``test_metrics`` maps ``fine-tune``, ``fine-tune, last epoch``, ``linear probe`` and
-    ``from scratch`` to :func:`evaluate` results. The notebook and :func:`run_classification`
+    ``from scratch, same time`` / ``same steps`` to :func:`evaluate` results; ``scratch`` maps each
+    baseline's budget (``time``, ``steps``) to its fit. The notebook and :func:`run_classification`
     both build their record here, so the CPU default and the full run report the same fields.
     """
     c = cfg.classify
+    scratch = dict(scratch or {})
     best = test_metrics["fine-tune"]
-    probe = test_metrics.get("linear probe")
     pairs = most_confused_pairs(best["confusion_matrix"], classes, k=5)
-    fits = {"fine-tune": finetune, **({"from scratch": scratch} if scratch is not None else {})}
+    fits = {"fine-tune": finetune, **{SCRATCH_MODEL[b]: fit for b, fit in scratch.items()}}
+    paired = paired_tests(test_metrics, StatsConfig.from_config(cfg))
+    versus_probe = paired.get("fine-tune vs linear probe")
     history_columns = ["epoch", "phase", "val_acc", "train_acc", "seconds"]
     return ClassificationRecord(
         provenance=Provenance(dataset=str(c.dataset), split="test"),
@@ -233,14 +286,19 @@ def classification_record(
             crop_scale=tuple(c.crop_scale),
             trunk_seconds=finetune.trunk_seconds,
             cache_precision=finetune.cache_precision or c.cache_precision,  # as resolved
-            scratch_budget=c.scratch.budget if scratch is not None else None,
+            scratch_budget=c.scratch.budget if scratch else None,
             scratch_lr=c.scratch.lr,
         ),
         kept=Kept(**finetune.kept),
         models={name: model_scores(m) for name, m in test_metrics.items()},
-        beats_probe=bool(probe is not None and best["top1"] > probe["top1"]),
+        beats_probe=None if versus_probe is None else versus_probe.significant and versus_probe.difference > 0,
         optimizer_steps={name: fit.optimizer_steps for name, fit in fits.items()},
-        scratch_budget=scratch.budget if scratch is not None else None,
+        scratch_runs=[
+            ScratchRun(budget=b, model=SCRATCH_MODEL[b], steps=fit.optimizer_steps, seconds=fit.seconds,
+                       label=scratch_label(b, finetune, fit))
+            for b, fit in scratch.items()
+        ],  # fmt: skip
+        paired=paired,
         seconds=dict(seconds or {}),
         most_confused=[
             ConfusedPair(true=r["true"], predicted=r["predicted"], count=int(r["count"]), share_of_true=r["share of true"])
@@ -262,10 +320,11 @@ def _keep(path: Path, result: FitResult) -> None:
 
 
 def comparison_metrics(
-    finetune: FitResult, classes: Sequence[str], scratch: tuple[Any, FitResult] | None = None,
+    finetune: FitResult, classes: Sequence[str], scratch: dict[str, tuple[Any, FitResult]] | None = None,
     loaders: dict[str, Any] | None = None, device: Any = "cpu", precision: str = "auto",
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """The comparison table's rows: kept fine-tune, its last epoch, the probe and the baseline."""
+    """The comparison table's rows: kept fine-tune, its last epoch, the probe and each baseline
+    (``scratch`` maps a budget to its ``(model, fit)``, as :func:`scratch_baselines` returns)."""
     if finetune.test_scores is None or finetune.linear_probe is None:
         raise ValueError("comparison_metrics needs a fit given probe_classes and a test loader.")
     kept = evaluate(*finetune.test_scores, classes)
@@ -274,8 +333,9 @@ def comparison_metrics(
         "fine-tune, last epoch": finetune.last_epoch or kept,  # no fine-tuning epochs: the kept model
         "linear probe": finetune.linear_probe,
     }
-    if scratch is not None and loaders is not None:
-        metrics["from scratch"] = evaluate(*predict(scratch[0], loaders["test"], device, precision), classes)
+    if scratch and loaders is not None:
+        for budget, (model, _) in scratch.items():
+            metrics[SCRATCH_MODEL[budget]] = evaluate(*predict(model, loaders["test"], device, precision), classes)
     return metrics
 
 
@@ -300,6 +360,7 @@ def run_classification(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     c = cfg.classify
+    budgets = scratch_budgets(c) if c.scratch.enabled else ()  # a bad budget fails before any training
     device = device if device is not None else torch.device("cpu")
     table = data.load_splits(cfg, c.dataset)
     classes = data.class_names(table)
@@ -323,13 +384,15 @@ def run_classification(
     seconds = {"fine-tune": finetune.seconds}
     if on_partial is not None and main:
         on_partial(classification_record(cfg, table, classes, finetune, metrics, None, seconds))
-    scratch = None
-    if c.scratch.enabled:
-        scratch = scratch_baseline(cfg, loaders, classes, device, out, finetune, progress)
+    scratch: dict[str, tuple[Any, FitResult]] = {}
+    for budget in budgets:
+        scratch[budget] = scratch_baseline(cfg, loaders, classes, device, out, finetune, progress, budget)
+        fitted = scratch[budget][1]
         if main:
-            _keep(out / "scratch_fit.pkl", scratch[1])
-        metrics = comparison_metrics(finetune, classes, scratch, loaders, device, c.precision)
-        seconds["from scratch"] = scratch[1].seconds
-        log(f"from scratch: best val {scratch[1].best_val_acc:.3f} in {scratch[1].seconds:.0f} s")
+            _keep(out / f"scratch_{budget}_fit.pkl", fitted)
+        seconds[SCRATCH_MODEL[budget]] = fitted.seconds
+        log(f"{SCRATCH_MODEL[budget]}: best val {fitted.best_val_acc:.3f} in {fitted.seconds:.0f} s ({fitted.budget})")
+    metrics = comparison_metrics(finetune, classes, scratch, loaders, device, c.precision)
     seconds["total"] = time.perf_counter() - started
-    return classification_record(cfg, table, classes, finetune, metrics, scratch and scratch[1], seconds)
+    fits = {budget: fitted for budget, (_, fitted) in scratch.items()}
+    return classification_record(cfg, table, classes, finetune, metrics, fits, seconds)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from artdl.core import Record
+from artdl.core import McNemarResult, Record, Verdict, verdict
 from artdl.data import DuplicateGroups
 
 __all__ = [
@@ -22,7 +22,10 @@ __all__ = [
     "EpochRow",
     "Kept",
     "ModelScores",
+    "PairedTest",
     "Recipe",
+    "ScratchRun",
+    "ScratchStepsRecord",
     "SplitSpec",
     "Task",
     "model_scores",
@@ -67,7 +70,7 @@ class Recipe:
     cache: str
     crop_scale: tuple[float, float]
     trunk_seconds: float | None = None
-    scratch_budget: str | None = None  # "time" or "steps"; None when no baseline ran
+    scratch_budget: str | None = None  # "time", "steps" or "both"; None when no baseline ran
     scratch_lr: float
 
 
@@ -104,6 +107,7 @@ class ModelScores:
     per_class: dict[str, ClassScores]
     confusion_matrix: list[list[int]]
     classes: list[str]
+    hits: str | None = None  # "1"/"0" per test painting in split order; None in a converted old record
 
 
 def model_scores(metrics: Mapping[str, Any]) -> ModelScores:
@@ -134,22 +138,93 @@ class EpochRow:
 
 
 @dataclass(kw_only=True)
+class ScratchRun:
+    """One from-scratch baseline and the budget it was given, named in the table ("same 103 s, 43 steps").
+
+    ``budget`` is ``time`` (the fine-tune's wall time) or ``steps`` (its optimizer steps); ``model``
+    is its key in the record's ``models``.
+    """
+
+    budget: str
+    model: str
+    steps: int
+    seconds: float
+    label: str
+
+
+@dataclass(kw_only=True)
+class PairedTest:
+    """McNemar's exact test of two models on the same test paintings (``a_only``: only A right).
+
+    The fields of :class:`artdl.core.McNemarResult`, kept so the report rebuilds the verdict, and
+    its sentence, from the record alone (:meth:`verdict`) instead of from the sign of a difference.
+    """
+
+    a: str
+    b: str
+    a_only: int
+    b_only: int
+    n: int
+    difference: float
+    p_value: float
+    alpha: float
+    significant: bool
+
+    @classmethod
+    def of(cls, result: McNemarResult, a: str, b: str) -> PairedTest:
+        return cls(a=a, b=b, a_only=result.a_only, b_only=result.b_only, n=result.n,
+                   difference=result.difference, p_value=result.p_value, alpha=result.alpha,
+                   significant=result.p_value < result.alpha)  # fmt: skip
+
+    def verdict(self, metric: str = "test top-1") -> Verdict:
+        result = McNemarResult(self.a_only, self.b_only, self.n, self.difference, self.p_value, self.alpha)
+        return verdict(result, self.a, self.b, metric)
+
+
+@dataclass(kw_only=True)
 class ClassificationRecord(Record):
     """A 02 run. ``models`` maps ``fine-tune``, ``fine-tune, last epoch``, ``linear probe`` and
-    ``from scratch`` (those that ran) to their test scores."""
+    ``from scratch, same time`` / ``from scratch, same steps`` (those that ran) to their test scores;
+    ``scratch_runs`` names each baseline's budget and ``paired`` holds McNemar's test of the
+    fine-tune against the probe and each baseline, on the same test paintings."""
 
     NOTEBOOK = "02_classify"
-    SCHEMA_VERSION = 2  # 2: task.split.groups counts the look-alike groups whose labels disagree
+    SCHEMA_VERSION = 3  # 2: look-alike groups whose labels disagree; 3: McNemar verdicts, a scratch row per budget
     SECTIONS = ("classify", "data")
 
     task: Task
     recipe: Recipe
     kept: Kept
     models: dict[str, ModelScores]
-    beats_probe: bool
+    beats_probe: bool | None  # McNemar says so; None: no paired test (a converted old record)
     optimizer_steps: dict[str, int | None]
-    scratch_budget: str | None = None  # the baseline's budget in words
+    scratch_runs: list[ScratchRun] = field(default_factory=list)
+    paired: dict[str, PairedTest] = field(default_factory=dict)  # "fine-tune vs linear probe", ...
     seconds: dict[str, float] = field(default_factory=dict)
     most_confused: list[ConfusedPair] = field(default_factory=list)
     history: dict[str, list[EpochRow]] = field(default_factory=dict)
     overrides: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ScratchStepsRecord(Record):
+    """The equal-steps from-scratch baseline of the committed CPU default, run apart
+    (``benchmarks/run_scratch_steps.py``, ``results/02_classify.scratch_steps.json``) because on
+    the 2-core CPU it takes about 25 minutes, too long for the notebook.
+
+    ``paired`` is McNemar's test against the committed run's kept fine-tune (``finetune_date``) on
+    the same test paintings; ``None`` when that record holds no per-painting hits.
+    """
+
+    NOTEBOOK = "02_classify"
+    SCHEMA_VERSION = 1
+    SECTIONS = ("classify", "data")
+    CONFIG_NAME = "scratch_steps"
+
+    dataset: str
+    run: ScratchRun
+    scores: ModelScores
+    finetune_steps: int
+    finetune_date: str
+    paired: PairedTest | None = None
+    history: list[EpochRow] = field(default_factory=list)

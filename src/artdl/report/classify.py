@@ -10,15 +10,16 @@ or optimizer steps, the most-confused pair. The README table adds the ``full`` r
 
 from __future__ import annotations
 
-from artdl.classify import ClassificationRecord, ModelScores, Recipe
-from artdl.core import MissingArtifactError, load_record
+from artdl.classify import ClassificationRecord, ModelScores, Recipe, ScratchStepsRecord
+from artdl.core import MissingArtifactError, load_record, resolve
 from artdl.data import DuplicateGroups
 from artdl.report import ci, md_table
 from artdl.report.data import conflict_line
 
 RECORD = ClassificationRecord
 
-MODEL_ORDER = ("fine-tune", "fine-tune, last epoch", "linear probe", "from scratch")
+MODEL_ORDER = ("fine-tune", "fine-tune, last epoch", "linear probe", "from scratch, same time",
+               "from scratch, same steps")  # fmt: skip
 
 
 def _acc(m: ModelScores, top3: bool = False) -> str:
@@ -50,48 +51,73 @@ def _precision(name: str) -> str:
     return {"bf16": "bf16 autocast", "auto": "fp32 on a CPU (bf16 autocast on a GPU)"}.get(name, name)
 
 
-def _overlap(a: ModelScores, b: ModelScores) -> bool:
-    return a.top1_ci[0] <= b.top1_ci[1] and b.top1_ci[0] <= a.top1_ci[1]
+def _paired_sentence(r: ClassificationRecord, other: str) -> str:
+    """The fine-tune against ``other`` as McNemar's verdict says it, or why there is no test."""
+    test = r.paired.get(f"fine-tune vs {other}")
+    if test is not None:
+        return test.verdict().sentence
+    tuned, m = r.models["fine-tune"], r.models[other]
+    return (
+        f"fine-tune − {other} = {tuned.top1 - m.top1:+.3f} top-1, not tested: this record has no "
+        "per-painting hits for McNemar's paired test (re-run 02)"
+    )
 
 
 def _comparison_sentence(r: ClassificationRecord) -> str:
     tuned, probe = r.models["fine-tune"], r.models.get("linear probe")
     if probe is None:
         return "No linear probe was run."
-    diff = tuned.top1 - probe.top1
-    verdict = "beats" if diff > 0 else "does **not** beat"
-    sure = (
-        "the 95 % intervals overlap, so the gap is within what another test draw could change"
-        if _overlap(tuned, probe)
-        else "the 95 % intervals do not overlap"
-    )
     return (
-        f"The kept fine-tune {verdict} the linear probe of the same run on the test split: top-1 "
-        f"{_acc(tuned)} vs {_acc(probe)} ({diff:+.3f}); {sure}."
+        f"Kept fine-tune vs the linear probe of the same run, on the same {tuned.n} test paintings "
+        f"(top-1 {_acc(tuned)} vs {_acc(probe)}): {_paired_sentence(r, 'linear probe')}."
     )
 
 
-def _scratch_sentence(r: ClassificationRecord) -> str:
-    if "from scratch" not in r.models:
-        return "The from-scratch baseline was not run (`classify.scratch.enabled=false`)."
-    steps = r.optimizer_steps
-    scratch, tuned = r.models["from scratch"], r.models["fine-tune"]
-    worth = (
-        f"ImageNet pretraining is worth {tuned.top1 - scratch.top1:+.3f} top-1 here "
-        f"(chance {scratch.chance_top1:.3f})."
-    )
-    if r.recipe.scratch_budget == "time":
-        return (
-            f"From scratch, the same architecture, given the fine-tune's wall time "
-            f"({r.seconds['fine-tune']:.0f} s: {steps.get('from scratch')} optimizer steps over all "
-            f"layers), reaches {_acc(scratch)} top-1: {worth}"
+BUDGET_WORDS = {"time": "at equal wall time", "steps": "at equal optimizer steps"}
+NOT_MEASURED = (
+    "equal-steps baseline: not measured yet (run `python benchmarks/run_scratch_steps.py`, "
+    "about 25 min on a 2-core CPU)"
+)
+
+
+def _equal_steps(r: ClassificationRecord) -> ScratchStepsRecord | None:
+    """The separately run equal-steps baseline of the CPU default, where this record has none."""
+    if any(run.budget == "steps" for run in r.scratch_runs) or r.provenance.config not in ("", "default"):
+        return None
+    try:
+        return load_record(ScratchStepsRecord, ScratchStepsRecord.CONFIG_NAME)
+    except MissingArtifactError:
+        return None
+
+
+def _scratch_sentences(r: ClassificationRecord) -> list[str]:
+    """One sentence per budget that ran: the baseline's top-1 and the pretraining gain's verdict."""
+    if not r.scratch_runs:
+        return ["The from-scratch baseline was not run (`classify.scratch.enabled=false`)."]
+    lines = []
+    for run in r.scratch_runs:
+        m = r.models[run.model]
+        lines.append(
+            f"From scratch {BUDGET_WORDS[run.budget]} ({run.label}, every step over all layers; the "
+            f"fine-tune took {r.optimizer_steps.get('fine-tune')} steps): top-1 {_acc(m)}, chance "
+            f"{m.chance_top1:.3f}. ImageNet pretraining, {BUDGET_WORDS[run.budget]}: "
+            f"{_paired_sentence(r, run.model)}."
         )
-    same = "as many as" if steps.get("from scratch") == steps.get("fine-tune") else "against"
-    return (
-        f"From scratch, the same architecture reaches {_acc(scratch)} top-1 after "
-        f"{steps.get('from scratch')} optimizer steps over all layers, {same} the fine-tune's "
-        f"{steps.get('fine-tune')}: {worth}"
-    )
+    extra = _equal_steps(r)
+    if extra is not None:
+        paired = (
+            extra.paired.verdict().sentence
+            if extra.paired is not None
+            else "not tested (no per-painting hits in the fine-tune's record; re-run 02)"
+        )
+        lines.append(
+            f"From scratch at equal optimizer steps ({extra.run.label}, `benchmarks/run_scratch_steps.py`, "
+            f"against the fine-tune of {extra.finetune_date[:10]}): top-1 {_acc(extra.scores)}. "
+            f"ImageNet pretraining at equal optimizer steps: {paired}."
+        )
+    elif all(run.budget != "steps" for run in r.scratch_runs) and r.provenance.config in ("", "default"):
+        lines.append(NOT_MEASURED[0].upper() + NOT_MEASURED[1:] + ".")
+    return lines
 
 
 def _confusion_sentence(r: ClassificationRecord) -> str:
@@ -154,7 +180,7 @@ def findings(record: ClassificationRecord) -> str:
         _recipe_line(record.recipe),
         f"- {_kept_sentence(record)}",
         f"- {_comparison_sentence(record)}",
-        f"- {_scratch_sentence(record)}",
+        *(f"- {line}" for line in _scratch_sentences(record)),
         f"- {_confusion_sentence(record)}",
     ]
     if not has_top3:
@@ -171,14 +197,6 @@ def _cache_precision(recipe: Recipe) -> str:
     return f"trunk pass and top in {recipe.cache_precision}"
 
 
-def _scratch_training(r: ClassificationRecord) -> str:
-    """The baseline's budget: the fine-tune's wall time, or its number of optimizer steps."""
-    steps = r.optimizer_steps.get("from scratch")
-    if r.recipe.scratch_budget == "time":
-        return f"{r.seconds['fine-tune']:.0f} s, same time ({steps} steps)"
-    return f"{r.recipe.epochs} ep. ({steps} steps)"
-
-
 def _finetune_kind(recipe: Recipe) -> str:
     if recipe.unfreeze_stages < 0:
         return "whole-net fine-tune"
@@ -190,18 +208,66 @@ def _finetune_kind(recipe: Recipe) -> str:
     return f"last {recipe.unfreeze_stages} stages fine-tuned{cached}"
 
 
+def _paired_cell(r: ClassificationRecord, name: str) -> str:
+    """McNemar's p-value of the fine-tune against ``name`` on the same test paintings."""
+    if name == "fine-tune":
+        return "–"
+    test = r.paired.get(f"fine-tune vs {name}")
+    if test is None:
+        return "not tested (re-run 02)"
+    return f"{test.difference:+.3f}, p = {test.p_value:.2g}" + ("" if test.significant else " (n.s.)")
+
+
 def _rows(r: ClassificationRecord, run: str) -> list[list[str]]:
     steps = r.optimizer_steps
     budgets = {
         "fine-tune": f"{r.recipe.epochs} ep. ({steps.get('fine-tune')} steps)",
         "linear probe": f"{r.recipe.head_epochs} head ep.",
-        "from scratch": _scratch_training(r) if "from scratch" in r.models else "",
+        **{s.model: s.label for s in r.scratch_runs},
     }
-    return [
-        [run, name, budgets[name], _acc(m), _acc(m, top3=True), f"{m.macro_f1:.3f}"]
-        for name in ("fine-tune", "linear probe", "from scratch")
-        if (m := r.models.get(name)) is not None
+    rows = [
+        [run, name, budgets.get(name, ""), _acc(m), _acc(m, top3=True), f"{m.macro_f1:.3f}", _paired_cell(r, name)]
+        for name in MODEL_ORDER
+        if name != "fine-tune, last epoch" and (m := r.models.get(name)) is not None
     ]
+    extra = _equal_steps(r)
+    if extra is not None:
+        m, test = extra.scores, extra.paired
+        cell = "not tested (re-run 02)" if test is None else (
+            f"{test.difference:+.3f}, p = {test.p_value:.2g}" + ("" if test.significant else " (n.s.)"))  # fmt: skip
+        rows.append([run, "from scratch, same steps", extra.run.label, _acc(m), _acc(m, top3=True),
+                     f"{m.macro_f1:.3f}", cell])  # fmt: skip
+    return rows
+
+
+SEEDS_FILE = "benchmarks/results/02_seeds.json"
+
+
+def seeds_line() -> str:
+    """ "3 seeds: fine-tune 0.xxx ± 0.0xx, probe …" from ``benchmarks/bench_seeds.py``'s results file
+    (sample sd, ddof 1), or "not measured yet"."""
+    import json
+    import statistics
+
+    path = resolve(SEEDS_FILE)
+    if not path.is_file():
+        return "Spread over training seeds: not measured yet (run `python benchmarks/bench_seeds.py`)."
+    rows = json.loads(path.read_text()).get("rows") or []
+    if len(rows) < 2:  # a run stopped after its first seed: a value, no spread
+        done = "; ".join(f"seed {r['seed']}: fine-tune {r['fine-tune top-1']:.3f}, probe {r['linear probe top-1']:.3f}"
+                         for r in rows)  # fmt: skip
+        return f"Spread over training seeds: not measured yet ({done or 'no seed finished'}; `benchmarks/bench_seeds.py`)."
+
+    def spread(key: str) -> str:
+        values = [float(row[key]) for row in rows]
+        sd = statistics.stdev(values) if len(values) > 1 else float("nan")
+        return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+
+    seeds = ", ".join(str(row["seed"]) for row in rows)
+    return (
+        f"{len(rows)} seeds ({seeds}; `benchmarks/bench_seeds.py`, mean ± sd of test top-1): fine-tune "
+        f"{spread('fine-tune top-1')}, probe {spread('linear probe top-1')}."
+    )
 
 
 def _describe(r: ClassificationRecord, run: str) -> str:
@@ -233,6 +299,12 @@ def _conflicts_in_brief(groups: DuplicateGroups) -> str:
     return f", {groups.conflicting_groups} of them with conflicting labels, {where}"
 
 
+def _verdict_lines(r: ClassificationRecord) -> list[str]:
+    """The README's comparison sentences: the probe and each baseline, from the verdicts."""
+    lines = [_comparison_sentence(r)] if "linear probe" in r.models else []
+    return lines + [s for s in _scratch_sentences(r) if "not run" not in s]
+
+
 def readme(record: ClassificationRecord) -> dict[str, str]:
     runs = [("CPU default", record)]
     for name, label in (("full", "full"), ("louvre", "Louvre genres")):
@@ -243,8 +315,11 @@ def readme(record: ClassificationRecord) -> dict[str, str]:
     rows = [row for name, rec in runs for row in _rows(rec, name)]
     table = md_table(
         rows,
-        ["run", "model", "training", "test top-1 [95 % CI]", "test top-3 [95 % CI]", "macro-F1"],
-        "lllrrr",
-    )
+        ["run", "model", "training", "test top-1 [95 % CI]", "test top-3 [95 % CI]", "macro-F1",
+         "fine-tune − model (McNemar)"],
+        "lllrrrl",
+    )  # fmt: skip
     notes = "\n".join(_describe(rec, name) for name, rec in runs)
+    notes += "\n- **CPU default, over seeds:** " + seeds_line()
+    notes += "".join(f"\n- **CPU default:** {line}" for line in _verdict_lines(record))
     return {"classify": f"{table}\n\n{notes}"}

@@ -27,10 +27,9 @@ def _try(record_type: type[Record], config_name: str = "default") -> Record | No
 
 def _classify(r: ClassificationRecord, run: str = "CPU default") -> list[str]:
     models, task = r.models, r.task
-    tuned, probe, scratch = models["fine-tune"], models.get("linear probe"), models.get("from scratch")
+    tuned, probe = models["fine-tune"], models.get("linear probe")
     base = [f"linear probe {ci(probe.top1, *probe.top1_ci)}"] if probe else []
-    if scratch:
-        base.append(f"from scratch {scratch.top1:.3f}")
+    base += [f"from scratch ({run.label}) {models[run.model].top1:.3f}" for run in r.scratch_runs]
     base.append(f"chance {1 / len(task.classes):.3f}")
     return [
         "02",

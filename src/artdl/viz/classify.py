@@ -13,23 +13,37 @@ from artdl.viz.core import MIN_FONT, fit_label
 __all__ = ["accuracy_intervals", "confusion_matrix_plot", "metric_bars", "training_history"]
 
 
-def training_history(histories: dict[str, pd.DataFrame]) -> Any:
-    """Loss and validation accuracy per epoch for one or more runs (``artdl.classify.experiment.fit`` histories)."""
+def training_history(histories: dict[str, pd.DataFrame], notes: dict[str, str] | None = None) -> Any:
+    """Loss and validation accuracy per epoch for one or more runs (:func:`artdl.classify.fit` histories).
+
+    ``notes`` adds a budget to a run's label ("same 103 s, 43 steps"). A run of one or two
+    evaluations (a from-scratch baseline on a wall-time budget) would be a dot lost among the
+    lines: it is drawn as a large diamond and named beside it as well as in the legend.
+    """
     import matplotlib.pyplot as plt
 
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    notes = notes or {}
     for name, hist in histories.items():
-        line = ax_loss.plot(hist["epoch"], hist["train_loss"], marker="o", label=f"{name} train")[0]
-        ax_loss.plot(
-            hist["epoch"], hist["val_loss"], marker="x", ls="--", color=line.get_color(), label=f"{name} val"
-        )
-        ax_acc.plot(hist["epoch"], hist["val_acc"], marker="o", color=line.get_color(), label=name)
-    ax_loss.set_xlabel("epoch (0 = head only)")
-    ax_loss.set_ylabel("cross-entropy")
-    ax_acc.set_xlabel("epoch (0 = head only)")
-    ax_acc.set_ylabel("validation accuracy")
-    ax_loss.legend(fontsize=MIN_FONT)
-    ax_acc.legend(fontsize=MIN_FONT)
+        label = f"{name} ({notes[name]})" if name in notes else name
+        short = len(hist) <= 2
+        mark = {"marker": "D", "markersize": 9} if short else {"marker": "o"}
+        line = ax_loss.plot(hist["epoch"], hist["train_loss"], label=f"{label} train", **mark)[0]
+        colour = line.get_color()
+        ax_loss.plot(hist["epoch"], hist["val_loss"], ls="--", color=colour, label=f"{label} val",
+                     **(mark | {"marker": "X"}))  # fmt: skip
+        ax_acc.plot(hist["epoch"], hist["val_acc"], color=colour, label=label, **mark)
+        if short:
+            x, y = hist["epoch"].iloc[-1], hist["val_acc"].iloc[-1]
+            ax_acc.annotate(fit_label(label, 1.8, keep_underscores=True), (x, y), xytext=(10, 0),
+                            textcoords="offset points", fontsize=MIN_FONT, color=colour, va="center")  # fmt: skip
+    for ax, what in ((ax_loss, "cross-entropy"), (ax_acc, "validation accuracy")):
+        ax.set_xlabel("epoch (0 = head only)")
+        ax.set_ylabel(what)
+        ax.legend(fontsize=MIN_FONT)
+    low, high = ax_acc.get_xlim()
+    ax_acc.set_xlim(low, high + 0.3 * (high - low))  # room for a short run's name right of its marker
+    ax_acc.margins(y=0.15)
     return fig
 
 
