@@ -294,7 +294,7 @@ def test_a_user_error_is_one_line_and_exit_code_2(capsys):
 
     assert main(["classify.epochs=-1", "classify.frozen_cache=false"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error (rank 0): classify.epochs=-1 is out of range: it must be >= 0."]
+    assert err == ["error (rank 0): classify.epochs=-1: must be an integer >= 1"]
 
 
 def test_outside_torchrun_every_helper_answers_as_one_process():

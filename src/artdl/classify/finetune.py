@@ -290,8 +290,7 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
     if run.cache is not None:
         net = forward = run.cache.train_forward
     else:
-        if run.device.type == "cuda":
-            torch.backends.cudnn.benchmark = True  # fixed-size batches: let cuDNN pick its fastest kernels
+        torch.backends.cudnn.benchmark = run.device.type == "cuda"  # fixed-size batches: cuDNN's fastest kernels
         net = distributed.wrap(model, run.device, c.sync_batchnorm)
         forward = torch.compile(net) if c.compile else net
     generator = torch.Generator().manual_seed(c.seed)

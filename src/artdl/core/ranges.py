@@ -103,7 +103,7 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("vqgan_clip.size", Range(16, integer=True, words=("auto",))),
     ("classify.grad_accum", COUNT),
     ("predict.top_k", COUNT),
-    ("predict.max_pixels", Range(1_000_000, integer=True)),  # below a megapixel nothing real would open
+    ("predict.max_pixels", COUNT),  # the size guard of a non-JPEG (tests set it small)
     ("predict.port", Range(1024, 65535, integer=True)),  # an unprivileged TCP port
     ("stats.resamples", Range(100, integer=True)),  # bootstrap resamples: fewer make the interval itself noisy
     ("stats.confidence", Range(0, 1, open_lo=True, open_hi=True)),

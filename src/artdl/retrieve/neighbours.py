@@ -132,7 +132,7 @@ def retrieval_metrics(
         has &= np.asarray(valid, dtype=bool)
     rel = rel[has]
     if not len(rel):
-        return {"precision@k": float("nan"), "mAP": float("nan"), "queries": 0}
+        return {"precision@k": float("nan"), "mAP": float("nan"), "queries": 0, "per_query": np.zeros(0)}
     prec_k = rel[:, :k].mean(axis=1)
     hits = np.cumsum(rel, axis=1)
     ranks = np.arange(1, rel.shape[1] + 1)
