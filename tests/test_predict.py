@@ -300,8 +300,14 @@ def _save_small(png: bytes, path: Path, width: int = 900) -> None:
 @pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")  # inside gradio.queueing
 def test_demo_page_shows_the_style_predict_prints(project: dict, capsys: pytest.CaptureFixture,
                                                   monkeypatch: pytest.MonkeyPatch):  # fmt: skip
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
     from artdl.archive.explorer import headless_chromium, wait_for
-    from artdl.predict import HOST, launch_demo
+    from artdl.predict import HOST
 
     painting = _showcase(project)
     monkeypatch.chdir(painting.parent)
@@ -309,16 +315,35 @@ def test_demo_page_shows_the_style_predict_prints(project: dict, capsys: pytest.
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in out + err
     top = out.splitlines()[2].split()[0]
-    page = launch_demo(Predictor(project["cfg"], PredictOptions.from_config(project["cfg"])), 0, block=False)
+    # `python -m artdl demo` itself, in its own process (as a user starts it; it also keeps Gradio
+    # apart from what other tests imported into this one, e.g. Twisted's zope.interface declarations)
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "artdl", "demo", "--port", str(port), *project["overrides"]],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},  # this checkout, whatever is installed
+    )  # fmt: skip
+    url = f"http://{HOST}:{port}/"
     try:
-        assert page.local_url.startswith(f"http://{HOST}:")
+        for _ in range(240):  # the models load first: up to two minutes on a busy 2-core machine
+            if server.poll() is not None:
+                pytest.fail(f"artdl demo exited with {server.returncode}: {server.stdout.read()}")
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("artdl demo did not answer on its port within two minutes")
         try:
             browser = headless_chromium(1100, 1250)
             driver = browser.__enter__()
         except Exception as err:  # noqa: BLE001 - any failure to start means: no browser here
             pytest.skip(f"headless Chromium could not start ({type(err).__name__}: {err})")
         try:
-            driver.get(page.local_url)
+            driver.get(url)
             wait_for(driver, "return document.querySelector('#upload input[type=file]')", timeout=60)
             driver.find_element("css selector", "#upload input[type=file]").send_keys(str(painting))
             shown = wait_for(driver, "return document.querySelector("
@@ -327,13 +352,14 @@ def test_demo_page_shows_the_style_predict_prints(project: dict, capsys: pytest.
             loaded = "return [...document.querySelectorAll('#nearest img, #cam img')].filter(i => i.complete && i.naturalWidth > 0).length"
             wait_for(driver, f"{loaded} >= 7", timeout=90)  # the overlay and the six nearest paintings
             hosts = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
-            assert all(h.startswith((page.local_url, "data:", "blob:")) for h in hosts), hosts
+            assert all(h.startswith((url, "data:", "blob:")) for h in hosts), hosts
             _save_small(driver.get_screenshot_as_png(), SCREENSHOTS / "demo.png")
             _terminal_screenshot(driver, project, f"$ python -m artdl predict {painting.name} --neighbours 5\n{out}")
         finally:
             browser.__exit__(None, None, None)
     finally:
-        page.close()
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def _terminal_screenshot(driver, project: dict, text: str) -> None:
