@@ -173,8 +173,15 @@ def _resampled(
 
 
 def _interval(point: float, draws: np.ndarray, config: DistanceConfig, n: int) -> Interval:
+    """A percentile interval shifted by the bootstrap's own bias (``point - mean(draws)``).
+
+    Resampling with replacement repeats images, and repeated images shrink a set's spread, which
+    inflates a Frechet distance by far more than its noise: the plain percentile interval of the
+    floor (held-out paintings) came out above its own estimate (314.7 [373.5, 419.0]). Shifting by
+    the measured bias centres the interval on the estimate; for differences the bias mostly cancels.
+    """
     tail = 100 * (1 - config.confidence) / 2
-    low, high = np.percentile(draws, [tail, 100 - tail])
+    low, high = np.percentile(draws, [tail, 100 - tail]) + (point - float(np.mean(draws)))
     return Interval(float(point), float(low), float(high), n, config.confidence, 0.0, "bootstrap over images")
 
 
