@@ -41,8 +41,8 @@ def train(cfg: Any, name: str, device: Any) -> None:
         cfg, models_dir("classifier") / name, device, progress=main, log=lambda m: print(m, flush=True)
     )
     if main:
-        record["seconds"]["wall"] = time.perf_counter() - started
-        path = write_results("02_classify", record, cfg, config_name=name, sections=("classify", "data"))
+        record.seconds["wall"] = time.perf_counter() - started
+        path = write_results(record, cfg, config_name=name)
         print(f"wrote {path}", flush=True)
 
 
