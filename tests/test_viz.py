@@ -77,7 +77,8 @@ def test_figure_draws_and_saves(name: str, tmp_path, monkeypatch):
 
 def test_every_plot_function_has_a_smoke_test():
     """A new figure function without a case here fails, so the smoke tests stay complete."""
-    tested_elsewhere = {"save_figure", "save_photo_figure", "thumbnail", "examples_per_label", "DPI"}
+    tested_elsewhere = {"save_figure", "save_photo_figure", "thumbnail", "examples_per_label", "DPI",
+                        "look_alike_grid"}  # look_alike_grid: rendered in tests/test_figure_layout.py
     helpers = {
         "DISPLAY_WIDTH",
         "MIN_FONT",

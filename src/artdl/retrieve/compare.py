@@ -44,8 +44,8 @@ def versus_baseline(
     per_query: Mapping[str, np.ndarray], baseline: str, metric: str, stats: StatsConfig | None = None
 ) -> dict[str, Verdict]:
     """The verdict of every other embedding against ``baseline`` (e.g. ``pixels``) in ``metric``,
-    paired over the same queries; an empty dict when the baseline was not measured."""
-    if baseline not in per_query:
+    paired over the same queries; an empty dict when the baseline was not measured or no query counts."""
+    if baseline not in per_query or not len(per_query[baseline]):
         return {}
     base = per_query[baseline]
     return {

@@ -92,6 +92,9 @@ def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
     per_query = label_precision_per_query(
         {"tuned": tuned, "imagenet": imagenet}, table["label"], k, groups, device
     )
+    if not len(per_query["tuned"]):  # no style has two paintings in this split: nothing to retrieve
+        out.note = f"no style of the {S.split} split has two paintings, so style retrieval has no query."
+        return out
     out.verdict = verdict(
         paired_bootstrap(per_query["tuned"], per_query["imagenet"], StatsConfig.from_config(cfg)),
         "the fine-tuned backbone", "ImageNet features", f"style P@{k}",
