@@ -82,7 +82,11 @@ def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
     out.paintings, out.labels, out.image_size = len(table), int(table["label"].nunique()), size
     out.chance = chance_precision(table["label"])
     imagenet = create_embedder("cnn", cfg, device, image_size=size, checkpoint="").embed_images(images)
-    out.imagenet = style_scores(label_retrieval(imagenet, table["label"], k, groups, device), k)
+    scores = label_retrieval(imagenet, table["label"], k, groups, device)
+    if not scores["queries"]:  # no style has two paintings in this split: nothing to retrieve
+        out.note = f"no style of the {S.split} split has two paintings, so style retrieval has no query."
+        return out
+    out.imagenet = style_scores(scores, k)
     if info.get("dataset") != S.dataset:
         out.note = _missing_checkpoint_note(S, info)
         return out
@@ -92,9 +96,6 @@ def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
     per_query = label_precision_per_query(
         {"tuned": tuned, "imagenet": imagenet}, table["label"], k, groups, device
     )
-    if not len(per_query["tuned"]):  # no style has two paintings in this split: nothing to retrieve
-        out.note = f"no style of the {S.split} split has two paintings, so style retrieval has no query."
-        return out
     out.verdict = verdict(
         paired_bootstrap(per_query["tuned"], per_query["imagenet"], StatsConfig.from_config(cfg)),
         "the fine-tuned backbone", "ImageNet features", f"style P@{k}",
