@@ -48,6 +48,18 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "swae_up_8_bs16": ("swae", ["autoencode.epochs=8", "autoencode.batch_size=16"]),
     "swae_up_12_bs16_perc": ("swae", ["autoencode.epochs=12", "autoencode.batch_size=16",
                                       "autoencode.perceptual_weight=0.002"]),
+    "pca_256 (reference)": ("pca", ["autoencode.latent_dim=256"]),
+    "dae_flat256_12_perc": ("dae", ["autoencode.epochs=12", "autoencode.batch_size=16", "autoencode.latent_dim=256",
+                                    "autoencode.perceptual_weight=0.002"]),
+    "dae_spatial256_12_perc": ("dae", ["autoencode.epochs=12", "autoencode.batch_size=16",
+                                       "autoencode.latent_dim=256", "autoencode.bottleneck=spatial",
+                                       "autoencode.perceptual_weight=0.002"]),
+    "dae_spatial256_3st_12_perc": ("dae", ["autoencode.epochs=12", "autoencode.batch_size=16",
+                                           "autoencode.latent_dim=256", "autoencode.bottleneck=spatial",
+                                           "autoencode.channels=[32,64,128]", "autoencode.perceptual_weight=0.002"]),
+    "swae_spatial256_12_perc": ("swae", ["autoencode.epochs=12", "autoencode.batch_size=16",
+                                         "autoencode.latent_dim=256", "autoencode.bottleneck=spatial",
+                                         "autoencode.perceptual_weight=0.002"]),
 }  # fmt: skip
 
 
@@ -69,7 +81,8 @@ class _PCA(torch.nn.Module):
 
 
 # what the variants above leave unsaid is the old default's, so a rerun measures the same thing
-OLD_DEFAULT = ["autoencode.batch_size=64", "autoencode.perceptual_weight=0.0", "autoencode.decoder=upsample"]
+OLD_DEFAULT = ["autoencode.batch_size=64", "autoencode.perceptual_weight=0.0", "autoencode.decoder=upsample",
+               "autoencode.latent_dim=64", "autoencode.bottleneck=flat", "autoencode.channels=[16,32,64,128]"]
 
 
 def run_variant(name: str, images: torch.Tensor, table, pixels_knn: dict, threads: int) -> dict:

@@ -682,3 +682,56 @@ def test_fit_config_reads_every_recipe_key_of_the_config():
     assert recipe.replace(epochs=1).epochs == 1 and recipe.epochs == 7  # frozen: a copy
     with pytest.raises(ValueError, match="classify.lr"):
         recipe.replace(lr=0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Stratified vs artist-disjoint split (classify.split_comparison)
+# --------------------------------------------------------------------------------------------
+def test_split_score_counts_test_paintings_by_artists_seen_in_train():
+    from artdl.classify import split_score
+
+    table = pd.DataFrame({
+        "artist": ["monet", "monet", "morisot", "Unknown Artist", "Unknown Artist", "", "degas"],
+        "split": ["train", "test", "train", "train", "test", "test", "test"],
+    })  # fmt: skip
+    score = split_score(table, {"top1": 0.5, "top1_ci": [0.2, 0.8]}, "none")
+    # monet is seen; the unknown artist is nobody in particular even though train has one; "" and degas are not
+    assert score.split == "stratified" and (score.n_train, score.n_test) == (3, 4)
+    assert score.test_artist_seen == pytest.approx(1 / 4) and (score.top1_low, score.top1_high) == (0.2, 0.8)
+
+
+def test_split_comparison_findings_use_newcombes_unpaired_interval(report_root: Path):
+    import dataclasses
+
+    from artdl.classify import SplitComparison, SplitScore
+    from artdl.core import difference_of_proportions
+    from artdl.report import classify
+
+    from .record_samples import classification_sample as _record
+
+    def score(split, group_by, seen, hits, n):
+        return SplitScore(split=split, group_by=group_by, n_train=4 * n, n_test=n, test_artist_seen=seen,
+                          top1=hits / n, top1_low=0.0, top1_high=1.0)  # fmt: skip
+
+    def compare(hits_a, hits_b, n=500):
+        d = difference_of_proportions(hits_a, n, hits_b, n)
+        scores = [score("stratified", "none", 0.97, hits_a, n), score("artist-disjoint", "artist", 0.0, hits_b, n)]
+        return SplitComparison(scores=scores, difference=d.value, low=d.low, high=d.high, confidence=0.95)
+
+    assert "not compared in this run" in classify.findings(_record())
+    text = classify.findings(dataclasses.replace(_record(), split_comparison=compare(330, 260)))
+    assert "stratified 0.660 [" in text and "(n = 500, 97% of test paintings by an artist seen in train)" in text
+    assert "The stratified split beats the artist-disjoint split in test top-1 by +0.140 [" in text
+    assert "Newcombe interval, two test splits, n = 1000" in text
+    close = classify.findings(dataclasses.replace(_record(), split_comparison=compare(300, 295)))
+    assert "No measurable difference in test top-1 (the stratified split − the artist-disjoint split = +0.010" in close
+
+
+def test_newcombe_interval_matches_the_published_example():
+    from artdl.core import difference_of_proportions
+
+    d = difference_of_proportions(56, 70, 48, 80)  # Newcombe (1998), Table II, example (a), method 10
+    assert (round(d.value, 4), round(d.low, 4), round(d.high, 4)) == (0.2, 0.0524, 0.3339)
+    assert d.excludes_reference and not difference_of_proportions(5, 10, 4, 10).excludes_reference
+    with pytest.raises(ValueError, match="at least one item"):
+        difference_of_proportions(0, 0, 1, 2)

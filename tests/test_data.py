@@ -510,10 +510,26 @@ def test_load_splits_by_artist_keeps_look_alikes_and_artists_together(tmp_path: 
     assert (named.groupby("artist")["split"].nunique() == 1).all()
     first, copy = out.set_index("title").loc[["t1", "t7"], "split"]
     assert first == copy and out.attrs["groups"]["merged_groups"] >= 1
-    meta = (tmp_path / "processed" / "tiny" / "splits.json").read_text()
+    meta = (tmp_path / "processed" / "tiny" / "splits_by_artist.json").read_text()
     assert '"group_by": "artist"' in meta
     plain = data.load_splits(_cfg(root, fmt="crawl", label="style"))  # default: the setting is not even saved
     assert '"group_by"' not in (tmp_path / "processed" / "tiny" / "splits.json").read_text()
     assert len(plain) == 60
+    # both splits are kept side by side (02's split comparison), so neither rebuilds the other
+    stamp = (tmp_path / "processed" / "tiny" / "splits_by_artist.csv").stat().st_mtime_ns
+    again = data.load_splits(cfg)
+    assert (tmp_path / "processed" / "tiny" / "splits_by_artist.csv").stat().st_mtime_ns == stamp
+    assert again["split"].tolist() == out["split"].tolist()
     with pytest.raises(data.DataError, match="group_by=painter"):
         data.load_splits(_cfg(root, fmt="crawl", label="style", **{"data.split.group_by": "painter"}))
+
+
+def test_a_small_grouped_set_splits_instead_of_failing_in_sklearn():
+    """6 paintings a style, grouped by artist: StratifiedGroupKFold refuses more folds (7 for a 15 %
+    test share) than the largest class has members, so the fold count is capped there."""
+    table = pd.DataFrame({"path": [f"{i}.jpg" for i in range(18)], "label": [f"s{i // 6}" for i in range(18)]})
+    artists = np.arange(18) % 9  # 9 painters, each in two styles
+    out = data.make_splits(table, 0.15, 0.15, seed=0, groups=artists, balance_images=True)
+    assert set(out["split"]) == {"train", "val", "test"}
+    by_artist = pd.Series(out["split"].to_numpy()).groupby(artists).nunique()
+    assert (by_artist == 1).all()  # every painter on one side

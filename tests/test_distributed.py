@@ -269,6 +269,32 @@ def test_torchrun_two_processes_train_02_and_write_one_results_file_and_one_chec
     assert [p.name for p in (tmp_path / "models").rglob("*.pt")] == ["best.pt"]
 
 
+def test_launch_finetune_runs_02s_fit_on_two_processes_and_loads_it_like_the_notebook(tmp_path: Path, capsys):
+    """Notebook 02 with ``distributed.nproc=2``: torchrun trains, the notebook gets the fit and the weights."""
+    from artdl.classify import launch_finetune
+    from artdl.core import load_config
+
+    _painting_folder(tmp_path / "paintings")
+    overrides = [
+        f"datasets.tiny.root={tmp_path / 'paintings'}", "datasets.tiny.format=imagefolder", "datasets.tiny.label=label",
+        "classify.dataset=tiny", "classify.frozen_cache=false", "classify.backbone=scratch_resnet18",
+        "classify.image_size=32", "classify.cache=none", "classify.batch_size=8", "classify.head_epochs=1",
+        "classify.epochs=1", "data.split.near_duplicates=-1", "distributed.nproc=2",
+        *(f"paths.{k}={tmp_path / k}" for k in ("data", "processed", "models", "results")),
+        f"paths.shared_datasets={tmp_path / 'none'}",
+    ]  # fmt: skip
+    cfg = load_config("default", overrides)
+    model, fitted = launch_finetune(cfg, "default", overrides, tmp_path / "notebook_out")
+    out = capsys.readouterr().out
+    assert "fine-tune: best val" in out and "from scratch" not in out  # the baselines stay in the notebook
+    assert fitted.test_scores is not None and fitted.linear_probe is not None and fitted.optimizer_steps > 0
+    logits, _ = fitted.test_scores
+    assert logits.shape[1] == len(CLASSES)
+    saved = torch.load(tmp_path / "notebook_out" / "best.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in saved.items())
+    assert (tmp_path / "results" / "02_classify.default-ddp.json").is_file()
+
+
 def test_launch_trains_the_gans_on_two_processes_like_the_notebook_would(tmp_path: Path, capsys):
     """The notebook entry: ``distributed.launch("artdl.gan", 2, [...])`` runs torchrun and leaves the
     checkpoints where notebook 06 resumes from them."""

@@ -89,6 +89,17 @@ def _strip_rows() -> list:
             for name in ("cosine only (the embedding)", "re-ranked by influence")]  # fmt: skip
 
 
+def _split_comparison():
+    from artdl.classify import SplitComparison, SplitScore
+
+    scores = [
+        SplitScore(split=name, group_by=g, n_train=57000, n_test=12000, test_artist_seen=seen,
+                   top1=v, top1_low=v - 0.01, top1_high=v + 0.01)
+        for name, g, seen, v in [("stratified", "none", 0.98, 0.66), ("artist-disjoint", "artist", 0.0, 0.52)]
+    ]  # fmt: skip
+    return SplitComparison(scores=scores, difference=0.14, low=0.12, high=0.16, confidence=0.95)
+
+
 CASES = {
     "image_grid": lambda: viz.image_grid(IMAGES, LONG * 2, ncols=8, suptitle="Look-alikes: " + LONG[0]),
     "label_distribution": lambda: viz.label_distribution(TABLE),
@@ -117,6 +128,7 @@ CASES = {
     "training_history": lambda: viz.training_history(
         {"fine-tune (whole net)": HISTORY, "linear probe": HISTORY.assign(val_acc=HISTORY.val_acc - 0.1)}
     ),
+    "split_intervals": lambda: viz.split_intervals(_split_comparison(), 27, "wikiart_full, kept fine-tune, test split"),
     "accuracy_intervals": lambda: viz.accuracy_intervals(
         {
             name: {

@@ -158,17 +158,6 @@ def test_default_clip_config_is_random_and_says_so(isolated_root: Path):
 # --- the eight notebooks under full, shrunk (integration) ----------------------------------------
 
 
-def _wikiart_full_missing() -> str:
-    """Why the smoke test cannot run yet, or "" when it can."""
-    if "wikiart_full" not in load_config("default").datasets:
-        return "needs the wikiart_full data set (datasets.wikiart_full and its loader in artdl.data.fetch.hub)"
-    try:
-        from artdl.data.fetch import hub  # noqa: F401
-    except ImportError:
-        return "needs the wikiart_full loader artdl.data.fetch.hub"
-    return ""
-
-
 def write_wikiart_parquet(folder: Path, styles: int = 3, per_style: int = 6) -> Path:
     """A folder of parquet files in huggan/wikiart's schema, written by datasets itself: ``image``
     plus ``artist``, ``genre`` and ``style`` as ClassLabels, so the loader reads real label names."""
@@ -200,18 +189,10 @@ def write_wikiart_parquet(folder: Path, styles: int = 3, per_style: int = 6) -> 
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    reason="known, open (#23): 06's per-painter distances need at least 2 train, held-out and generated images "
-    "of a class, which the one-genre GAN set of this shrunk fixture does not have; 00-05 pass",
-    strict=False,
-)
 def test_full_config_runs_all_eight_notebooks_shrunk(
     isolated_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """``--config full`` with tests/fixtures/full_smoke.yaml: every notebook to the end on the CPU."""
-    missing = _wikiart_full_missing()
-    if missing:
-        pytest.skip(f"The full-config smoke test {missing}, which is not on this branch yet.")
     from artdl.cli import run_pipeline
 
     from .test_fidelity import _random_inception_file
@@ -226,6 +207,13 @@ def test_full_config_runs_all_eight_notebooks_shrunk(
     assert [r.name[:2] for r in results] == [f"{i:02d}" for i in range(8)]
     for prefix in ("00", "02", "06", "07"):
         assert list((isolated_root / "results").glob(f"{prefix}_*.full.json")) or prefix == "00"
+    from artdl.classify import ClassificationRecord
+    from artdl.core import load_record
+
+    classify = load_record(ClassificationRecord, "full")  # 02 ran on both splits of wikiart_full
+    assert classify.split_comparison is not None
+    assert [s.split for s in classify.split_comparison.scores] == ["stratified", "artist-disjoint"]
+    assert classify.split_comparison.scores[1].test_artist_seen == 0.0  # no test artist was seen in training
     print(f"full smoke: {len(results)} notebooks in {time.perf_counter() - started:.0f} s")
 
 

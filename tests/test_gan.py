@@ -278,6 +278,22 @@ def test_distance_rows_name_their_model_without_parsing_the_set_name():
     assert table["n"].tolist() == [12, 12, 20, 12]
 
 
+def test_two_images_a_set_still_give_finite_intervals():
+    """full's smoke run has 2 held-out paintings: half the resamples of 2 draw one image twice,
+    whose unbiased kernel distance is undefined; those are left out, not written as NaN."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(3)
+    runs = {m: SimpleNamespace(step=2, seconds=1.0) for m in ("dcgan", "wgan_gp")}
+    generated = {m: rng.normal(size=(2, 4)) for m in runs}
+    config = gan.DistanceConfig(subset_size=4, subsets=2, resamples=200)
+    out = gan.distance_rows(_space(), rng.normal(size=(6, 4)), rng.normal(size=(2, 4)), generated, runs, 16, config)
+    bounds = out.table[["fd_low", "fd_high", "kd_low", "kd_high"]].to_numpy()
+    assert np.isfinite(bounds).all() and set(out.table["n"]) == {2}
+    c = out.comparisons[0]
+    assert all(np.isfinite([v.low, v.high]).all() for v in (c.fd, c.kd))
+
+
 def test_per_class_distances_compare_each_painter_with_the_other():
     rng = np.random.default_rng(1)
     train_labels = np.repeat([0, 1], 30)
@@ -300,6 +316,27 @@ def test_per_class_distances_compare_each_painter_with_the_other():
     for painter in ("monet", "morisot"):
         assert fd[painter, "real other painter"] > 10 * fd[painter, "real held-out"]
         assert fd[painter, "g"] < fd[painter, "real other painter"]
+
+
+
+def test_per_class_distances_of_a_one_class_set_are_empty_with_a_reason():
+    """full's GAN set is one genre (unconditional): 06 must go on, and its Findings must say why."""
+    import dataclasses
+
+    from artdl.report import gan as report
+
+    from .record_samples import gan_sample
+
+    rng = np.random.default_rng(2)
+    feats = rng.normal(size=(12, 4))
+    out = gan.per_class_distances(_space(), feats, [0] * 12, feats[:6], [0] * 6, {}, ["landscape"])
+    assert out.table.empty and out.comparisons == [] and "one class (landscape)" in out.note
+    sparse = gan.per_class_distances(_space(), feats, [0] * 11 + [1], feats[:2], [0, 1], {}, ["a", "b"])
+    assert sparse.table.empty and "at least 2" in sparse.note
+    record = gan_sample()
+    record = dataclasses.replace(record, per_painter=[], painter_comparisons=[],
+                                 training_set=dataclasses.replace(record.training_set, classes=["landscape"]))
+    assert "Per painter: not scored, because the GAN set has one class (landscape)" in report.findings(record)
 
 
 # --------------------------------------------------------------------------------------------

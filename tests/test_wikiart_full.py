@@ -17,6 +17,8 @@ from artdl import data
 from artdl.core import load_config
 from artdl.data.fetch import FetchError, fetch_hub_dataset, hub_label_names, open_hub_stream
 
+from .test_fidelity import local_server  # noqa: F401,F811 - the fixture, shared
+
 # Names in the hub's own spelling; deliberately not sorted, so a test sees the ClassLabel order.
 STYLES = ["Impressionism", "Baroque", "Cubism"]
 GENRES = ["landscape", "portrait", "Unknown Genre"]
@@ -201,11 +203,47 @@ def test_the_hub_is_asked_only_without_a_local_folder(parquet_dir: Path, tmp_pat
     fetch_hub_dataset(_cfg(parquet_dir, tmp_path / "a"), "wikiart_full", progress=False)
     assert [c[0] for c in calls] == ["parquet"]
     calls.clear()
-    cfg = _cfg("", tmp_path / "b", "datasets.wikiart_full.revision=abc123", "datasets.wikiart_full.per_style=1")
+    commit = "abc1230000" * 4
+    cfg = _cfg("", tmp_path / "b", f"datasets.wikiart_full.revision={commit}", "datasets.wikiart_full.per_style=1")
     report = fetch_hub_dataset(cfg, "wikiart_full", progress=False)
-    assert calls == [("huggan/wikiart", "abc123")] and report.source == "huggan/wikiart@abc123"
-    with pytest.raises(FetchError, match="placeholder"):  # the shipped revision must be pinned first
-        fetch_hub_dataset(_cfg("", tmp_path / "c"), "wikiart_full", progress=False)
+    assert calls == [("huggan/wikiart", commit)] and report.source == "huggan/wikiart@abc1230"
+
+
+def test_a_branch_is_resolved_to_its_commit_once_and_the_commit_is_recorded(
+    parquet_dir: Path, tmp_path: Path, monkeypatch, local_server, capsys  # noqa: F811
+) -> None:
+    """``revision: main`` (the shipped value) is asked of the hub's API, here a server on 127.0.0.1
+    in the hub's JSON format; the stream, the table and the resume state then name the commit."""
+    import json
+
+    import datasets
+
+    www, base, requests = local_server
+    commit = "0123456789abcdef" * 2 + "01234567"
+    api = www / "api" / "datasets" / "huggan" / "wikiart" / "revision"
+    api.mkdir(parents=True)
+    (api / "main").write_text(json.dumps({"id": "huggan/wikiart", "sha": commit}))
+    real, calls = datasets.load_dataset, []
+
+    def hub_from_local_files(path, *args, **kwargs):
+        calls.append((path, kwargs.get("revision")))
+        files = sorted(map(str, parquet_dir.glob("*.parquet")))
+        return real("parquet", data_files={"train": files}, split="train", streaming=True)
+
+    monkeypatch.setattr(datasets, "load_dataset", hub_from_local_files)
+    cfg = _cfg("", tmp_path / "out", f"datasets.wikiart_full.endpoint={base}", "datasets.wikiart_full.per_style=1")
+    assert cfg.datasets.wikiart_full.revision == "main"  # what the repository ships
+    report = fetch_hub_dataset(cfg, "wikiart_full", progress=False)
+    assert requests == ["/api/datasets/huggan/wikiart/revision/main"] and calls == [("huggan/wikiart", commit)]
+    assert report.complete and report.source == f"huggan/wikiart@{commit[:7]}"
+    assert set(pd.read_csv(tmp_path / "out" / "metadata.csv")["source"]) == {report.source}
+    assert f"datasets.wikiart_full.revision={commit}" in capsys.readouterr().out  # how to pin it
+    again = fetch_hub_dataset(cfg, "wikiart_full", progress=False)  # complete: neither the API nor the stream
+    assert len(requests) == 1 and len(calls) == 1 and again.complete and again.source == report.source
+    (api / "main").unlink()  # an unknown revision (404): one message that says how to pin or go offline
+    with pytest.raises(FetchError, match="pin") as err:
+        fetch_hub_dataset(_cfg("", tmp_path / "other", f"datasets.wikiart_full.endpoint={base}"), "wikiart_full")
+    assert "parquet_dir" in str(err.value) and "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "not_the_schema"])
@@ -254,8 +292,8 @@ def test_data_table_has_the_hub_row_from_its_card() -> None:
     table = data_table_markdown(load_config())
     row = next(line for line in table.splitlines() if line.startswith("| `wikiart_full` |"))
     assert f"| {HUB_CARDS['wikiart_full']['rows']:,} (hub) | style (27) |" in row
-    assert "revision not pinned yet" in row and "non-commercial" in row
-    pinned = data_table_markdown(load_config("default", ["datasets.wikiart_full.revision=abcdef0123"]))
+    assert "`main` (not pinned: resolved and printed at fetch)" in row and "non-commercial" in row
+    pinned = data_table_markdown(load_config("default", ["datasets.wikiart_full.revision=" + "abcdef0123" * 4]))
     assert "@ `abcdef0`" in pinned
     assert "streams `wikiart_full`" in data_table_markdown(load_config("full"), "full")
 

@@ -1,6 +1,9 @@
 """Step 02: style (and genre) classification with a fine-tuned pretrained CNN, and where it looks.
 
 - :mod:`artdl.classify.experiment`: the experiment of notebook 02 (fine-tune, baselines, the record).
+- :mod:`artdl.classify.pipeline`: ``run_classification``: notebook 02 as one call (shell, torchrun).
+- :mod:`artdl.classify.scratch`: the from-scratch baseline, at the fine-tune's wall time or steps.
+- :mod:`artdl.classify.splits`: the same recipe on a stratified and an artist-disjoint split.
 - :mod:`artdl.classify.finetune`: ``fit`` and its phases (head, then the unfrozen stages).
 - :mod:`artdl.classify.recipe`: ``FitConfig`` (what ``fit`` is told) and ``FitResult`` (what it returns).
 - :mod:`artdl.classify.frozen_trunk`: the CPU recipe: the frozen trunk's activations computed once.
@@ -18,15 +21,10 @@ from artdl.classify.experiment import (
     finetune_pretrained,
     make_loaders,
     paired_tests,
-    run_classification,
-    scratch_baseline,
-    scratch_baselines,
-    scratch_budgets,
-    scratch_epochs,
-    scratch_label,
 )
 from artdl.classify.finetune import extract_pooled, fit, train_head_on_features
 from artdl.classify.frozen_trunk import ActivationCache, cache_precision, split_model
+from artdl.classify.pipeline import launch_finetune, run_classification
 from artdl.classify.recipe import FitConfig, FitResult
 from artdl.classify.record import (
     ClassificationRecord,
@@ -39,10 +37,20 @@ from artdl.classify.record import (
     Recipe,
     ScratchRun,
     ScratchStepsRecord,
+    SplitComparison,
+    SplitScore,
     SplitSpec,
     Task,
     model_scores,
 )
+from artdl.classify.scratch import (
+    scratch_baseline,
+    scratch_baselines,
+    scratch_budgets,
+    scratch_epochs,
+    scratch_label,
+)
+from artdl.classify.splits import SPLIT_NAMES, compare_splits, split_score
 
 __all__ = [
     "ActivationCache",
@@ -57,13 +65,17 @@ __all__ = [
     "ModelScores",
     "PairedTest",
     "Recipe",
+    "SPLIT_NAMES",
     "ScratchRun",
     "ScratchStepsRecord",
+    "SplitComparison",
+    "SplitScore",
     "SplitSpec",
     "Task",
     "cache_precision",
     "class_activation_map",
     "classification_record",
+    "compare_splits",
     "comparison_metrics",
     "denormalize",
     "evaluate",
@@ -72,6 +84,7 @@ __all__ = [
     "extract_pooled",
     "finetune_pretrained",
     "fit",
+    "launch_finetune",
     "make_loaders",
     "model_scores",
     "most_confused_pairs",
@@ -87,5 +100,6 @@ __all__ = [
     "scratch_epochs",
     "scratch_label",
     "split_model",
+    "split_score",
     "train_head_on_features",
 ]

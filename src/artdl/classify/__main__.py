@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from artdl import data
-from artdl.classify.experiment import make_loaders, run_classification
+from artdl.classify.experiment import make_loaders
+from artdl.classify.pipeline import run_classification
 from artdl.classify.recipe import FitConfig
 from artdl.core import distributed, models_dir, write_results
 

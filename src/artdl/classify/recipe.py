@@ -10,6 +10,7 @@ per thing a caller reads, instead of a dict of strings.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -97,3 +98,8 @@ class FitResult:
     trunk_seconds: float | None = None
     cache_precision: str | None = None  # as resolved (bf16 or fp32)
     budget: str | None = None
+
+
+def _meta(c: Any, classes: Sequence[str], backbone: str | None = None) -> dict[str, Any]:
+    return {"backbone": backbone or c.backbone, "classes": list(classes), "image_size": c.image_size,
+            "dataset": c.dataset}  # fmt: skip

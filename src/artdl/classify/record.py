@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from artdl.core import McNemarResult, Record, Verdict, verdict
+from artdl.core import Interval, McNemarResult, Record, Verdict, verdict
 from artdl.data import DuplicateGroups
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "Recipe",
     "ScratchRun",
     "ScratchStepsRecord",
+    "SplitComparison",
+    "SplitScore",
     "SplitSpec",
     "Task",
     "model_scores",
@@ -182,6 +184,45 @@ class PairedTest:
 
 
 @dataclass(kw_only=True)
+class SplitScore:
+    """The kept fine-tune on one split of the data set: ``stratified`` or ``artist-disjoint``.
+
+    ``test_artist_seen`` is the share of test paintings whose artist also has paintings in train:
+    near 1 for a stratified split, 0 for an artist-disjoint one (unknown artists aside).
+    """
+
+    split: str
+    group_by: str
+    n_train: int
+    n_test: int
+    test_artist_seen: float
+    top1: float
+    top1_low: float
+    top1_high: float
+
+
+@dataclass(kw_only=True)
+class SplitComparison:
+    """02 on both splits of one set (``classify.split_comparison``), the same recipe on each.
+
+    Different test paintings, so the difference (stratified minus artist-disjoint) has Newcombe's
+    unpaired interval (:func:`artdl.core.difference_of_proportions`), not McNemar's test.
+    """
+
+    scores: list[SplitScore]
+    difference: float
+    low: float
+    high: float
+    confidence: float
+
+    def verdict(self) -> Verdict:
+        a, b = self.scores
+        interval = Interval(self.difference, self.low, self.high, a.n_test + b.n_test, self.confidence,
+                            kind="Newcombe interval, two test splits")  # fmt: skip
+        return verdict(interval, f"the {a.split} split", f"the {b.split} split", "test top-1")
+
+
+@dataclass(kw_only=True)
 class ClassificationRecord(Record):
     """A 02 run. ``models`` maps ``fine-tune``, ``fine-tune, last epoch``, ``linear probe`` and
     ``from scratch, same time`` / ``from scratch, same steps`` (those that ran) to their test scores;
@@ -204,6 +245,7 @@ class ClassificationRecord(Record):
     most_confused: list[ConfusedPair] = field(default_factory=list)
     history: dict[str, list[EpochRow]] = field(default_factory=dict)
     overrides: list[str] = field(default_factory=list)
+    split_comparison: SplitComparison | None = None  # classify.split_comparison: both splits side by side
 
 
 @dataclass(kw_only=True)

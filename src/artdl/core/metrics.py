@@ -8,7 +8,9 @@ score interval is used because, unlike the textbook "p +- 1.96 SE" interval, it 
 
 Two methods scored on the same queries or paintings are compared paired: a bootstrap interval of
 the mean difference (:func:`paired_bootstrap`) or, for two classifiers' hits, McNemar's exact test
-(:func:`mcnemar_exact`). :func:`verdict` turns either into the sentence a Findings cell prints,
+(:func:`mcnemar_exact`). Two accuracies on *different* test sets (two splits of one data set)
+cannot be paired: :func:`difference_of_proportions` gives Newcombe's interval of their difference.
+:func:`verdict` turns any of them into the sentence a Findings cell prints,
 so "A beats B" is written only when the interval (or p-value) says so, and otherwise "no
 measurable difference" with the interval.
 """
@@ -29,6 +31,7 @@ __all__ = [
     "Verdict",
     "accuracy_with_interval",
     "bootstrap_mean",
+    "difference_of_proportions",
     "mcnemar_exact",
     "paired_bootstrap",
     "per_class_report",
@@ -225,6 +228,29 @@ def paired_bootstrap(
     d = x - y
     low, high = _bootstrap(d, config)
     return Interval(float(d.mean()), low, high, int(d.size), config.confidence)
+
+
+def difference_of_proportions(
+    successes_a: int, n_a: int, successes_b: int, n_b: int, confidence: float = 0.95
+) -> Interval:
+    """``p_a - p_b`` of two independent samples (e.g. top-1 on two different test splits), with
+    Newcombe's hybrid score interval (method 10 of Newcombe 1998, "Interval estimation for the
+    difference between independent proportions"), built from each side's Wilson interval.
+
+    Unpaired on purpose: the paintings differ, so there is no McNemar or paired bootstrap. Like the
+    Wilson interval it stays inside [-1, 1] and keeps its coverage for small n.
+    """
+    if min(n_a, n_b) <= 0:
+        raise ValueError(f"two samples with at least one item each are needed; got n = {n_a} and {n_b}.")
+    p_a, p_b = successes_a / n_a, successes_b / n_b
+    (low_a, high_a), (low_b, high_b) = (
+        wilson_interval(successes_a, n_a, confidence),
+        wilson_interval(successes_b, n_b, confidence),
+    )
+    d = p_a - p_b
+    low = d - math.sqrt((p_a - low_a) ** 2 + (high_b - p_b) ** 2)
+    high = d + math.sqrt((high_a - p_a) ** 2 + (p_b - low_b) ** 2)
+    return Interval(d, low, high, n_a + n_b, confidence, kind="Newcombe interval, two independent samples")
 
 
 def mcnemar_exact(

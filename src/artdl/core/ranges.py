@@ -102,6 +102,7 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("crawl.limit", COUNT),
     ("vqgan_clip.size", Range(16, integer=True, words=("auto",))),
     ("classify.grad_accum", COUNT),
+    ("distributed.nproc", COUNT),  # processes a notebook's training starts (torchrun); 1 = its own
     ("predict.top_k", COUNT),
     ("predict.max_pixels", COUNT),  # the size guard of a non-JPEG (tests set it small)
     ("predict.port", Range(1024, 65535, integer=True)),  # an unprivileged TCP port

@@ -192,7 +192,10 @@ def _take_fold(
 
     from sklearn.model_selection import StratifiedGroupKFold
 
-    n_folds = max(2, min(round(1 / share), len(np.unique(groups[pool]))))
+    # no more folds than groups, nor than the largest label has images (sklearn refuses that): a
+    # small set then gets a larger held-out share instead of an error
+    most = int(np.unique(labels[pool], return_counts=True)[1].max()) if pool.size else 2
+    n_folds = max(2, min(round(1 / share), len(np.unique(groups[pool])), most))
     folds = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     with warnings.catch_warnings():  # "least populated class has fewer members than n_splits": expected
         warnings.simplefilter("ignore", UserWarning)
@@ -254,7 +257,8 @@ def _relative(path: str) -> str:
 
 
 def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> pd.DataFrame:
-    """The table with its ``split`` column, read from ``data/processed/<dataset>/splits.csv``.
+    """The table with its ``split`` column, read from ``data/processed/<dataset>/splits.csv``
+    (``splits_by_artist.csv`` under ``data.split.group_by=artist``).
 
     The file is written on first use and reused afterwards, so all notebooks share one split. It
     is rebuilt when the split settings or the set of images change (a new crawl, say).
@@ -280,6 +284,8 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
         raise DataError(f"data.split.group_by={group_by} is not one of {', '.join(GROUP_BY)}.")
     if group_by != "none":  # only then: a default split's saved settings (and file) stay as they were
         settings["group_by"] = group_by
+        # its own files, so that 02's side-by-side of both splits does not rebuild the other one
+        csv_path, meta_path = out_dir / f"splits_by_{group_by}.csv", out_dir / f"splits_by_{group_by}.json"
     policy = str(OmegaConf.select(cfg, "data.split.conflicting_duplicates", default=CONFLICT_POLICIES[0]))
     if policy not in CONFLICT_POLICIES:
         raise DataError(

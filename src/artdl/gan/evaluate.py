@@ -108,6 +108,7 @@ class Distances:
 
     table: pd.DataFrame
     comparisons: list[DistanceComparison]
+    note: str = ""  # why the table is empty, when it is
 
 
 def _frechet(gram: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
@@ -134,6 +135,8 @@ def _mmd(kernel: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
 
     def within(ix: np.ndarray) -> float:
         distinct = ix[:, None] != ix[None, :]
+        if not distinct.any():  # one image drawn for every slot: no pair, undefined (the interval skips it)
+            return float("nan")
         return float(kernel[np.ix_(ix, ix)][distinct].mean())
 
     return within(x) + within(y) - 2 * float(kernel[np.ix_(x, y)].mean())
@@ -180,6 +183,13 @@ def _interval(point: float, draws: np.ndarray, config: DistanceConfig, n: int) -
     floor (held-out paintings) came out above its own estimate (314.7 [373.5, 419.0]). Shifting by
     the measured bias centres the interval on the estimate; for differences the bias mostly cancels.
     """
+    # A resample that draws one image for every slot of a set has no distinct pair, so its unbiased
+    # kernel distance is undefined (NaN): likely only for a handful of images, and left out.
+    draws = draws[np.isfinite(draws)]
+    if draws.size == 0:
+        raise ValueError(
+            f"no bootstrap resample of {n} images gives a finite distance: too few images to compare."
+        )
     tail = 100 * (1 - config.confidence) / 2
     low, high = np.percentile(draws, [tail, 100 - tail]) + (point - float(np.mean(draws)))
     return Interval(float(point), float(low), float(high), n, config.confidence, 0.0, "bootstrap over images")
@@ -285,8 +295,14 @@ def per_class_distances(
       other painter's real paintings: does the model land nearer ``c`` than the other painter is?
 
     All sets of one class have the same n (the smallest of them), so the rows are comparable.
+    An unconditional GAN set (one class, as ``full``'s one-genre set) has no other painter to
+    compare with: the table is then empty and ``note`` says why, rather than stopping the notebook.
     """
     config = config or DistanceConfig()
+    if len(classes) < 2:
+        return Distances(
+            pd.DataFrame(), [], note=f"one class ({', '.join(classes)}): no other painter to compare with"
+        )
     train_labels, held_labels = np.asarray(train_labels), np.asarray(held_labels)
     rows, comparisons = [], []
     for c, name in enumerate(classes):
@@ -304,5 +320,7 @@ def per_class_distances(
         table.insert(0, "painter", name)
         rows.append(table.drop(columns=["resolution"]))
     if not rows:
-        raise ValueError("No class has at least 2 train, held-out and generated images.")
+        return Distances(
+            pd.DataFrame(), [], note="no class has at least 2 train, held-out and generated images"
+        )
     return Distances(pd.concat(rows, ignore_index=True), comparisons)

@@ -28,6 +28,7 @@ from artdl.core import atomic_path
 __all__ = ["ConvAutoencoder", "load_autoencoder", "save_autoencoder"]
 
 _DECODERS = ("upsample", "transposed")
+_BOTTLENECKS = ("flat", "spatial")
 
 
 class ConvAutoencoder(nn.Module):
@@ -36,6 +37,12 @@ class ConvAutoencoder(nn.Module):
     ``kind`` is ``"dae"`` or ``"swae"``: the architecture is the same, only the training loss
     differs (see :func:`artdl.autoencode.train_autoencoder`). ``decoder`` is ``"upsample"`` or
     ``"transposed"``.
+
+    ``bottleneck="flat"`` maps the last feature map to ``latent_dim`` numbers with a linear layer,
+    so each number can describe the whole picture. ``"spatial"`` keeps the map: a 1x1 conv to
+    ``latent_dim / side**2`` channels at each of its ``side x side`` places, flattened, so the code
+    says where things are and the decoder only has to paint them there (sharper reconstructions from
+    few training paintings: the weights are shared over places instead of learned per place).
     """
 
     def __init__(
@@ -45,10 +52,13 @@ class ConvAutoencoder(nn.Module):
         channels: Sequence[int] = (32, 64, 128, 256),
         kind: str = "dae",
         decoder: str = "upsample",
+        bottleneck: str = "flat",
     ) -> None:
         super().__init__()
         if decoder not in _DECODERS:
             raise ValueError(f"Unknown decoder {decoder!r}; choose from {_DECODERS}.")
+        if bottleneck not in _BOTTLENECKS:
+            raise ValueError(f"Unknown bottleneck {bottleneck!r}; choose from {_BOTTLENECKS}.")
         factor = 2 ** len(channels)
         if image_size % factor:
             raise ValueError(
@@ -60,6 +70,7 @@ class ConvAutoencoder(nn.Module):
             "channels": list(channels),
             "kind": kind,
             "decoder": decoder,
+            "bottleneck": bottleneck,
         }
         self.kind = kind
         self.latent_dim = latent_dim
@@ -69,8 +80,19 @@ class ConvAutoencoder(nn.Module):
         for c in channels:
             enc += [nn.Conv2d(c_in, c, 4, 2, 1), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, inplace=True)]
             c_in = c
-        self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(c_in * self.side**2, latent_dim))
-        self.fc = nn.Linear(latent_dim, c_in * self.side**2)
+        self.bottleneck = bottleneck
+        if bottleneck == "spatial":
+            if latent_dim % self.side**2:
+                raise ValueError(
+                    f"latent_dim {latent_dim} must be a multiple of {self.side**2} ({self.side}x{self.side} places) "
+                    "for bottleneck=spatial."
+                )
+            self.code_channels = latent_dim // self.side**2
+            self.encoder = nn.Sequential(*enc, nn.Conv2d(c_in, self.code_channels, 1), nn.Flatten())
+            self.fc = nn.Conv2d(self.code_channels, c_in, 1)
+        else:
+            self.encoder = nn.Sequential(*enc, nn.Flatten(), nn.Linear(c_in * self.side**2, latent_dim))
+            self.fc = nn.Linear(latent_dim, c_in * self.side**2)
         dec: list[nn.Module] = []
         rev = list(channels)[::-1]
         for c_a, c_b in zip(rev[:-1], rev[1:]):
@@ -83,7 +105,10 @@ class ConvAutoencoder(nn.Module):
         return self.encoder(x)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.fc(z).view(z.shape[0], self._c_last, self.side, self.side)
+        if self.bottleneck == "spatial":
+            h = self.fc(z.view(z.shape[0], self.code_channels, self.side, self.side))
+        else:
+            h = self.fc(z).view(z.shape[0], self._c_last, self.side, self.side)
         return self.decoder_convs(h)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

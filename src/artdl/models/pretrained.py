@@ -32,6 +32,7 @@ __all__ = [
     "EFFICIENTNET_LITE0_STD",
     "WeightsChecksumError",
     "WeightsUnavailableError",
+    "download_first",
     "efficientnet_lite0",
     "efficientnet_lite0_weights_path",
     "ensure_weights",
@@ -131,6 +132,30 @@ def _fetch(url: str, target: Path, sha256: str | None, timeout: float) -> None:
             raise WeightsChecksumError(f"served SHA-256 {h.hexdigest()}, not the pinned {sha256}")
 
 
+def download_first(urls: Sequence[str], target: str | Path, sha256: str | None = None, timeout: float = 60.0) -> Path:
+    """``target`` fetched (atomically, with a progress bar) from the first mirror in ``urls`` that
+    answers with the pinned file; the one download routine of every weights file here.
+
+    A dead mirror or one that serves another file (its SHA-256 differs) is skipped. When none
+    served the pinned file: :class:`WeightsChecksumError` if some mirror served another one (the
+    pin or the mirror is wrong, and a retry will not help), else :class:`WeightsUnavailableError`.
+    Each message lists every URL with its reason.
+    """
+    target = resolve(target)
+    unreachable, wrong = [], []
+    for url in urls:
+        try:
+            _fetch(str(url), target, sha256, timeout)
+            return target
+        except WeightsChecksumError as err:
+            wrong.append(f"{url}: {err}")
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as err:  # ValueError: a malformed URL
+            unreachable.append(f"{url}: {getattr(err, 'reason', err)}")
+    if wrong:
+        raise WeightsChecksumError("; ".join(unreachable + wrong))
+    raise WeightsUnavailableError("; ".join(unreachable + wrong) or "no download URL is configured")
+
+
 def ensure_weights(
     path: str | Path, urls: Sequence[str] = (), sha256: str | None = None, key: str = "", timeout: float = 60.0
 ) -> Path:
@@ -143,19 +168,13 @@ def ensure_weights(
     target = resolve(path)
     where = f" ({key})" if key else ""
     if not target.is_file():
-        errors = []
-        for url in urls:
-            try:
-                _fetch(str(url), target, sha256, timeout)
-                break
-            except (urllib.error.URLError, TimeoutError, OSError, WeightsChecksumError) as err:
-                errors.append(f"{url}: {getattr(err, 'reason', err)}")
-        else:
-            tried = "; ".join(errors) if errors else "no download URL is configured"
+        try:
+            download_first(urls, target, sha256, timeout)
+        except (WeightsUnavailableError, WeightsChecksumError) as err:
             raise WeightsUnavailableError(
-                f"{relative(target)}{where} is missing and could not be downloaded ({tried}). Download it on a "
+                f"{relative(target)}{where} is missing and could not be downloaded ({err}). Download it on a "
                 f"connected machine and copy it there."
-            )
+            ) from None
     if sha256:
         actual = sha256_of(target)
         if actual != sha256.lower():

@@ -153,6 +153,26 @@ def _recipe_line(recipe: Recipe) -> str:
     )
 
 
+def _split_sentence(r: ClassificationRecord) -> str:
+    """Both splits side by side (``classify.split_comparison``), or what would show them."""
+    gap = r.split_comparison
+    if gap is None:
+        return (
+            "Stratified vs artist-disjoint split: not compared in this run (`classify.split_comparison=false`; "
+            "it needs an `artist` column, as `wikiart_full` has)."
+        )
+    each = "; ".join(
+        f"{s.split} {ci(s.top1, s.top1_low, s.top1_high)} (n = {s.n_test}, "
+        f"{s.test_artist_seen:.0%} of test paintings by an artist seen in train)"
+        for s in gap.scores
+    )
+    return f"Test top-1 by split: {each}. {_upper_first(gap.verdict().sentence)}."
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def findings(record: ClassificationRecord) -> str:
     task, models = record.task, record.models
     groups, n = task.split.groups, task.n
@@ -181,6 +201,7 @@ def findings(record: ClassificationRecord) -> str:
         f"- {_kept_sentence(record)}",
         f"- {_comparison_sentence(record)}",
         *(f"- {line}" for line in _scratch_sentences(record)),
+        f"- {_split_sentence(record)}",
         f"- {_confusion_sentence(record)}",
     ]
     if not has_top3:
@@ -302,6 +323,7 @@ def _conflicts_in_brief(groups: DuplicateGroups) -> str:
 def _verdict_lines(r: ClassificationRecord) -> list[str]:
     """The README's comparison sentences: the probe and each baseline, from the verdicts."""
     lines = [_comparison_sentence(r)] if "linear probe" in r.models else []
+    lines += [_split_sentence(r)] if r.split_comparison is not None else []
     return lines + [s for s in _scratch_sentences(r) if "not run" not in s]
 
 

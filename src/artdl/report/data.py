@@ -16,6 +16,7 @@ from artdl.data.fetch import (
     ManifestRow,
     datasets_needed,
     hub_datasets,
+    is_commit,
     manifest_path,
     read_manifest,
     shipped_datasets,
@@ -169,7 +170,11 @@ def data_table_markdown(cfg: Any | None = None, config_name: str = "default") ->
             f"{_minutes(total, 10e6)} at 10 MB/s or {_minutes(total, 1e6)} at 1 MB/s "
             f"(all shipped sets, `make data`: {sum(s[0] for s in sizes.values()):,} files, "
             f"{_human_bytes(sum(s[1] for s in sizes.values()))})"
-            + "".join(f"; it also streams `{n}` from the hub (`python -m artdl data fetch {n}`)" for n in hub if n in wanted)
+            + "".join(
+                f"; it also streams `{n}` from the hub (`python -m artdl data fetch {n}`)"
+                for n in hub
+                if n in wanted
+            )
             + ".",
         ]
     return "\n".join(lines) + "\n"
@@ -182,7 +187,11 @@ def _hub_row(cfg: Any, name: str) -> str:
     classes = dict(card.get("classes") or {})
     label_text = f"{label} ({classes[label]})" if label in classes else "–"
     hub_id, revision = str(spec.get("hub_id") or ""), str(spec.get("revision") or "main")
-    pinned = "revision not pinned yet" if set(revision) == {"0"} else f"`{revision[:7]}`"
+    pinned = (
+        f"`{revision[:7]}`"
+        if is_commit(revision)
+        else f"`{revision}` (not pinned: resolved and printed at fetch)"
+    )
     return (
         f"| `{name}` | {info.get('what', '')} | {card['rows']:,} (hub) | {label_text} | "
         f"[{hub_id}]({card['card']}) @ {pinned} | {info.get('terms', 'see the dataset card')} | streamed |"

@@ -124,6 +124,14 @@ def _closest(comparisons: list[DistanceComparison], models: list[str]) -> str | 
 
 def _painter_lines(record: GanRecord) -> list[str]:
     space, lines = record.feature_space, []
+    if not record.per_painter:
+        classes = record.training_set.classes
+        why = (
+            f"the GAN set has one class ({', '.join(classes)})"
+            if len(classes) < 2
+            else "no painter has at least 2 train, held-out and generated images"
+        )
+        return [f"- Per painter: not scored, because {why}: there is no other painter to measure against."]
     for painter in painter_names(record.per_painter):
         mine = {r.set: r for r in record.per_painter if r.painter == painter}
         floor, other = mine[REAL_HELD_OUT], mine[REAL_OTHER_PAINTER]
@@ -139,7 +147,8 @@ def _painter_lines(record: GanRecord) -> list[str]:
         )
         if record.painter_comparisons is None:
             lines.append(
-                text + f". Whether a model sits nearer {painter} than the other painter's real paintings do: {RERUN}."
+                text
+                + f". Whether a model sits nearer {painter} than the other painter's real paintings do: {RERUN}."
             )
             continue
         said = [
@@ -173,7 +182,7 @@ def _full_line(record: GanRecord) -> str:
     full = record.full_config
     return (
         f"- `--config full` (from `configs/full.yaml`): {full.resolution} px, generator steps {_full_steps(full)}, "
-        f"{full.n_samples} samples for the distances; meant for a GPU and a real crawl, not run here."
+        f"{full.n_samples} samples for the distances; meant for a GPU and the fetched `wikiart_full`, not run here."
     )
 
 

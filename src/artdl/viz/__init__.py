@@ -10,7 +10,13 @@
 
 from __future__ import annotations
 
-from artdl.viz.classify import accuracy_intervals, confusion_matrix_plot, metric_bars, training_history
+from artdl.viz.classify import (
+    accuracy_intervals,
+    confusion_matrix_plot,
+    metric_bars,
+    split_intervals,
+    training_history,
+)
 from artdl.viz.core import (
     DISPLAY_WIDTH,
     DPI,
@@ -74,6 +80,7 @@ __all__ = [
     "save_figure",
     "save_photo_figure",
     "score_heatmap",
+    "split_intervals",
     "spread_labels",
     "strip_row",
     "thumbnail",

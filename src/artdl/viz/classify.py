@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from artdl.classify import SplitComparison
 from artdl.viz.core import MIN_FONT, fit_label
 
 __all__ = ["accuracy_intervals", "confusion_matrix_plot", "metric_bars", "training_history"]
@@ -135,3 +136,15 @@ def accuracy_intervals(
     if title:
         fig.suptitle(fit_label(title, 4.0 * len(shown), 10), fontsize=10)
     return fig
+
+
+def split_intervals(comparison: SplitComparison, n_classes: int, title: str = "") -> Any:
+    """The kept fine-tune's test top-1 on the stratified and the artist-disjoint split, with
+    their Wilson intervals and the chance level: :func:`accuracy_intervals` for two splits."""
+    rows = {
+        f"{s.split} split (n={s.n_test})": {
+            "top1": s.top1, "top1_ci": (s.top1_low, s.top1_high), "chance_top1": 1 / n_classes,
+        }
+        for s in comparison.scores
+    }  # fmt: skip
+    return accuracy_intervals(rows, title=title, keys=("top1",))

@@ -24,13 +24,12 @@ import datetime
 import hashlib
 import json
 import pickle
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from artdl.core import atomic_path, resolve
+from artdl.models import WeightsChecksumError, WeightsUnavailableError, download_first
 
 __all__ = [
     "ChecksumError",
@@ -123,41 +122,24 @@ def download(
 ) -> Path:
     """Fetch the first URL that works into ``target`` (atomically) and verify its SHA-256.
 
-    A dead URL (HTTP error, DNS failure, time-out) moves on to the next mirror; when all fail the
-    error lists every URL with its reason and says how to place the file by hand.
+    :func:`artdl.models.download_first` does the fetching (the same routine as FID's Inception
+    weights); this adds what a VQGAN user needs to read: a dead URL moves on to the next mirror,
+    and when all fail the error lists every URL with its reason and says how to place the file.
     """
-    from tqdm.auto import tqdm
-
     target = resolve(target)
-    errors: list[str] = []
-    for url in _as_list(urls):
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, atomic_path(target) as tmp:  # noqa: S310
-                total = int(response.headers.get("Content-Length") or 0) or None
-                h = hashlib.sha256()
-                with (
-                    open(tmp, "wb") as f,
-                    tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar,
-                ):
-                    while block := response.read(1 << 20):
-                        f.write(block)
-                        h.update(block)
-                        bar.update(len(block))
-                if sha256 and h.hexdigest().lower() != sha256.lower():
-                    raise ChecksumError(
-                        f"{url} gave a file with SHA-256 {h.hexdigest()}, expected {sha256}: the mirror "
-                        "serves a different or truncated file. Try another mirror or remove the hash."
-                    )
-            return target
-        except ChecksumError:
-            raise
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as err:
-            errors.append(f"  {url}: {getattr(err, 'reason', err)}")
-    raise MissingCheckpointError(
-        f"Could not download {target.name}; every URL failed (dead link or no network):\n"
-        + "\n".join(errors or ["  (no URL configured)"])
-        + f"\nDownload it by hand on a connected machine and put it at {target}."
-    )
+    try:
+        return download_first(_as_list(urls), target, sha256, timeout)
+    except WeightsChecksumError as err:
+        raise ChecksumError(
+            f"{err}: the mirror serves a different or truncated file. Try another mirror or remove the hash."
+        ) from None
+    except WeightsUnavailableError as err:
+        errors = str(err).split("; ")
+        raise MissingCheckpointError(
+            f"Could not download {target.name}; every URL failed (dead link or no network):\n"
+            + "\n".join(f"  {e}" for e in errors)
+            + f"\nDownload it by hand on a connected machine and put it at {target}."
+        ) from None
 
 
 def _record_file(path: Path) -> Path:

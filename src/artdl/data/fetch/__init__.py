@@ -38,7 +38,9 @@ from artdl.data.fetch.hub import (
     fetch_hub_dataset,
     hub_datasets,
     hub_label_names,
+    is_commit,
     open_hub_stream,
+    resolve_revision,
 )
 from artdl.data.fetch.hub_writer import (
     HUB_FORMAT,
@@ -82,9 +84,11 @@ __all__ = [
     "fetch_hub_dataset",
     "hub_datasets",
     "hub_label_names",
+    "is_commit",
     "manifest_path",
     "open_hub_stream",
     "read_manifest",
+    "resolve_revision",
     "shipped_datasets",
     "shrink_image",
     "shrink_to_short_side",

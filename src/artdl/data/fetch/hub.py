@@ -16,7 +16,9 @@ tests run, and how a machine without internet uses a copy made elsewhere.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,7 +37,22 @@ from artdl.data.fetch.hub_writer import (
 from artdl.data.fetch.manifest import FetchError
 from artdl.data.sources import dataset_location
 
-__all__ = ["ensure_hub_dataset", "fetch_hub_dataset", "hub_datasets", "hub_label_names", "open_hub_stream"]
+__all__ = [
+    "ensure_hub_dataset",
+    "fetch_hub_dataset",
+    "hub_datasets",
+    "hub_label_names",
+    "is_commit",
+    "open_hub_stream",
+    "resolve_revision",
+]
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def is_commit(revision: str) -> bool:
+    """A hub commit (40 hex digits); anything else (``main``, a tag) is resolved to one at fetch time."""
+    return bool(_COMMIT.fullmatch(revision))
 
 
 def hub_datasets(cfg: Any) -> list[str]:
@@ -56,7 +73,7 @@ def open_hub_stream(spec: HubSpec) -> Any:
         if not folder.is_dir():
             raise FetchError(
                 f"datasets.{spec.name}.parquet_dir={folder} does not exist: point it at a folder of parquet "
-                f"files in the {spec.hub_id or 'hub'} schema, or set it to \"\" to stream from the hub."
+                f'files in the {spec.hub_id or "hub"} schema, or set it to "" to stream from the hub.'
             )
         files = sorted(str(p) for p in folder.rglob("*.parquet"))
         if not files:
@@ -65,11 +82,6 @@ def open_hub_stream(spec: HubSpec) -> Any:
     else:
         if not spec.hub_id:
             raise FetchError(f"datasets.{spec.name} needs a hub_id (e.g. huggan/wikiart) or a parquet_dir.")
-        if set(spec.revision) == {"0"}:
-            raise FetchError(
-                f"datasets.{spec.name}.revision is a placeholder: pin it to a commit of "
-                f"https://huggingface.co/datasets/{spec.hub_id}/commits/main (or set it to main, unpinned)."
-            )
         try:
             stream = datasets.load_dataset(spec.hub_id, split="train", streaming=True, revision=spec.revision)
         except Exception as err:  # the hub's errors (offline, unknown revision) are many types
@@ -81,6 +93,38 @@ def open_hub_stream(spec: HubSpec) -> Any:
             ) from None
     hub_label_names(stream.features, spec.name)
     return stream.cast_column("image", datasets.Image(decode=False))
+
+
+def resolve_revision(spec: HubSpec) -> HubSpec:
+    """``spec`` at a commit: a branch or tag (``main``) is asked of the hub once, so that the rows,
+    the resume state and the ``source`` column name the commit that was actually read.
+
+    The shipped config says ``main`` because no machine that wrote it could reach the hub to read
+    a commit; the resolved commit is printed so that a user can pin it for a reproducible fetch.
+    """
+    if spec.parquet_dir is not None or is_commit(spec.revision):
+        return spec
+    from huggingface_hub import HfApi
+
+    try:
+        info = HfApi(endpoint=spec.endpoint or None).dataset_info(spec.hub_id, revision=spec.revision)
+    except Exception as err:  # offline, unknown id or revision: the hub's errors are many types
+        raise FetchError(
+            f"Could not ask the Hugging Face hub which commit {spec.hub_id}@{spec.revision} is "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}). Offline? Copy its "
+            f"parquet files here and set datasets.{spec.name}.parquet_dir=/path/to/them, or pin "
+            f"datasets.{spec.name}.revision to a commit of https://huggingface.co/datasets/{spec.hub_id}."
+        ) from None
+    if not info.sha:
+        raise FetchError(
+            f"The hub gave no commit for {spec.hub_id}@{spec.revision}; pin datasets.{spec.name}.revision."
+        )
+    print(
+        f"artdl: {spec.hub_id}@{spec.revision} is commit {info.sha}; pin it for a reproducible fetch: "
+        f"datasets.{spec.name}.revision={info.sha}",
+        flush=True,
+    )
+    return dataclasses.replace(spec, revision=str(info.sha))
 
 
 def hub_label_names(features: Any, name: str = "wikiart_full") -> dict[str, list[str]]:
@@ -123,8 +167,14 @@ def _resume_state(spec: HubSpec) -> dict[str, Any]:
         saved = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
-    same = saved.get("source") == spec.source and saved.get("per_style") == spec.per_style
-    return saved if same else {}
+    source = str(saved.get("source", ""))
+    branch = spec.parquet_dir is None and not is_commit(spec.revision)
+    # a finished fetch of a branch (main) stays finished, whichever commit it was resolved to then;
+    # an unfinished one resumes only at its own resolved commit (resolve_revision comes first)
+    same_source = source == spec.source or (
+        branch and bool(saved.get("complete")) and source.startswith(f"{spec.hub_id}@")
+    )
+    return saved if same_source and saved.get("per_style") == spec.per_style else {}
 
 
 def _expected_total(stream: Any, spec: HubSpec, n_styles: int) -> int | None:
@@ -159,6 +209,12 @@ def fetch_hub_dataset(
     if dest is None and dataset_location(cfg, name)[0] == "mirror":  # a local mirror is read, never written
         rows = _read_table(spec.dest)
         return HubFetchReport(name, spec.dest, len(rows), len(rows), source="mirror", complete=True)
+    done = _resume_state(spec)
+    if done.get("complete"):  # finished before: not even the hub is asked again
+        rows = _read_table(spec.dest)
+        return HubFetchReport(name, spec.dest, len(rows), len(rows), source=str(done["source"]), complete=True,
+                              seconds=time.perf_counter() - started)  # fmt: skip
+    spec = resolve_revision(spec)
     stream = open_hub_stream(spec)
     names = hub_label_names(stream.features, name)
     spec.dest.mkdir(parents=True, exist_ok=True)
@@ -166,10 +222,6 @@ def fetch_hub_dataset(
     rows = _read_table(spec.dest)
     report = HubFetchReport(name, spec.dest, present=len(rows), source=spec.source)
     saved = _resume_state(spec)
-    if saved.get("complete"):
-        report.total, report.complete = len(rows), True
-        report.seconds = time.perf_counter() - started
-        return report
     start = 0
     if saved.get("stream") is not None:
         try:
@@ -202,8 +254,10 @@ def ensure_hub_dataset(cfg: Any, name: str, progress: bool = True) -> HubFetchRe
     spec = HubSpec.from_cfg(cfg, name)
     if _resume_state(spec).get("complete"):
         return None
-    print(f"artdl: data set '{name}' is not complete in {where}: streaming it from {spec.source} ...", flush=True)
+    print(
+        f"artdl: data set '{name}' is not complete in {where}: streaming it from {spec.source} ...",
+        flush=True,
+    )
     report = fetch_hub_dataset(cfg, name, progress=progress)
     print(f"artdl: {report.summary()}", flush=True)
     return report
-

@@ -45,6 +45,7 @@ class HubSpec:
     jpeg_quality: int = 90
     flush_every: int = 500  # images between saves of the table and the stream position
     workers: int = 4  # threads that shrink and encode images
+    endpoint: str = ""  # the hub's address; "" = huggingface_hub's own (HF_ENDPOINT or huggingface.co)
 
     @classmethod
     def from_cfg(cls, cfg: Any, name: str, dest: str | Path | None = None) -> HubSpec:
@@ -63,6 +64,7 @@ class HubSpec:
             jpeg_quality=int(spec.get("jpeg_quality") or 90),
             flush_every=max(1, int(spec.get("flush_every") or 500)),
             workers=max(1, int(spec.get("workers") or (os.cpu_count() or 1))),
+            endpoint=str(spec.get("endpoint") or ""),
         )
 
     @property

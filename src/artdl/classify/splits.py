@@ -1,0 +1,102 @@
+"""Style or artist? 02's recipe on a stratified and on an artist-disjoint split of the same set.
+
+A stratified split puts paintings of the same artist on both sides, so a classifier can score by
+recognising Monet's hand and knowing that Monet is an Impressionist. An artist-disjoint split
+(``data.split.group_by=artist``) keeps every artist on one side, which asks for the style itself.
+The gap between the two test accuracies is itself a finding, so ``classify.split_comparison``
+trains the same recipe on the split that the run did not use and reports both side by side.
+
+The two test sets hold different paintings, so the difference gets Newcombe's unpaired interval
+(:func:`artdl.core.difference_of_proportions`), and the verdict says "no measurable difference"
+when that interval includes zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from omegaconf import OmegaConf
+
+from artdl import data
+from artdl.classify.evaluation import evaluate
+from artdl.classify.experiment import finetune_pretrained, make_loaders
+from artdl.classify.record import SplitComparison, SplitScore
+from artdl.core import StatsConfig, difference_of_proportions
+
+__all__ = ["SPLIT_NAMES", "compare_splits", "split_score"]
+
+SPLIT_NAMES = {"none": "stratified", "artist": "artist-disjoint"}  # data.split.group_by -> its name
+
+
+def _group_by(cfg: Any) -> str:
+    return str(OmegaConf.select(cfg, "data.split.group_by", default="none") or "none")
+
+
+def split_score(table: pd.DataFrame, metrics: dict[str, Any], group_by: str) -> SplitScore:
+    """One split's row: sizes, how many test artists train has seen, and the kept model's top-1."""
+    train, test = table[table["split"] == "train"], table[table["split"] == "test"]
+    names = test["artist"].fillna("").astype(str).str.strip()
+    known = ~names.str.lower().isin(data.UNKNOWN_ARTISTS)  # each unknown artist is nobody seen before
+    seen = int(names[known].isin(set(train["artist"].fillna("").astype(str).str.strip())).sum())
+    low, high = metrics["top1_ci"]
+    return SplitScore(
+        split=SPLIT_NAMES[group_by], group_by=group_by, n_train=len(train), n_test=len(test),
+        test_artist_seen=float(seen / len(test)) if len(test) else 0.0,
+        top1=float(metrics["top1"]), top1_low=float(low), top1_high=float(high),
+    )  # fmt: skip
+
+
+def compare_splits(
+    cfg: Any,
+    table: pd.DataFrame,
+    metrics: dict[str, Any],
+    classes: Sequence[str],
+    device: torch.device,
+    out_dir: str | Path,
+    progress: bool = True,
+) -> SplitComparison:
+    """Fine-tune ``cfg``'s recipe on the other split and compare the two kept models' test top-1.
+
+    ``table`` and ``metrics`` are this run's split and its kept fine-tune's :func:`evaluate`
+    result. The other model's checkpoint goes to ``<out_dir>/split_<group_by>/best.pt``, so the
+    run's own ``best.pt`` is untouched. Needs an ``artist`` column (``wikiart_full``, a crawl).
+    """
+    if "artist" not in table.columns:
+        raise data.DataError(
+            f"classify.split_comparison needs an `artist` column, which {cfg.classify.dataset} lacks "
+            "(wikiart_styles7 has none; use wikiart_full or a crawl), or set classify.split_comparison=false."
+        )
+    mine = _group_by(cfg)
+    other = "none" if mine == "artist" else "artist"
+    other_cfg = OmegaConf.merge(cfg, {"data": {"split": {"group_by": other}}})
+    c = other_cfg.classify
+    other_table = data.load_splits(other_cfg, c.dataset)
+    if data.class_names(other_table) != list(classes):
+        raise data.DataError(
+            f"The {SPLIT_NAMES[other]} split of {c.dataset} leaves other classes than the run's "
+            f"({data.class_names(other_table)} vs {list(classes)}): too few artists in some style."
+        )
+    loaders = make_loaders(
+        other_table, classes, c.backbone, c.image_size, c.batch_size, balanced=c.balanced,
+        num_workers=other_cfg.data.num_workers, seed=other_cfg.seed, crop_scale=c.crop_scale,
+        jitter=c.color_jitter, cache=c.cache, cache_side=c.cache_side, progress=progress,
+    )  # fmt: skip
+    _, fitted = finetune_pretrained(
+        other_cfg, loaders, classes, device, Path(out_dir) / f"split_{other}", progress
+    )
+    assert fitted.test_scores is not None  # finetune_pretrained scores the test split
+    scores = {mine: split_score(table, metrics, mine)}
+    scores[other] = split_score(other_table, evaluate(*fitted.test_scores, classes), other)
+    stratified, disjoint = scores["none"], scores["artist"]
+    interval = difference_of_proportions(
+        round(stratified.top1 * stratified.n_test), stratified.n_test,
+        round(disjoint.top1 * disjoint.n_test), disjoint.n_test, StatsConfig.from_config(cfg).confidence,
+    )  # fmt: skip
+    return SplitComparison(
+        scores=[stratified, disjoint], difference=interval.value, low=interval.low, high=interval.high,
+        confidence=interval.confidence,
+    )  # fmt: skip
