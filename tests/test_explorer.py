@@ -454,6 +454,46 @@ def test_build_explorer_explains_on_the_configured_device(tmp_path, monkeypatch)
     assert seen["device"] == get_device(str(cfg.device))
 
 
+def test_prediction_columns_mark_the_classifiers_mistakes_and_the_split_filter(tmp_path, monkeypatch):
+    from artdl.archive.explorer import build, build_explorer, read_site_data, with_prediction_columns
+    from artdl.core import load_config, paths
+
+    table = pd.DataFrame({"label": ["a", "b", "a", "b"], "dataset": "styles", "split": ["test"] * 3 + ["train"]})
+    preds = {"classes": ["a", "b"], "dataset": "styles",
+             "by_index": {"0": {"top": [[0, 0.9]]}, "1": {"top": [[0, 0.6]]}, "2": {"top": [[0, 0.7]]}}}  # fmt: skip
+    out = with_prediction_columns(table, preds)
+    assert out["predicted"].tolist() == ["a", "a", "a", "not scored"]
+    assert out["prediction"].tolist() == ["correct", "wrong", "correct", "not scored"]
+    other = with_prediction_columns(table, {**preds, "dataset": "another set"})  # labels of another task
+    assert "prediction" not in other and "predicted" in other
+    assert with_prediction_columns(table, None) is table
+
+    monkeypatch.setattr(paths, "_FOLDERS", dict(paths._FOLDERS))
+    site_table, _, _, _ = _synthetic_site_inputs()
+    files = []
+    for i in range(len(site_table)):
+        files.append(tmp_path / f"p{i}.png")
+        Image.new("RGB", (20, 20), (10 * i, 0, 0)).save(files[-1])
+    site_table["path"] = [str(f) for f in files]
+    site_table["split"] = ["test" if i % 2 else "train" for i in range(len(site_table))]
+    site_table["dataset"] = "x"
+    test_rows = site_table[site_table["split"] == "test"]
+    fake = {"classes": sorted(set(site_table["label"])), "dataset": "x",
+            "by_index": {str(i): {"top": [[i % 2, 0.5]], "cam": f"cam/{i}.jpg"} for i in range(len(test_rows))}}  # fmt: skip
+    monkeypatch.setattr(build, "classifier_predictions", lambda *a, **k: fake)
+    overrides = [f"paths.processed={tmp_path / 'processed'}", "explorer.layouts=[timeline]", "explorer.rerank=false",
+                 "explorer.previews=false", f"explorer.classifier={tmp_path / 'best.pt'}", "explorer.split=test"]  # fmt: skip
+    cfg = load_config("default", overrides)
+    features = np.random.default_rng(0).normal(size=(len(test_rows), 4))
+    site = build_explorer(cfg, ["x"], tmp_path / "site", table=site_table, features=features, progress=False)
+    data = read_site_data(site)
+    assert data["n"] == len(test_rows)  # the test split alone
+    assert set(data["columns"]["prediction"]["values"]) == {"correct", "wrong"}
+    with pytest.raises(ValueError, match="no paintings in that split"):
+        build_explorer(load_config("default", [*overrides, "explorer.split=val"]), ["x"], tmp_path / "s2",
+                       table=site_table, progress=False)  # fmt: skip
+
+
 # ------------------------------------------------------------------------------------------
 # The page in headless Chromium
 # ------------------------------------------------------------------------------------------

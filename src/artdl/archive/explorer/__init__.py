@@ -15,6 +15,7 @@ from artdl.archive.explorer.build import (
     explorer_dir,
     load_features,
     saved_features,
+    with_prediction_columns,
 )
 from artdl.archive.explorer.layouts import (
     LAYOUTS,
@@ -68,6 +69,7 @@ __all__ = [
     "staged_dir",
     "timeline_layout",
     "wait_for",
+    "with_prediction_columns",
     "write_atlases",
     "write_site",
 ]

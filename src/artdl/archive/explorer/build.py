@@ -31,7 +31,15 @@ from artdl.archive.explorer.neighbours import cosine_neighbours, influence_reran
 from artdl.archive.explorer.predict import classifier_predictions
 from artdl.archive.explorer.site import staged_dir, write_site
 
-__all__ = ["build_explorer", "collection_table", "explorer_dir", "load_features", "main", "saved_features"]
+__all__ = [
+    "build_explorer",
+    "collection_table",
+    "explorer_dir",
+    "load_features",
+    "main",
+    "saved_features",
+    "with_prediction_columns",
+]
 
 
 def explorer_dir(name: str) -> Path:
@@ -126,8 +134,29 @@ def load_features(
 
 def _label_columns(table: pd.DataFrame) -> list[str]:
     """Colour-by choices: label first, then every other categorical column that has 2+ values."""
-    cols = ["label"] + [c for c in ("dataset", "split", "artist", "decade") if c in table]
+    cols = ["label"] + [c for c in ("prediction", "predicted", "dataset", "split", "artist", "decade") if c in table]
     return [c for c in cols if c == "label" or table[c].astype(str).nunique() > 1]
+
+
+def with_prediction_columns(table: pd.DataFrame, predictions: dict[str, Any] | None) -> pd.DataFrame:
+    """``predicted`` (02's top class) and, when the classifier was trained on this table's own
+    labels, ``prediction`` (``correct`` / ``wrong``): colour-by choices, so the map shows where
+    the classifier errs and the legend can hide the paintings it gets right. Unscored rows say so.
+    """
+    if not predictions:
+        return table
+    classes, scored = predictions["classes"], predictions["by_index"]
+    top = [scored.get(str(i)) for i in range(len(table))]
+    predicted = ["not scored" if t is None else str(classes[t["top"][0][0]]) for t in top]
+    out = table.assign(predicted=predicted)
+    trained_on = str(predictions.get("dataset") or "")
+    if trained_on and "dataset" in table and trained_on in set(table["dataset"].astype(str)):
+        labels = table["label"].astype(str)
+        out["prediction"] = [
+            "not scored" if p == "not scored" else ("correct" if p == lab else "wrong")
+            for p, lab in zip(predicted, labels)
+        ]
+    return out
 
 
 def _check_given(table: pd.DataFrame, features: np.ndarray | None) -> None:
@@ -169,6 +198,10 @@ def build_explorer(
     t0 = time.perf_counter()
     if table is None:
         table = collection_table(cfg, names, ec.limit, cfg.seed)
+    if str(ec.split):  # one split only, e.g. the test paintings that 02's classifier never saw
+        if "split" not in table or not (table["split"] == str(ec.split)).any():
+            raise ValueError(f"explorer.split={ec.split}: the collection has no paintings in that split.")
+        table = table[table["split"] == str(ec.split)].reset_index(drop=True)
     n = len(table)
     _check_given(table, features)
     thumb = ec.thumb_size or (64 if n <= 10_000 else 32)
@@ -198,6 +231,7 @@ def build_explorer(
             rr = influence_reranked(features, table, cfg, ec.k, progress)
         timings["neighbours"] = time.perf_counter() - t0 - sum(timings.values())
         preds = _predictions(ec, table, site, device, progress)
+        table = with_prediction_columns(table, preds)
         timings["classifier"] = time.perf_counter() - t0 - sum(timings.values())
         info = {
             "datasets": names,
