@@ -60,6 +60,16 @@ VARIANTS: dict[str, tuple[str, list[str]]] = {
     "swae_spatial256_12_perc": ("swae", ["autoencode.epochs=12", "autoencode.batch_size=16",
                                          "autoencode.latent_dim=256", "autoencode.bottleneck=spatial",
                                          "autoencode.perceptual_weight=0.002"]),
+    "swae_spatial256_3st_12_perc": ("swae", ["autoencode.epochs=12", "autoencode.batch_size=16",
+                                             "autoencode.latent_dim=256", "autoencode.bottleneck=spatial",
+                                             "autoencode.channels=[32,64,128]", "autoencode.perceptual_weight=0.002"]),
+    "dae_spatial512_3st_12_perc": ("dae", ["autoencode.epochs=12", "autoencode.batch_size=16",
+                                           "autoencode.latent_dim=512", "autoencode.bottleneck=spatial",
+                                           "autoencode.channels=[32,64,128]", "autoencode.perceptual_weight=0.002"]),
+    "swae_spatial512_3st_12_perc": ("swae", ["autoencode.epochs=12", "autoencode.batch_size=16",
+                                             "autoencode.latent_dim=512", "autoencode.bottleneck=spatial",
+                                             "autoencode.channels=[32,64,128]", "autoencode.perceptual_weight=0.002"]),
+    "pca_512 (reference)": ("pca", ["autoencode.latent_dim=512"]),
 }  # fmt: skip
 
 

@@ -183,3 +183,31 @@ def test_farthest_pair_picks_the_two_codes_farthest_apart_among_the_candidates()
     assert autoencode.farthest_pair(codes, np.array([4, 0, 2])) == (0, 2)
     with pytest.raises(ValueError, match="two"):
         autoencode.farthest_pair(codes, np.array([1]))
+
+
+def test_spatial_bottleneck_keeps_the_map_and_says_what_to_set():
+    from artdl.models import ConvAutoencoder
+
+    model = ConvAutoencoder(32, 128, [8, 16], bottleneck="spatial").eval()  # an 8x8 map, 2 code channels a place
+    x = torch.rand(3, 3, 32, 32)
+    recon, z = model(x)
+    assert z.shape == (3, 128) and recon.shape == x.shape and model.code_channels == 2
+    # each code number belongs to one place: changing the code of the top-left place changes the
+    # top-left of the picture far more than the bottom-right
+    z2 = z.detach().clone().view(3, 2, 8, 8)
+    z2[:, :, 0, 0] += 5
+    delta = (model.decode(z2.flatten(1)) - model.decode(z.detach())).abs()
+    assert delta[..., :8, :8].mean() > 10 * delta[..., -8:, -8:].mean()
+    with pytest.raises(ValueError, match="autoencode.latent_dim to one"):
+        ConvAutoencoder(32, 100, [8, 16], bottleneck="spatial")
+    with pytest.raises(ValueError, match="Unknown bottleneck"):
+        ConvAutoencoder(32, 128, [8, 16], bottleneck="round")
+
+
+def test_a_spatial_checkpoint_loads_back_the_same(tmp_path):
+    from artdl.models import ConvAutoencoder, load_autoencoder, save_autoencoder
+
+    model = ConvAutoencoder(32, 64, [8, 16], kind="swae", bottleneck="spatial").eval()
+    loaded = load_autoencoder(save_autoencoder(model, tmp_path / "ae.pt"))
+    x = torch.rand(2, 3, 32, 32)
+    assert loaded.hparams["bottleneck"] == "spatial" and torch.allclose(loaded(x)[0], model(x)[0])

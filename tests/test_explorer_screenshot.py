@@ -78,3 +78,26 @@ def test_readme_screenshot_shows_the_committed_site(tmp_path):
     ) as page:  # a 256-colour palette, as for every thumbnail figure: a third of the bytes
         page.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(part, optimize=True)
     os.replace(part, SCREENSHOT)
+
+
+STYLES_SITE = REPO / "docs" / "explorer-styles7"
+
+
+def test_the_committed_styles7_site_shows_every_test_painting_with_its_prediction():
+    """docs/explorer-styles7: 02's mistakes on a map. Every painting is a test painting, every one
+    has a prediction and a Grad-CAM file, and ``prediction`` (a colour-by choice) says which are wrong."""
+    data = read_site_data(STYLES_SITE)
+    n = data["n"]
+    assert data["title"].endswith("wikiart_styles7") and n > 1000  # the whole test split, not a sample
+    by_index = data["predictions"]["by_index"]
+    assert len(by_index) == n and data["predictions"]["dataset"] == "wikiart_styles7"
+    assert all((STYLES_SITE / p["cam"]).is_file() for p in by_index.values())
+    verdicts = data["columns"]["prediction"]
+    assert set(verdicts["values"]) == {"correct", "wrong"}
+    wrong = verdicts["values"].index("wrong")
+    labels, predicted = data["columns"]["label"], data["columns"]["predicted"]
+    for i, code in enumerate(verdicts["codes"]):
+        said_wrong = labels["values"][labels["codes"][i]] != predicted["values"][predicted["codes"][i]]
+        assert (code == wrong) == said_wrong
+    size = sum(p.stat().st_size for p in (REPO / "docs").rglob("*") if p.is_file())
+    assert size < 32e6, f"docs/ holds {size / 1e6:.1f} MB; keep it under about 30 MB"

@@ -71,7 +71,7 @@ def test_fit_from_config_trains_with_the_section_it_is_given():
     from artdl.core import load_config
 
     cfg = load_config("default", ["autoencode.image_size=32", "autoencode.channels=[8,16]", "autoencode.latent_dim=8",
-                                  "autoencode.epochs=2", "autoencode.batch_size=8"])  # fmt: skip
+                                  "autoencode.bottleneck=flat", "autoencode.epochs=2", "autoencode.batch_size=8"])  # fmt: skip
     images = (torch.rand(20, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 255).to(torch.uint8)
     train, val = torch.arange(20) >= 4, torch.arange(20) < 4
     torch.manual_seed(0)

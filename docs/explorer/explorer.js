@@ -1,6 +1,6 @@
 /* artdl collection explorer: hand-written canvas 2D, no libraries, no network beyond this folder.
  *
- * Data: window.EXPLORER_DATA from data.js (written by artdl.archive.explorer.site). Paintings are drawn
+ * Data: window.EXPLORER_DATA from data.js (written by artdl.explorer.site). Paintings are drawn
  * from atlas sprite sheets (thumbnail i lives at sheet floor(i / per_sheet), row-major inside it);
  * when a thumbnail would be smaller than a few screen pixels, a coloured square is drawn instead
  * (one path per colour), which keeps 50,000 points fast. A uniform grid over the current layout

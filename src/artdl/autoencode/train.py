@@ -231,7 +231,7 @@ def fit_from_config(
     a = cfg.autoencode
     model = ConvAutoencoder(
         a.image_size, a.latent_dim, list(a.channels), kind=kind, decoder=a.get("decoder", "upsample"),
-        bottleneck=a.get("bottleneck", "flat"),
+        bottleneck=a.bottleneck,
     )  # fmt: skip
     history = train_autoencoder(
         model, images[train], images[val], AutoencoderConfig.from_cfg(a), device=device, seed=cfg.seed

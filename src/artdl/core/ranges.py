@@ -192,6 +192,7 @@ RANGES: tuple[tuple[str, Range], ...] = (
     ("*layout_sample", COUNT),
     ("*exact_grid", COUNT),
     ("*classifier_max", COUNT_OR_OFF),  # 0 = all
+    ("explorer.cam_quality", Range(1, 95, integer=True)),  # JPEG quality (PIL: above 95 only grows the file)
     ("*.limit", COUNT_OR_OFF),  # explorer: 0 = all
     ("*every", COUNT_OR_OFF),  # save_every, checkpoint_every: 0 = none
     ("*fps", COUNT),

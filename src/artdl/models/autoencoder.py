@@ -85,7 +85,8 @@ class ConvAutoencoder(nn.Module):
             if latent_dim % self.side**2:
                 raise ValueError(
                     f"latent_dim {latent_dim} must be a multiple of {self.side**2} ({self.side}x{self.side} places) "
-                    "for bottleneck=spatial."
+                    f"for bottleneck=spatial: set autoencode.latent_dim to one (e.g. {8 * self.side**2}), or "
+                    "autoencode.bottleneck=flat."
                 )
             self.code_channels = latent_dim // self.side**2
             self.encoder = nn.Sequential(*enc, nn.Conv2d(c_in, self.code_channels, 1), nn.Flatten())

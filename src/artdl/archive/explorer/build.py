@@ -257,8 +257,9 @@ def _predictions(ec: Any, table: pd.DataFrame, site: Path, device: Any, progress
         return None
     checkpoint = _resolve(str(ec.classifier))
     return classifier_predictions(
-        table, checkpoint, site, progress=progress, max_rows=ec.classifier_max, device=device
-    )
+        table, checkpoint, site, progress=progress, max_rows=ec.classifier_max, device=device,
+        quality=int(ec.cam_quality),
+    )  # fmt: skip
 
 
 def _resolve(path: str) -> Path:

@@ -25,6 +25,7 @@ def classifier_predictions(
     progress: bool = True,
     max_rows: int = 0,
     device: Any = "cpu",
+    quality: int = 85,
 ) -> dict[str, Any] | None:
     """Top-``top`` classes with probabilities for the test split's paintings + ``cam/<i>.jpg``.
 
@@ -34,6 +35,9 @@ def classifier_predictions(
     ``max_rows`` > 0 explains a seeded random sample of at most that many of them: Grad-CAM costs
     a backward pass each, about a second per painting on a CPU, so all 1,050 test paintings of
     wikiart_styles7 would dominate the build.
+
+    ``quality`` is the JPEG quality of the overlays (a committed site of a thousand paintings
+    keeps its size down with a lower one).
 
     Returns ``{"classes": [...], "by_index": {i: {"top": [[class_id, p], ...], "cam": "cam/i.jpg"}}}``
     or None (printing why) when the checkpoint is missing or unreadable.
@@ -78,7 +82,7 @@ def classifier_predictions(
         images = denormalize(x.cpu(), mean, std)
         for j, i in enumerate(part):
             order = np.argsort(-probs[j])[:top]
-            Image.fromarray(overlay(images[j], maps[j])).save(out_dir / "cam" / f"{i}.jpg", quality=85)
+            Image.fromarray(overlay(images[j], maps[j])).save(out_dir / "cam" / f"{i}.jpg", quality=quality)
             by_index[str(i)] = {
                 "top": [[int(c), round(float(probs[j, c]), 4)] for c in order],
                 "cam": f"cam/{i}.jpg",
