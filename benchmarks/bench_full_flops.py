@@ -183,10 +183,14 @@ def rows(cfg: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
             f"{cfg.crawl.download_delay:g} s delay: network-bound, a floor of {crawl_hours(cfg):.2f} h"}]  # fmt: skip
     flops, gib, batch = classify_step(cfg)
     steps = int(c.epochs) * args.n_train // batch
-    scratch = steps if bool(c.scratch.enabled) else 0
-    evaluation = classify_forward(cfg) * (int(c.epochs) * args.n_val + args.n_val + args.n_train)
-    out.append(_row("02 classify", f"{c.backbone} {c.image_size} px, {steps} + {scratch} steps of {batch}",
-                    flops * (steps + scratch) + evaluation, gib, args))  # fmt: skip
+    # each baseline budget (time, steps) costs about the fine-tune's steps; so does the other split
+    budgets = {"both": 2, "time": 1, "steps": 1}.get(str(c.scratch.budget), 1) if bool(c.scratch.enabled) else 0
+    split = 1 if bool(c.split_comparison) else 0
+    runs = 1 + budgets + split
+    evaluation = (1 + split) * classify_forward(cfg) * (int(c.epochs) * args.n_val + args.n_val + args.n_train)
+    out.append(_row("02 classify", f"{c.backbone} {c.image_size} px, {runs} runs of {steps} steps of {batch} "
+                    f"(fine-tune, {budgets} baseline(s), {split} on the other split)",
+                    flops * steps * runs + evaluation, gib, args))  # fmt: skip
     flops, gib, batch = autoencode_step(cfg)
     steps = int(a.epochs) * args.n_collection // batch
     out.append(_row("03 autoencode", f"DAE + SWAE {a.image_size} px, 2 x {steps} steps of {batch}",

@@ -58,12 +58,21 @@ def _classify_rows(r: ClassificationRecord) -> list[list[str]]:
 def _autoencode(r: AutoencodeRecord) -> list[list[str]]:
     knn = r.knn
     best = max((k for k in knn if k != "pixels"), key=lambda k: knn[k].accuracy)
+    vs = (r.vs_pixels or {}).get(best)
+    verdict = (
+        ""
+        if vs is None
+        else (
+            f"; vs pixels {vs.difference:+.3f} [{vs.low:+.3f}, {vs.high:+.3f}], McNemar p = {vs.p_value:.2g}"
+            + ("" if vs.significant else ": no measurable difference")
+        )
+    )
     return [
         [
             "03",
             f"5-NN label accuracy of AE codes, {' + '.join(r.collection.datasets)} test (n={knn[best].n_test})",
-            f"{best.upper()} {knn[best].accuracy:.3f}",
-            f"raw pixels {knn['pixels'].accuracy:.3f}; chance {knn['pixels'].chance:.3f}",
+            f"{best.upper()} {knn[best].accuracy:.3f} [{knn[best].low:.3f}, {knn[best].high:.3f}]",
+            f"raw pixels {knn['pixels'].accuracy:.3f}; chance {knn['pixels'].chance:.3f}{verdict}",
         ]
     ]
 
