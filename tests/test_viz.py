@@ -13,6 +13,8 @@ import pytest  # noqa: E402
 
 from artdl import viz  # noqa: E402
 
+from .test_figure_layout import _split_comparison  # noqa: E402 - one sample comparison for both figure tests
+
 RNG = np.random.default_rng(0)
 IMAGES = [RNG.random((16, 16, 3)) for _ in range(6)]
 TABLE = pd.DataFrame(
@@ -62,6 +64,7 @@ CASES = {
         {"m": {"top1": 0.5, "top1_ci": [0.4, 0.6], "chance_top1": 0.2}}, "acc", keys=("top1",)
     ),
     "loss_curves": lambda: viz.loss_curves({"a": [1.0, 0.5, 0.25]}, "loss"),
+    "split_intervals": lambda: viz.split_intervals(_split_comparison(), 7, "two splits"),
 }
 
 
