@@ -55,20 +55,7 @@ VARIANTS = (
 def run_variant(cfg, table, classes, variant: str, epochs: int, device: torch.device) -> dict:
     c = cfg.classify
     seed_everything(int(cfg.seed))
-    loaders = classify.make_loaders(
-        table,
-        classes,
-        c.backbone,
-        c.image_size,
-        c.batch_size,
-        balanced=c.balanced,
-        num_workers=cfg.data.num_workers,
-        seed=cfg.seed,
-        crop_scale=c.crop_scale,
-        jitter=c.color_jitter,
-        cache=c.cache,
-        cache_side=c.cache_side,
-    )
+    loaders = classify.configured_loaders(cfg, table, classes)
     model = models.build_classifier(
         c.backbone, len(classes), pretrained=c.pretrained, weights_path=c.weights_path
     )

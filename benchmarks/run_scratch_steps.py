@@ -68,11 +68,7 @@ def main() -> None:
     c = cfg.classify
     table = data.load_splits(cfg, c.dataset)
     classes = data.class_names(table)
-    loaders = classify.make_loaders(
-        table, classes, c.backbone, c.image_size, c.batch_size, balanced=c.balanced,
-        num_workers=cfg.data.num_workers, seed=cfg.seed, crop_scale=c.crop_scale, jitter=c.color_jitter,
-        cache=c.cache, cache_side=c.cache_side, progress=True,
-    )  # fmt: skip
+    loaders = classify.configured_loaders(cfg, table, classes, progress=True)
     finetune = classify.FitResult("committed fine-tune", pd.DataFrame(), committed.kept.val_acc or 0.0, None,
                                   seconds=committed.seconds.get("fine-tune", 0.0))  # fmt: skip
     started = time.perf_counter()

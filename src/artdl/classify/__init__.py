@@ -18,6 +18,7 @@ from artdl.classify.evaluation import evaluate, most_confused_pairs, predict, sa
 from artdl.classify.experiment import (
     classification_record,
     comparison_metrics,
+    configured_loaders,
     finetune_pretrained,
     make_loaders,
     paired_tests,
@@ -77,6 +78,7 @@ __all__ = [
     "classification_record",
     "compare_splits",
     "comparison_metrics",
+    "configured_loaders",
     "denormalize",
     "evaluate",
     "explain",

@@ -45,6 +45,7 @@ from artdl.models import build_classifier, normalization_for
 __all__ = [
     "classification_record",
     "comparison_metrics",
+    "configured_loaders",
     "finetune_pretrained",
     "make_loaders",
     "paired_tests",
@@ -111,6 +112,18 @@ def make_loaders(
             data.ArtworkDataset(parts[name], classes, eval_tf, tensors), batch_size, num_workers=num_workers
         )
     return loaders
+
+
+def configured_loaders(
+    cfg: Any, table: pd.DataFrame, classes: Sequence[str], progress: bool = True
+) -> dict[str, Any]:
+    """:func:`make_loaders` with every setting from ``cfg.classify`` and ``cfg.data``, as 02 trains."""
+    c = cfg.classify
+    return make_loaders(
+        table, classes, c.backbone, c.image_size, c.batch_size, balanced=c.balanced,
+        num_workers=cfg.data.num_workers, seed=cfg.seed, crop_scale=c.crop_scale, jitter=c.color_jitter,
+        cache=c.cache, cache_side=c.cache_side, progress=progress,
+    )  # fmt: skip
 
 
 def finetune_pretrained(

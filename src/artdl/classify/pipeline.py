@@ -22,8 +22,8 @@ from artdl.classify.experiment import (
     _keep,
     classification_record,
     comparison_metrics,
+    configured_loaders,
     finetune_pretrained,
-    make_loaders,
 )
 from artdl.classify.recipe import FitResult
 from artdl.classify.record import ClassificationRecord
@@ -60,11 +60,7 @@ def run_classification(
     device = device if device is not None else torch.device("cpu")
     table = data.load_splits(cfg, c.dataset)
     classes = data.class_names(table)
-    loaders = make_loaders(
-        table, classes, c.backbone, c.image_size, c.batch_size, balanced=c.balanced,
-        num_workers=cfg.data.num_workers, seed=cfg.seed, crop_scale=c.crop_scale, jitter=c.color_jitter,
-        cache=c.cache, cache_side=c.cache_side, progress=progress,
-    )  # fmt: skip
+    loaders = configured_loaders(cfg, table, classes, progress)
     main = distributed.is_main()  # under torchrun, rank 0 alone writes files and talks
     log = log if main else (lambda *_: None)
     _, finetune = finetune_pretrained(cfg, loaders, classes, device, out, progress)

@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 
 from artdl import data
 from artdl.classify.evaluation import evaluate
-from artdl.classify.experiment import finetune_pretrained, make_loaders
+from artdl.classify.experiment import configured_loaders, finetune_pretrained
 from artdl.classify.record import SplitComparison, SplitScore
 from artdl.core import StatsConfig, difference_of_proportions
 
@@ -80,11 +80,7 @@ def compare_splits(
             f"The {SPLIT_NAMES[other]} split of {c.dataset} leaves other classes than the run's "
             f"({data.class_names(other_table)} vs {list(classes)}): too few artists in some style."
         )
-    loaders = make_loaders(
-        other_table, classes, c.backbone, c.image_size, c.batch_size, balanced=c.balanced,
-        num_workers=other_cfg.data.num_workers, seed=other_cfg.seed, crop_scale=c.crop_scale,
-        jitter=c.color_jitter, cache=c.cache, cache_side=c.cache_side, progress=progress,
-    )  # fmt: skip
+    loaders = configured_loaders(other_cfg, other_table, classes, progress)
     _, fitted = finetune_pretrained(
         other_cfg, loaders, classes, device, Path(out_dir) / f"split_{other}", progress
     )

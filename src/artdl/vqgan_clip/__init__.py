@@ -63,7 +63,6 @@ from artdl.vqgan_clip.weights import (
     load_checkpoint_state,
     recorded_sha256,
     safe_globals,
-    sha256sum,
     verify_or_record,
 )
 
@@ -108,7 +107,6 @@ __all__ = [
     "save_random_vqgan",
     "save_results",
     "score_texts",
-    "sha256sum",
     "size_for_memory",
     "taming_compat",
     "to_uint8",

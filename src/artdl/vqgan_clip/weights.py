@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import pickle
 from collections.abc import Mapping, Sequence
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from artdl.core import atomic_path, resolve
-from artdl.models import WeightsChecksumError, WeightsUnavailableError, download_first
+from artdl.models import WeightsChecksumError, WeightsUnavailableError, download_first, sha256_of
 
 __all__ = [
     "ChecksumError",
@@ -40,7 +39,6 @@ __all__ = [
     "load_checkpoint_state",
     "recorded_sha256",
     "safe_globals",
-    "sha256sum",
     "verify_or_record",
 ]
 
@@ -103,14 +101,6 @@ def load_checkpoint_state(path: str | Path, trust_checkpoint: bool = False) -> A
         ) from err
 
 
-def sha256sum(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _as_list(urls: str | Sequence[str] | None) -> list[str]:
     if not urls:
         return []
@@ -163,7 +153,7 @@ def verify_or_record(path: str | Path, expected: str | None = None, what: str = 
     ``sha256.json`` beside the file and printed, so that a later, different file is caught.
     """
     path = resolve(path)
-    actual = sha256sum(path)
+    actual = sha256_of(path)
     if expected:
         if actual.lower() != str(expected).lower():
             raise ChecksumError(
