@@ -250,17 +250,29 @@ def _painting_folder(root: Path) -> None:
             )
 
 
-def test_torchrun_two_processes_train_02_and_write_one_results_file_and_one_checkpoint(tmp_path: Path):
-    """The 'done when' command of issue #24 (docs/distributed.md runs the same)."""
+def _tiny_set_overrides(tmp_path: Path) -> list[str]:
+    """A 3-style painting folder as data set ``tiny``, and every project folder inside ``tmp_path``."""
     _painting_folder(tmp_path / "paintings")
-    overrides = [
+    return [
         f"datasets.tiny.root={tmp_path / 'paintings'}", "datasets.tiny.format=imagefolder", "datasets.tiny.label=label",
-        "classify.dataset=tiny", "classify.frozen_cache=false", "classify.backbone=scratch_resnet18",
-        "classify.image_size=32", "classify.cache=none", "classify.batch_size=8", "classify.head_epochs=1",
-        "classify.epochs=1", "classify.scratch.enabled=false", "data.split.near_duplicates=-1",
+        "data.split.near_duplicates=-1",
         *(f"paths.{k}={tmp_path / k}" for k in ("data", "processed", "models", "results")),
         f"paths.shared_datasets={tmp_path / 'none'}",
     ]  # fmt: skip
+
+
+def _tiny_fine_tune_overrides(tmp_path: Path) -> list[str]:
+    """02's whole-net fine-tune from images (the DDP path) on :func:`_tiny_set_overrides`, a minute on 2 CPU processes."""
+    return [
+        *_tiny_set_overrides(tmp_path), "classify.dataset=tiny", "classify.frozen_cache=false",
+        "classify.backbone=scratch_resnet18", "classify.image_size=32", "classify.cache=none", "classify.batch_size=8",
+        "classify.head_epochs=1", "classify.epochs=1",
+    ]  # fmt: skip
+
+
+def test_torchrun_two_processes_train_02_and_write_one_results_file_and_one_checkpoint(tmp_path: Path):
+    """The 'done when' command of issue #24 (docs/distributed.md runs the same)."""
+    overrides = [*_tiny_fine_tune_overrides(tmp_path), "classify.scratch.enabled=false"]
     docs = (REPO / "docs" / "distributed.md").read_text()
     assert all(o.split("=")[0] + "=" in docs for o in overrides)  # the documented command is this one
     done = _torchrun(["-m", "artdl.classify", "--config", "default", *overrides], timeout=400)
@@ -274,15 +286,7 @@ def test_launch_finetune_runs_02s_fit_on_two_processes_and_loads_it_like_the_not
     from artdl.classify import launch_finetune
     from artdl.core import load_config
 
-    _painting_folder(tmp_path / "paintings")
-    overrides = [
-        f"datasets.tiny.root={tmp_path / 'paintings'}", "datasets.tiny.format=imagefolder", "datasets.tiny.label=label",
-        "classify.dataset=tiny", "classify.frozen_cache=false", "classify.backbone=scratch_resnet18",
-        "classify.image_size=32", "classify.cache=none", "classify.batch_size=8", "classify.head_epochs=1",
-        "classify.epochs=1", "data.split.near_duplicates=-1", "distributed.nproc=2",
-        *(f"paths.{k}={tmp_path / k}" for k in ("data", "processed", "models", "results")),
-        f"paths.shared_datasets={tmp_path / 'none'}",
-    ]  # fmt: skip
+    overrides = [*_tiny_fine_tune_overrides(tmp_path), "distributed.nproc=2"]
     cfg = load_config("default", overrides)
     model, fitted = launch_finetune(cfg, "default", overrides, tmp_path / "notebook_out")
     out = capsys.readouterr().out
@@ -298,13 +302,9 @@ def test_launch_finetune_runs_02s_fit_on_two_processes_and_loads_it_like_the_not
 def test_launch_trains_the_gans_on_two_processes_like_the_notebook_would(tmp_path: Path, capsys):
     """The notebook entry: ``distributed.launch("artdl.gan", 2, [...])`` runs torchrun and leaves the
     checkpoints where notebook 06 resumes from them."""
-    _painting_folder(tmp_path / "paintings")
     overrides = [
-        f"datasets.tiny.root={tmp_path / 'paintings'}", "datasets.tiny.format=imagefolder", "datasets.tiny.label=label",
-        "gan.dataset=tiny", "gan.resolution=16", "gan.width=4", "gan.z_dim=8", "gan.batch_size=8",
-        "gan.dcgan.steps=2", "gan.wgan_gp.steps=2", "gan.wgan_gp.n_critic=1", "data.split.near_duplicates=-1",
-        *(f"paths.{k}={tmp_path / k}" for k in ("data", "processed", "models", "results")),
-        f"paths.shared_datasets={tmp_path / 'none'}",
+        *_tiny_set_overrides(tmp_path), "gan.dataset=tiny", "gan.resolution=16", "gan.width=4", "gan.z_dim=8", "gan.batch_size=8",
+        "gan.dcgan.steps=2", "gan.wgan_gp.steps=2", "gan.wgan_gp.n_critic=1",
     ]  # fmt: skip
     distributed.launch("artdl.gan", 2, ["--config", "default", *overrides])
     assert "dcgan: 2 generator steps on 2 process(es)" in capsys.readouterr().out

@@ -289,6 +289,15 @@ def test_umap_map_on_precomputed_cosine_distances():
     assert between > 3 * inside  # the three clusters stay apart (the 20 not sampled placed by landmarks)
 
 
+def _with_image_files(table: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """``table`` with a small real image file per row in ``folder`` (a build decodes every path)."""
+    paths = []
+    for i in range(len(table)):
+        paths.append(folder / f"p{i}.png")
+        Image.new("RGB", (20, 20), (10 * i, 0, 0)).save(paths[-1])
+    return table.assign(path=[str(p) for p in paths])
+
+
 def _synthetic_site_inputs(n: int = 12, size: int = 16):
     rng = np.random.default_rng(4)
     table = pd.DataFrame(
@@ -443,12 +452,7 @@ def test_build_explorer_explains_on_the_configured_device(tmp_path, monkeypatch)
             f"explorer.classifier={tmp_path / 'best.pt'}",
         ],
     )
-    table, _, _, _ = _synthetic_site_inputs()
-    files = []
-    for i in range(len(table)):
-        files.append(tmp_path / f"p{i}.png")
-        Image.new("RGB", (20, 20), (10 * i, 0, 0)).save(files[-1])
-    table["path"] = [str(f) for f in files]
+    table = _with_image_files(_synthetic_site_inputs()[0], tmp_path)
     features = np.random.default_rng(0).normal(size=(len(table), 4))
     build_explorer(cfg, ["x"], tmp_path / "site", table=table, features=features, progress=False)
     assert seen["device"] == get_device(str(cfg.device))
@@ -469,12 +473,7 @@ def test_prediction_columns_mark_the_classifiers_mistakes_and_the_split_filter(t
     assert with_prediction_columns(table, None) is table
 
     monkeypatch.setattr(paths, "_FOLDERS", dict(paths._FOLDERS))
-    site_table, _, _, _ = _synthetic_site_inputs()
-    files = []
-    for i in range(len(site_table)):
-        files.append(tmp_path / f"p{i}.png")
-        Image.new("RGB", (20, 20), (10 * i, 0, 0)).save(files[-1])
-    site_table["path"] = [str(f) for f in files]
+    site_table = _with_image_files(_synthetic_site_inputs()[0], tmp_path)
     site_table["split"] = ["test" if i % 2 else "train" for i in range(len(site_table))]
     site_table["dataset"] = "x"
     test_rows = site_table[site_table["split"] == "test"]
