@@ -4,6 +4,10 @@ Runs ``python -m artdl run`` (in place, like ``make run``) and reads the timings
 records in ``data/run_logs/timings.json``.
 
     python benchmarks/bench_pipeline.py [--config default] [key=value ...]
+
+For the time a new user waits, run it in a fresh clone (``git clone . ../fresh``): in place, 06
+resumes its finished GAN checkpoints and 07 reuses its downloads. The notes say which it was, from
+the files under ``models/`` before the run.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ def main() -> None:
     parser.add_argument("--config", default="default")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    before = trained_files()
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "artdl", "run", "--config", args.config, *args.overrides],
@@ -44,8 +49,21 @@ def main() -> None:
         "pipeline",
         rows,
         ["notebook", "seconds"],
-        notes=f"config={args.config} {' '.join(args.overrides)}".strip(),
+        notes=f"config={args.config} {' '.join(args.overrides)}".strip() + "; " + start_state(before),
     )
+
+
+def trained_files() -> list[Path]:
+    """What ``models/`` held before the run (its README aside): checkpoints a notebook may resume."""
+    folder = ROOT / "models"
+    return [p for p in folder.rglob("*") if p.is_file() and p.name != "README.md"] if folder.is_dir() else []
+
+
+def start_state(before: list[Path]) -> str:
+    """The notes' words for ``trained_files()``: a cold run, or how much it could reuse."""
+    if not before:
+        return "cold: models/ held no trained files before the run (a fresh clone)"
+    return f"warm: models/ held {len(before)} files before the run, which notebooks may resume (not a fresh clone)"
 
 
 if __name__ == "__main__":
