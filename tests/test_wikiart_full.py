@@ -15,7 +15,7 @@ from PIL import Image
 
 from artdl import data
 from artdl.core import load_config
-from artdl.data.fetch import FetchError, fetch_hub_dataset, hub_label_names, open_hub_stream
+from artdl.data.fetch import FetchError, fetch_hub_dataset, hub_label_names, is_commit, open_hub_stream
 
 from .test_fidelity import local_server  # noqa: F401,F811 - the fixture, shared
 
@@ -212,7 +212,7 @@ def test_the_hub_is_asked_only_without_a_local_folder(parquet_dir: Path, tmp_pat
 def test_a_branch_is_resolved_to_its_commit_once_and_the_commit_is_recorded(
     parquet_dir: Path, tmp_path: Path, monkeypatch, local_server, capsys  # noqa: F811
 ) -> None:
-    """``revision: main`` (the shipped value) is asked of the hub's API, here a server on 127.0.0.1
+    """``revision: main`` (the newest, instead of the pinned commit) is asked of the hub's API, here a server on 127.0.0.1
     in the hub's JSON format; the stream, the table and the resume state then name the commit."""
     import json
 
@@ -231,8 +231,8 @@ def test_a_branch_is_resolved_to_its_commit_once_and_the_commit_is_recorded(
         return real("parquet", data_files={"train": files}, split="train", streaming=True)
 
     monkeypatch.setattr(datasets, "load_dataset", hub_from_local_files)
-    cfg = _cfg("", tmp_path / "out", f"datasets.wikiart_full.endpoint={base}", "datasets.wikiart_full.per_style=1")
-    assert cfg.datasets.wikiart_full.revision == "main"  # what the repository ships
+    cfg = _cfg("", tmp_path / "out", f"datasets.wikiart_full.endpoint={base}", "datasets.wikiart_full.per_style=1",
+               "datasets.wikiart_full.revision=main")  # fmt: skip
     report = fetch_hub_dataset(cfg, "wikiart_full", progress=False)
     assert requests == ["/api/datasets/huggan/wikiart/revision/main"] and calls == [("huggan/wikiart", commit)]
     assert report.complete and report.source == f"huggan/wikiart@{commit[:7]}"
@@ -242,7 +242,10 @@ def test_a_branch_is_resolved_to_its_commit_once_and_the_commit_is_recorded(
     assert len(requests) == 1 and len(calls) == 1 and again.complete and again.source == report.source
     (api / "main").unlink()  # an unknown revision (404): one message that says how to pin or go offline
     with pytest.raises(FetchError, match="pin") as err:
-        fetch_hub_dataset(_cfg("", tmp_path / "other", f"datasets.wikiart_full.endpoint={base}"), "wikiart_full")
+        fetch_hub_dataset(
+            _cfg("", tmp_path / "other", f"datasets.wikiart_full.endpoint={base}", "datasets.wikiart_full.revision=main"),
+            "wikiart_full",
+        )
     assert "parquet_dir" in str(err.value) and "\n" not in str(err.value)
 
 
@@ -292,9 +295,10 @@ def test_data_table_has_the_hub_row_from_its_card() -> None:
     table = data_table_markdown(load_config())
     row = next(line for line in table.splitlines() if line.startswith("| `wikiart_full` |"))
     assert f"| {HUB_CARDS['wikiart_full']['rows']:,} (hub) | style (27) |" in row
-    assert "`main` (not pinned: resolved and printed at fetch)" in row and "non-commercial" in row
-    pinned = data_table_markdown(load_config("default", ["datasets.wikiart_full.revision=" + "abcdef0123" * 4]))
-    assert "@ `abcdef0`" in pinned
+    shipped = load_config().datasets.wikiart_full.revision
+    assert is_commit(shipped) and f"@ `{shipped[:7]}` |" in row and "non-commercial" in row  # pinned
+    newest = data_table_markdown(load_config("default", ["datasets.wikiart_full.revision=main"]))
+    assert "`main` (not pinned: resolved and printed at fetch)" in newest
     assert "streams `wikiart_full`" in data_table_markdown(load_config("full"), "full")
 
 

@@ -88,8 +88,9 @@ def open_hub_stream(spec: HubSpec) -> Any:
             raise FetchError(
                 f"Could not open {spec.hub_id} at revision {spec.revision} on the Hugging Face hub "
                 f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}). Offline? Copy its "
-                f"parquet files here and set datasets.{spec.name}.parquet_dir=/path/to/them; a wrong revision: "
-                f"set datasets.{spec.name}.revision to a commit of https://huggingface.co/datasets/{spec.hub_id}."
+                f"parquet files here and set datasets.{spec.name}.parquet_dir=/path/to/them; a revision the hub "
+                f"does not have: set datasets.{spec.name}.revision=main (the newest, resolved and printed) or to a "
+                f"commit of https://huggingface.co/datasets/{spec.hub_id}."
             ) from None
     hub_label_names(stream.features, spec.name)
     return stream.cast_column("image", datasets.Image(decode=False))
@@ -99,8 +100,8 @@ def resolve_revision(spec: HubSpec) -> HubSpec:
     """``spec`` at a commit: a branch or tag (``main``) is asked of the hub once, so that the rows,
     the resume state and the ``source`` column name the commit that was actually read.
 
-    The shipped config says ``main`` because no machine that wrote it could reach the hub to read
-    a commit; the resolved commit is printed so that a user can pin it for a reproducible fetch.
+    The shipped config pins a commit, so this asks nothing; with ``revision=main`` the resolved
+    commit is printed so that a user can pin it for a reproducible fetch.
     """
     if spec.parquet_dir is not None or is_commit(spec.revision):
         return spec
