@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+# ARTDL_BENCH_RESULTS sends the JSON elsewhere: benchmarks/device_check.sh writes a lent GPU's tables
+# beside its logs, so that they never overwrite the committed CPU tables by accident.
+RESULTS = Path(os.environ.get("ARTDL_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
 
 def environment() -> dict[str, Any]:

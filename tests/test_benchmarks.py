@@ -91,3 +91,30 @@ def test_loading_target_check_compares_with_training_on_the_same_device(tmp_path
     (tmp_path / "classifier_training.json").write_text(json.dumps(training))
     bench_data.check_target(loader_rows)
     assert "not this device" in capsys.readouterr().out
+
+
+def test_results_folder_follows_the_environment_so_gpu_tables_stay_apart(tmp_path: Path):
+    """``ARTDL_BENCH_RESULTS`` (set by device_check.sh) moves every table; unset, they are the committed ones."""
+    code = "import _common; print(_common.RESULTS)"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(BENCH)}
+    moved = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**env, "ARTDL_BENCH_RESULTS": str(tmp_path)})  # fmt: skip
+    shipped = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert moved.stdout.strip() == str(tmp_path) and shipped.stdout.strip() == str(BENCH / "results")
+
+
+def test_device_check_runs_each_piece_under_a_limit_and_writes_under_out(tmp_path: Path):
+    def check(*pieces: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["bash", str(BENCH / "device_check.sh"), *pieces], capture_output=True, text=True,
+                              timeout=60, env={"PATH": "/usr/bin:/bin", "DRY_RUN": "1", "OUT": str(tmp_path)})  # fmt: skip
+
+    every = check()
+    assert every.returncode == 0, every.stderr
+    lines = every.stdout.splitlines()
+    assert [line.split(" (")[0] for line in lines] == ["would run"] * 4
+    assert [line.split("(")[1].split(",")[0] for line in lines] == ["env", "speed", "gan", "ddp"]
+    assert "bench_classifier.py --backbones resnet50" in lines[1] and "--procs 1" in lines[3]
+    assert (tmp_path / "results").is_dir() and (tmp_path / "logs").is_dir()
+    assert check("speed").stdout.count("would run") == 1
+    wrong = check("smoke")
+    assert wrong.returncode == 2 and "unknown piece 'smoke'" in wrong.stderr
