@@ -54,6 +54,34 @@ def test_report_prints_a_table_and_records_the_environment(tmp_path: Path, monke
     assert rendered.index("synthetic") < rendered.index("| variant |")
 
 
+def test_cpu_tables_name_the_cpu_and_its_bf16_support(monkeypatch):
+    """bf16 kernels differ between CPU families, so a CPU table says which CPU it ran on."""
+    from artdl.report.benchmarks import bench_table
+
+    cpu = _common.cpu_model()
+    assert cpu.endswith(("amx_bf16", "avx512_bf16", "amx_bf16/avx512_bf16", "no native bf16")) or "," not in cpu
+    env = {"device": "CPU only (2 cores)", "cpu": "AMD EPYC, avx512_bf16", "torch": "2.x", "date": "2026-12-02T12:00"}
+    assert bench_table({"environment": env, "rows": []}).startswith("_CPU only (2 cores); AMD EPYC, avx512_bf16, torch")
+    gpu = {**env, "device": "NVIDIA H200"}  # the host CPU says nothing about a GPU's numbers
+    assert bench_table({"environment": gpu, "rows": []}).startswith("_NVIDIA H200, torch")
+
+
+def test_seed_benchmark_separates_training_seeds_from_split_draws(tmp_path: Path, monkeypatch):
+    import argparse
+
+    import bench_seeds
+
+    monkeypatch.setattr(_common, "RESULTS", tmp_path)
+    monkeypatch.setattr(bench_seeds, "report", _common.report)
+    runs = ((42, 0, 0.56), (42, 1, 0.58), (42, 2, 0.57), (43, 0, 0.50), (44, 0, 0.60))
+    rows = [{"split seed": sp, "seed": s, "fine-tune top-1": t, "linear probe top-1": 0.5, "n_test": 1048}
+            for sp, s, t in runs]  # fmt: skip
+    bench_seeds.write(rows, argparse.Namespace(config="default", overrides=[]))
+    notes = json.loads((tmp_path / "02_seeds.json").read_text())["notes"]
+    assert "Training seeds 0, 1, 2 on split seed 42: fine-tune top-1 0.570 ± 0.010" in notes
+    assert "Split seeds 42, 43, 44 at training seed 0: fine-tune top-1 0.553 ± 0.050" in notes
+
+
 def test_loading_target_check_compares_with_training_on_the_same_device(tmp_path: Path, monkeypatch, capsys):
     import bench_data
 

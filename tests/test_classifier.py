@@ -610,6 +610,16 @@ def test_seeds_line_is_rendered_from_the_benchmark_s_results_file(report_root: P
     seeds_file.write_text(json.dumps({"rows": rows}))
     section = classify.readme(_record())["classify"]
     assert "3 seeds (0, 1, 2; `benchmarks/bench_seeds.py`, mean ± sd of test top-1): fine-tune 0.580 ± 0.010, probe 0.510 ± 0.020." in section
+    assert "draws" not in section
+    split_rows = [{**row, "split seed": 42} for row in rows] + [
+        {"split seed": 43, "seed": 0, "fine-tune top-1": 0.53, "linear probe top-1": 0.47},
+        {"split seed": 44, "seed": 0, "fine-tune top-1": 0.55, "linear probe top-1": 0.51},
+    ]
+    seeds_file.write_text(json.dumps({"rows": split_rows}))
+    section = classify.readme(_record())["classify"]
+    assert "fine-tune 0.580 ± 0.010, probe 0.510 ± 0.020." in section  # training seeds: split 42 only
+    assert ("Over 3 train/val/test draws (`data.split.seed` 42, 43, 44, training seed 0): fine-tune 0.550 ± 0.020, "
+            "probe 0.490 ± 0.020 (range 0.530-0.570).") in section  # fmt: skip
 
 
 def test_report_readme_table_has_intervals_and_the_full_run(report_root: Path):

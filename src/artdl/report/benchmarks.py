@@ -39,7 +39,10 @@ def bench_table(record: dict[str, Any]) -> str:
         columns,
         "".join("r" if n else "l" for n in numeric),
     )
-    when = f"_{env.get('device', '?')}, torch {env.get('torch', '?')}, {str(env.get('date', '?'))[:16]} UTC._"
+    device = str(env.get("device", "?"))
+    if env.get("cpu") and device.startswith("CPU"):  # which CPU: bf16 results differ between families
+        device += f"; {env['cpu']}"
+    when = f"_{device}, torch {env.get('torch', '?')}, {str(env.get('date', '?'))[:16]} UTC._"
     notes = str(record.get("notes") or "").strip()
     return f"{when}\n\n" + (f"{notes}\n\n" if notes else "") + table
 

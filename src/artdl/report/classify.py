@@ -10,6 +10,8 @@ or optimizer steps, the most-confused pair. The README table adds the ``full`` r
 
 from __future__ import annotations
 
+from typing import Any
+
 from artdl.classify import ClassificationRecord, ModelScores, Recipe, ScratchStepsRecord
 from artdl.core import MissingArtifactError, load_record, resolve
 from artdl.data import DuplicateGroups
@@ -266,29 +268,44 @@ SEEDS_FILE = "benchmarks/results/02_seeds.json"
 
 def seeds_line() -> str:
     """ "3 seeds: fine-tune 0.xxx ± 0.0xx, probe …" from ``benchmarks/bench_seeds.py``'s results file
-    (sample sd, ddof 1), or "not measured yet"."""
+    (sample sd, ddof 1), and the spread over split draws where it has them, or "not measured yet"."""
     import json
-    import statistics
 
     path = resolve(SEEDS_FILE)
     if not path.is_file():
         return "Spread over training seeds: not measured yet (run `python benchmarks/bench_seeds.py`)."
-    rows = json.loads(path.read_text()).get("rows") or []
-    if len(rows) < 2:  # a run stopped after its first seed: a value, no spread
+    saved = json.loads(path.read_text())
+    rows = saved.get("rows") or []
+    env = saved.get("environment") or {}
+    where = "; ".join(str(env[k])[:10] if k == "date" else str(env[k]) for k in ("cpu", "date") if env.get(k))
+    home = rows[0].get("split seed") if rows else None
+    training = [r for r in rows if r.get("split seed") == home]  # a file from before split draws: all rows
+    if len(training) < 2:  # a run stopped after its first seed: a value, no spread
         done = "; ".join(f"seed {r['seed']}: fine-tune {r['fine-tune top-1']:.3f}, probe {r['linear probe top-1']:.3f}"
-                         for r in rows)  # fmt: skip
+                         for r in training)  # fmt: skip
         return f"Spread over training seeds: not measured yet ({done or 'no seed finished'}; `benchmarks/bench_seeds.py`)."
-
-    def spread(key: str) -> str:
-        values = [float(row[key]) for row in rows]
-        sd = statistics.stdev(values) if len(values) > 1 else float("nan")
-        return f"{statistics.mean(values):.3f} ± {sd:.3f}"
-
-    seeds = ", ".join(str(row["seed"]) for row in rows)
-    return (
-        f"{len(rows)} seeds ({seeds}; `benchmarks/bench_seeds.py`, mean ± sd of test top-1): fine-tune "
-        f"{spread('fine-tune top-1')}, probe {spread('linear probe top-1')}."
+    seeds = ", ".join(str(row["seed"]) for row in training)
+    line = (
+        f"{len(training)} seeds ({seeds}; `benchmarks/bench_seeds.py`{', ' + where if where else ''}, "
+        "mean ± sd of test top-1): fine-tune "
+        f"{_spread(training, 'fine-tune top-1')}, probe {_spread(training, 'linear probe top-1')}."
     )
+    draws = [r for r in rows if r["seed"] == rows[0]["seed"]]
+    if len(draws) > 1:
+        splits = ", ".join(str(r["split seed"]) for r in draws)
+        line += (
+            f" Over {len(draws)} train/val/test draws (`data.split.seed` {splits}, training seed {rows[0]['seed']}):"
+            f" fine-tune {_spread(draws, 'fine-tune top-1')}, probe {_spread(draws, 'linear probe top-1')}"
+            f" (range {min(r['fine-tune top-1'] for r in draws):.3f}-{max(r['fine-tune top-1'] for r in draws):.3f})."
+        )
+    return line
+
+
+def _spread(rows: list[dict[str, Any]], key: str) -> str:
+    import statistics
+
+    values = [float(row[key]) for row in rows]
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
 def _describe(r: ClassificationRecord, run: str) -> str:
