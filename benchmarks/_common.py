@@ -15,26 +15,11 @@ from typing import Any
 RESULTS = Path(os.environ.get("ARTDL_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
 
-def cpu_model() -> str:
-    """The CPU's model name and whether it has native bf16 (AMX or AVX512-BF16), from /proc/cpuinfo.
-
-    Recorded because bf16 kernels differ between CPU families: 02's fine-tune with the same seed
-    scored 0.559 on the 2-core CPU of the committed run (AMX) and 0.557 on an AMD EPYC with
-    AVX512-BF16, and only the results' hardware line told the two apart.
-    """
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "?"
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []))
-    native = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
-    return f"{name}, {'/'.join(native) if native else 'no native bf16'}"
-
-
 def environment() -> dict[str, Any]:
     """Device, CPU, torch version and date, recorded with every table."""
     import torch
+
+    from artdl.core import cpu_model
 
     device = (
         torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU only ({os.cpu_count()} cores)"
@@ -42,7 +27,7 @@ def environment() -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "device": device,
-        "cpu": cpu_model(),
+        "cpu": cpu_model(),  # bf16 results differ between CPU families
         "torch": torch.__version__,
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -237,3 +237,18 @@ def test_style_retrieval_measures_imagenet_without_a_checkpoint(results_root: Pa
     )
     assert out.finetuned is None and "no fine-tuned wikiart_styles7 checkpoint" in out.note
     assert "ImageNet features reach style P@2" in report.style_sentence(out, 2)
+
+
+def test_a_cpu_run_names_its_cpu_and_native_bf16(monkeypatch):
+    """bf16 kernels differ between CPU families, so a CPU record says which CPU family it ran on."""
+    import torch
+
+    from artdl.core import cpu_model, environment
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    assert cpu_model().endswith(", AMX")
+    assert environment()["hardware"].endswith(f"; {cpu_model()})")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    assert cpu_model().endswith(", no native bf16")

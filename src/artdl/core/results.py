@@ -32,6 +32,7 @@ __all__ = [
     "Provenance",
     "Record",
     "RecordError",
+    "cpu_model",
     "environment",
     "load_record",
     "results_path",
@@ -131,6 +132,26 @@ def results_path(notebook: str, config_name: str = "default") -> Path:
     return results_dir() / f"{name}.json"
 
 
+def cpu_model() -> str:
+    """The CPU's model name and its native bf16 instructions, e.g. ``AMD EPYC, AVX512-BF16``.
+
+    Part of a CPU run's hardware line because bf16 kernels differ between CPU families: 02's
+    fine-tune with one seed scored 0.559 on the 2-core CPU of its committed run (AMX) and 0.557 on an
+    AMD EPYC with AVX512-BF16 (``benchmarks/bench_seeds.py``).
+    """
+    import torch
+
+    name = platform.processor() or "?"
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        name = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), name)
+    except OSError:
+        pass
+    checks = {"AMX": "_is_amx_tile_supported", "AVX512-BF16": "_is_avx512_bf16_supported"}
+    native = [label for label, check in checks.items() if getattr(torch.cpu, check, lambda: False)()]
+    return f"{name}, {'/'.join(native) if native else 'no native bf16'}"
+
+
 def environment() -> dict[str, Any]:
     """Hardware, library versions and date: what a reader needs to judge a number."""
     import torch
@@ -138,7 +159,7 @@ def environment() -> dict[str, Any]:
     if torch.cuda.is_available():
         hardware = torch.cuda.get_device_name(0)
     else:
-        hardware = f"CPU ({os.cpu_count()} cores, {platform.machine()})"
+        hardware = f"CPU ({os.cpu_count()} cores, {platform.machine()}; {cpu_model()})"
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "hardware": hardware,
