@@ -30,6 +30,16 @@ def test_wilson_interval_contains_the_estimate_and_narrows_with_n() -> None:
         core.wilson_interval(5, 3)
 
 
+def test_wilson_interval_holds_the_estimate_exactly_at_none_and_all() -> None:
+    """At 0 or n successes the formula's bound is 0 or 1 only up to rounding (0.9999999999999999 for
+    10 of 10): a negative error bar made matplotlib refuse 02's comparison figure."""
+    for n in range(1, 300):
+        for k in (0, n // 3, n):
+            low, high = core.wilson_interval(k, n)
+            assert 0.0 <= low <= k / n <= high <= 1.0
+        assert core.wilson_interval(0, n)[0] == 0.0 and core.wilson_interval(n, n)[1] == 1.0
+
+
 def test_accuracy_with_interval() -> None:
     out = core.accuracy_with_interval([True, True, False, True])
     assert out["value"] == 0.75 and out["n"] == 4 and out["low"] < 0.75 < out["high"]

@@ -100,3 +100,15 @@ def test_every_plot_function_has_a_smoke_test():
 
 def test_years_histogram_without_dates_is_none():
     assert viz.years_histogram(TABLE.assign(year=np.nan)) is None
+
+
+def test_accuracy_intervals_draw_a_perfect_and_a_zero_score():
+    """A tiny test split can score 10 of 10: its interval's top must not fall below the dot."""
+    from artdl.core import wilson_interval
+
+    models = {
+        "all right": {"top1": 1.0, "top1_ci": list(wilson_interval(10, 10)), "chance_top1": 0.25},
+        "all wrong": {"top1": 0.0, "top1_ci": list(wilson_interval(0, 10)), "chance_top1": 0.25},
+    }
+    fig = viz.accuracy_intervals(models, "extremes", keys=("top1",))
+    assert fig.axes

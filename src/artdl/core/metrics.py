@@ -44,7 +44,9 @@ __all__ = [
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """The Wilson score interval (low, high) of a proportion ``successes / n``.
 
-    ``n == 0`` gives (0, 1): no data, no information.
+    ``n == 0`` gives (0, 1): no data, no information. The interval always holds the estimate: at
+    0 or n successes the formula's bound is 0 or 1 only up to rounding (0.9999999999999999 for 10 of
+    10), which left a plotted error bar with a negative length.
     """
     if n < 0 or successes < 0 or successes > n:
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}.")
@@ -57,7 +59,7 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def accuracy_with_interval(correct: Sequence[bool] | np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
