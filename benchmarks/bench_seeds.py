@@ -10,7 +10,7 @@ untouched. The from-scratch baseline is switched off (``classify.scratch.enabled
 not what is being measured, and it would double the time.
 
     nice -n 10 python benchmarks/bench_seeds.py > seeds.log 2>&1 &     # about 8 min on a quiet 2-core CPU
-    python benchmarks/bench_seeds.py --seeds 0 1 2 --split-seeds 43 44 45   # about 15 min
+    python benchmarks/bench_seeds.py --seeds 0 1 2 --split-seeds 43 44 45   # 6 runs, 7.5 min on the 2-core AMD EPYC
     python benchmarks/bench_seeds.py --seeds 0 1 2 3 4 classify.epochs=2
 
 It calls :func:`artdl.classify.run_classification`, the notebook's own steps, once per seed, keeps the
