@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from artdl.core.paths import MissingArtifactError, results_dir
-from artdl.core.utils import atomic_path
+from artdl.core.utils import atomic_path, cpu_bf16_native
 
 __all__ = [
     "Provenance",
@@ -139,16 +139,13 @@ def cpu_model() -> str:
     fine-tune with one seed scored 0.559 on the 2-core CPU of its committed run (AMX) and 0.557 on an
     AMD EPYC with AVX512-BF16 (``benchmarks/bench_seeds.py``).
     """
-    import torch
-
     name = platform.processor() or "?"
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
         name = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), name)
     except OSError:
         pass
-    checks = {"AMX": "_is_amx_tile_supported", "AVX512-BF16": "_is_avx512_bf16_supported"}
-    native = [label for label, check in checks.items() if getattr(torch.cpu, check, lambda: False)()]
+    native = cpu_bf16_native()
     return f"{name}, {'/'.join(native) if native else 'no native bf16'}"
 
 

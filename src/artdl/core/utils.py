@@ -19,6 +19,7 @@ __all__ = [
     "TrainingPrecision",
     "atomic_path",
     "autocast",
+    "cpu_bf16_native",
     "cuda_bf16_native",
     "get_device",
     "resolve_precision",
@@ -96,6 +97,15 @@ def cuda_bf16_native() -> bool:
     import torch
 
     return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False))
+
+
+def cpu_bf16_native() -> list[str]:
+    """The bf16 instructions this CPU has in hardware (``AMX``, ``AVX512-BF16``): empty where torch
+    would only emulate bf16, slower than fp32."""
+    import torch
+
+    checks = {"AMX": "_is_amx_tile_supported", "AVX512-BF16": "_is_avx512_bf16_supported"}
+    return [label for label, check in checks.items() if getattr(torch.cpu, check, lambda: False)()]
 
 
 def resolve_precision(precision: bool | str, device: Any) -> str:

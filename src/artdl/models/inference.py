@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from artdl.core import autocast, cuda_bf16_native
+from artdl.core import autocast, cpu_bf16_native, cuda_bf16_native
 
 __all__ = ["batched", "fold_batchnorm", "full_fp32_matmul", "map_batches", "native_bf16", "native_precision"]
 
@@ -36,9 +36,7 @@ def native_bf16(device: Any) -> bool:
     device = torch.device(device)
     if device.type == "cuda":
         return cuda_bf16_native()
-    cpu = getattr(torch, "cpu", None)
-    flags = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
-    return device.type == "cpu" and any(getattr(cpu, f, lambda: False)() for f in flags)
+    return device.type == "cpu" and bool(cpu_bf16_native())
 
 
 def native_precision(name: str, device: Any) -> str:
