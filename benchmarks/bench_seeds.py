@@ -22,7 +22,6 @@ ddof = 1) and writes ``benchmarks/results/02_seeds.json``, which the README's 02
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from _common import report  # noqa: E402
 
 from artdl import classify  # noqa: E402
 from artdl.core import load_config, setup  # noqa: E402
+from artdl.report.classify import seed_groups, spread  # noqa: E402
 
 NAME = "02_seeds"
 COLUMNS = ("split seed", "seed", "fine-tune top-1", "linear probe top-1", "kept", "fine-tune steps", "seconds")
@@ -80,28 +80,21 @@ def main() -> None:
         write(rows, args)  # after every run: a run stopped on a busy machine keeps what it measured
 
 
-def _spread(rows: list[dict], key: str) -> str:
-    values = [r[key] for r in rows]
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.3f}"
-
-
 def write(rows: list[dict], args: argparse.Namespace) -> None:
     """Print the table and write ``benchmarks/results/02_seeds.json`` with mean ± sd in its notes:
     over the training seeds on the config's split, and over the split draws at the first seed."""
-    home = rows[0]["split seed"]
-    training = [r for r in rows if r["split seed"] == home]
-    draws = [r for r in rows if r["seed"] == rows[0]["seed"]]
+    training, draws = seed_groups(rows)
     keys = ("fine-tune top-1", "linear probe top-1")
     notes = (
         f"`{args.config}` config"
         + (f" with `{' '.join(args.overrides)}`" if args.overrides else "")
         + f", no scratch baseline, test n = {rows[0]['n_test']}; mean ± sd (ddof 1). Training seeds "
-        + ", ".join(str(r["seed"]) for r in training) + f" on split seed {home}: "
-        + "; ".join(f"{k} {_spread(training, k)}" for k in keys)
+        + ", ".join(str(r["seed"]) for r in training) + f" on split seed {rows[0]['split seed']}: "
+        + "; ".join(f"{k} {spread(training, k)}" for k in keys)
     )
     if len(draws) > 1:
         notes += (f". Split seeds {', '.join(str(r['split seed']) for r in draws)} at training seed {rows[0]['seed']}: "
-                  + "; ".join(f"{k} {_spread(draws, k)}" for k in keys))  # fmt: skip
+                  + "; ".join(f"{k} {spread(draws, k)}" for k in keys))  # fmt: skip
     report(NAME, rows, COLUMNS, notes)
 
 

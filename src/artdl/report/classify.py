@@ -278,8 +278,7 @@ def seeds_line() -> str:
     rows = saved.get("rows") or []
     env = saved.get("environment") or {}
     where = "; ".join(str(env[k])[:10] if k == "date" else str(env[k]) for k in ("cpu", "date") if env.get(k))
-    home = rows[0].get("split seed") if rows else None
-    training = [r for r in rows if r.get("split seed") == home]  # a file from before split draws: all rows
+    training, draws = seed_groups(rows)
     if len(training) < 2:  # a run stopped after its first seed: a value, no spread
         done = "; ".join(f"seed {r['seed']}: fine-tune {r['fine-tune top-1']:.3f}, probe {r['linear probe top-1']:.3f}"
                          for r in training)  # fmt: skip
@@ -288,24 +287,34 @@ def seeds_line() -> str:
     line = (
         f"{len(training)} seeds ({seeds}; `benchmarks/bench_seeds.py`{', ' + where if where else ''}, "
         "mean ± sd of test top-1): fine-tune "
-        f"{_spread(training, 'fine-tune top-1')}, probe {_spread(training, 'linear probe top-1')}."
+        f"{spread(training, 'fine-tune top-1')}, probe {spread(training, 'linear probe top-1')}."
     )
-    draws = [r for r in rows if r["seed"] == rows[0]["seed"]]
     if len(draws) > 1:
         splits = ", ".join(str(r["split seed"]) for r in draws)
         line += (
             f" Over {len(draws)} train/val/test draws (`data.split.seed` {splits}, training seed {rows[0]['seed']}):"
-            f" fine-tune {_spread(draws, 'fine-tune top-1')}, probe {_spread(draws, 'linear probe top-1')}"
+            f" fine-tune {spread(draws, 'fine-tune top-1')}, probe {spread(draws, 'linear probe top-1')}"
             f" (range {min(r['fine-tune top-1'] for r in draws):.3f}-{max(r['fine-tune top-1'] for r in draws):.3f})."
         )
     return line
 
 
-def _spread(rows: list[dict[str, Any]], key: str) -> str:
+def seed_groups(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``benchmarks/bench_seeds.py``'s rows as (training seeds on the first row's split, split draws
+    at the first row's training seed): the two spreads its notes and the README report. Rows from
+    before split draws (no ``split seed``) all count as training seeds."""
+    if not rows:
+        return [], []
+    home, first = rows[0].get("split seed"), rows[0]["seed"]
+    return [r for r in rows if r.get("split seed") == home], [r for r in rows if r["seed"] == first]
+
+
+def spread(rows: list[dict[str, Any]], key: str) -> str:
+    """``mean ± sd`` of ``key`` over rows (sample sd, ddof 1; 0 for a single row)."""
     import statistics
 
     values = [float(row[key]) for row in rows]
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.3f}"
 
 
 def _describe(r: ClassificationRecord, run: str) -> str:
