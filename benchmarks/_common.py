@@ -6,9 +6,12 @@ import datetime
 import json
 import os
 import platform
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import torch
 
 # ARTDL_BENCH_RESULTS sends the JSON elsewhere: benchmarks/device_check.sh writes a lent GPU's tables
 # beside its logs, so that they never overwrite the committed CPU tables by accident.
@@ -17,8 +20,6 @@ RESULTS = Path(os.environ.get("ARTDL_BENCH_RESULTS") or Path(__file__).resolve()
 
 def environment() -> dict[str, Any]:
     """Device, CPU, torch version and date, recorded with every table."""
-    import torch
-
     from artdl.core import cpu_model
 
     device = (
@@ -74,3 +75,24 @@ def interleaved_rounds(
             runs[variant].append(run(variant))
             print(runs[variant][-1], flush=True)
     return runs
+
+
+def timed_steps(step: Callable[[], Any], steps: int, warmup: int, device: torch.device) -> tuple[float, float]:
+    """(seconds for ``steps`` calls of ``step`` after ``warmup`` untimed ones, peak GiB allocated).
+
+    On CUDA the clock starts and stops on a synchronised device, so queued kernels are not left
+    out of the time, and the peak is measured over the timed steps only; on a CPU it is NaN."""
+    for _ in range(warmup):
+        step()
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if cuda:
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    return seconds, torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")
+

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import interleaved_rounds, report  # noqa: E402
+from _common import interleaved_rounds, report, timed_steps  # noqa: E402
 
 VARIANTS = ("fp32", "bf16", "fp32+channels_last", "bf16+channels_last", "bf16+compile")
 
@@ -62,18 +61,7 @@ def measure(
         opt.step()
         return float(loss.detach())
 
-    for _ in range(warmup):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    mem = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
+    seconds, mem = timed_steps(step, steps, warmup, device)
     return {
         "backbone": name,
         "variant": variant,

@@ -1,5 +1,6 @@
 """WGAN-GP throughput: generator steps/s (each with n_critic critic steps and the gradient
-penalty) at 64 and 128 px, with the networks of ``artdl.gan`` and the ``full`` config's width.
+penalty) and peak GPU memory at 64 and 128 px, with the networks of ``artdl.gan`` and the ``full``
+config's width.
 
     python benchmarks/bench_gan.py --resolutions 64 128 --steps 20
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import report  # noqa: E402
+from _common import report, timed_steps  # noqa: E402
 
 from artdl.core import load_config  # noqa: E402
 from artdl.gan import (  # noqa: E402
@@ -53,15 +53,7 @@ def measure(resolution: int, width: int, batch: int, steps: int, device: torch.d
         loss_g.float().backward()
         opt_g.step()
 
-    step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+    seconds, mem = timed_steps(step, steps, 1, device)
     return {
         "resolution": resolution,
         "width": width,
@@ -69,6 +61,7 @@ def measure(resolution: int, width: int, batch: int, steps: int, device: torch.d
         "precision": "bf16" if bf16 else "fp32",
         "generator steps/s": steps / seconds,
         "images/s (critic)": steps * n_critic * batch / seconds,
+        "peak GiB": mem,
     }
 
 
@@ -92,7 +85,7 @@ def main() -> None:
     report(
         "wgan_gp",
         rows,
-        ["resolution", "width", "batch", "precision", "generator steps/s", "images/s (critic)"],
+        ["resolution", "width", "batch", "precision", "generator steps/s", "images/s (critic)", "peak GiB"],
         notes=f"WGAN-GP, n_critic from config, gradient penalty (fp32), {steps} timed generator steps",
     )
 

@@ -12,7 +12,8 @@
 #   speed  bench_classifier.py: ResNet-50 (full's 02) and Lite0 training steps at 224 px, fp32 /
 #          bf16 / bf16+channels_last, batch 128: the measured GPU step rate and peak memory that
 #          bench_loader_per_gpu.py and the README's GPU table estimate today          (about 1 min)
-#   gan    bench_gan.py: WGAN-GP generator steps/s at 64 and 128 px (06 under full)        (about 1 min)
+#   gan    bench_gan.py: WGAN-GP generator steps/s and peak memory at 64 and 128 px (06 under full)
+#                                                                                        (about 1 min)
 #   ddp    bench_distributed.py on 1 process over NCCL, ResNet-50 at 224 px and WGAN-GP at 128 px
 #          (one GPU: there is no 2-process row)                                         (about 1 min)
 #

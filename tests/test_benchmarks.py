@@ -147,3 +147,22 @@ def test_device_check_runs_each_piece_under_a_limit_and_writes_under_out(tmp_pat
     assert check("speed").stdout.count("would run") == 1
     wrong = check("smoke")
     assert wrong.returncode == 2 and "unknown piece 'smoke'" in wrong.stderr
+
+
+def test_timed_steps_times_only_the_steps_after_warm_up():
+    """Warm-up calls (compilation, cuDNN autotuning) stay out of the time; a CPU has no peak memory."""
+    import math
+    import time
+
+    import torch
+
+    calls: list[float] = []
+
+    def step() -> None:
+        calls.append(time.perf_counter())
+        time.sleep(0.5 if len(calls) <= 2 else 0.01)  # the two warm-up calls are the slow ones
+
+    seconds, peak = _common.timed_steps(step, steps=3, warmup=2, device=torch.device("cpu"))
+    assert len(calls) == 5
+    assert 0.03 <= seconds < 0.5  # three 10 ms steps, not the second of warm-up
+    assert math.isnan(peak)
