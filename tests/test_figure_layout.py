@@ -24,7 +24,8 @@ from matplotlib.image import AxesImage  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from artdl import viz  # noqa: E402
-from artdl.classify import explanation_grid  # noqa: E402  (02's CAM grid lives with its CAM code)
+from artdl.classify import explanation_grid  # noqa: E402
+from artdl.core import Interval  # noqa: E402  (02's CAM grid lives with its CAM code)
 
 RNG = np.random.default_rng(0)
 LONG = [
@@ -212,6 +213,19 @@ CASES = {
         SWEEP, 0.005, {"connected share@10 (d<=1)": 0.045, "connected share@10 (d<=2)": 0.25}
     ),
     "result_strips": lambda: viz.result_strips(_strip_rows()),
+    "retrieval_intervals": lambda: viz.retrieval_intervals(
+        {
+            source: {what: Interval(v, v - 0.02, v + 0.02, 781, 0.95, kind="bootstrap") for what, v in scores.items()}
+            for source, scores in {
+                "pixels": {"label": 0.34, "artist": 0.40},
+                "cnn (EfficientNet-Lite0, ImageNet)": {"label": 0.53, "artist": 0.61},
+                "clip": {"label": 0.36, "artist": 0.40},
+            }.items()
+        },
+        {"label": 0.24, "artist": 0.31},
+        random={"clip"},
+        title="Retrieval on 781 paintings, leave-one-out",
+    ),
     "explanation_grid": lambda: explanation_grid(
         RNG.random((4, 48, 48, 3)).astype(np.float32),
         {"Grad-CAM": RNG.random((4, 48, 48)), "Score-CAM": RNG.random((1, 48, 48))},  # Score-CAM: first 1 only

@@ -136,3 +136,14 @@ def test_paired_comparison_of_embeddings_tells_a_real_gap_from_none():
     assert verdicts["good"].significant and verdicts["good"].difference > 0.3
     assert not verdicts["same"].significant and verdicts["same"].difference == 0
     assert retrieve.versus_baseline(per_query, "absent", "label P@5") == {}
+    named = np.arange(90) % 3 != 0  # e.g. only paintings by named artists are artist queries
+    kept = retrieve.label_precision_per_query({"good": good}, labels, 5, valid=named)["good"]
+    assert len(kept) == named.sum()
+    assert np.array_equal(kept, per_query["good"][named])  # the same queries' P@5, the others left out
+
+
+def test_random_weights_are_read_from_the_line_that_named_them():
+    from artdl.models import has_random_weights, weights_line
+
+    assert has_random_weights(weights_line("open_clip ViT-B-32", "file x.pt", random=True))
+    assert not has_random_weights(weights_line("open_clip ViT-B-32", "openai (open_clip, downloaded)"))

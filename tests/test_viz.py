@@ -91,7 +91,8 @@ def test_every_plot_function_has_a_smoke_test():
         "grid_cell",
         "spread_labels",
     }
-    retrieval = {"influence_graph_plot", "result_strips", "strip_row", "tradeoff_plot", "EDGE_COLOURS"}
+    retrieval = {"influence_graph_plot", "result_strips", "strip_row", "tradeoff_plot", "EDGE_COLOURS",
+                 "retrieval_intervals"}  # fmt: skip
     missing = (
         set(viz.__all__) - set(CASES) - tested_elsewhere - retrieval - helpers
     )  # helpers: test_figure_layout
@@ -112,3 +113,48 @@ def test_accuracy_intervals_draw_a_perfect_and_a_zero_score():
     }
     fig = viz.accuracy_intervals(models, "extremes", keys=("top1",))
     assert fig.axes
+
+
+def test_training_history_ticks_whole_epochs_up_to_the_last_one():
+    """Epochs are counted, not measured: no tick at 1.5, and none past the last epoch trained, even
+    where the accuracy axis leaves room to the right for a short run's name."""
+    import matplotlib.pyplot as plt
+
+    long = pd.DataFrame(
+        {"epoch": range(5), "train_loss": [1.0, 1.4, 1.0, 0.8, 0.6], "val_loss": [1.2] * 5, "val_acc": [0.5] * 5}
+    )
+    fig = viz.training_history({"fine-tune": long, "scratch": HISTORY.iloc[1:]}, {"scratch": "same 91 s"})
+    try:
+        for ax in fig.axes:
+            ticks = list(ax.get_xticks())
+            assert ticks == [round(t) for t in ticks] and max(ticks) == 4 and min(ticks) == 0, ticks
+    finally:
+        plt.close(fig)
+
+
+def test_loss_curves_count_whole_epochs_and_take_their_axis_options():
+    import matplotlib.pyplot as plt
+
+    fig = viz.loss_curves({"triplet loss": [0.16 / k for k in range(1, 21)]}, xlabel="epoch", log=True)
+    try:
+        ax = fig.axes[0]
+        ticks = [t for t in ax.get_xticks() if 1 <= t <= 20]
+        assert ticks and ticks == [round(t) for t in ticks], ticks  # no epoch 2.5
+        assert ax.get_xlabel() == "epoch" and ax.get_yscale() == "log"
+    finally:
+        plt.close(fig)
+
+
+def test_retrieval_intervals_mark_random_weights_and_name_the_interval():
+    from artdl.core import bootstrap_mean
+
+    scores = {"pixels": RNG.random(50) * 0.5, "clip": RNG.random(50)}
+    intervals = {s: {"label": bootstrap_mean(v), "artist": bootstrap_mean(v[:30])} for s, v in scores.items()}
+    fig = viz.retrieval_intervals(intervals, {"label": 0.2, "artist": 0.3}, 10, random={"clip"})
+    try:
+        label_ax, artist_ax = fig.axes
+        assert [t.get_text() for t in label_ax.get_yticklabels()] == ["pixels", "clip (random weights)"]
+        assert label_ax.get_xlabel() == "label P@10 (50 queries; 95 % bootstrap interval)"
+        assert artist_ax.get_xlabel() == "artist P@10 (30 queries; 95 % bootstrap interval)"
+    finally:
+        plt.close(fig)

@@ -36,6 +36,7 @@ __all__ = [
     "efficientnet_lite0",
     "efficientnet_lite0_weights_path",
     "ensure_weights",
+    "has_random_weights",
     "remap_state_dict_by_order",
     "sha256_of",
     "weights_line",
@@ -191,4 +192,13 @@ def weights_line(network: str, source: str, random: bool = False) -> str:
     A network with random weights says so in capitals: its numbers check the wiring, they measure
     nothing.
     """
-    return f"{network}: " + (f"RANDOM weights ({source}), a wiring check only" if random else source)
+    return f"{network}: " + (f"{_RANDOM} weights ({source}), a wiring check only" if random else source)
+
+
+_RANDOM = "RANDOM"
+
+
+def has_random_weights(line: str) -> bool:
+    """Whether a :func:`weights_line` says random weights: the results and figures that mark a
+    network as a wiring check read it here, from the line the notebook printed."""
+    return f"{_RANDOM} weights" in line

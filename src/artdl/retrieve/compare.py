@@ -25,18 +25,20 @@ def label_precision_per_query(
     k: int = 10,
     groups: np.ndarray | None = None,
     device: Any = "cpu",
+    valid: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Leave-one-out label P@k of every counted query, per embedding (``features`` by name).
 
     The counted queries (those with another painting of their label outside their near-duplicate
-    group) depend only on the labels and groups, so the vectors of all embeddings line up query by
-    query, as a paired comparison needs.
+    group, and ``valid``: e.g. named artists only when the labels are artists) depend only on the
+    labels, groups and ``valid``, so the vectors of all embeddings line up query by query, as a
+    paired comparison needs.
     """
     labels = np.asarray(labels).astype(str)
     out = {}
     for name, feats in features.items():
         ranked, _ = cosine_topk(feats, feats, k=len(feats) - 1, exclude_self=True, device=device)
-        out[name] = np.asarray(retrieval_metrics(ranked, labels, k, groups=groups)["per_query"], dtype=float)
+        out[name] = np.asarray(retrieval_metrics(ranked, labels, k, valid=valid, groups=groups)["per_query"], dtype=float)
     return out
 
 

@@ -25,6 +25,7 @@ from artdl.core import (
     paired_bootstrap,
     verdict,
 )
+from artdl.models import has_random_weights
 from artdl.retrieve.styles import StyleRetrieval
 from artdl.retrieve.tradeoff import RerankSweep
 
@@ -101,7 +102,7 @@ def embedding_evaluation(
             str(s): EmbeddingScores(
                 dim=int(r["dim"]),
                 weights=described[s],
-                random_weights="RANDOM" in described[s],
+                random_weights=has_random_weights(described[s]),
                 label_precision=float(r[f"label P@{k}"]),
                 label_map=float(r["label mAP"]),
                 artist_precision=float(r[f"artist P@{k}"]),

@@ -49,7 +49,14 @@ from artdl.viz.generation import (
     nearest_neighbour_grid,
     score_heatmap,
 )
-from artdl.viz.retrieval import EDGE_COLOURS, influence_graph_plot, result_strips, strip_row, tradeoff_plot
+from artdl.viz.retrieval import (
+    EDGE_COLOURS,
+    influence_graph_plot,
+    result_strips,
+    retrieval_intervals,
+    strip_row,
+    tradeoff_plot,
+)
 
 __all__ = [
     "DISPLAY_WIDTH",
@@ -77,6 +84,7 @@ __all__ = [
     "neighbour_strips",
     "reconstruction_grid",
     "result_strips",
+    "retrieval_intervals",
     "save_figure",
     "save_photo_figure",
     "score_heatmap",

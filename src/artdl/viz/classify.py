@@ -22,6 +22,7 @@ def training_history(histories: dict[str, pd.DataFrame], notes: dict[str, str] |
     lines: it is drawn as a large diamond and named beside it as well as in the legend.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
     notes = notes or {}
@@ -38,9 +39,14 @@ def training_history(histories: dict[str, pd.DataFrame], notes: dict[str, str] |
             x, y = hist["epoch"].iloc[-1], hist["val_acc"].iloc[-1]
             ax_acc.annotate(fit_label(label, 1.8, keep_underscores=True), (x, y), xytext=(10, 0),
                             textcoords="offset points", fontsize=MIN_FONT, color=colour, va="center")  # fmt: skip
+    last = max(int(h["epoch"].max()) for h in histories.values()) if histories else 1
+    # Whole epochs only, and none past the last: a tick at 1.5, or at an epoch 5 that exists only
+    # because the axis leaves room for a label, would describe training that never happened.
+    ticks = [t for t in MaxNLocator(nbins=8, integer=True).tick_values(0, last) if 0 <= t <= last]
     for ax, what in ((ax_loss, "cross-entropy"), (ax_acc, "validation accuracy")):
         ax.set_xlabel("epoch (0 = head only)")
         ax.set_ylabel(what)
+        ax.set_xticks(ticks)
         ax.legend(fontsize=MIN_FONT)
     low, high = ax_acc.get_xlim()
     ax_acc.set_xlim(low, high + 0.3 * (high - low))  # room for a short run's name right of its marker
@@ -99,12 +105,17 @@ def metric_bars(
 
 
 def accuracy_intervals(
-    models: dict[str, dict[str, Any]], title: str = "", keys: tuple[str, ...] = ("top1", "top3")
+    models: dict[str, dict[str, Any]],
+    title: str = "",
+    keys: tuple[str, ...] = ("top1", "top3"),
+    xlabels: dict[str, str] | None = None,
 ) -> Any:
     """Test accuracy per model as dots with 95 % interval bars, and the chance level as a line.
 
-    ``models`` maps a name to :func:`artdl.classify.experiment.evaluate` output. Intervals instead of bare bars,
-    because on ~1,000 test paintings two models a point apart are not yet different.
+    ``models`` maps a name to :func:`artdl.classify.experiment.evaluate` output (``key``,
+    ``key_ci``, ``chance_key`` for each of ``keys``). Intervals instead of bare bars, because on
+    ~1,000 test paintings two models a point apart are not yet different. ``xlabels`` names the
+    axis of a key that is not a test top-k (a retrieval precision, say).
     """
     import matplotlib.pyplot as plt
 
@@ -132,7 +143,7 @@ def accuracy_intervals(
         ax.set_yticks(y, [fit_label(n, 1.8, keep_underscores=True) for n in names], fontsize=MIN_FONT)
         ax.set_xlim(0, 1)
         ax.set_ylim(-0.6, len(names) - 0.2)
-        ax.set_xlabel(f"test {key.replace('top', 'top-')} (95 % Wilson interval)")
+        ax.set_xlabel((xlabels or {}).get(key) or f"test {key.replace('top', 'top-')} (95 % Wilson interval)")
     if title:
         fig.suptitle(fit_label(title, 4.0 * len(shown), 10), fontsize=10)
     return fig

@@ -180,15 +180,30 @@ def score_heatmap(
     return fig
 
 
-def loss_curves(curves: dict[str, Sequence[float]], title: str = "", ylabel: str = "loss") -> Any:
-    """One line per named curve (e.g. the VQGAN+CLIP loss per iteration of each prompt set)."""
+def loss_curves(
+    curves: dict[str, Sequence[float]],
+    title: str = "",
+    ylabel: str = "loss",
+    xlabel: str = "iteration",
+    log: bool = False,
+) -> Any:
+    """One line per named curve, over iterations or epochs counted from 1 (e.g. the VQGAN+CLIP loss
+    per iteration of each prompt set, an autoencoder's losses per epoch).
+
+    The x ticks are whole numbers: a tick at epoch 2.5 would describe training that never
+    happened. ``log`` puts the losses on a log scale, for curves that differ by orders of magnitude.
+    """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(8, 3.4), layout="constrained")
     for (name, values), colour in zip(curves.items(), class_colours(len(curves))):
         ax.plot(range(1, len(values) + 1), values, label=fit_label(name, 2.2), linewidth=1.2, color=colour)
-    ax.set_xlabel("iteration")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
     ax.legend(fontsize=MIN_FONT, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     if title:
         ax.set_title(fit_label(title, 5.0, 9), fontsize=9)

@@ -7,15 +7,23 @@ every function returns a matplotlib figure and saves nothing (the notebooks save
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from artdl.viz.classify import accuracy_intervals
 from artdl.viz.core import MIN_FONT, _as_image, bare_axes, class_colours, fit_label, grid_cell, spread_labels
 
-__all__ = ["EDGE_COLOURS", "influence_graph_plot", "result_strips", "strip_row", "tradeoff_plot"]
+__all__ = [
+    "EDGE_COLOURS",
+    "influence_graph_plot",
+    "result_strips",
+    "retrieval_intervals",
+    "strip_row",
+    "tradeoff_plot",
+]
 
 EDGE_COLOURS = {"influenced_by": "tab:blue", "teacher_of": "tab:green", "friend": "tab:orange"}
 _EDGE_NAMES = {
@@ -110,6 +118,34 @@ def tradeoff_plot(sweep: pd.DataFrame, chosen: float, chance: Mapping[str, float
     ax2.set_title("What each weight buys and costs (points: alpha)", fontsize=9)
     spread_labels(weights, ax2)  # neighbouring weights often sit on one spot
     return fig
+
+
+def retrieval_intervals(
+    intervals: Mapping[str, Mapping[str, Any]],
+    chance: Mapping[str, float],
+    k: int = 10,
+    random: Collection[str] = (),
+    title: str = "",
+) -> Any:
+    """Same-label and same-artist P@k per embedding as dots with their bootstrap intervals over the
+    queries, and the chance level of each: which embedding retrieves better, and by more than the
+    spread between queries.
+
+    ``intervals[source][what]`` is an :class:`artdl.core.Interval` (``bootstrap_mean`` of the
+    per-query P@k) for each ``what`` in ``chance`` (``label``, ``artist``). ``random`` names the
+    sources with random weights: they are marked so on the axis, as a wiring check, not a result.
+    """
+    whats = [w for w in chance if all(w in v for v in intervals.values())]
+    rows = {}
+    for source, by_what in intervals.items():
+        name = f"{source} (random weights)" if source in random else source
+        rows[name] = {}
+        for w in whats:
+            iv = by_what[w]
+            rows[name] |= {w: iv.value, f"{w}_ci": (iv.low, iv.high), f"chance_{w}": chance[w]}
+    n = {w: next(iter(intervals.values()))[w].n for w in whats}
+    xlabels = {w: f"{w} P@{k} ({n[w]} queries; 95 % bootstrap interval)" for w in whats}
+    return accuracy_intervals(rows, title=title, keys=tuple(whats), xlabels=xlabels)
 
 
 def result_strips(
