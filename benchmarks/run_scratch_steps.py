@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import pandas as pd  # noqa: E402
 
 from artdl import classify, data  # noqa: E402
-from artdl.core import StatsConfig, load_config, load_record, mcnemar_exact, models_dir, setup, write_results  # noqa: E402
+from artdl.core import StatsConfig, load_config, load_record, models_dir, setup, write_results  # noqa: E402
 
 
 def steps_record(
@@ -38,19 +38,15 @@ def steps_record(
     McNemar needs both models' hits on the same paintings in the same order: the committed record's
     ``hits`` (absent in a record converted from an older schema) over a test split of the same size.
     """
-    tuned = committed.models["fine-tune"]
-    paired = None
-    if tuned.hits is not None and scores.get("hits") and len(tuned.hits) == len(scores["hits"]):
-        result = mcnemar_exact([h == "1" for h in tuned.hits], [h == "1" for h in scores["hits"]],
-                               StatsConfig.from_config(cfg))  # fmt: skip
-        paired = classify.PairedTest.of(result, "fine-tune", "from scratch, same steps")
+    name, baseline = "from scratch, same steps", classify.model_scores(scores)
+    paired = classify.pair_with_finetune(committed.models["fine-tune"], baseline, name, StatsConfig.from_config(cfg))
     label = f"same {scratch.optimizer_steps} steps, {scratch.seconds:.0f} s"
     history_columns = ["epoch", "phase", "val_acc", "train_acc", "seconds"]
     return classify.ScratchStepsRecord(
         dataset=str(cfg.classify.dataset),
-        run=classify.ScratchRun(budget="steps", model="from scratch, same steps", steps=scratch.optimizer_steps,
+        run=classify.ScratchRun(budget="steps", model=name, steps=scratch.optimizer_steps,
                                 seconds=scratch.seconds, label=label),  # fmt: skip
-        scores=classify.model_scores(scores),
+        scores=baseline,
         finetune_steps=int(committed.optimizer_steps.get("fine-tune") or 0),
         finetune_date=committed.provenance.date,
         paired=paired,

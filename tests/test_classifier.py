@@ -745,3 +745,21 @@ def test_newcombe_interval_matches_the_published_example():
     assert d.excludes_reference and not difference_of_proportions(5, 10, 4, 10).excludes_reference
     with pytest.raises(ValueError, match="at least one item"):
         difference_of_proportions(0, 0, 1, 2)
+
+
+def test_a_separately_run_baseline_is_paired_with_the_fine_tune_shown():
+    """The equal-steps baseline is paired with whichever fine-tune record the README renders, on the
+    same test paintings, and not at all when the two runs scored different test sets."""
+    from artdl.classify import pair_with_finetune
+
+    from .record_samples import classification_sample
+
+    tuned = classification_sample().models["fine-tune"]
+    n = len(tuned.hits)
+    flipped = "".join("0" if h == "1" else "1" for h in tuned.hits)  # right exactly where the fine-tune is wrong
+    baseline = dataclasses.replace(tuned, hits=flipped)
+    test = pair_with_finetune(tuned, baseline, "from scratch, same steps")
+    assert (test.a_only, test.b_only, test.n) == (tuned.hits.count("1"), tuned.hits.count("0"), n)
+    assert test.b == "from scratch, same steps"
+    assert pair_with_finetune(tuned, dataclasses.replace(tuned, hits=flipped[:-1]), "x") is None
+    assert pair_with_finetune(tuned, dataclasses.replace(tuned, hits=None), "x") is None

@@ -252,3 +252,47 @@ def test_a_cpu_run_names_its_cpu_and_native_bf16(monkeypatch):
     assert environment()["hardware"].endswith(f"; {cpu_model()})")
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
     assert cpu_model().endswith(", no native bf16")
+
+
+def _findings_notebook(root: Path, shown: str, config_name: str = "default") -> Path:
+    """A committed-looking notebook: a parameters cell and an executed Findings cell showing ``shown``."""
+    cells = [
+        {"cell_type": "code", "id": "p", "metadata": {}, "outputs": [], "execution_count": 1,
+         "source": [f'config_name = "{config_name}"\n', "overrides = []"]},
+        {"cell_type": "code", "id": "f", "metadata": {}, "execution_count": 2,
+         "source": ["from artdl.report import show_findings\n", "\n", 'show_findings("05_archive", config_name)'],
+         "outputs": [{"output_type": "display_data", "metadata": {},
+                      "data": {"text/markdown": shown.splitlines(keepends=True),
+                               "text/plain": ["<IPython.core.display.Markdown object>"]}}]},
+    ]  # fmt: skip
+    path = root / "notebooks" / "05_archive.ipynb"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    return path
+
+
+def test_a_notebook_s_findings_output_is_checked_and_re_rendered_from_the_results(results_root: Path):
+    """A Findings output that fell behind its results (a baseline paired anew, a report change)
+    fails `report --check`, and `report` writes what re-executing the cell would show."""
+    from artdl.core import load_config
+    from artdl.report import findings, update_findings
+
+    write_results(archive_sample(), load_config())
+    current = findings("05_archive")
+    path = _findings_notebook(results_root, current.replace("held-out artists", "old words"))
+    before = path.read_text()
+    assert update_findings(path, check=True) and path.read_text() == before  # --check writes nothing
+    assert update_findings(path)
+    shown = json.loads(path.read_text())["cells"][1]["outputs"][0]["data"]["text/markdown"]
+    assert "".join(shown) == current
+    assert not update_findings(path, check=True)  # in step now
+
+
+def test_findings_of_a_notebook_run_under_another_config_read_that_config_s_results(results_root: Path):
+    from artdl.core import load_config
+    from artdl.report import update_findings
+
+    write_results(archive_sample(), load_config())  # results/05_archive.json only, no .full.json
+    path = _findings_notebook(results_root, "stale", config_name="full")
+    with pytest.raises(MissingArtifactError, match="05_archive.full.json"):
+        update_findings(path, check=True)

@@ -43,6 +43,7 @@ from artdl.classify.record import (
     SplitSpec,
     Task,
     model_scores,
+    pair_with_finetune,
 )
 from artdl.classify.scratch import (
     scratch_baseline,
@@ -89,6 +90,7 @@ __all__ = [
     "launch_finetune",
     "make_loaders",
     "model_scores",
+    "pair_with_finetune",
     "most_confused_pairs",
     "overlay",
     "paired_tests",

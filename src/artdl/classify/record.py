@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from artdl.core import Interval, McNemarResult, Record, Verdict, verdict
+from artdl.core import Interval, McNemarResult, Record, StatsConfig, Verdict, mcnemar_exact, verdict
 from artdl.data import DuplicateGroups
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "SplitSpec",
     "Task",
     "model_scores",
+    "pair_with_finetune",
 ]
 
 
@@ -270,3 +271,20 @@ class ScratchStepsRecord(Record):
     finetune_date: str
     paired: PairedTest | None = None
     history: list[EpochRow] = field(default_factory=list)
+
+
+def pair_with_finetune(
+    finetune: ModelScores, baseline: ModelScores, name: str, stats: StatsConfig | None = None
+) -> PairedTest | None:
+    """McNemar's test of the kept fine-tune against a baseline scored in another run, on the same
+    test paintings (their ``hits`` in the same order), or ``None`` where either run kept no hits or
+    they scored different test sets.
+
+    Why: a baseline that takes too long for the notebook (the equal-steps one) is paired with
+    whichever fine-tune the README shows, so a re-run of 02 never leaves it paired with an older one.
+    """
+    a, b = finetune.hits, baseline.hits
+    if a is None or b is None or len(a) != len(b) or finetune.classes != baseline.classes:
+        return None
+    result = mcnemar_exact([h == "1" for h in a], [h == "1" for h in b], stats)
+    return PairedTest.of(result, "fine-tune", name)

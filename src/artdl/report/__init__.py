@@ -12,8 +12,9 @@ Every step that reports numbers has a module here (``artdl.report.classify`` for
 A module may also define ``readme_sections() -> dict[str, str]`` for tables that come from files
 other than a results record (the data-set table comes from the manifests).
 
-``python -m artdl report --check`` fails when the README differs from what the committed results
-say, so a hand edit of a number, or a re-run that was not carried into the README, is caught by CI.
+``python -m artdl report --check`` fails when the README, or a committed notebook's Findings output
+(:func:`update_findings`), differs from what the committed results say, so a hand edit of a number,
+or a re-run that was not carried into the README, is caught by CI.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "md_table",
     "readme_sections",
     "show_findings",
+    "update_findings",
     "update_readme",
 ]
 
@@ -141,8 +143,44 @@ def update_readme(path: str | Path = "README.md", check: bool = False) -> list[s
     return changed
 
 
+_FINDINGS_CALL = re.compile(r"show_findings\(\s*[\"'](?P<notebook>[\w.-]+)[\"']")
+_CONFIG_NAME = re.compile(r"^config_name\s*=\s*[\"'](?P<name>[\w.-]+)[\"']", re.M)
+
+
+def update_findings(path: str | Path, check: bool = False) -> bool:
+    """Re-render the output of a committed notebook's Findings cell from the results files; return
+    whether it differed.
+
+    Why: the Findings cell only shows :func:`findings` of the results, so its output can fall behind
+    them without any cell being wrong, e.g. when a separately run baseline is paired anew. This
+    writes the output that re-executing that one cell would, and ``check=True`` (CI) fails instead.
+    A notebook without a Findings cell, or not executed yet, is left alone.
+    """
+    import json
+
+    notebook = resolve(path)
+    nb = json.loads(notebook.read_text())
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    configs = [m.group("name") for src in code for m in _CONFIG_NAME.finditer(src)]
+    config_name = configs[-1] if configs else "default"  # papermill's injected cell comes last
+    changed = False
+    for cell in nb["cells"]:
+        call = _FINDINGS_CALL.search("".join(cell["source"])) if cell["cell_type"] == "code" else None
+        shown = [o for o in cell.get("outputs", []) if "text/markdown" in o.get("data", {})]
+        if call is None or not shown:
+            continue
+        text = findings(call.group("notebook"), config_name)
+        if "".join(shown[0]["data"]["text/markdown"]) != text:
+            shown[0]["data"]["text/markdown"] = text.splitlines(keepends=True)
+            changed = True
+    if changed and not check:
+        notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return changed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m artdl report [--check] [--file README.md]``."""
+    """``python -m artdl report [--check] [--file README.md]``: the README's and docs' result
+    sections, and each committed notebook's Findings output, from the results files."""
     parser = argparse.ArgumentParser(prog="python -m artdl report", description=main.__doc__)
     parser.add_argument("--check", action="store_true", help="fail if the file differs from the results")
     parser.add_argument(
@@ -165,9 +203,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             verb = "differs from the results in" if args.check else "rewrote"
             print(f"{name}: {verb} section(s) {', '.join(changed)}")
             stale.append(name)
+    for notebook in sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        name = str(notebook.relative_to(root))
+        try:
+            if update_findings(notebook, check=args.check):
+                print(f"{name}: Findings output {'differs from' if args.check else 're-rendered from'} the results")
+                stale.append(name)
+        except MissingArtifactError as err:  # a notebook whose results are not committed
+            print(f"{name}: {err}", file=sys.stderr)
     if args.check and stale:
         print("Run `python -m artdl report` and commit the result.", file=sys.stderr)
         return 1
     if not stale:
-        print("README and docs match the results files.")
+        print("README, docs and the notebooks' Findings match the results files.")
     return 0

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from artdl.classify import ClassificationRecord, ModelScores, Recipe, ScratchStepsRecord
+from artdl.classify import (
+    ClassificationRecord,
+    ModelScores,
+    PairedTest,
+    Recipe,
+    ScratchStepsRecord,
+    pair_with_finetune,
+)
 from artdl.core import MissingArtifactError, load_record, resolve
 from artdl.data import DuplicateGroups
 from artdl.report import ci, md_table
@@ -82,14 +89,19 @@ NOT_MEASURED = (
 )
 
 
-def _equal_steps(r: ClassificationRecord) -> ScratchStepsRecord | None:
-    """The separately run equal-steps baseline of the CPU default, where this record has none."""
+def _equal_steps(r: ClassificationRecord) -> tuple[ScratchStepsRecord, PairedTest | None] | None:
+    """The separately run equal-steps baseline of the CPU default, where this record has none, and
+    McNemar's test of it against *this* record's fine-tune (the one the table shows, not the one
+    the baseline was first paired with)."""
     if any(run.budget == "steps" for run in r.scratch_runs) or r.provenance.config not in ("", "default"):
         return None
     try:
-        return load_record(ScratchStepsRecord, ScratchStepsRecord.CONFIG_NAME)
+        extra = load_record(ScratchStepsRecord, ScratchStepsRecord.CONFIG_NAME)
     except MissingArtifactError:
         return None
+    if extra.dataset != r.task.dataset:
+        return extra, None
+    return extra, pair_with_finetune(r.models["fine-tune"], extra.scores, extra.run.model)
 
 
 def _scratch_sentences(r: ClassificationRecord) -> list[str]:
@@ -105,16 +117,17 @@ def _scratch_sentences(r: ClassificationRecord) -> list[str]:
             f"{m.chance_top1:.3f}. ImageNet pretraining, {BUDGET_WORDS[run.budget]}: "
             f"{_paired_sentence(r, run.model)}."
         )
-    extra = _equal_steps(r)
-    if extra is not None:
+    found = _equal_steps(r)
+    if found is not None:
+        extra, test = found
         paired = (
-            extra.paired.verdict().sentence
-            if extra.paired is not None
-            else "not tested (no per-painting hits in the fine-tune's record; re-run 02)"
+            test.verdict().sentence
+            if test is not None
+            else "not tested (no per-painting hits of the same test paintings in both records; re-run 02)"
         )
         lines.append(
-            f"From scratch at equal optimizer steps ({extra.run.label}, `benchmarks/run_scratch_steps.py`, "
-            f"against the fine-tune of {extra.finetune_date[:10]}): top-1 {_acc(extra.scores)}. "
+            f"From scratch at equal optimizer steps ({extra.run.label}, `benchmarks/run_scratch_steps.py` of "
+            f"{extra.provenance.date[:10]}, paired with this run's fine-tune): top-1 {_acc(extra.scores)}. "
             f"ImageNet pretraining at equal optimizer steps: {paired}."
         )
     elif all(run.budget != "steps" for run in r.scratch_runs) and r.provenance.config in ("", "default"):
@@ -253,9 +266,10 @@ def _rows(r: ClassificationRecord, run: str) -> list[list[str]]:
         for name in MODEL_ORDER
         if name != "fine-tune, last epoch" and (m := r.models.get(name)) is not None
     ]
-    extra = _equal_steps(r)
-    if extra is not None:
-        m, test = extra.scores, extra.paired
+    found = _equal_steps(r)
+    if found is not None:
+        extra, test = found
+        m = extra.scores
         cell = "not tested (re-run 02)" if test is None else (
             f"{test.difference:+.3f}, p = {test.p_value:.2g}" + ("" if test.significant else " (n.s.)"))  # fmt: skip
         rows.append([run, "from scratch, same steps", extra.run.label, _acc(m), _acc(m, top3=True),
