@@ -158,3 +158,25 @@ def test_retrieval_intervals_mark_random_weights_and_name_the_interval():
         assert artist_ax.get_xlabel() == "artist P@10 (30 queries; 95 % bootstrap interval)"
     finally:
         plt.close(fig)
+
+
+def test_walk_on_map_numbers_its_steps_and_stops_arrows_at_the_thumbnails():
+    """Arrows that end at a thumbnail's centre hide their heads under it: the order was unreadable."""
+    fig = viz.walk_on_map(RNG.random((6, 2)), [0, 2, 5], IMAGES)
+    try:
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.texts if t.get_text()] == ["1", "2", "3"]
+        arrows = [t.arrow_patch for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+        assert len(arrows) == 2 and all(a.shrinkA > 0 and a.shrinkB > 0 for a in arrows)
+    finally:
+        plt.close(fig)
+
+
+def test_walk_steps_on_one_spot_share_a_label():
+    """Two labels on one spot print over each other ("1" and "2" read as "12")."""
+    xy = np.array([[0.0, 0.0], [0.001, 0.0], [1.0, 1.0], [0.5, 0.2]])
+    fig = viz.walk_on_map(xy, [0, 1, 2, 3], IMAGES)
+    try:
+        assert [t.get_text() for t in fig.axes[0].texts if t.get_text()] == ["1, 2", "3", "4"]
+    finally:
+        plt.close(fig)

@@ -120,21 +120,47 @@ def neighbour_strips(rows: Sequence[tuple[str, Sequence[Any], Sequence[str]]], s
 def walk_on_map(
     xy: np.ndarray, path: Sequence[int], images: Sequence[Any], labels: Sequence[str] | None = None
 ) -> Any:
-    """The latent walk as arrows over the 2-D map, with the walked paintings as thumbnails."""
+    """The latent walk as numbered, arrowed steps over the 2-D map, with the walked paintings as
+    thumbnails.
+
+    Each arrow stops at the edge of the thumbnails it joins (ending at the centre, its head was
+    hidden under the next painting, and the walk's direction with it), and each thumbnail carries
+    its step number, so a reader can follow the order where the walk folds back on itself.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
+    zoom = 0.28
     fig, ax = plt.subplots(figsize=(7.5, 6), layout="constrained")
     ax.scatter(xy[:, 0], xy[:, 1], s=5, c="0.8")
+    # half a thumbnail's side in points (the frame adds its padding): where each arrow must stop
+    side = max((max(_as_image(images[i]).shape[:2]) for i in path), default=0)
+    half = side * zoom * 72 / fig.dpi / 2 + 4
     for a, b in zip(path[:-1], path[1:]):
         ax.annotate(
-            "", xy=xy[b], xytext=xy[a], arrowprops={"arrowstyle": "->", "color": "crimson", "lw": 1.4}
-        )
+            "", xy=xy[b], xytext=xy[a], zorder=3,
+            arrowprops={"arrowstyle": "-|>", "color": "crimson", "lw": 1.4, "shrinkA": half, "shrinkB": half,
+                        "mutation_scale": 12},
+        )  # fmt: skip
     for i in path:
-        ax.add_artist(
-            AnnotationBbox(OffsetImage(_as_image(images[i]), zoom=0.28), xy[i], frameon=True, pad=0.1)
-        )
-    ax.set_title("Latent walk over the 2-D map (arrows: walk order)", fontsize=9)
+        box = AnnotationBbox(OffsetImage(_as_image(images[i]), zoom=zoom), xy[i], frameon=True, pad=0.1)
+        box.set_zorder(2)
+        ax.add_artist(box)
+    # Steps whose thumbnails overlap on the map share one label ("1, 2"): two labels there would
+    # print on top of each other and read as another number ("12").
+    ax.autoscale_view()
+    points = ax.transData.transform(xy[list(path)]) * 72 / fig.dpi if len(path) else np.zeros((0, 2))
+    groups: list[tuple[np.ndarray, list[int]]] = []
+    for step, at in enumerate(points, start=1):
+        near = next((g for g in groups if np.abs(g[0] - at).max() < 2 * half), None)
+        if near is None:
+            groups.append((at, [step]))
+        else:
+            near[1].append(step)
+    for _, steps in groups:
+        ax.annotate(", ".join(map(str, steps)), xy[path[steps[0] - 1]], xytext=(half, half),
+                    textcoords="offset points", fontsize=MIN_FONT, fontweight="bold", color="crimson", zorder=4)  # fmt: skip
+    ax.set_title("Latent walk over the 2-D map (numbers and arrows: walk order)", fontsize=9)
     ax.axis("off")
     return fig
 
