@@ -21,7 +21,7 @@ from artdl.retrieve import (
     connected_chance,
     coverage,
     graph_queries,
-    label_retrieval,
+    leave_one_out,
     per_label_precision,
     pick_weight,
     rerank_sweep,
@@ -543,14 +543,16 @@ def test_retrieval_figures_smoke(palette_graph: ArtistGraph, tmp_path: Path):
     plt.close("all")
 
 
-def test_label_retrieval_paired_gap():
+def test_leave_one_out_scores_every_label_set_of_one_ranking():
     rng = np.random.default_rng(0)
     labels = np.repeat(["a", "b", "c"], 20)
     good = rng.normal(size=(60, 8)) + 3 * np.eye(8)[np.repeat([0, 1, 2], 20)]
     noise = rng.normal(size=(60, 8))
-    out = label_retrieval(good, labels, 5, baseline=noise)
-    assert out["P@5"] > 0.9 and out["chance"] == pytest.approx(19 / 59)
-    assert out["P@5 gap"] > out["P@5 gap 2se"] > 0
+    half = np.arange(60) % 2 == 0
+    out = leave_one_out({"good": good, "noise": noise}, {"all": (labels, None), "half": (labels, half)}, 5)
+    assert out["all"]["good"]["precision@k"] > 0.9 > 0.6 > out["all"]["noise"]["precision@k"]
+    assert out["all"]["good"]["queries"] == 60 and out["half"]["good"]["queries"] == 30
+    assert np.array_equal(out["half"]["good"]["per_query"], out["all"]["good"]["per_query"][half])
 
 
 def test_style_retrieval_judges_the_fine_tuned_backbone_by_a_paired_verdict(tmp_path: Path, monkeypatch):

@@ -124,21 +124,30 @@ def test_random_clip_weights_are_named_in_the_table_and_findings():
     assert report.headline_rows(rec)[0][2].startswith("`cnn`")  # a random model is never the headline
 
 
-def test_paired_comparison_of_embeddings_tells_a_real_gap_from_none():
+def test_paired_comparison_of_embeddings_tells_a_real_gap_from_none(monkeypatch):
+    from artdl.retrieve import neighbours
+
     rng = np.random.default_rng(0)
     labels = np.repeat(["a", "b", "c"], 30)
     centres = rng.normal(size=(3, 8)) * 4
     good = centres[np.repeat([0, 1, 2], 30)] + rng.normal(size=(90, 8))
     noise = rng.normal(size=(90, 8))
-    per_query = retrieve.label_precision_per_query({"pixels": noise, "good": good, "same": noise}, labels, 5)
+    named = np.arange(90) % 3 != 0  # e.g. only paintings by named artists are artist queries
+    table = pd.DataFrame({"label": labels, "artist": labels, "artist_known": named})
+    rankings = []
+    ranking = neighbours.cosine_topk
+    monkeypatch.setattr(neighbours, "cosine_topk", lambda *a, **kw: rankings.append(1) or ranking(*a, **kw))
+    evaluation = retrieve.evaluate_retrieval({"pixels": noise, "good": good, "same": noise}, table, k=5)
+    assert len(rankings) == 3  # one leave-one-out ranking per embedding, shared by label and artist
+    per_query = evaluation.per_query["label"]
     assert {len(v) for v in per_query.values()} == {90}
+    assert evaluation.table.loc["good", "label P@5"] == pytest.approx(per_query["good"].mean())
     verdicts = retrieve.versus_baseline(per_query, "pixels", "label P@5", STATS)
     assert verdicts["good"].significant and verdicts["good"].difference > 0.3
     assert not verdicts["same"].significant and verdicts["same"].difference == 0
     assert retrieve.versus_baseline(per_query, "absent", "label P@5") == {}
-    named = np.arange(90) % 3 != 0  # e.g. only paintings by named artists are artist queries
-    kept = retrieve.label_precision_per_query({"good": good}, labels, 5, valid=named)["good"]
-    assert len(kept) == named.sum()
+    kept = evaluation.per_query["artist"]["good"]
+    assert len(kept) == named.sum() == evaluation.table.loc["good", "artist queries"]
     assert np.array_equal(kept, per_query["good"][named])  # the same queries' P@5, the others left out
 
 

@@ -1,7 +1,7 @@
 """Step 04: find paintings like a painting: embeddings, cosine top-k, and the artist-influence re-rank.
 
 - :mod:`artdl.retrieve.embed`: embeddings of a collection from pixels, autoencoders, CNNs or CLIP.
-- :mod:`artdl.retrieve.neighbours`: cosine top-k, nearest and farthest, precision at k.
+- :mod:`artdl.retrieve.neighbours`: cosine top-k, nearest and farthest, leave-one-out precision at k.
 - :mod:`artdl.retrieve.influence`: re-ranking the top-k by distance in the artist graph.
 - :mod:`artdl.retrieve.tradeoff`: the sweep of the re-rank weight against precision.
 - :mod:`artdl.retrieve.compare`: per-query scores and the paired verdicts between embeddings.
@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from artdl.retrieve.compare import label_precision_per_query, versus_baseline
+from artdl.retrieve.compare import versus_baseline
 from artdl.retrieve.embed import (
     artist_known,
     checkpoint_info,
@@ -35,13 +35,14 @@ from artdl.retrieve.embedders import (
 )
 from artdl.retrieve.influence import coverage, rerank
 from artdl.retrieve.neighbours import (
+    RetrievalEvaluation,
     SearchConfig,
     SearchResult,
     chance_precision,
     cosine_topk,
     evaluate_retrieval,
     faiss_topk,
-    label_retrieval,
+    leave_one_out,
     normalize,
     per_label_precision,
     query_by_image,
@@ -97,6 +98,7 @@ __all__ = [
     "PixelEmbedder",
     "RerankSweep",
     "RetrievalCollection",
+    "RetrievalEvaluation",
     "RetrievalRecord",
     "SOURCES",
     "SavedCodesEmbedder",
@@ -123,9 +125,8 @@ __all__ = [
     "faiss_topk",
     "graph_queries",
     "influence_results",
-    "label_precision_per_query",
     "label_precisions",
-    "label_retrieval",
+    "leave_one_out",
     "list_embedders",
     "load_cnn",
     "load_collection",

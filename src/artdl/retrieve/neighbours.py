@@ -19,13 +19,14 @@ import torch
 from artdl.core import SectionConfig
 
 __all__ = [
+    "RetrievalEvaluation",
     "SearchConfig",
     "SearchResult",
     "chance_precision",
     "cosine_topk",
     "evaluate_retrieval",
     "faiss_topk",
-    "label_retrieval",
+    "leave_one_out",
     "normalize",
     "per_label_precision",
     "query_by_image",
@@ -145,41 +146,79 @@ def retrieval_metrics(
     }
 
 
+def leave_one_out(
+    features: Mapping[str, np.ndarray],
+    label_sets: Mapping[str, tuple[Sequence[Any], np.ndarray | None]],
+    k: int = 10,
+    groups: np.ndarray | None = None,
+    device: Any = "cpu",
+    batch_size: int = 256,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """:func:`retrieval_metrics` of every embedding for every label set: ``out[what][name]`` for
+    ``features[name]`` and ``label_sets[what] = (labels, valid)``.
+
+    Every painting queries all the others (minus its near-duplicate ``groups``). Each embedding is
+    ranked once for all label sets: a full leave-one-out ranking is N x N, the costly part at
+    12,000 paintings. The counted queries depend only on the labels, groups and ``valid``, so the
+    ``per_query`` vectors of all embeddings line up query by query, as a paired comparison needs.
+    """
+    sets = {what: (np.asarray(labels).astype(str), valid) for what, (labels, valid) in label_sets.items()}
+    out: dict[str, dict[str, dict[str, Any]]] = {what: {} for what in sets}
+    for name, feats in features.items():
+        ranked, _ = cosine_topk(
+            feats, feats, k=len(feats) - 1, exclude_self=True, batch_size=batch_size, device=device
+        )
+        for what, (labels, valid) in sets.items():
+            out[what][name] = retrieval_metrics(ranked, labels, k, valid=valid, groups=groups)
+    return out
+
+
+@dataclass(frozen=True)
+class RetrievalEvaluation:
+    """:func:`evaluate_retrieval`'s table, and the P@k of each counted query behind its means.
+
+    ``per_query["label"][source]`` and ``per_query["artist"][source]`` line up query by query across
+    sources, for :func:`artdl.retrieve.versus_baseline` and bootstrap intervals.
+    """
+
+    table: pd.DataFrame
+    per_query: dict[str, dict[str, np.ndarray]]
+
+
 def evaluate_retrieval(
-    embeddings: dict[str, np.ndarray],
+    embeddings: Mapping[str, np.ndarray],
     table: pd.DataFrame,
     k: int = 10,
     device: Any = "cpu",
     batch_size: int = 256,
     groups: np.ndarray | None = None,
-) -> pd.DataFrame:
-    """One row per embedding source: precision@k and mAP for same-label and same-artist retrieval.
+) -> RetrievalEvaluation:
+    """Per embedding source: precision@k and mAP for same-label and same-artist retrieval.
 
-    Leave-one-out over the whole collection: every painting queries all the others, minus its own
-    near-duplicate group when ``groups`` is given. Same-artist queries use only known artists with
-    at least two works (anonymous works are not one painter).
+    Leave-one-out over the whole collection (:func:`leave_one_out`): every painting queries all the
+    others, minus its own near-duplicate group when ``groups`` is given. Same-artist queries use
+    only known artists with at least two works (anonymous works are not one painter).
     """
-    rows = []
     known = table["artist_known"].to_numpy() if "artist_known" in table else None
-    for name, feats in embeddings.items():
-        ranked, _ = cosine_topk(
-            feats, feats, k=len(feats) - 1, exclude_self=True, batch_size=batch_size, device=device
-        )
-        lab = retrieval_metrics(ranked, table["label"].astype(str).to_numpy(), k, groups=groups)
-        art = retrieval_metrics(ranked, table["artist"].astype(str).to_numpy(), k, valid=known, groups=groups)
-        rows.append(
-            {
-                "source": name,
-                "dim": int(feats.shape[1]),
-                f"label P@{k}": lab["precision@k"],
-                "label mAP": lab["mAP"],
-                f"artist P@{k}": art["precision@k"],
-                "artist mAP": art["mAP"],
-                "label queries": lab["queries"],
-                "artist queries": art["queries"],
-            }
-        )
-    return pd.DataFrame(rows).set_index("source")
+    label_sets = {"label": (table["label"], None), "artist": (table["artist"], known)}
+    scores = leave_one_out(embeddings, label_sets, k, groups, device, batch_size)
+    lab, art = scores["label"], scores["artist"]
+    rows = [
+        {
+            "source": name,
+            "dim": int(feats.shape[1]),
+            f"label P@{k}": lab[name]["precision@k"],
+            "label mAP": lab[name]["mAP"],
+            f"artist P@{k}": art[name]["precision@k"],
+            "artist mAP": art[name]["mAP"],
+            "label queries": lab[name]["queries"],
+            "artist queries": art[name]["queries"],
+        }
+        for name, feats in embeddings.items()
+    ]
+    per_query = {what: {name: np.asarray(m["per_query"], dtype=float) for name, m in by_source.items()}
+                 for what, by_source in scores.items()}  # fmt: skip
+    return RetrievalEvaluation(pd.DataFrame(rows).set_index("source"), per_query)
 
 
 def chance_precision(labels: Sequence[Any], valid: np.ndarray | None = None) -> float:
@@ -322,38 +361,3 @@ def search(
         out_idx[row, : min(k, len(ids))] = ids[:k]
         out_sc[row, : min(k, len(sims))] = sims[:k]
     return SearchResult(out_idx, out_sc, removed, folded)
-
-
-def label_retrieval(
-    features: np.ndarray,
-    labels: Sequence[Any],
-    k: int = 10,
-    groups: np.ndarray | None = None,
-    device: Any = "cpu",
-    baseline: np.ndarray | None = None,
-) -> dict[str, float]:
-    """Leave-one-out precision@k and mAP by label (e.g. style), with the chance precision.
-
-    ``groups`` keeps another scan of the query out of its ranking (and out of the score). With
-    ``baseline`` (other features of the same paintings) also the paired gap in P@k against it and
-    twice its standard error, so a small difference can be told from noise.
-    """
-
-    def run(feats: np.ndarray) -> dict[str, Any]:
-        ranked, _ = cosine_topk(feats, feats, k=len(feats) - 1, exclude_self=True, device=device)
-        return retrieval_metrics(ranked, np.asarray(labels).astype(str), k, groups=groups)
-
-    m = run(features)
-    out = {
-        f"P@{k}": m["precision@k"],
-        "mAP": m["mAP"],
-        "chance": chance_precision(labels),
-        "queries": m["queries"],
-    }
-    if baseline is not None:
-        diff = m["per_query"] - run(baseline)["per_query"]
-        out[f"P@{k} gap"] = float(diff.mean())
-        out[f"P@{k} gap 2se"] = (
-            float(2 * diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
-        )
-    return out

@@ -19,10 +19,9 @@ from typing import Any
 
 from artdl import data
 from artdl.core import StatsConfig, Verdict, paired_bootstrap, verdict
-from artdl.retrieve.compare import label_precision_per_query
 from artdl.retrieve.embed import checkpoint_info, collection_images
 from artdl.retrieve.embedders import create_embedder
-from artdl.retrieve.neighbours import chance_precision, label_retrieval
+from artdl.retrieve.neighbours import chance_precision, leave_one_out
 
 __all__ = ["StyleRetrieval", "StyleScores", "style_retrieval", "style_scores"]
 
@@ -37,13 +36,13 @@ class StyleScores:
     queries: int
 
 
-def style_scores(result: Mapping[str, Any], k: int) -> StyleScores:
-    """:class:`StyleScores` from :func:`artdl.retrieve.label_retrieval`'s ``P@k``-keyed result."""
+def style_scores(metrics: Mapping[str, Any], chance: float) -> StyleScores:
+    """:class:`StyleScores` from :func:`artdl.retrieve.retrieval_metrics`' result and the chance precision."""
     return StyleScores(
-        precision=result[f"P@{k}"],
-        mean_ap=result["mAP"],
-        chance=result["chance"],
-        queries=int(result["queries"]),
+        precision=metrics["precision@k"],
+        mean_ap=metrics["mAP"],
+        chance=chance,
+        queries=int(metrics["queries"]),
     )
 
 
@@ -81,23 +80,22 @@ def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
     images = collection_images(table, size)
     out.paintings, out.labels, out.image_size = len(table), int(table["label"].nunique()), size
     out.chance = chance_precision(table["label"])
+    styles = {"style": (table["label"], None)}
     imagenet = create_embedder("cnn", cfg, device, image_size=size, checkpoint="").embed_images(images)
-    scores = label_retrieval(imagenet, table["label"], k, groups, device)
-    if not scores["queries"]:  # no style has two paintings in this split: nothing to retrieve
+    base = leave_one_out({"imagenet": imagenet}, styles, k, groups, device)["style"]["imagenet"]
+    if not base["queries"]:  # no style has two paintings in this split: nothing to retrieve
         out.note = f"no style of the {S.split} split has two paintings, so style retrieval has no query."
         return out
-    out.imagenet = style_scores(scores, k)
+    out.imagenet = style_scores(base, out.chance)
     if info.get("dataset") != S.dataset:
         out.note = _missing_checkpoint_note(S, info)
         return out
     tuned = create_embedder("cnn", cfg, device, image_size=size, checkpoint=S.checkpoint).embed_images(images)
-    out.finetuned = style_scores(label_retrieval(tuned, table["label"], k, groups, device), k)
+    fine = leave_one_out({"tuned": tuned}, styles, k, groups, device)["style"]["tuned"]
+    out.finetuned = style_scores(fine, out.chance)
     out.finetuned_phase = str(info.get("phase", "?"))
-    per_query = label_precision_per_query(
-        {"tuned": tuned, "imagenet": imagenet}, table["label"], k, groups, device
-    )
-    out.verdict = verdict(
-        paired_bootstrap(per_query["tuned"], per_query["imagenet"], StatsConfig.from_config(cfg)),
+    out.verdict = verdict(  # the same queries count under both: a paired comparison
+        paired_bootstrap(fine["per_query"], base["per_query"], StatsConfig.from_config(cfg)),
         "the fine-tuned backbone", "ImageNet features", f"style P@{k}",
     )  # fmt: skip
     if out.finetuned_phase == "head":
