@@ -351,8 +351,9 @@ def test_retrieval_metrics_skip_the_query_group_and_per_label():
     m = retrieval_metrics(ranked, labels, k=1, groups=groups)
     # query 0: [1 (dropped), 3, 2, 4] -> 3 first: P@1 = 0; query 1 likewise loses 0
     assert m["precision@k"] == pytest.approx((0 + 1 + 1 + 0 + 1) / 5)
-    table = per_label_precision(ranked, labels, 1, groups)
+    table = per_label_precision(m["per_query"], m["counted"], labels, 1)
     assert table.loc["a", "paintings"] == 3 and table.loc["a", "chance"] == pytest.approx(2 / 4)
+    assert table.loc["a", "P@1"] == pytest.approx(2 / 3) and table.loc["b", "P@1"] == pytest.approx(1 / 2)
 
 
 # --- graph triplets, annotator rows -------------------------------------------------------------
@@ -555,6 +556,25 @@ def test_leave_one_out_scores_every_label_set_of_one_ranking():
     assert np.array_equal(out["half"]["good"]["per_query"], out["all"]["good"]["per_query"][half])
 
 
+def test_leave_one_out_in_blocks_of_queries_scores_as_one_block(monkeypatch):
+    from artdl.retrieve import neighbours
+
+    rng = np.random.default_rng(3)
+    labels = np.repeat(["a", "b", "c", "d"], 10)
+    feats = rng.normal(size=(40, 6)) + 2 * np.eye(6)[np.repeat([0, 1, 2, 3], 10)]
+    groups = np.arange(40) // 2  # pairs of scans: each query loses its twin
+    sets = {"label": (labels, None), "some": (labels, np.arange(40) % 3 > 0)}
+    whole = leave_one_out({"f": feats}, sets, 5, groups)
+    monkeypatch.setattr(neighbours, "_LEAVE_ONE_OUT_ENTRIES", 7 * 40)  # blocks of 7 queries, the last of 5
+    blocks = leave_one_out({"f": feats}, sets, 5, groups)
+    for what in sets:
+        a, b = whole[what]["f"], blocks[what]["f"]
+        assert (a["precision@k"], a["mAP"], a["queries"]) == pytest.approx((b["precision@k"], b["mAP"], b["queries"]))
+        assert np.array_equal(a["per_query"], b["per_query"]) and np.array_equal(a["counted"], b["counted"])
+    ranked, _ = retrieve.cosine_topk(feats[7:14], feats, 39, exclude_self=True, first_row=7)
+    assert not (ranked == np.arange(7, 14)[:, None]).any()  # a block leaves its own paintings out
+
+
 def test_style_retrieval_judges_the_fine_tuned_backbone_by_a_paired_verdict(tmp_path: Path, monkeypatch):
     from types import SimpleNamespace
 
@@ -591,3 +611,41 @@ def test_style_retrieval_judges_the_fine_tuned_backbone_by_a_paired_verdict(tmp_
         out.finetuned.precision - out.imagenet.precision
     )
     assert "the fine-tuned backbone beats ImageNet features in style P@3" in report.style_sentence(out, 3)
+
+
+_UNDER_ANY_HASH_SEED = """
+import matplotlib
+matplotlib.use("Agg")
+import networkx as nx
+from types import SimpleNamespace
+from artdl import viz
+from artdl.retrieve.graph.artists import path_label
+
+graph = nx.DiGraph()
+for middle in ("m1", "m2", "m3", "m4"):  # four shortest paths from a to b
+    graph.add_edge("a", middle, types=("influenced_by",))
+    graph.add_edge(middle, "b", types=("friend",))
+    graph.add_node(middle, name=middle.upper())
+graph.add_edge("b", "c", types=("teacher_of",))
+ag = SimpleNamespace(graph=graph, node_of={n: n for n in graph})
+fig = viz.influence_graph_plot(ag, {n: 1 for n in graph})
+nodes = fig.axes[0].collections[0].get_offsets().round(6).tolist()
+print(path_label(graph, "a", "b"), nodes)
+"""
+
+
+def test_path_labels_and_the_graph_layout_do_not_change_with_string_hashing():
+    """networkx lists an undirected view's neighbours and a subgraph's nodes from sets: the shown
+    path and the layout must not follow Python's per-process string hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    def run(seed: int) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        return subprocess.run([sys.executable, "-c", _UNDER_ANY_HASH_SEED], env=env, capture_output=True,
+                              text=True, check=True).stdout  # fmt: skip
+
+    outputs = {run(seed) for seed in range(4)}
+    assert len(outputs) == 1, outputs
+    assert outputs.pop().startswith("a → M1 ↔ b")  # the alphabetically first of the four paths

@@ -50,12 +50,13 @@ def cosine_topk(
     exclude_self: bool = False,
     batch_size: int = 256,
     device: Any = "cpu",
+    first_row: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices and cosine scores (Q, k) of the k most (or least, ``farthest``) similar rows.
 
-    ``exclude_self`` assumes the queries are the collection itself (row i = item i) and removes
-    each item from its own result list. Queries are processed in blocks of ``batch_size`` so memory
-    stays O(batch x N).
+    ``exclude_self`` assumes the queries are collection rows (query i = item ``first_row + i``: the
+    whole collection, or a block of it) and removes each item from its own result list. Queries
+    are processed in blocks of ``batch_size`` so memory stays O(batch x N).
     """
     device = torch.device(device)
     c = normalize(collection).to(device)
@@ -67,7 +68,7 @@ def cosine_topk(
         sims = q @ c.T
         if exclude_self:
             rows = torch.arange(len(q), device=device)
-            sims[rows, rows + start] = float("inf") if farthest else float("-inf")
+            sims[rows, rows + first_row + start] = float("inf") if farthest else float("-inf")
         scores, idx = torch.topk(sims, k, dim=1, largest=not farthest)
         idx_out.append(idx.cpu())
         sc_out.append(scores.cpu())
@@ -112,38 +113,53 @@ def retrieval_metrics(
     k: int = 10,
     valid: np.ndarray | None = None,
     groups: np.ndarray | None = None,
-) -> dict[str, float]:
+    rows: np.ndarray | None = None,
+) -> dict[str, Any]:
     """precision@k and mean average precision over full rankings (self excluded).
 
-    ``ranked[i]`` is the full ranking of the other N-1 items for query i. A query only counts when
-    at least one other item shares its label (and ``valid[i]`` is true): a painter with one work
-    cannot be retrieved by artist. AP is the mean of precision at each relevant item's rank.
-    ``groups`` (near-duplicate group ids, :func:`artdl.data.dedup.dataset_groups`) removes every item of
-    the query's own group from its ranking: another scan of the query is not a retrieval success.
+    ``ranked[i]`` is the full ranking of the other N-1 items for query ``rows[i]`` (by default
+    query i: the whole collection; a block of rows scores a block of queries). A query only counts
+    when at least one other item shares its label (and ``valid`` is true for it): a painter with
+    one work cannot be retrieved by artist. AP is the mean of precision at each relevant item's
+    rank. ``groups`` (near-duplicate group ids, :func:`artdl.data.dedup.dataset_groups`) removes
+    every item of the query's own group from its ranking: another scan of the query is not a
+    retrieval success. ``per_query`` and ``per_query_ap`` hold the counted queries' scores in row
+    order, and ``counted`` marks which rows those are.
     """
     labels = np.asarray(labels)
-    rel = labels[ranked] == labels[:, None]
+    rows = np.arange(len(ranked)) if rows is None else np.asarray(rows)
+    rel = labels[ranked] == labels[rows][:, None]
     if groups is not None:
         groups = np.asarray(groups)
-        keep = groups[ranked] != groups[np.arange(len(ranked))][:, None]
+        keep = groups[ranked] != groups[rows][:, None]
         order = np.argsort(~keep, axis=1, kind="stable")  # kept items first, in rank order
         rel = np.take_along_axis(rel & keep, order, axis=1)
-    has = rel.any(axis=1)
+    counted = rel.any(axis=1)
     if valid is not None:
-        has &= np.asarray(valid, dtype=bool)
-    rel = rel[has]
-    if not len(rel):
-        return {"precision@k": float("nan"), "mAP": float("nan"), "queries": 0, "per_query": np.zeros(0)}
+        counted &= np.asarray(valid, dtype=bool)[rows]
+    rel = rel[counted]
     prec_k = rel[:, :k].mean(axis=1)
     hits = np.cumsum(rel, axis=1)
     ranks = np.arange(1, rel.shape[1] + 1)
-    ap = (rel * hits / ranks).sum(axis=1) / rel.sum(axis=1)
+    ap = (rel * hits / ranks).sum(axis=1) / np.maximum(rel.sum(axis=1), 1)
+    return _summary(prec_k, ap, counted)
+
+
+def _summary(prec_k: np.ndarray, ap: np.ndarray, counted: np.ndarray) -> dict[str, Any]:
+    some = bool(len(prec_k))
     return {
-        "precision@k": float(prec_k.mean()),
-        "mAP": float(ap.mean()),
-        "queries": int(len(rel)),
+        "precision@k": float(prec_k.mean()) if some else float("nan"),
+        "mAP": float(ap.mean()) if some else float("nan"),
+        "queries": int(len(prec_k)),
         "per_query": prec_k,  # P@k of each counted query, for paired comparisons
+        "per_query_ap": ap,
+        "counted": counted,
     }
+
+
+# Queries ranked at a time by :func:`leave_one_out`: a block's rankings and their relevance masks
+# hold about this many entries, ~130 MB each, where a whole 12,000-painting collection would take GBs.
+_LEAVE_ONE_OUT_ENTRIES = 2**24
 
 
 def leave_one_out(
@@ -158,18 +174,35 @@ def leave_one_out(
     ``features[name]`` and ``label_sets[what] = (labels, valid)``.
 
     Every painting queries all the others (minus its near-duplicate ``groups``). Each embedding is
-    ranked once for all label sets: a full leave-one-out ranking is N x N, the costly part at
-    12,000 paintings. The counted queries depend only on the labels, groups and ``valid``, so the
-    ``per_query`` vectors of all embeddings line up query by query, as a paired comparison needs.
+    ranked once for all label sets, a block of queries at a time: a full leave-one-out ranking is
+    N x N, the costly part at 12,000 paintings. The counted queries depend only on the labels,
+    groups and ``valid``, so the ``per_query`` vectors of all embeddings line up query by query, as
+    a paired comparison needs.
     """
     sets = {what: (np.asarray(labels).astype(str), valid) for what, (labels, valid) in label_sets.items()}
     out: dict[str, dict[str, dict[str, Any]]] = {what: {} for what in sets}
     for name, feats in features.items():
-        ranked, _ = cosine_topk(
-            feats, feats, k=len(feats) - 1, exclude_self=True, batch_size=batch_size, device=device
-        )
-        for what, (labels, valid) in sets.items():
-            out[what][name] = retrieval_metrics(ranked, labels, k, valid=valid, groups=groups)
+        n = len(feats)
+        block = max(1, _LEAVE_ONE_OUT_ENTRIES // max(n, 1))
+        parts: dict[str, list[dict[str, Any]]] = {what: [] for what in sets}
+        for start in range(0, n, block):
+            rows = np.arange(start, min(start + block, n))
+            ranked, _ = cosine_topk(
+                feats[rows],
+                feats,
+                n - 1,
+                exclude_self=True,
+                batch_size=batch_size,
+                device=device,
+                first_row=start,
+            )
+            for what, (labels, valid) in sets.items():
+                parts[what].append(retrieval_metrics(ranked, labels, k, valid, groups, rows))
+        for what, blocks in parts.items():
+            joined = (
+                np.concatenate([m[key] for m in blocks]) for key in ("per_query", "per_query_ap", "counted")
+            )
+            out[what][name] = _summary(*joined)
     return out
 
 
@@ -178,11 +211,14 @@ class RetrievalEvaluation:
     """:func:`evaluate_retrieval`'s table, and the P@k of each counted query behind its means.
 
     ``per_query["label"][source]`` and ``per_query["artist"][source]`` line up query by query across
-    sources, for :func:`artdl.retrieve.versus_baseline` and bootstrap intervals.
+    sources, for :func:`artdl.retrieve.versus_baseline` and bootstrap intervals; ``counted["label"]``
+    marks the paintings those queries are (the same for every source), for
+    :func:`per_label_precision`.
     """
 
     table: pd.DataFrame
     per_query: dict[str, dict[str, np.ndarray]]
+    counted: dict[str, np.ndarray]
 
 
 def evaluate_retrieval(
@@ -218,7 +254,10 @@ def evaluate_retrieval(
     ]
     per_query = {what: {name: np.asarray(m["per_query"], dtype=float) for name, m in by_source.items()}
                  for what, by_source in scores.items()}  # fmt: skip
-    return RetrievalEvaluation(pd.DataFrame(rows).set_index("source"), per_query)
+    counted = {
+        what: next(iter(by_source.values()))["counted"] for what, by_source in scores.items() if by_source
+    }
+    return RetrievalEvaluation(pd.DataFrame(rows).set_index("source"), per_query, counted)
 
 
 def chance_precision(labels: Sequence[Any], valid: np.ndarray | None = None) -> float:
@@ -237,28 +276,30 @@ def chance_precision(labels: Sequence[Any], valid: np.ndarray | None = None) -> 
 
 
 def per_label_precision(
-    ranked: np.ndarray, labels: Sequence[Any], k: int = 10, groups: np.ndarray | None = None
+    per_query: np.ndarray, counted: np.ndarray, labels: Sequence[Any], k: int = 10
 ) -> pd.DataFrame:
     """precision@k per query label, with the label's chance rate and query count.
 
-    Two painters (Monet, Morisot) hold most of the collection, so the overall P@k is mostly theirs;
-    this table shows what each label gets against its own floor.
+    ``per_query`` and ``counted`` are one source's P@k of each counted query and the mask of those
+    queries (:class:`RetrievalEvaluation`), so the table reuses that ranking instead of ranking
+    again. Two painters (Monet, Morisot) hold most of the collection, so the overall P@k is mostly
+    theirs; this table shows what each label gets against its own floor.
     """
     labels = np.asarray(labels).astype(str)
+    query_labels = labels[np.asarray(counted, dtype=bool)]
+    per_query = np.asarray(per_query, dtype=float)
     rows = []
     for lab in sorted(set(labels)):
-        rows_of = np.flatnonzero(labels == lab)
-        if len(rows_of) < 2:
+        paintings = int((labels == lab).sum())
+        if paintings < 2:
             continue
-        valid = np.zeros(len(ranked), bool)
-        valid[rows_of] = True
-        m = retrieval_metrics(ranked, labels, k, valid=valid, groups=groups)
+        mine = per_query[query_labels == lab]
         rows.append(
             {
                 "label": lab,
-                "paintings": len(rows_of),
-                f"P@{k}": m["precision@k"],
-                "chance": (len(rows_of) - 1) / (len(labels) - 1),
+                "paintings": paintings,
+                f"P@{k}": float(mine.mean()) if len(mine) else float("nan"),
+                "chance": (paintings - 1) / (len(labels) - 1),
             }
         )
     return pd.DataFrame(rows).set_index("label").sort_values("paintings", ascending=False)

@@ -47,8 +47,12 @@ def influence_graph_plot(ag: Any, counts: Mapping[str, int], seed: int = 0, titl
     for name, node in ag.node_of.items():  # one collection name per node (the most painted)
         if counts.get(name, 0) >= counts.get(name_of.get(node, ""), -1):
             name_of[node] = name
-    sub = ag.graph.subgraph(name_of).copy()
-    sub.remove_nodes_from([n for n in list(sub) if sub.degree(n) == 0])
+    # nodes and edges in sorted order: a networkx subgraph lists its nodes from a set, and the layout
+    # (and so the figure) would change from run to run with Python's string hashing
+    linked = ag.graph.subgraph(name_of)
+    sub = nx.DiGraph()
+    sub.add_nodes_from(sorted(n for n in linked if linked.degree(n) > 0))
+    sub.add_edges_from(sorted(linked.edges(data=True), key=lambda e: (e[0], e[1])))
     fig, ax = plt.subplots(figsize=(10, 7.5), layout="constrained")
     if not len(sub):
         ax.text(0.5, 0.5, "no edges among the collection's artists", ha="center")

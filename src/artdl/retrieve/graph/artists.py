@@ -215,11 +215,13 @@ def path_label(graph: Any, a: str, b: str) -> str:
     """A shortest path between nodes as text: "Cezanne ← Pissarro" (← influenced by, ⇐ taught by, ↔ friend).
 
     ``x ← y`` reads "x was influenced by y"; ``x → y`` "x influenced y"; ``x ⇐ y`` "x was taught by y".
+    Of several shortest paths the alphabetically first (by node key) is shown: networkx's undirected
+    view lists a node's neighbours from a set, so its first path changed from run to run.
     """
     import networkx as nx
 
     try:
-        nodes = nx.shortest_path(graph.to_undirected(as_view=True), a, b)
+        nodes = min(nx.all_shortest_paths(graph.to_undirected(as_view=True), a, b))
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return ""
     parts = [_short(graph, nodes[0])]
