@@ -557,7 +557,7 @@ def test_leave_one_out_scores_every_label_set_of_one_ranking():
 
 
 def test_leave_one_out_in_blocks_of_queries_scores_as_one_block(monkeypatch):
-    from artdl.retrieve import neighbours
+    from artdl.retrieve import evaluation
 
     rng = np.random.default_rng(3)
     labels = np.repeat(["a", "b", "c", "d"], 10)
@@ -565,7 +565,7 @@ def test_leave_one_out_in_blocks_of_queries_scores_as_one_block(monkeypatch):
     groups = np.arange(40) // 2  # pairs of scans: each query loses its twin
     sets = {"label": (labels, None), "some": (labels, np.arange(40) % 3 > 0)}
     whole = leave_one_out({"f": feats}, sets, 5, groups)
-    monkeypatch.setattr(neighbours, "_LEAVE_ONE_OUT_ENTRIES", 7 * 40)  # blocks of 7 queries, the last of 5
+    monkeypatch.setattr(evaluation, "_LEAVE_ONE_OUT_ENTRIES", 7 * 40)  # blocks of 7 queries, the last of 5
     blocks = leave_one_out({"f": feats}, sets, 5, groups)
     for what in sets:
         a, b = whole[what]["f"], blocks[what]["f"]

@@ -125,7 +125,7 @@ def test_random_clip_weights_are_named_in_the_table_and_findings():
 
 
 def test_paired_comparison_of_embeddings_tells_a_real_gap_from_none(monkeypatch):
-    from artdl.retrieve import neighbours
+    from artdl.retrieve import evaluation
 
     rng = np.random.default_rng(0)
     labels = np.repeat(["a", "b", "c"], 30)
@@ -135,8 +135,8 @@ def test_paired_comparison_of_embeddings_tells_a_real_gap_from_none(monkeypatch)
     named = np.arange(90) % 3 != 0  # e.g. only paintings by named artists are artist queries
     table = pd.DataFrame({"label": labels, "artist": labels, "artist_known": named})
     rankings = []
-    ranking = neighbours.cosine_topk
-    monkeypatch.setattr(neighbours, "cosine_topk", lambda *a, **kw: rankings.append(1) or ranking(*a, **kw))
+    ranking = evaluation.cosine_topk
+    monkeypatch.setattr(evaluation, "cosine_topk", lambda *a, **kw: rankings.append(1) or ranking(*a, **kw))
     evaluation = retrieve.evaluate_retrieval({"pixels": noise, "good": good, "same": noise}, table, k=5)
     assert len(rankings) == 3  # one leave-one-out ranking per embedding, shared by label and artist
     per_query = evaluation.per_query["label"]

@@ -1,7 +1,8 @@
 """Step 04: find paintings like a painting: embeddings, cosine top-k, and the artist-influence re-rank.
 
 - :mod:`artdl.retrieve.embed`: embeddings of a collection from pixels, autoencoders, CNNs or CLIP.
-- :mod:`artdl.retrieve.neighbours`: cosine top-k, nearest and farthest, leave-one-out precision at k.
+- :mod:`artdl.retrieve.neighbours`: cosine top-k, nearest and farthest, and the search a user runs.
+- :mod:`artdl.retrieve.evaluation`: leave-one-out precision at k and mAP, by style and by artist.
 - :mod:`artdl.retrieve.influence`: re-ranking the top-k by distance in the artist graph.
 - :mod:`artdl.retrieve.tradeoff`: the sweep of the re-rank weight against precision.
 - :mod:`artdl.retrieve.compare`: per-query scores and the paired verdicts between embeddings.
@@ -33,20 +34,22 @@ from artdl.retrieve.embedders import (
     list_embedders,
     register_embedder,
 )
+from artdl.retrieve.evaluation import (
+    RetrievalEvaluation,
+    chance_precision,
+    evaluate_retrieval,
+    leave_one_out,
+    per_label_precision,
+    retrieval_metrics,
+)
 from artdl.retrieve.influence import coverage, rerank
 from artdl.retrieve.neighbours import (
-    RetrievalEvaluation,
     SearchConfig,
     SearchResult,
-    chance_precision,
     cosine_topk,
-    evaluate_retrieval,
     faiss_topk,
-    leave_one_out,
     normalize,
-    per_label_precision,
     query_by_image,
-    retrieval_metrics,
     search,
 )
 from artdl.retrieve.record import (

@@ -21,7 +21,7 @@ from artdl import data
 from artdl.core import StatsConfig, Verdict, paired_bootstrap, verdict
 from artdl.retrieve.embed import checkpoint_info, collection_images
 from artdl.retrieve.embedders import create_embedder
-from artdl.retrieve.neighbours import chance_precision, leave_one_out
+from artdl.retrieve.evaluation import chance_precision, leave_one_out
 
 __all__ = ["StyleRetrieval", "StyleScores", "style_retrieval", "style_scores"]
 
