@@ -356,6 +356,19 @@ def test_retrieval_metrics_skip_the_query_group_and_per_label():
     assert table.loc["a", "P@1"] == pytest.approx(2 / 3) and table.loc["b", "P@1"] == pytest.approx(1 / 2)
 
 
+def test_retrieval_metrics_read_labels_of_any_kind_alike_and_a_missing_label_matches_none():
+    ranked = np.array([[1, 2, 3], [0, 2, 3], [3, 0, 1], [2, 0, 1]])
+    names = np.array(["Claude Monet", "Claude Monet", "Berthe Morisot", "Berthe Morisot"])
+    by_name = retrieval_metrics(ranked, names, k=1)
+    for same in (np.array([7, 7, 3, 3]), pd.Series(names, dtype="category"), list(names)):
+        again = retrieval_metrics(ranked, same, k=1)
+        assert np.array_equal(again["per_query"], by_name["per_query"])
+        assert np.array_equal(again["counted"], by_name["counted"])
+    unknown = np.array(["Claude Monet", "Claude Monet", None, None], dtype=object)
+    m = retrieval_metrics(ranked, unknown, k=1)
+    assert m["counted"].tolist() == [True, True, False, False]  # two missing artists are not one painter
+
+
 # --- graph triplets, annotator rows -------------------------------------------------------------
 def test_graph_triplets_are_artist_disjoint_and_own_rng():
     names = [f"P{i}" for i in range(12)]

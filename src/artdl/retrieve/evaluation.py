@@ -45,7 +45,7 @@ def retrieval_metrics(
     retrieval success. ``per_query`` and ``per_query_ap`` hold the counted queries' scores in row
     order, and ``counted`` marks which rows those are.
     """
-    labels = np.asarray(labels)
+    labels = _label_codes(labels)
     rows = np.arange(len(ranked)) if rows is None else np.asarray(rows)
     rel = labels[ranked] == labels[rows][:, None]
     if groups is not None:
@@ -64,6 +64,20 @@ def retrieval_metrics(
     return _summary(prec_k, ap, counted)
 
 
+def _label_codes(labels: Sequence[Any]) -> np.ndarray:
+    """Labels as int32 codes, equal where the labels are equal; a missing label equals no other.
+
+    Relevance is ``labels[ranked] == labels[query]``: an (N, N) gather of the labels. Of strings
+    (artist names) that is up to 160 bytes per entry, 2.7 GB per block of queries at 12,000
+    paintings; of codes it is 4.
+    """
+    codes, _ = pd.factorize(np.asarray(labels))
+    codes = codes.astype(np.int32)
+    missing = codes < 0
+    codes[missing] = -1 - np.arange(int(missing.sum()), dtype=np.int32)  # each its own label
+    return codes
+
+
 def _summary(prec_k: np.ndarray, ap: np.ndarray, counted: np.ndarray) -> dict[str, Any]:
     some = bool(len(prec_k))
     return {
@@ -77,7 +91,8 @@ def _summary(prec_k: np.ndarray, ap: np.ndarray, counted: np.ndarray) -> dict[st
 
 
 # Queries ranked at a time by :func:`leave_one_out`: a block's rankings and their relevance masks
-# hold about this many entries, ~130 MB each, where a whole 12,000-painting collection would take GBs.
+# hold about this many entries, so memory stays flat as the collection grows where one block of the
+# whole collection grows as N^2 (benchmarks/bench_leave_one_out.py measures both).
 _LEAVE_ONE_OUT_ENTRIES = 2**24
 
 
@@ -98,7 +113,7 @@ def leave_one_out(
     groups and ``valid``, so the ``per_query`` vectors of all embeddings line up query by query, as
     a paired comparison needs.
     """
-    sets = {what: (np.asarray(labels).astype(str), valid) for what, (labels, valid) in label_sets.items()}
+    sets = {what: (_label_codes(np.asarray(labels).astype(str)), valid) for what, (labels, valid) in label_sets.items()}
     out: dict[str, dict[str, dict[str, Any]]] = {what: {} for what in sets}
     for name, feats in features.items():
         n = len(feats)
