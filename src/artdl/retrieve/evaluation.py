@@ -45,9 +45,21 @@ def retrieval_metrics(
     retrieval success. ``per_query`` and ``per_query_ap`` hold the counted queries' scores in row
     order, and ``counted`` marks which rows those are.
     """
-    labels = _label_codes(labels)
+    return _ranking_scores(ranked, _label_codes(labels), k, valid, groups, rows)
+
+
+def _ranking_scores(
+    ranked: np.ndarray,
+    codes: np.ndarray,
+    k: int,
+    valid: np.ndarray | None,
+    groups: np.ndarray | None,
+    rows: np.ndarray | None,
+) -> dict[str, Any]:
+    """:func:`retrieval_metrics` of labels already encoded by :func:`_label_codes`, which
+    :func:`leave_one_out` does once per label set instead of once per block of queries."""
     rows = np.arange(len(ranked)) if rows is None else np.asarray(rows)
-    rel = labels[ranked] == labels[rows][:, None]
+    rel = codes[ranked] == codes[rows][:, None]
     if groups is not None:
         groups = np.asarray(groups)
         keep = groups[ranked] != groups[rows][:, None]
@@ -130,8 +142,8 @@ def leave_one_out(
                 device=device,
                 first_row=start,
             )
-            for what, (labels, valid) in sets.items():
-                parts[what].append(retrieval_metrics(ranked, labels, k, valid, groups, rows))
+            for what, (codes, valid) in sets.items():
+                parts[what].append(_ranking_scores(ranked, codes, k, valid, groups, rows))
         for what, blocks in parts.items():
             joined = (
                 np.concatenate([m[key] for m in blocks]) for key in ("per_query", "per_query_ap", "counted")
