@@ -3,7 +3,11 @@
 Runs ``python -m artdl run`` (in place, like ``make run``) and reads the timings the runner
 records in ``data/run_logs/timings.json``.
 
-    python benchmarks/bench_pipeline.py [--config default] [key=value ...]
+    python benchmarks/bench_pipeline.py [--config default] [--name pipeline] [key=value ...]
+
+``--name`` names the results file (``benchmarks/results/<name>.json``), so a run on another kind of
+CPU sits beside the first instead of replacing it: 02's cached fine-tune runs in bf16 only where the
+CPU computes it natively (``classify.cache_precision: auto``), and that halves its time.
 
 For the time a new user waits, run it in a fresh clone (``git clone . ../fresh``): in place, 06
 resumes its finished GAN checkpoints and 07 reuses its downloads. The notes say which it was, from
@@ -31,6 +35,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--config", default="default")
+    parser.add_argument("--name", default="pipeline", help="results file: benchmarks/results/<name>.json")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
     before = trained_files()
@@ -46,7 +51,7 @@ def main() -> None:
     rows = [{"notebook": k, "seconds": v} for k, v in timings["notebooks"].items()]
     rows.append({"notebook": "**total (incl. kernel start-up)**", "seconds": round(wall, 1)})
     report(
-        "pipeline",
+        args.name,
         rows,
         ["notebook", "seconds"],
         notes=f"config={args.config} {' '.join(args.overrides)}".strip() + "; " + start_state(before),
@@ -54,9 +59,12 @@ def main() -> None:
 
 
 def trained_files() -> list[Path]:
-    """What ``models/`` held before the run (its README aside): checkpoints a notebook may resume."""
+    """What ``models/`` held before the run: checkpoints a notebook may resume. The files a fresh
+    clone has there (its README and the ``.gitkeep`` that keeps the folder in git) do not count."""
     folder = ROOT / "models"
-    return [p for p in folder.rglob("*") if p.is_file() and p.name != "README.md"] if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.rglob("*") if p.is_file() and p.name not in ("README.md", ".gitkeep")]
 
 
 def start_state(before: list[Path]) -> str:

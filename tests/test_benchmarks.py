@@ -166,3 +166,35 @@ def test_timed_steps_times_only_the_steps_after_warm_up():
     assert len(calls) == 5
     assert 0.03 <= seconds < 0.5  # three 10 ms steps, not the second of warm-up
     assert math.isnan(peak)
+
+
+def test_pipeline_benchmark_calls_a_clone_cold_when_models_holds_only_what_git_ships(tmp_path: Path, monkeypatch):
+    """A fresh clone's ``models/`` has its README and ``.gitkeep``: that run is cold, a checkpoint makes it warm."""
+    import bench_pipeline
+
+    monkeypatch.setattr(bench_pipeline, "ROOT", tmp_path)
+    assert bench_pipeline.start_state(bench_pipeline.trained_files()).startswith("cold")  # no models/ at all
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "README.md").write_text("what goes here")
+    (tmp_path / "models" / ".gitkeep").write_text("")
+    assert bench_pipeline.start_state(bench_pipeline.trained_files()).startswith("cold")
+    (tmp_path / "models" / "gan").mkdir()
+    (tmp_path / "models" / "gan" / "checkpoint.pt").write_bytes(b"0")
+    assert bench_pipeline.start_state(bench_pipeline.trained_files()).startswith("warm: models/ held 1 files")
+
+
+def test_readme_line_on_make_run_time_comes_from_every_pipeline_record():
+    from artdl.report.benchmarks import pipeline_time
+
+    def record(cpu: str | None, seconds: list[float]) -> dict:
+        env = {"device": "CPU only (2 cores)", "date": "2026-12-03T09:39:48+00:00", **({"cpu": cpu} if cpu else {})}
+        names = ["00_data.ipynb", "02_classify.ipynb", "**total (incl. kernel start-up)**"]
+        return {"environment": env, "rows": [{"notebook": n, "seconds": s} for n, s in zip(names, seconds)]}
+
+    line = pipeline_time({"pipeline": record(None, [14.0, 273.0, 757.0]),
+                          "pipeline_no_bf16": record("AMD EPYC, no native bf16", [18.6, 581.4, 1163.7])})  # fmt: skip
+    first, second = line.splitlines()[2:]
+    assert "CPU model not recorded: **13 min**, of which 02_classify 273 s" in first
+    assert "AMD EPYC, no native bf16: **19 min**, of which 02_classify 581 s" in second
+    assert "pipeline_no_bf16.json" in second
+    assert pipeline_time({}).startswith("No `benchmarks/bench_pipeline.py` run")

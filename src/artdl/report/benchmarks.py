@@ -47,9 +47,36 @@ def bench_table(record: dict[str, Any]) -> str:
     return f"{when}\n\n" + (f"{notes}\n\n" if notes else "") + table
 
 
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min"
+
+
+def pipeline_time(records: dict[str, dict[str, Any]]) -> str:
+    """The README's line on how long ``make run`` takes: each ``bench_pipeline.py`` record
+    (``pipeline*.json``), its total and its slowest notebook, on the CPU it ran on. Why more than
+    one: 02's cached fine-tune runs in bf16 only where the CPU computes it natively, so the same
+    2 cores take about twice as long on 02 without it."""
+    parts = []
+    for name, record in sorted(records.items()):
+        rows = {r["notebook"]: float(r["seconds"]) for r in record.get("rows") or []}
+        total = next((s for n, s in rows.items() if n.startswith("**total")), None)
+        if total is None:
+            continue
+        slowest = max((n for n in rows if not n.startswith("**")), key=rows.get)
+        env = record.get("environment") or {}
+        cpu = env.get("cpu") or "CPU model not recorded"
+        parts.append(
+            f"- {str(env.get('date', '?'))[:10]}, {env.get('device', '?')}, {cpu}: **{_minutes(total)}**, "
+            f"of which {slowest.removesuffix('.ipynb')} {rows[slowest]:.0f} s (`benchmarks/results/{name}.json`)"
+        )
+    if not parts:
+        return "No `benchmarks/bench_pipeline.py` run is recorded yet."
+    return "How long `make run` took, measured by `benchmarks/bench_pipeline.py`:\n\n" + "\n".join(parts)
+
+
 def readme_sections() -> dict[str, str]:
     folder = resolve("benchmarks/results")
-    return {
-        f"bench-{path.stem}": bench_table(json.loads(path.read_text()))
-        for path in sorted(Path(folder).glob("*.json"))
-    }
+    records = {path.stem: json.loads(path.read_text()) for path in sorted(Path(folder).glob("*.json"))}
+    sections = {f"bench-{name}": bench_table(record) for name, record in records.items()}
+    sections["pipeline-time"] = pipeline_time({n: r for n, r in records.items() if n.startswith("pipeline")})
+    return sections
