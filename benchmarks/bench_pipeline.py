@@ -7,7 +7,8 @@ records in ``data/run_logs/timings.json``.
 
 ``--name`` names the results file (``benchmarks/results/<name>.json``), so a run on another kind of
 CPU sits beside the first instead of replacing it: 02's cached fine-tune runs in bf16 only where the
-CPU computes it natively (``classify.cache_precision: auto``), and that halves its time.
+CPU computes it natively (``classify.cache_precision: auto``), which ``bench_frozen_trunk.py``
+measured 1.7-2x faster than fp32 on such a CPU.
 
 For the time a new user waits, run it in a fresh clone (``git clone . ../fresh``): in place, 06
 resumes its finished GAN checkpoints and 07 reuses its downloads. The notes say which it was, from
@@ -23,9 +24,12 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import report  # noqa: E402
+
+from artdl.report.benchmarks import PIPELINE_TOTAL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,7 +53,7 @@ def main() -> None:
     wall = time.perf_counter() - start
     timings = json.loads((ROOT / "data" / "run_logs" / "timings.json").read_text())
     rows = [{"notebook": k, "seconds": v} for k, v in timings["notebooks"].items()]
-    rows.append({"notebook": "**total (incl. kernel start-up)**", "seconds": round(wall, 1)})
+    rows.append({"notebook": PIPELINE_TOTAL, "seconds": round(wall, 1)})
     report(
         args.name,
         rows,

@@ -184,11 +184,11 @@ def test_pipeline_benchmark_calls_a_clone_cold_when_models_holds_only_what_git_s
 
 
 def test_readme_line_on_make_run_time_comes_from_every_pipeline_record():
-    from artdl.report.benchmarks import pipeline_time
+    from artdl.report.benchmarks import PIPELINE_TOTAL, pipeline_time
 
     def record(cpu: str | None, seconds: list[float]) -> dict:
         env = {"device": "CPU only (2 cores)", "date": "2026-12-03T09:39:48+00:00", **({"cpu": cpu} if cpu else {})}
-        names = ["00_data.ipynb", "02_classify.ipynb", "**total (incl. kernel start-up)**"]
+        names = ["00_data.ipynb", "02_classify.ipynb", PIPELINE_TOTAL]
         return {"environment": env, "rows": [{"notebook": n, "seconds": s} for n, s in zip(names, seconds)]}
 
     line = pipeline_time({"pipeline": record(None, [14.0, 273.0, 757.0]),

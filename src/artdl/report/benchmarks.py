@@ -47,26 +47,25 @@ def bench_table(record: dict[str, Any]) -> str:
     return f"{when}\n\n" + (f"{notes}\n\n" if notes else "") + table
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min"
+PIPELINE_TOTAL = "**total (incl. kernel start-up)**"  # the last row of bench_pipeline.py's table
 
 
 def pipeline_time(records: dict[str, dict[str, Any]]) -> str:
     """The README's line on how long ``make run`` takes: each ``bench_pipeline.py`` record
     (``pipeline*.json``), its total and its slowest notebook, on the CPU it ran on. Why more than
-    one: 02's cached fine-tune runs in bf16 only where the CPU computes it natively, so the same
-    2 cores take about twice as long on 02 without it."""
+    one: 02's cached fine-tune runs in bf16 only where the CPU computes it natively
+    (``classify.cache_precision: auto``), so one 2-core machine is not every 2-core machine."""
     parts = []
     for name, record in sorted(records.items()):
         rows = {r["notebook"]: float(r["seconds"]) for r in record.get("rows") or []}
-        total = next((s for n, s in rows.items() if n.startswith("**total")), None)
-        if total is None:
+        total = rows.pop(PIPELINE_TOTAL, None)
+        if total is None or not rows:
             continue
-        slowest = max((n for n in rows if not n.startswith("**")), key=rows.get)
+        slowest = max(rows, key=rows.get)
         env = record.get("environment") or {}
         cpu = env.get("cpu") or "CPU model not recorded"
         parts.append(
-            f"- {str(env.get('date', '?'))[:10]}, {env.get('device', '?')}, {cpu}: **{_minutes(total)}**, "
+            f"- {str(env.get('date', '?'))[:10]}, {env.get('device', '?')}, {cpu}: **{total / 60:.0f} min**, "
             f"of which {slowest.removesuffix('.ipynb')} {rows[slowest]:.0f} s (`benchmarks/results/{name}.json`)"
         )
     if not parts:
