@@ -569,6 +569,19 @@ def test_leave_one_out_scores_every_label_set_of_one_ranking():
     assert np.array_equal(out["half"]["good"]["per_query"], out["all"]["good"]["per_query"][half])
 
 
+def test_leave_one_out_counts_missing_labels_as_no_match_like_retrieval_metrics():
+    # Two paintings with no label are not a same-label pair: as strings ("None", "nan") they were.
+    rng = np.random.default_rng(1)
+    labels = np.array(["a", "a", None, None, "b", "b", np.nan, np.nan], dtype=object)
+    feats = rng.normal(size=(8, 4))
+    out = leave_one_out({"f": feats}, {"label": (labels, None)}, 3)["label"]["f"]
+    ranked, _ = retrieve.cosine_topk(feats, feats, 7, exclude_self=True)
+    direct = retrieve.retrieval_metrics(ranked, labels, 3)
+    assert out["queries"] == direct["queries"] == 4
+    assert np.array_equal(out["counted"], [True, True, False, False, True, True, False, False])
+    assert out["mAP"] == pytest.approx(direct["mAP"])
+
+
 def test_leave_one_out_in_blocks_of_queries_scores_as_one_block(monkeypatch):
     from artdl.retrieve import evaluation
 

@@ -125,7 +125,7 @@ def leave_one_out(
     groups and ``valid``, so the ``per_query`` vectors of all embeddings line up query by query, as
     a paired comparison needs.
     """
-    sets = {what: (_label_codes(np.asarray(labels).astype(str)), valid) for what, (labels, valid) in label_sets.items()}
+    sets = {what: (_label_codes(labels), valid) for what, (labels, valid) in label_sets.items()}
     out: dict[str, dict[str, dict[str, Any]]] = {what: {} for what in sets}
     for name, feats in features.items():
         n = len(feats)
