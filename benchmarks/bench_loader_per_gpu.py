@@ -120,9 +120,9 @@ def main() -> None:
         tensor_table, npy = data.cache_tensors(jpegs, side, cache_dir=Path(tmp) / "tensors", progress=False)
         jpeg_bytes = sum(Path(p).stat().st_size for p in jpegs["path"]) / len(jpegs)
         pipelines = [
-            (f"decode {side}-px JPEGs (data.cache=none on wikiart_full)", jpegs, None, jpeg_bytes),
+            (f"decode {side}-px JPEGs (classify.cache=none on wikiart_full)", jpegs, None, jpeg_bytes),
             (
-                f"uint8 tensor cache ({side}-px squares, data.cache=tensors)",
+                f"uint8 tensor cache ({side}-px squares, classify.cache=tensors)",
                 tensor_table,
                 npy,
                 3 * side * side,

@@ -17,13 +17,13 @@ def test_default_config_has_core_sections():
 def test_full_config_loads_and_only_uses_known_keys():
     assert {"default", "full"} <= set(available_configs())
     full = load_config("full")
-    assert full.data.batch_size >= load_config().data.batch_size
+    assert full.classify.batch_size >= load_config().classify.batch_size
 
 
 def test_override_changes_value_and_type():
-    cfg = load_config("default", ["data.split.seed=7", "data.balanced=true"])
+    cfg = load_config("default", ["data.split.seed=7", "classify.balanced=true"])
     assert cfg.data.split.seed == 7
-    assert cfg.data.balanced is True
+    assert cfg.classify.balanced is True
 
 
 def test_unknown_override_key_names_closest_key():
@@ -36,8 +36,8 @@ def test_unknown_override_key_names_closest_key():
 
 def test_unknown_key_in_config_file(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("data:\n  batch_sise: 8\n")
-    with pytest.raises(ConfigKeyError, match="data.batch_size"):
+    bad.write_text("data:\n  num_workrs: 8\n")
+    with pytest.raises(ConfigKeyError, match="data.num_workers"):
         load_config(str(bad))
 
 
@@ -71,8 +71,8 @@ def test_wrong_type_fails_at_load_time_with_the_key_name():
 
     with pytest.raises(ConfigTypeError, match="classify.epochs"):
         load_config("default", ["classify.epochs=two"])
-    with pytest.raises(ConfigTypeError, match="data.balanced"):
-        load_config("default", ["data.balanced=maybe"])
+    with pytest.raises(ConfigTypeError, match="classify.balanced"):
+        load_config("default", ["classify.balanced=maybe"])
 
 
 def test_values_carry_their_schema_type():

@@ -50,6 +50,20 @@ def test_every_key_is_in_the_schema_and_read_by_some_code(path: Path):
     assert not unread, f"{path.name} sets keys that no code reads: {unread}"
 
 
+def test_every_key_of_the_shared_data_section_is_read_by_its_dotted_name():
+    """``data.*`` is shared by every step, so a key there that no step reads is a promise nobody keeps
+    (``data.balanced=true`` did nothing: 02 reads ``classify.balanced``). Its direct keys are read as
+    ``cfg.data.<key>``, so the dotted name must appear in the code."""
+    source = _source_text()
+    layer = OmegaConf.load(REPO_ROOT / "configs" / "default.yaml").data
+    unread = [
+        f"data.{key}"
+        for key, value in layer.items()
+        if not isinstance(value, DictConfig) and not re.search(rf"\bdata\.{re.escape(str(key))}\b", source)
+    ]
+    assert not unread, f"configs/default.yaml has data keys that no code reads: {unread}"
+
+
 def test_full_asks_for_the_gpu_and_the_real_weights():
     cfg = load_config("full")
     assert cfg.device == "cuda"

@@ -58,8 +58,8 @@ def test_pipeline_injects_parameters_and_stops_at_first_failure(isolated_root: P
 
 
 def test_bad_override_fails_before_any_notebook(isolated_root: Path, capsys):
-    assert main(["run", "data.batchsize=3"]) == 2
-    assert "Did you mean 'data.batch_size'" in capsys.readouterr().err
+    assert main(["run", "classify.batchsize=3"]) == 2
+    assert "Did you mean 'classify.batch_size'" in capsys.readouterr().err
 
 
 def test_timings_are_recorded(isolated_root: Path):

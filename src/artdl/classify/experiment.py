@@ -75,7 +75,7 @@ def make_loaders(
     ``benchmarks/bench_data.py`` measures the three. Building a cache (once) shows a progress bar.
     """
     if cache not in ("none", "jpeg", "tensors"):
-        raise ValueError(f"cache={cache!r}: use none, jpeg or tensors (data.cache in the config).")
+        raise ValueError(f"cache={cache!r}: use none, jpeg or tensors (classify.cache in the config).")
     tensors = None
     if cache == "jpeg":
         table = data.cache_resized(table, int(cache_side), progress=progress)
