@@ -254,13 +254,16 @@ def test_a_cpu_run_names_its_cpu_and_native_bf16(monkeypatch):
     assert cpu_model().endswith(", no native bf16")
 
 
-def _findings_notebook(root: Path, shown: str, config_name: str = "default") -> Path:
-    """A committed-looking notebook: a parameters cell and an executed Findings cell showing ``shown``."""
+def _findings_notebook(root: Path, shown: str, config_name: str = "default", step: str = '"05_archive"') -> Path:
+    """A committed-looking notebook: a parameters cell and an executed Findings cell showing ``shown``.
+
+    ``step`` is show_findings' first argument as written: a literal, or ``STEP`` (as 00, 01 and 03
+    write it), which the parameters cell then assigns."""
     cells = [
         {"cell_type": "code", "id": "p", "metadata": {}, "outputs": [], "execution_count": 1,
-         "source": [f'config_name = "{config_name}"\n', "overrides = []"]},
+         "source": [f'config_name = "{config_name}"\n', 'STEP = "05_archive"\n', "overrides = []"]},
         {"cell_type": "code", "id": "f", "metadata": {}, "execution_count": 2,
-         "source": ["from artdl.report import show_findings\n", "\n", 'show_findings("05_archive", config_name)'],
+         "source": ["from artdl.report import show_findings\n", "\n", f"show_findings({step}, config_name)"],
          "outputs": [{"output_type": "display_data", "metadata": {},
                       "data": {"text/markdown": shown.splitlines(keepends=True),
                                "text/plain": ["<IPython.core.display.Markdown object>"]}}]},
@@ -286,6 +289,22 @@ def test_a_notebook_s_findings_output_is_checked_and_re_rendered_from_the_result
     shown = json.loads(path.read_text())["cells"][1]["outputs"][0]["data"]["text/markdown"]
     assert "".join(shown) == current
     assert not update_findings(path, check=True)  # in step now
+
+
+def test_a_findings_cell_that_names_its_notebook_by_a_variable_is_checked_too(results_root: Path):
+    """00, 01 and 03 call show_findings(STEP, config_name): --check skipped them, so a stale or
+    hand-edited Findings output there passed."""
+    from artdl.core import load_config
+    from artdl.report import findings, update_findings
+
+    write_results(archive_sample(), load_config())
+    current = findings("05_archive")
+    path = _findings_notebook(results_root, current.replace("held-out artists", "old words"), step="STEP")
+    assert update_findings(path, check=True)
+    assert update_findings(path) and not update_findings(path, check=True)
+    unknown = _findings_notebook(results_root, "stale", step="NAME")  # NAME is assigned nowhere
+    with pytest.raises(ValueError, match="NAME"):
+        update_findings(unknown, check=True)
 
 
 def test_findings_of_a_notebook_run_under_another_config_read_that_config_s_results(results_root: Path):

@@ -143,8 +143,16 @@ def update_readme(path: str | Path = "README.md", check: bool = False) -> list[s
     return changed
 
 
-_FINDINGS_CALL = re.compile(r"show_findings\(\s*[\"'](?P<notebook>[\w.-]+)[\"']")
+# show_findings("02_classify", ...) or show_findings(STEP, ...), the name assigned in another cell
+_FINDINGS_CALL = re.compile(r"show_findings\(\s*(?:[\"'](?P<notebook>[\w.-]+)[\"']|(?P<variable>[A-Za-z_]\w*))")
 _CONFIG_NAME = re.compile(r"^config_name\s*=\s*[\"'](?P<name>[\w.-]+)[\"']", re.M)
+
+
+def _assigned(name: str, code: list[str]) -> str | None:
+    """The last string literal assigned to ``name`` at the start of a line in the notebook's code."""
+    pattern = re.compile(rf"^{re.escape(name)}\s*=\s*[\"'](?P<value>[\w.-]+)[\"']", re.M)
+    values = [m.group("value") for src in code for m in pattern.finditer(src)]
+    return values[-1] if values else None
 
 
 def update_findings(path: str | Path, check: bool = False) -> bool:
@@ -169,7 +177,13 @@ def update_findings(path: str | Path, check: bool = False) -> bool:
         shown = [o for o in cell.get("outputs", []) if "text/markdown" in o.get("data", {})]
         if call is None or not shown:
             continue
-        text = findings(call.group("notebook"), config_name)
+        step = call.group("notebook") or _assigned(call.group("variable"), code)
+        if step is None:  # a Findings cell that --check cannot read must fail, not pass unchecked
+            raise ValueError(
+                f"{notebook.name}: show_findings({call.group('variable')}, ...) names no notebook that "
+                f"report can find: assign {call.group('variable')} = \"NN_name\" in a code cell."
+            )
+        text = findings(step, config_name)
         if "".join(shown[0]["data"]["text/markdown"]) != text:
             shown[0]["data"]["text/markdown"] = text.splitlines(keepends=True)
             changed = True
