@@ -589,6 +589,18 @@ def test_report_says_the_equal_steps_baseline_is_not_measured_yet_then_reads_it(
     assert "From scratch at equal optimizer steps (same 306 steps, 100 s, `benchmarks/run_scratch_steps.py`" in text
     assert "ImageNet pretraining at equal optimizer steps: fine-tune beats from scratch, same steps in test top-1 by +0.050" in text
     assert "| CPU default | from scratch, same steps | same 306 steps, 100 s | 0.550 [" in classify.readme(record)["classify"]
+    # A baseline that matched another fine-tune's steps, or another split, is not paired with this one.
+    from dataclasses import replace
+
+    write_results(replace(steps, finetune_steps=612), config_name="scratch_steps")
+    text = classify.findings(record)
+    assert "not comparable with this run: it matched a fine-tune of 612 steps, this one took 306" in text
+    assert "at equal optimizer steps: fine-tune beats" not in text
+    assert "same steps" not in classify.readme(record)["classify"]
+    other = replace(steps, provenance=replace(steps.provenance, settings={"data": {"split": {"seed": 43}}}))
+    write_results(other, config_name="scratch_steps")
+    mine = replace(record, provenance=replace(record.provenance, settings={"data": {"split": {"seed": 42}}}))
+    assert "its train/val/test split (data.split) is not this run's" in classify.findings(mine)
 
 
 def test_seeds_line_is_rendered_from_the_benchmark_s_results_file(report_root: Path):

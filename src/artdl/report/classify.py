@@ -89,19 +89,32 @@ NOT_MEASURED = (
 )
 
 
-def _equal_steps(r: ClassificationRecord) -> tuple[ScratchStepsRecord, PairedTest | None] | None:
-    """The separately run equal-steps baseline of the CPU default, where this record has none, and
+def _equal_steps(r: ClassificationRecord) -> tuple[ScratchStepsRecord, PairedTest | None, str] | None:
+    """The separately run equal-steps baseline of the CPU default, where this record has none,
     McNemar's test of it against *this* record's fine-tune (the one the table shows, not the one
-    the baseline was first paired with)."""
+    the baseline was first paired with), and why they are not comparable ("" when they are).
+
+    Why the check: both records are named ``default`` even when a run had overrides, so a baseline
+    that matched another fine-tune's step count, or scored another split's test paintings, would
+    otherwise be paired (McNemar over unpaired hits) under the words "equal optimizer steps"."""
     if any(run.budget == "steps" for run in r.scratch_runs) or r.provenance.config not in ("", "default"):
         return None
     try:
         extra = load_record(ScratchStepsRecord, ScratchStepsRecord.CONFIG_NAME)
     except MissingArtifactError:
         return None
+    split = (extra.provenance.settings.get("data") or {}).get("split")
+    mine = (r.provenance.settings.get("data") or {}).get("split")
     if extra.dataset != r.task.dataset:
-        return extra, None
-    return extra, pair_with_finetune(r.models["fine-tune"], extra.scores, extra.run.model)
+        return extra, None, f"it trained on {extra.dataset}, this run on {r.task.dataset}"
+    if extra.finetune_steps != r.optimizer_steps.get("fine-tune"):
+        return extra, None, (
+            f"it matched a fine-tune of {extra.finetune_steps} steps, this one took "
+            f"{r.optimizer_steps.get('fine-tune')}"
+        )
+    if split and mine and split != mine:
+        return extra, None, "its train/val/test split (data.split) is not this run's"
+    return extra, pair_with_finetune(r.models["fine-tune"], extra.scores, extra.run.model), ""
 
 
 def _scratch_sentences(r: ClassificationRecord) -> list[str]:
@@ -118,8 +131,14 @@ def _scratch_sentences(r: ClassificationRecord) -> list[str]:
             f"{_paired_sentence(r, run.model)}."
         )
     found = _equal_steps(r)
-    if found is not None:
-        extra, test = found
+    if found is not None and found[2]:
+        extra, _, why = found
+        lines.append(
+            f"The equal-steps baseline of {extra.provenance.date[:10]} (`benchmarks/run_scratch_steps.py`) "
+            f"is not comparable with this run: {why}. Re-run `python benchmarks/run_scratch_steps.py`."
+        )
+    elif found is not None:
+        extra, test, _ = found
         paired = (
             test.verdict().sentence
             if test is not None
@@ -267,8 +286,8 @@ def _rows(r: ClassificationRecord, run: str) -> list[list[str]]:
         if name != "fine-tune, last epoch" and (m := r.models.get(name)) is not None
     ]
     found = _equal_steps(r)
-    if found is not None:
-        extra, test = found
+    if found is not None and not found[2]:
+        extra, test, _ = found
         m = extra.scores
         cell = "not tested (re-run 02)" if test is None else (
             f"{test.difference:+.3f}, p = {test.p_value:.2g}" + ("" if test.significant else " (n.s.)"))  # fmt: skip
