@@ -597,9 +597,8 @@ def test_report_says_the_equal_steps_baseline_is_not_measured_yet_then_reads_it(
     assert "not comparable with this run: it matched a fine-tune of 612 steps, this one took 306" in text
     assert "at equal optimizer steps: fine-tune beats" not in text
     assert "same steps" not in classify.readme(record)["classify"]
-    other = replace(steps, provenance=replace(steps.provenance, settings={"data": {"split": {"seed": 43}}}))
-    write_results(other, config_name="scratch_steps")
-    mine = replace(record, provenance=replace(record.provenance, settings={"data": {"split": {"seed": 42}}}))
+    write_results(steps, load_config(), config_name="scratch_steps")  # stamped with data.split (seed 42)
+    mine = replace(record, provenance=replace(record.provenance, settings={"data": {"split": {"seed": 43}}}))
     assert "its train/val/test split (data.split) is not this run's" in classify.findings(mine)
 
 
