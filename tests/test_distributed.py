@@ -294,8 +294,10 @@ def test_launch_finetune_runs_02s_fit_on_two_processes_and_loads_it_like_the_not
     assert fitted.test_scores is not None and fitted.linear_probe is not None and fitted.optimizer_steps > 0
     logits, _ = fitted.test_scores
     assert logits.shape[1] == len(CLASSES)
-    saved = torch.load(tmp_path / "notebook_out" / "best.pt", weights_only=True)["state_dict"]
+    checkpoint = torch.load(tmp_path / "notebook_out" / "best.pt", weights_only=True)
+    saved = checkpoint["state_dict"]
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in saved.items())
+    assert checkpoint["split"]["seed"] == cfg.data.split.seed  # 04 checks it scores this split's test set
     assert (tmp_path / "results" / "02_classify.default-ddp.json").is_file()
 
 

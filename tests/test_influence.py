@@ -637,6 +637,14 @@ def test_style_retrieval_judges_the_fine_tuned_backbone_by_a_paired_verdict(tmp_
         out.finetuned.precision - out.imagenet.precision
     )
     assert "the fine-tuned backbone beats ImageNet features in style P@3" in report.style_sentence(out, 3)
+    # A checkpoint of the same set but another split may have trained on this test split: no verdict.
+    from omegaconf import OmegaConf
+
+    info["split"] = OmegaConf.to_container(cfg.data.split)
+    assert styles_module.style_retrieval(cfg).verdict is not None  # its own split: compared
+    info["split"] = {**info["split"], "seed": 7}
+    other = styles_module.style_retrieval(cfg)
+    assert other.finetuned is None and other.verdict is None and "another split" in other.note
 
 
 _UNDER_ANY_HASH_SEED = """

@@ -140,7 +140,7 @@ def finetune_pretrained(
     model = build_classifier(c.backbone, len(classes), pretrained=c.pretrained, weights_path=c.weights_path)
     result = fit(
         model, loaders, FitConfig.from_cfg(c, seed=cfg.seed), device, name="pretrained fine-tune",
-        checkpoint=Path(out_dir) / "best.pt", meta=_meta(c, classes), probe_classes=classes, progress=progress,
+        checkpoint=Path(out_dir) / "best.pt", meta=_meta(cfg, classes), probe_classes=classes, progress=progress,
     )  # fmt: skip
     return model, result
 

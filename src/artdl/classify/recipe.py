@@ -100,6 +100,11 @@ class FitResult:
     budget: str | None = None
 
 
-def _meta(c: Any, classes: Sequence[str], backbone: str | None = None) -> dict[str, Any]:
+def _meta(cfg: Any, classes: Sequence[str], backbone: str | None = None) -> dict[str, Any]:
+    """A checkpoint's metadata; ``split`` is the ``data.split`` it trained on, so 04 can tell
+    whether the split it scores is the one whose test paintings this model never saw."""
+    from omegaconf import OmegaConf
+
+    c = cfg.classify
     return {"backbone": backbone or c.backbone, "classes": list(classes), "image_size": c.image_size,
-            "dataset": c.dataset}  # fmt: skip
+            "dataset": c.dataset, "split": OmegaConf.to_container(cfg.data.split, resolve=True)}  # fmt: skip

@@ -85,7 +85,7 @@ def scratch_baseline(
     checkpoint = Path(out_dir) / ("scratch.pt" if by_time else "scratch_steps.pt")
     result = fit(
         model, loaders, recipe, device, name=SCRATCH_MODEL[budget], checkpoint=checkpoint,
-        meta=_meta(c, classes, name), progress=progress,
+        meta=_meta(cfg, classes, name), progress=progress,
     )  # fmt: skip
     kind = "same wall time as the fine-tune" if by_time else "same optimizer steps as the fine-tune"
     result.budget = f"{kind} ({scratch_label(budget, finetune, result)}), every step over all layers"

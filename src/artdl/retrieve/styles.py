@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from omegaconf import OmegaConf
+
 from artdl import data
 from artdl.core import StatsConfig, Verdict, paired_bootstrap, verdict
 from artdl.retrieve.embed import checkpoint_info, collection_images
@@ -89,6 +91,14 @@ def style_retrieval(cfg: Any, device: Any = "cpu") -> StyleRetrieval:
     out.imagenet = style_scores(base, out.chance)
     if info.get("dataset") != S.dataset:
         out.note = _missing_checkpoint_note(S, info)
+        return out
+    split = OmegaConf.to_container(cfg.data.split, resolve=True)
+    if info.get("split") not in (None, split):  # its training paintings may be in this test split
+        out.note = (
+            f"the checkpoint at {S.checkpoint} was trained on another split of {S.dataset} "
+            f"(data.split {info['split']}, here {split}), so this {S.split} split may hold paintings it "
+            "trained on; skipped (re-run 02 with this split)."
+        )
         return out
     tuned = create_embedder("cnn", cfg, device, image_size=size, checkpoint=S.checkpoint).embed_images(images)
     fine = leave_one_out({"tuned": tuned}, styles, k, groups, device)["style"]["tuned"]
