@@ -120,15 +120,17 @@ def _bad_and_odd_inputs(folder: Path) -> dict[str, Path]:
     return files
 
 
-def _run(capsys: pytest.CaptureFixture, project: dict, *args: str) -> tuple[int, str, str]:
-    code = predict_main([*args, "--out", str(project["tmp"] / "out"), *project["overrides"]])
+def _run(
+    capsys: pytest.CaptureFixture, project: dict, *args: str, out: Path | None = None
+) -> tuple[int, str, str]:
+    code = predict_main([*args, "--out", str(out or project["tmp"] / "out"), *project["overrides"]])
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     return code, out, err
 
 
 # --- reading odd files ---------------------------------------------------------------------------
-def test_odd_modes_are_converted_not_refused(project: dict):
+def test_odd_modes_are_converted_not_refused(project: dict, tmp_path: Path):
     red = np.asarray(read_image(project["cmyk"]))
     assert red.shape[2] == 3 and red[..., 0].mean() > 200 and red[..., 1].mean() < 60
     ramp = np.asarray(read_image(project["png16"]))[0, :, 0].astype(int)
@@ -137,6 +139,16 @@ def test_odd_modes_are_converted_not_refused(project: dict):
     assert (cutout[:, :30] == 255).all() and (cutout[:, 40:, 2] > 240).all()  # transparency on white
     grey = np.asarray(read_image(project["grey"]))
     assert grey.shape[2] == 3 and (grey[..., 0] == grey[..., 2]).all()
+    # float and 32-bit greyscale (TIFF scans, scientific exports): each ramp black to white, not one level
+    ramps = {"float01": np.linspace(0.0, 1.0, 101, dtype=np.float32),  # a normalised scan: x255
+             "float_wide": np.linspace(-5.0, 300.0, 101, dtype=np.float32),  # its own range
+             "int32": np.linspace(0, 2**31 - 1, 101).astype(np.int32),  # counts: its own range
+             "int32_16bit": np.linspace(0, 65535, 101).astype(np.int32)}  # 16-bit data kept on that scale
+    for name, values in ramps.items():
+        path = tmp_path / f"{name}.tif"
+        Image.fromarray(np.tile(values, (8, 1))).save(path)
+        ramp = np.asarray(read_image(path))[0, :, 0].astype(int)
+        assert ramp[0] <= 1 and ramp[-1] >= 254 and abs(ramp[50] - 128) <= 2, (name, ramp[[0, 50, -1]])
 
 
 def test_huge_scan_is_reduced_while_decoding(project: dict):
@@ -147,12 +159,12 @@ def test_huge_scan_is_reduced_while_decoding(project: dict):
 
 
 @pytest.mark.parametrize("name", ["cmyk", "png16", "rgba", "grey", "huge"])
-def test_converted_inputs_are_predicted(project: dict, capsys: pytest.CaptureFixture, name: str):
-    code, out, err = _run(capsys, project, str(project[name]), "--neighbours", "0")
+def test_converted_inputs_are_predicted(project: dict, capsys: pytest.CaptureFixture, tmp_path: Path, name: str):
+    code, out, err = _run(capsys, project, str(project[name]), "--neighbours", "0", out=tmp_path)
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == str(project[name]) and lines[2].split()[0] in CLASSES
-    assert (project["tmp"] / "out" / f"{project[name].stem}_gradcam.jpg").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == [f"{project[name].stem}_gradcam.jpg"]  # this run's own
 
 
 @pytest.mark.parametrize("name, reason", [("text", "not an image"), ("truncated", "truncated or corrupt")])
@@ -195,6 +207,55 @@ def test_folder_with_bad_files_predicts_the_good_ones(project: dict, capsys: pyt
     assert tail[0] == "2 of 8 input(s) could not be predicted:"
     assert {line.split(":")[0].strip() for line in tail[1:]} == {str(project["text"]), str(project["truncated"])}
     assert (project["tmp"] / "out" / "good_cam.jpg").is_file()
+
+
+def test_empty_folder_and_a_missing_file_named_like_an_override_are_problems(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path
+):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, err = _run(capsys, project, str(project["good"]), str(empty), "my=painting.jpg",
+                          "--neighbours", "0", out=tmp_path / "out")  # fmt: skip
+    assert code == 1 and out.startswith(str(project["good"]))  # the good one is still predicted
+    tail = err.strip().splitlines()[-3:]
+    assert tail[0] == "2 of 3 input(s) could not be predicted:"
+    assert tail[1].strip().startswith(f"{empty}: an empty folder") and "Unknown config key" not in err
+    assert tail[2].strip() == "my=painting.jpg: no such file or folder"
+
+
+def test_a_second_run_does_not_predict_the_first_runs_overlays(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "good.jpg").write_bytes(project["good"].read_bytes())
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # `python -m artdl predict .` twice: the overlays go to ./predictions
+        code = predict_main([".", "--neighbours", "0", *project["overrides"]])
+        out, err = capsys.readouterr()
+        assert code == 0 and out.count(" overlay: ") == 1, out + err
+    assert sorted(p.name for p in (tmp_path / "predictions").iterdir()) == ["good_gradcam.jpg"]
+
+
+def test_relative_checkpoint_is_taken_from_the_current_folder(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "best.pt").write_bytes(Path(project["checkpoint"]).read_bytes())
+    monkeypatch.chdir(tmp_path)  # not the project root ($ARTDL_ROOT), where no mine/best.pt is
+    code, out, err = _run(capsys, project, str(project["good"]), "--checkpoint", "mine/best.pt", "--json",
+                          "--neighbours", "0", out=tmp_path / "out")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["checkpoint"] == str(tmp_path / "mine" / "best.pt")
+
+
+@pytest.mark.parametrize("flag, value", [("--top", "0"), ("--top", "-1"), ("--neighbours", "-1"),
+                                         ("--rerank", "-0.5"), ("--rerank", "nan")])  # fmt: skip
+def test_bad_counts_and_weights_are_refused(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path, flag: str, value: str
+):
+    with pytest.raises(SystemExit) as exit_:
+        predict_main([str(project["good"]), flag, value, "--out", str(tmp_path), *project["overrides"]])
+    _, err = capsys.readouterr()
+    assert exit_.value.code == 2 and f"argument {flag}: " in err and repr(value) in err and "Traceback" not in err
 
 
 # --- what is predicted ---------------------------------------------------------------------------
@@ -248,6 +309,51 @@ def test_terminal_table_lists_neighbours_and_the_default_rerank(project: dict, c
     assert f"influence re-ranked (alpha={weight:g}, query artist: " in out
 
 
+def test_rerank_does_not_take_a_following_path_or_override_for_its_weight(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path
+):
+    *overrides, device = project["overrides"]  # device=cpu last
+    code = predict_main(["--rerank", str(project["good"]), "--json", "--neighbours", "2", "--out", str(tmp_path),
+                         *overrides, "--rerank", device])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    pred = json.loads(out)["predictions"][0]
+    assert pred["path"] == str(project["good"]) and pred["reranked"] is not None
+    assert pred["rerank_weight"] == project["cfg"].retrieve.influence.graph_weight  # the default weight
+
+
+def test_rerank_without_the_graph_is_one_error_before_any_overlay(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path
+):
+    code = predict_main([str(project["good"]), "--rerank", "--out", str(tmp_path / "out"), *project["overrides"],
+                         f"datasets.painter_palette.root={tmp_path / 'no_palette'}"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("error: The influence graph is unavailable")
+    assert not (tmp_path / "out").exists()
+
+
+def test_rerank_with_no_known_artist_near_an_image_is_that_images_problem(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from artdl.predict import engine
+
+    original = engine.open_collection
+
+    def anonymous(*args, **kwargs):  # a collection whose painters are all unknown
+        collection = original(*args, **kwargs)
+        collection.known = np.zeros(len(collection), dtype=bool)
+        return collection
+
+    monkeypatch.setattr(engine, "open_collection", anonymous)
+    code, out, err = _run(capsys, project, str(project["good"]), str(project["grey"]), "--rerank", "0.2",
+                          out=tmp_path)  # fmt: skip
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()[-2:]
+    assert all(line.startswith("error: ") and "name one with --artist" in line for line in lines), err
+    assert list(tmp_path.iterdir()) == []  # no overlay of an image that was not predicted
+
+
 def test_demo_answer_is_predicts_answer(project: dict):
     predictor = Predictor(project["cfg"], PredictOptions.from_config(project["cfg"]))
     image = read_image(project["good"])
@@ -269,6 +375,14 @@ def test_demo_picks_a_collection_painting_or_asks_for_one(project: dict):
     assert picked.size == read_image(project["table"]["path"][4]).size
     with pytest.raises(PredictError, match="Upload a painting or pick one"):
         _chosen_image(predictor, None, None)
+
+
+def test_demo_with_a_missing_config_is_one_error(project: dict, capsys: pytest.CaptureFixture):
+    from artdl.predict import demo_main
+
+    assert demo_main(["--config", "nosuch"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("error: Config 'nosuch' not found")
 
 
 # --- the demo page in headless Chromium ------------------------------------------------------------

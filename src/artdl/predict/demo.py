@@ -22,7 +22,7 @@ from typing import Any
 from PIL import Image
 
 from artdl.classify import METHODS
-from artdl.predict.engine import PredictOptions, Predictor
+from artdl.predict.engine import PredictOptions, Predictor, from_here
 from artdl.predict.images import PredictError
 
 __all__ = ["HOST", "build_demo", "demo_answer", "launch_demo", "demo_main"]
@@ -165,15 +165,15 @@ def demo_main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m artdl demo", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, help=f"port on {HOST} (predict.port)")
-    parser.add_argument("--checkpoint", help="classifier checkpoint (predict.checkpoint)")
+    parser.add_argument("--checkpoint", help="classifier checkpoint, from the current folder (predict.checkpoint)")
     parser.add_argument("--config", default="default", help="config name in configs/ or a YAML path")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config, args.overrides)
-        predictor = Predictor(cfg, PredictOptions.from_config(cfg, checkpoint=args.checkpoint),
+        predictor = Predictor(cfg, PredictOptions.from_config(cfg, checkpoint=from_here(args.checkpoint)),
                               get_device(str(cfg.device)))  # fmt: skip
-    except (PredictError, ConfigKeyError, ConfigTypeError, ValueError) as err:
+    except (PredictError, ConfigKeyError, ConfigTypeError, FileNotFoundError, ValueError) as err:
         print(f"error: {str(err).strip().splitlines()[0]}", file=sys.stderr)
         return 2
     if predictor.note:

@@ -23,7 +23,7 @@ from artdl.models import fold_batchnorm, load_classifier
 from artdl.predict.collection import Collection, Neighbour, open_collection
 from artdl.predict.images import PredictError, read_image
 
-__all__ = ["TRAIN_HINT", "PredictOptions", "Prediction", "Predictor", "write_overlay"]
+__all__ = ["TRAIN_HINT", "PredictOptions", "Prediction", "Predictor", "from_here", "write_overlay"]
 
 TRAIN_HINT = "train one with `python -m artdl run --only 02` (about 5 minutes on a CPU), or pass --checkpoint FILE"
 
@@ -136,18 +136,31 @@ class Predictor:
         return self.collection.nearest(image, k, weight, self.options.artist if artist is None else artist)
 
     def predict(self, path: str | Path, image: Image.Image | None = None, out: Path | None = None) -> Prediction:
-        """Everything for one file; the CAM overlay is written into ``out`` when given."""
+        """Everything for one file; the CAM overlay is written into ``out`` when given.
+
+        The overlay is written last, once nothing else can fail (a re-rank that finds no artist
+        raises :class:`PredictError`), so a failed image leaves no overlay behind.
+        """
         image = self.read(path) if image is None else image
         result = Prediction(str(path), self.top_styles(self.probabilities(image)))
+        plain, ranked, artist = self.nearest(image)
+        result.neighbours, result.reranked, result.query_artist = plain, ranked, artist
+        result.rerank_weight = self.options.rerank if ranked is not None else 0.0
         if out is not None:
             result.method = self.options.method
             target = _free_name(out, f"{Path(path).stem}_{result.method}", self._written)
             result.cam = str(write_overlay(self.cam_overlay(image), target))
             self._written.add(target)
-        plain, ranked, artist = self.nearest(image)
-        result.neighbours, result.reranked, result.query_artist = plain, ranked, artist
-        result.rerank_weight = self.options.rerank if ranked is not None else 0.0
         return result
+
+
+def from_here(path: str | None) -> str | None:
+    """A ``--checkpoint`` typed on the command line, made absolute against the current folder.
+
+    Like PATH and ``--out``, a relative file the user names is where they are; only the config's
+    ``predict.checkpoint`` is relative to the project root (``resolve`` in :func:`_load`).
+    """
+    return str(Path(path).expanduser().absolute()) if path else None
 
 
 def write_overlay(pixels: np.ndarray, target: Path) -> Path:

@@ -14,6 +14,7 @@ a phone photo really comes in are converted rather than refused:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = ["ImageProblem", "PredictError", "find_images", "read_image"]
 
 # Image.MAX_IMAGE_PIXELS is process-wide; the demo serves requests from several threads.
 _OPEN_LOCK = threading.Lock()
+_EMPTY_FOLDER = "an empty folder (hidden files and the overlay folder do not count): put the paintings in it"
 
 
 class PredictError(Exception):
@@ -40,22 +42,26 @@ class ImageProblem(PredictError):
         self.reason = reason
 
 
-def find_images(paths: Sequence[str | Path]) -> tuple[list[Path], list[ImageProblem]]:
+def find_images(
+    paths: Sequence[str | Path], skip: str | Path | None = None
+) -> tuple[list[Path], list[ImageProblem]]:
     """The files to predict, in a stable order: given files as they are, folders' files recursively.
 
     Every non-hidden file of a folder is a candidate (a painting saved as ``.jpeg``, ``.tif`` or
     without an extension is still a painting); those that do not decode are reported per file by
-    :func:`read_image`. A missing path is a problem of its own; an empty folder raises, since
-    nothing at all can be done with it.
+    :func:`read_image`. ``skip`` is the folder the overlays go to: a walk never enters it, or a
+    second ``predict .`` would predict the first one's overlays (naming it as a PATH still does).
+    A missing path or an empty folder is a problem of its own, so the other paths still run.
     """
+    skip_dir = Path(skip).resolve() if skip is not None else None
     files: list[Path] = []
     problems: list[ImageProblem] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+            found = _walk(path, skip_dir)
             if not found:
-                raise PredictError(f"{path} is an empty folder: put the paintings to predict in it.")
+                problems.append(ImageProblem(path, _EMPTY_FOLDER))
             files += found
         elif path.is_file():
             files.append(path)
@@ -64,8 +70,14 @@ def find_images(paths: Sequence[str | Path]) -> tuple[list[Path], list[ImageProb
     return files, problems
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def _walk(root: Path, skip: Path | None) -> list[Path]:
+    """``root``'s non-hidden files, sorted, without descending into hidden folders or ``skip``."""
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(root):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if not d.startswith(".") and (skip is None or (here / d).resolve() != skip)]
+        found += [here / n for n in names if not n.startswith(".") and (here / n).is_file()]
+    return sorted(found)
 
 
 def read_image(path: str | Path, max_side: int = 2048, max_pixels: int = 100_000_000) -> Image.Image:
@@ -112,19 +124,41 @@ def _decoded(image: Image.Image, path: str | Path, max_side: int, max_pixels: in
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB from any mode: 16/32-bit greyscale rescaled (a plain convert clips it to white),
-    transparency flattened on white, CMYK, palette and 1-bit converted."""
+    """8-bit RGB from any mode: 16/32-bit and float greyscale rescaled (a plain convert clips it to
+    white or black), transparency flattened on white, CMYK, palette and 1-bit converted."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or values.max() > 255 else 255.0
-        grey = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        grey = _grey_levels(np.asarray(image, dtype=np.float64), mode)
         return Image.fromarray(grey, "L").convert("RGB")
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return image.convert("RGB")
+
+
+def _grey_levels(values: np.ndarray, mode: str) -> np.ndarray:
+    """uint8 levels of a wide greyscale image, on the scale its values were most likely written in.
+
+    16-bit modes are 0..65535. A float image in 0..1 is the usual normalised scan (x255). A 32-bit
+    integer image holding 8- or 16-bit data (what older Pillows make of a 16-bit PNG) keeps that
+    scale; anything else (floats beyond 0..1, counts up to 2^31, negatives) is stretched over its own
+    range, since no fixed scale would show more than black or white.
+    """
+    finite = np.isfinite(values)
+    values = np.where(finite, values, 0.0)
+    lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0.0, 0.0)
+    if mode.startswith("I;16"):
+        lo, top = 0.0, 65535.0
+    elif mode == "F" and lo >= 0 and hi <= 1:
+        lo, top = 0.0, 1.0
+    elif mode == "I" and lo >= 0 and hi <= 65535:
+        lo, top = 0.0, 255.0 if hi <= 255 else 65535.0
+    elif hi > lo:
+        top = hi
+    else:  # a flat image: one level, as close to its value as 8 bits go
+        return np.full(values.shape, int(np.clip(lo, 0, 255)), np.uint8)
+    return np.clip((values - lo) / (top - lo) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _first_line(err: BaseException) -> str:
