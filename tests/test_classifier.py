@@ -474,7 +474,7 @@ def test_report_findings_are_computed_from_the_record(report_root: Path):
 
     text = classify.findings(_record())
     assert "fine-tuning epoch 2 of 2" in text and "0.612" in text
-    assert "(top-1 0.600 [0.57, 0.63] vs 0.500 [0.47, 0.53])" in text
+    assert "(top-1 0.600 [0.570, 0.629] vs 0.500 [0.470, 0.530])" in text
     assert "fine-tune beats linear probe in test top-1 by +0.100 (McNemar exact p = 4.93e-32; 105 vs 0" in text
     assert "intervals" not in text  # the paired test decides, not whether two intervals overlap
     assert "at equal wall time (same 100 s, 30 steps" in text and "the fine-tune took 306 steps" in text
@@ -500,7 +500,7 @@ def test_report_says_no_measurable_difference_when_mcnemar_says_so(report_root: 
     assert "no measurable difference in test top-1 (fine-tune − linear probe = +0.000; McNemar exact p = 1; " in text
     assert "beats linear probe" not in text and "linear probe beats" not in text
     readme = classify.readme(record)["classify"]
-    assert "| linear probe | 10 head ep. | 0.500 [0.47, 0.53] | 0.900 [0.88, 0.92] | 0.490 | +0.000, p = 1 (n.s.) |" in readme
+    assert "| linear probe | 10 head ep. | 0.500 [0.470, 0.530] | 0.900 [0.880, 0.917] | 0.490 | +0.000, p = 1 (n.s.) |" in readme
     assert "no measurable difference in test top-1" in readme
 
 
@@ -642,7 +642,7 @@ def test_report_readme_table_has_intervals_and_the_full_run(report_root: Path):
     assert "full" not in classify.readme(_record())["classify"].split("\n")[2]
     write_results(_record(tuned=0.66), config_name="full")
     section = classify.readme(_record())["classify"]
-    assert "| CPU default | fine-tune | 2 ep. (306 steps) | 0.600 [0.57, 0.63] | 0.900 [" in section
+    assert "| CPU default | fine-tune | 2 ep. (306 steps) | 0.600 [0.570, 0.629] | 0.900 [" in section
     assert "| full | fine-tune | 2 ep. (306 steps) | 0.660 [" in section
     assert "| CPU default | from scratch, same time | same 100 s, 30 steps | 0.300 [" in section
     assert "| 0.290 | +0.300, p = " in section  # McNemar's p beside the baseline

@@ -47,8 +47,11 @@ _MARKER = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /
 
 # --- formatting helpers shared by the step modules -------------------------------------------
 def ci(value: float, low: float, high: float, digits: int = 3) -> str:
-    """``0.612 [0.58, 0.64]``: a value with its 95 % interval."""
-    return f"{value:.{digits}f} [{low:.{digits - 1}f}, {high:.{digits - 1}f}]"
+    """``0.612 [0.581, 0.642]``: a value with its 95 % interval, all to the same digits.
+
+    Bounds one digit shorter than the value could print a bound on the wrong side of it: 0.556
+    with a low bound of 0.5558 read "0.556 [0.56, ...]"."""
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def md_table(rows: Sequence[Sequence[Any]], header: Sequence[str], align: str = "") -> str:
