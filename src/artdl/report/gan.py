@@ -165,12 +165,14 @@ def _memorisation_line(record: GanRecord) -> str:
     verdict = (
         "closer to the training set than held-out paintings are: check the nearest-neighbour figure for copies"
         if mm.copying
-        else "no closer to the training set than held-out real paintings are, so there is no sign of copying"
+        else "no closer to the training set than held-out real paintings are, so the medians show no copying"
     )
     return (
-        f"- Memorisation: the median cosine distance from a {mm.model} sample to its nearest training "
-        f"painting is {mm.median_generated:.3f} (n = {mm.n_generated}, minimum {mm.min_generated:.3f}), "
-        f"held-out paintings {mm.median_held_out:.3f} (n = {mm.n_held_out}): the samples are {verdict}."
+        f"- Memorisation ({mm.model} only, the last model trained): the median cosine distance from a sample "
+        f"to its nearest training painting is {mm.median_generated:.3f} (n = {mm.n_generated}, minimum "
+        f"{mm.min_generated:.3f}), held-out paintings {mm.median_held_out:.3f} (n = {mm.n_held_out}): at the "
+        f"median, the samples are {verdict}. A comparison of medians, without an interval, would not see a "
+        "few copied samples; the nearest-neighbour figure shows the nearest of them."
     )
 
 
