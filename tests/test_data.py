@@ -533,3 +533,36 @@ def test_a_small_grouped_set_splits_instead_of_failing_in_sklearn():
     assert set(out["split"]) == {"train", "val", "test"}
     by_artist = pd.Series(out["split"].to_numpy()).groupby(artists).nunique()
     assert (by_artist == 1).all()  # every painter on one side
+
+
+def test_a_jpeg_cut_off_halfway_is_skipped_not_kept_by_its_header(tmp_path: Path):
+    """``Image.verify()`` reads a JPEG's header only: the cut file passed and crashed ``load_image`` mid-epoch."""
+    rng = np.random.default_rng(0)
+    whole = tmp_path / "whole.jpg"
+    Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(whole, quality=90)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])  # header kept, half the scan gone
+    table = pd.DataFrame({"path": [str(whole), str(cut)], "label": ["a", "a"]})
+    with pytest.warns(UserWarning, match="Skipped 1 of 2 images"):
+        kept, skipped = data.verify_images(table)
+    assert skipped == [str(cut)] and kept["path"].tolist() == [str(whole)]
+
+
+def test_a_16_bit_greyscale_png_loads_as_its_grey_not_as_white(tmp_path: Path):
+    path = tmp_path / "scan16.png"
+    values = np.linspace(0, 65535, 64 * 48).reshape(48, 64).astype(np.uint16)
+    Image.fromarray(values).save(path)
+    with Image.open(path) as im:
+        assert im.mode == "I;16"
+    rgb = np.asarray(data.load_image(path)).astype(int)
+    assert rgb.shape == (48, 64, 3) and (rgb[..., 0] == rgb[..., 2]).all()
+    assert np.abs(rgb[..., 0] - values / 257).max() <= 1  # convert("RGB") clipped it: almost all 255
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "P", "CMYK"])
+def test_an_8_bit_image_loads_exactly_as_convert_rgb(tmp_path: Path, mode: str):
+    path = tmp_path / f"x.{'jpg' if mode == 'CMYK' else 'png'}"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (30, 40, 3), dtype=np.uint8)).convert(mode).save(path)
+    with Image.open(path) as im:
+        expected = np.asarray(im.convert("RGB"))
+    assert np.array_equal(np.asarray(data.load_image(path)), expected)

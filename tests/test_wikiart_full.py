@@ -358,3 +358,62 @@ def test_resume_starts_from_the_saved_stream_position(parquet_dir: Path, tmp_pat
     table = pd.read_csv(dest / "metadata.csv")
     assert table["index"].tolist() == list(range(PER_STYLE * len(STYLES)))
     assert table.set_index("index").loc[9, "style"] == STYLES[0]  # rows after the resume keep their labels
+
+
+def _write_rows(folder: Path, rows: dict[str, list]) -> Path:
+    """One parquet file of ``rows`` in the huggan/wikiart schema (the fixture's Features/ClassLabels)."""
+    from datasets import ClassLabel, Dataset, Features
+    from datasets import Image as HFImage
+
+    features = Features(
+        {"image": HFImage(), "artist": ClassLabel(names=ARTISTS), "genre": ClassLabel(names=GENRES),
+         "style": ClassLabel(names=STYLES)}
+    )  # fmt: skip
+    folder.mkdir()
+    Dataset.from_dict(rows, features=features).to_parquet(str(folder / "train.parquet"))
+    return folder
+
+
+def test_a_slot_freed_by_an_undecodable_image_is_filled_with_a_written_file(tmp_path: Path) -> None:
+    """per_style=1 and a style's rows [broken, good] in one chunk: the good row takes the freed slot,
+    and its JPEG is written (it was listed in the table without a file, and the fetch said complete)."""
+    good = Image.new("RGB", (300, 300), (10, 20, 30))
+    broken = {"bytes": b"not an image", "path": None}
+    rows = {"image": [broken, good, good, good], "artist": [0, 1, 2, 3], "genre": [0, 1, 2, 0], "style": [0, 0, 1, 2]}
+    dest = tmp_path / "out"
+    cfg = _cfg(_write_rows(tmp_path / "pq", rows), dest, "datasets.wikiart_full.per_style=1")
+    report = fetch_hub_dataset(cfg, "wikiart_full", progress=False)
+    table = pd.read_csv(dest / "metadata.csv", keep_default_na=False)
+    assert all((dest / p).is_file() for p in table["path"]), table["path"].tolist()
+    assert table["style"].value_counts().to_dict() == {s: 1 for s in STYLES}
+    assert table.set_index("style").loc[STYLES[0], "index"] == 1
+    assert report.complete and report.fetched == report.total == 3 and [f[0] for f in report.failures] == ["row 0"]
+
+
+def test_a_missing_classlabel_is_an_empty_label_not_the_last_name(tmp_path: Path) -> None:
+    """🤗 datasets stores a missing ClassLabel as -1; names[-1] would file it under "Unknown Genre"."""
+    good = Image.new("RGB", (64, 64), (10, 20, 30))
+    rows = {"image": [good, good], "artist": [1, -1], "genre": [0, -1], "style": [0, -1]}
+    dest = tmp_path / "out"
+    report = fetch_hub_dataset(_cfg(_write_rows(tmp_path / "pq", rows), dest), "wikiart_full", progress=False)
+    table = pd.read_csv(dest / "metadata.csv", keep_default_na=False).set_index("index")
+    assert report.complete and report.total == 2
+    assert table.loc[1, ["style", "genre", "artist"]].tolist() == ["", "", ""]
+    assert table.loc[0, ["style", "genre", "artist"]].tolist() == [STYLES[0], GENRES[0], ARTISTS[1]]
+    assert all((dest / p).is_file() for p in table["path"]) and "//" not in table.loc[1, "path"]
+
+
+def test_a_16_bit_greyscale_png_shrinks_to_its_grey_not_to_white() -> None:
+    import io
+
+    from artdl.data.fetch import shrink_to_short_side
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((40, 60), 128 * 257, dtype=np.uint16)).save(buf, "PNG")
+    assert Image.open(io.BytesIO(buf.getvalue())).mode == "I;16"
+    out = np.asarray(shrink_to_short_side(buf.getvalue(), 256))
+    assert out.shape == (40, 60, 3) and np.abs(out.astype(int) - 128).max() <= 1  # was 255: clipped
+    rgb = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(rgb, "PNG")
+    with Image.open(io.BytesIO(rgb.getvalue())) as im:  # an ordinary 8-bit image: exactly as before
+        assert np.array_equal(np.asarray(shrink_to_short_side(rgb.getvalue(), 256)), np.asarray(im.convert("RGB")))

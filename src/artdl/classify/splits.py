@@ -27,7 +27,7 @@ from artdl.classify.experiment import configured_loaders, finetune_pretrained
 from artdl.classify.record import SplitComparison, SplitScore
 from artdl.core import StatsConfig, difference_of_proportions
 
-__all__ = ["SPLIT_NAMES", "compare_splits", "split_score"]
+__all__ = ["SPLIT_NAMES", "compare_splits", "missing_classes", "split_score"]
 
 SPLIT_NAMES = {"none": "stratified", "artist": "artist-disjoint"}  # data.split.group_by -> its name
 
@@ -40,7 +40,7 @@ def split_score(table: pd.DataFrame, metrics: dict[str, Any], group_by: str) -> 
     """One split's row: sizes, how many test artists train has seen, and the kept model's top-1."""
     train, test = table[table["split"] == "train"], table[table["split"] == "test"]
     names = test["artist"].fillna("").astype(str).str.strip()
-    known = ~names.str.lower().isin(data.UNKNOWN_ARTISTS)  # each unknown artist is nobody seen before
+    known = ~data.artist_unknown(names)  # each unknown artist is nobody seen before
     seen = int(names[known].isin(set(train["artist"].fillna("").astype(str).str.strip())).sum())
     low, high = metrics["top1_ci"]
     return SplitScore(
@@ -48,6 +48,25 @@ def split_score(table: pd.DataFrame, metrics: dict[str, Any], group_by: str) -> 
         test_artist_seen=float(seen / len(test)) if len(test) else 0.0,
         top1=float(metrics["top1"]), top1_low=float(low), top1_high=float(high),
     )  # fmt: skip
+
+
+def missing_classes(
+    table: pd.DataFrame, classes: Sequence[str], splits: Sequence[str] = ("train", "test")
+) -> dict[str, list[str]]:
+    """``{split: classes with no painting in it}`` for each of ``splits`` that lacks one (``{}``: none).
+
+    An artist-disjoint split keeps each artist's paintings together, so a style painted by a single
+    artist lands whole in one split: a class with no test painting cannot be scored, and one with no
+    training painting cannot be learnt. The class list of the whole table cannot show this.
+    """
+    labels = table["label"].astype(str)
+    out: dict[str, list[str]] = {}
+    for split in splits:
+        present = set(labels[table["split"] == split])
+        lacking = [c for c in classes if c not in present]
+        if lacking:
+            out[split] = lacking
+    return out
 
 
 def compare_splits(
@@ -75,11 +94,16 @@ def compare_splits(
     other_cfg = OmegaConf.merge(cfg, {"data": {"split": {"group_by": other}}})
     c = other_cfg.classify
     other_table = data.load_splits(other_cfg, c.dataset)
-    if data.class_names(other_table) != list(classes):
-        raise data.DataError(
-            f"The {SPLIT_NAMES[other]} split of {c.dataset} leaves other classes than the run's "
-            f"({data.class_names(other_table)} vs {list(classes)}): too few artists in some style."
-        )
+    for group_by, split in ((mine, table), (other, other_table)):
+        missing = missing_classes(split, classes)
+        if missing:
+            listing = "; ".join(f"no {side} paintings of {', '.join(names)}" for side, names in missing.items())
+            raise data.DataError(
+                f"The {SPLIT_NAMES[group_by]} split of {c.dataset} has {listing}: such a style has too few "
+                f"artists (all its paintings fell on one side), so the two splits would not score the same "
+                f"classes. Drop those styles from the set (a view's `where`), use a set with more artists per "
+                f"style, or set classify.split_comparison=false."
+            )
     loaders = configured_loaders(other_cfg, other_table, classes, progress)
     _, fitted = finetune_pretrained(
         other_cfg, loaders, classes, device, Path(out_dir) / f"split_{other}", progress

@@ -3,6 +3,7 @@
 - :mod:`artdl.data.sources`: where a set lives on disk (explicit root, local mirror, ``data/raw``) and the data errors.
 - :mod:`artdl.data.table`: one pandas table per set (``path, title, artist, label, date, source``).
 - :mod:`artdl.data.splits`: the fixed train/val/test split, look-alikes kept on one side.
+- :mod:`artdl.data.artists`: which names are no identified painter, and the artist groups of a split.
 - :mod:`artdl.data.dedup`: difference hashes and look-alike groups.
 - :mod:`artdl.data.image_cache`: resized JPEG and tensor caches.
 - :mod:`artdl.data.loaders`: the torch dataset, transforms and loaders.
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+from artdl.data.artists import UNKNOWN_ARTISTS, artist_groups, artist_unknown, combine_groups
 from artdl.data.dedup import (
     CONFLICT_PAIRS_SHOWN,
     conflict_summary,
@@ -34,6 +36,7 @@ from artdl.data.loaders import (
     train_transform,
     worker_count,
 )
+from artdl.data.pixels import WIDE_GREY_MODES, to_rgb
 from artdl.data.record import (
     ConflictPair,
     DataRecord,
@@ -52,15 +55,7 @@ from artdl.data.sources import (
     dataset_root,
     dataset_spec,
 )
-from artdl.data.splits import (
-    CONFLICT_POLICIES,
-    GROUP_BY,
-    UNKNOWN_ARTISTS,
-    artist_groups,
-    combine_groups,
-    load_splits,
-    make_splits,
-)
+from artdl.data.splits import CONFLICT_POLICIES, GROUP_BY, load_splits, make_splits
 from artdl.data.summary import summarize_table
 from artdl.data.table import (
     build_table,
@@ -77,6 +72,7 @@ from artdl.data.table import (
 )
 
 __all__ = [
+    "WIDE_GREY_MODES",
     "ArtworkDataset",
     "CONFLICT_PAIRS_SHOWN",
     "CONFLICT_POLICIES",
@@ -93,6 +89,7 @@ __all__ = [
     "SPLIT_DIR_NAMES",
     "UNKNOWN_ARTISTS",
     "artist_groups",
+    "artist_unknown",
     "balanced_sampler",
     "build_table",
     "cache_resized",
@@ -128,6 +125,7 @@ __all__ = [
     "square",
     "subset_table",
     "summarize_table",
+    "to_rgb",
     "train_transform",
     "verify_images",
     "worker_count",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -23,23 +24,19 @@ import numpy as np
 import pandas as pd
 
 from artdl.core import processed_dir, project_root, resolve
+from artdl.data.artists import (
+    UNKNOWN_ARTIST_RULE,
+    artist_groups,
+    combine_groups,
+)
 from artdl.data.dedup import conflict_summary, conflicting_rows, dataset_groups
 from artdl.data.sources import NEAR_DUPLICATE_BITS, DataError, dataset_spec
 from artdl.data.table import build_table
 
-__all__ = [
-    "CONFLICT_POLICIES",
-    "GROUP_BY",
-    "UNKNOWN_ARTISTS",
-    "artist_groups",
-    "combine_groups",
-    "load_splits",
-    "make_splits",
-]
+__all__ = ["CONFLICT_POLICIES", "GROUP_BY", "load_splits", "make_splits"]
 
 GROUP_BY = ("none", "artist")  # data.split.group_by
 CONFLICT_POLICIES = ("exclude_from_test", "keep")  # data.split.conflicting_duplicates; the first is the default
-UNKNOWN_ARTISTS = {"", "unknown artist", "unknown", "anonymous", "nan"}  # compared lower-cased
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +71,10 @@ def make_splits(
     group holding such a row to train, also out of a given split's held-out images (why train: see
     the module docstring); the other groups are split as if those rows were absent, so without a
     True it changes nothing, byte for byte. ``attrs["groups"]["forced_into_train"]`` counts them.
-    """
-    from sklearn.model_selection import train_test_split
 
+    Without ``balance_images`` a label needs ``min_per_label`` *groups*, not only images, and every
+    split enough groups for one of each label; otherwise a :class:`DataError` names what is short.
+    """
     if not 0 < val < 1 or not 0 < test < 1 or val + test >= 1:
         raise DataError(f"Split fractions must be in (0, 1) with val + test < 1; got val={val}, test={test}.")
     counts = table["label"].value_counts()
@@ -102,6 +100,7 @@ def make_splits(
     if balance_images:
         out["split"] = _balanced_split(out, val, test, seed, forced)
         return _with_group_summary(out, group_ids, 0, int(forced.sum()))
+    _check_groups_per_label(glabels, counts, min_per_label)
     pulled, out.loc[forced, "split"] = 0, "train"
     if "given_split" in out.columns and out["given_split"].isin(["val", "test"]).any():
         held = out["given_split"].isin(["val", "test"]).to_numpy() & ~forced
@@ -110,20 +109,64 @@ def make_splits(
         pulled = int((in_held_group & ~held).sum())  # look-alikes of held-out images join the test split
         out.loc[in_held_group, "split"] = "test"
         pool = ~np.isin(gids, held_groups)
-        tr, va = train_test_split(
-            gids[pool], test_size=val / (1 - test), random_state=seed, stratify=glabels[pool]
-        )
+        tr, va = _stratified(gids[pool], glabels[pool], val / (1 - test), seed, ("train", "val"))
     else:
-        pool_idx, te = train_test_split(
-            np.arange(len(gids)), test_size=test, random_state=seed, stratify=glabels
-        )
-        tr, va = train_test_split(
-            gids[pool_idx], test_size=val / (1 - test), random_state=seed, stratify=glabels[pool_idx]
-        )
+        pool_idx, te = _stratified(np.arange(len(gids)), glabels, test, seed, ("train + val", "test"))
+        tr, va = _stratified(gids[pool_idx], glabels[pool_idx], val / (1 - test), seed, ("train", "val"))
         out.loc[np.isin(group_ids, gids[te]), "split"] = "test"
     out.loc[np.isin(group_ids, tr), "split"] = "train"
     out.loc[np.isin(group_ids, va), "split"] = "val"
     return _with_group_summary(out, group_ids, pulled, int(forced.sum()))
+
+
+def _check_groups_per_label(glabels: np.ndarray, images: pd.Series, min_per_label: int) -> None:
+    """Raise when a label has fewer than ``min_per_label`` groups: the split draws groups, not images.
+
+    Three re-scans of one painting are one group, so they can fill one split only; counting images
+    alone would pass such a label on to sklearn, which fails without saying which label or why.
+    """
+    names, n_groups = np.unique(glabels.astype(str), return_counts=True)
+    few = [(name, int(n)) for name, n in zip(names, n_groups, strict=True) if n < min_per_label]
+    if few:
+        listing = ", ".join(f"'{k}' ({images.get(k, n)} images in {n} group{'s' * (n != 1)})" for k, n in few)
+        raise DataError(
+            f"These labels have fewer than {min_per_label} independent groups of images (look-alikes, found by "
+            f"data.split.near_duplicates, always share a split), too few for a train/val/test split: {listing}. "
+            f"Collect other paintings for them, drop them from the data, or lower data.min_per_label (a label "
+            f"with fewer groups is then missing from some split)."
+        )
+
+
+def _stratified(
+    ids: np.ndarray, labels: np.ndarray, share: float, seed: int, sides: tuple[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``train_test_split(ids, test_size=share, stratify=labels)``, with its refusals as a :class:`DataError`.
+
+    sklearn needs two groups of every label and at least one group per label on each side; these are
+    checked here, with its own arithmetic (``ceil(share * n)`` on the ``sides[1]`` side), so that the
+    message can name the labels and the settings to change. A split that sklearn accepts is unchanged.
+    """
+    from sklearn.model_selection import train_test_split
+
+    names, n_groups = np.unique(labels.astype(str), return_counts=True)
+    n_out = math.ceil(share * len(ids))
+    first, second = sides
+    if len(ids) == 0 or n_groups.min() < 2:
+        few = ", ".join(f"'{k}'" for k, n in zip(names, n_groups, strict=True) if n < 2) or "(none left)"
+        raise DataError(
+            f"Dividing {len(ids)} groups of images into {first} and {second}: the labels {few} have a single "
+            f"group left, and a stratified split needs one on each side. Collect more images of them or drop "
+            f"them from the data; data.min_per_label (at least 3) catches such labels before the split."
+        )
+    if n_out < len(names) or len(ids) - n_out < len(names):
+        raise DataError(
+            f"Dividing {len(ids)} groups of images into {first} and {second} gives {len(ids) - n_out} and {n_out} "
+            f"groups, fewer than the {len(names)} labels: a stratified split puts at least one group of every "
+            f"label on each side. Collect more images, merge or drop small labels, or give {second} a larger "
+            f"share (data.split.test / data.split.val)."
+        )
+    kept, taken = train_test_split(ids, test_size=share, random_state=seed, stratify=labels)
+    return kept, taken
 
 
 def _group_labels(out: pd.DataFrame) -> pd.Series:
@@ -204,51 +247,6 @@ def _take_fold(
     return np.delete(pool, chosen)
 
 
-def artist_groups(table: pd.DataFrame) -> np.ndarray:
-    """One group id per row: the same id for one artist's paintings, a fresh id for each unknown one.
-
-    "Unknown Artist" (and an empty or anonymous artist) is not one painter: grouping those would put
-    thousands of unrelated paintings on one side, so each is its own group.
-    """
-    if "artist" not in table.columns:
-        raise DataError(
-            "data.split.group_by=artist needs an `artist` column, which this data set lacks "
-            "(wikiart_styles7 has none; use wikiart_full, aic_paintings or a crawl), or set data.split.group_by=none."
-        )
-    names = table["artist"].fillna("").astype(str).str.strip()
-    known = ~names.str.lower().isin(UNKNOWN_ARTISTS)
-    codes = np.empty(len(table), dtype=np.int64)
-    codes[known.to_numpy()] = pd.factorize(names[known], sort=True)[0]
-    n_known = int(codes[known.to_numpy()].max() + 1) if known.any() else 0
-    codes[~known.to_numpy()] = n_known + np.arange(int((~known).sum()))
-    return codes
-
-
-def combine_groups(*groupings: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Rows that share a group in any grouping end up in one group (connected components).
-
-    So a look-alike pair by two artists joins both artists: near-duplicates and artists alike stay on
-    one side. Ids are renumbered 0..k-1 in order of first appearance.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    arrays = [np.asarray(g, dtype=np.int64) for g in groupings]
-    n = len(arrays[0])
-    if any(len(a) != n for a in arrays):
-        raise DataError("combine_groups needs one id per row in every grouping.")
-    rows, cols, offset = [], [], n
-    for ids in arrays:  # a bipartite graph: row -> (grouping, id) node
-        _, inverse = np.unique(ids, return_inverse=True)
-        rows.append(np.arange(n))
-        cols.append(offset + inverse)
-        offset += int(inverse.max()) + 1 if n else 0
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    graph = coo_matrix((np.ones(len(r)), (r, c)), shape=(offset, offset))
-    _, labels = connected_components(graph, directed=False)
-    return pd.factorize(labels[:n])[0].astype(np.int64)
-
-
 def _relative(path: str) -> str:
     try:
         return os.path.relpath(path, project_root())
@@ -284,6 +282,7 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
         raise DataError(f"data.split.group_by={group_by} is not one of {', '.join(GROUP_BY)}.")
     if group_by != "none":  # only then: a default split's saved settings (and file) stay as they were
         settings["group_by"] = group_by
+        settings["unknown_artists"] = UNKNOWN_ARTIST_RULE  # a split saved under an older rule is rebuilt
         # its own files, so that 02's side-by-side of both splits does not rebuild the other one
         csv_path, meta_path = out_dir / f"splits_by_{group_by}.csv", out_dir / f"splits_by_{group_by}.json"
     policy = str(OmegaConf.select(cfg, "data.split.conflicting_duplicates", default=CONFLICT_POLICIES[0]))

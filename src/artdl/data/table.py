@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
+from artdl.data.pixels import to_rgb
 from artdl.data.sources import (
     IMAGE_EXTENSIONS,
     REQUIRED_COLUMNS,
@@ -244,23 +245,36 @@ READERS: dict[str, Callable[..., pd.DataFrame]] = {
 # Validation, table, splits
 # --------------------------------------------------------------------------------------------
 def load_image(path: str | os.PathLike[str]) -> Image.Image:
-    """Open an image as RGB (greyscale and palette images are converted)."""
+    """Open an image as RGB (greyscale and palette images are converted; 16-bit ones rescaled, not clipped)."""
     with Image.open(path) as im:
-        return im.convert("RGB")
+        return to_rgb(im)
+
+
+def _decode_small(path: str | os.PathLike[str]) -> None:
+    """Decode the whole file, a JPEG at 1/8 scale: what a training epoch would read, at a fraction of the cost.
+
+    ``Image.verify()`` reads a JPEG's header only, so a file cut off halfway passed it and then
+    crashed ``load_image`` mid-epoch. JPEG's draft mode still walks every compressed block (a cut
+    raises "image file is truncated"), but skips the full-size inverse DCT and colour conversion.
+    """
+    with Image.open(path) as im:
+        if im.format == "JPEG":
+            im.draft(None, (max(1, im.size[0] // 8), max(1, im.size[1] // 8)))
+        im.load()
 
 
 def verify_images(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Drop rows whose file is missing or does not decode; warn once with the count.
 
-    Returns the kept rows and the skipped paths. Decoding every image once here is what lets the
-    ``Dataset`` assume that every row loads.
+    Returns the kept rows and the skipped paths. Decoding every image once here (a JPEG at 1/8
+    scale, see :func:`_decode_small`) is what lets the ``Dataset`` assume that every row loads. Not
+    cached: it runs on every :func:`build_table` (about 1.5 s for the 7,000 JPEGs of wikiart_styles7).
     """
     keep = np.ones(len(table), dtype=bool)
     skipped: list[str] = []
     for i, path in enumerate(table["path"]):
         try:
-            with Image.open(path) as im:
-                im.verify()
+            _decode_small(path)
         except (FileNotFoundError, UnidentifiedImageError, OSError, SyntaxError, ValueError):
             keep[i] = False
             skipped.append(str(path))

@@ -19,8 +19,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from artdl.data import WIDE_GREY_MODES, to_rgb
 
 __all__ = ["ImageProblem", "PredictError", "find_images", "read_image"]
 
@@ -124,41 +125,16 @@ def _decoded(image: Image.Image, path: str | Path, max_side: int, max_pixels: in
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB from any mode: 16/32-bit and float greyscale rescaled (a plain convert clips it to
-    white or black), transparency flattened on white, CMYK, palette and 1-bit converted."""
+    """8-bit RGB from any mode: wide greyscale rescaled as the data layer does (a plain convert clips
+    it to white or black), transparency flattened on white, CMYK, palette and 1-bit converted."""
     mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        grey = _grey_levels(np.asarray(image, dtype=np.float64), mode)
-        return Image.fromarray(grey, "L").convert("RGB")
+    if mode in WIDE_GREY_MODES:
+        return to_rgb(image)
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
     return image.convert("RGB")
-
-
-def _grey_levels(values: np.ndarray, mode: str) -> np.ndarray:
-    """uint8 levels of a wide greyscale image, on the scale its values were most likely written in.
-
-    16-bit modes are 0..65535. A float image in 0..1 is the usual normalised scan (x255). A 32-bit
-    integer image holding 8- or 16-bit data (what older Pillows make of a 16-bit PNG) keeps that
-    scale; anything else (floats beyond 0..1, counts up to 2^31, negatives) is stretched over its own
-    range, since no fixed scale would show more than black or white.
-    """
-    finite = np.isfinite(values)
-    values = np.where(finite, values, 0.0)
-    lo, hi = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0.0, 0.0)
-    if mode.startswith("I;16"):
-        lo, top = 0.0, 65535.0
-    elif mode == "F" and lo >= 0 and hi <= 1:
-        lo, top = 0.0, 1.0
-    elif mode == "I" and lo >= 0 and hi <= 65535:
-        lo, top = 0.0, 255.0 if hi <= 255 else 65535.0
-    elif hi > lo:
-        top = hi
-    else:  # a flat image: one level, as close to its value as 8 bits go
-        return np.full(values.shape, int(np.clip(lo, 0, 255)), np.uint8)
-    return np.clip((values - lo) / (top - lo) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def _first_line(err: BaseException) -> str:

@@ -8,7 +8,6 @@ features and CLIP embeddings is a like-for-like comparison on the same paintings
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pandas as pd
 import torch
 
 from artdl.core import atomic_path, processed_dir, require_artifact, resolve
+from artdl.data import artist_unknown
 
 __all__ = [
     "artist_known",
@@ -31,14 +31,6 @@ __all__ = [
 ]
 
 PRODUCED_BY = {"dae": "03_autoencode.ipynb", "swae": "03_autoencode.ipynb"}
-
-
-_NO_ARTIST = re.compile(
-    r"^(artist unknown|unknown|anonymous|monogrammist|master of|the master of)\b|;|\bor\b|"
-    r"^(north(ern)?|south(ern)?|central)?\s*(flemish|italian|french|dutch|german|netherlandish|bolognese|"
-    r"spanish|belgian|tuscan|venetian)$",
-    re.IGNORECASE,
-)
 
 
 def _artist_key(name: str) -> str:
@@ -56,7 +48,7 @@ def artist_known(names: Sequence[str]) -> np.ndarray:
     otherwise act as one prolific painter in same-artist metrics and in the influence graph;
     "Master of Riglos" names a hand but no graph links one, so it is kept out as well.
     """
-    return np.array([bool(str(n).strip()) and not _NO_ARTIST.search(str(n).strip()) for n in names])
+    return ~artist_unknown(names)  # the data layer's one rule, which artist-disjoint splits use too
 
 
 def load_collection(cfg: Any, datasets: Sequence[str] | None = None) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from typing import Any
 
 from artdl.core import atomic_path, resolve
 from artdl.data.fetch.manifest import FetchError
+from artdl.data.pixels import to_rgb
 from artdl.data.sources import dataset_location, dataset_spec
 
 __all__ = ["HUB_FORMAT", "HUB_LABEL_COLUMNS", "HUB_TABLE", "HubFetchReport", "HubSpec", "shrink_to_short_side"]
@@ -29,6 +30,7 @@ HUB_STATE = "fetch_state.json"
 HUB_LABEL_COLUMNS = ("style", "genre", "artist")  # ClassLabel columns of huggan/wikiart
 TEMP_SUFFIX = ".part"  # atomic_path's temp files here: ".<file>.<random>.part", as a manifest fetch names them
 TABLE_COLUMNS = ["path", "index", "style", "genre", "artist", "title", "date", "source"]
+MISSING_STYLE_DIR = "_no_style"  # the image folder of a row whose style label is missing (-1)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def shrink_to_short_side(data: bytes, short_side: int) -> Any:
     if short_side and im.format == "JPEG":
         scale = short_side / min(im.size)
         im.draft("RGB", (max(1, int(im.size[0] * scale)), max(1, int(im.size[1] * scale))))
-    im = ImageOps.exif_transpose(im).convert("RGB")
+    im = to_rgb(ImageOps.exif_transpose(im))  # 16-bit greyscale rescaled, not clipped to white
     if short_side and min(im.size) > short_side:
         scale = short_side / min(im.size)
         size = (max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale)))
@@ -119,7 +121,18 @@ def shrink_to_short_side(data: bytes, short_side: int) -> Any:
 
 
 def _image_path(style: str, index: int) -> str:
-    return f"images/{style}/{index:06d}.jpg"
+    return f"images/{style or MISSING_STYLE_DIR}/{index:06d}.jpg"
+
+
+def _label(names: list[str], value: Any) -> str:
+    """The name of ClassLabel ``value``; "" when it is missing (-1 or None).
+
+    🤗 ``datasets`` stores a missing label as -1, and ``names[-1]`` would quietly file the painting
+    under the last name of the list (a real style, genre or artist).
+    """
+    if value is None or int(value) < 0:
+        return ""
+    return names[int(value)]
 
 
 def _save(dest: Path, rows: dict[int, dict[str, Any]], state: dict[str, Any]) -> None:
@@ -156,8 +169,8 @@ class _Run:
         _save(self.spec.dest, self.rows, state)
 
     def _full(self) -> bool:
-        limit = self.spec.per_style
-        return bool(limit) and all(n >= limit for n in self.per_style.values())
+        limit = self.spec.per_style  # the named styles only: a row without a style may never come again
+        return bool(limit) and all(self.per_style.get(s, 0) >= limit for s in self.names["style"])
 
     def consume(self, stream: Any, start: int, total: int | None, progress: bool) -> None:
         """Read the stream in chunks: shrink a chunk's images on threads, then write them in order.
@@ -195,7 +208,7 @@ class _Run:
 
     def _wanted(self, index: int, example: dict[str, Any], counts: dict[str, int]) -> bool:
         """True when row ``index`` joins the table (not present, within the limit); counts it."""
-        style = self.names["style"][example["style"]]
+        style = _label(self.names["style"], example["style"])
         if index in self.rows or (self.spec.per_style and counts.get(style, 0) >= self.spec.per_style):
             return False
         counts[style] = counts.get(style, 0) + 1
@@ -207,19 +220,26 @@ class _Run:
         for offset, example in enumerate(chunk):
             index = self.next_index + offset
             if self._wanted(index, example, counts):
-                style = self.names["style"][example["style"]]
+                style = _label(self.names["style"], example["style"])
                 if not (self.spec.dest / _image_path(style, index)).is_file():
                     todo.append(offset)
         jobs = [((chunk[o]["image"] or {}).get("bytes") or b"", self.spec) for o in todo]
         return dict(zip(todo, pool.map(_encode_jpeg, jobs), strict=True))
 
     def _take(self, index: int, example: dict[str, Any], encoded: bytes | Exception | None) -> bool:
-        """Write one painting unless it is present or over the limit; True when it joins the table."""
-        row = {c: self.names[c][example[c]] for c in HUB_LABEL_COLUMNS}
+        """Write one painting unless it is present or over the limit; True when it joins the table.
+
+        A row that :meth:`_encode` did not expect to be wanted (its style's slot was freed by an
+        undecodable row earlier in the chunk) and is not on disk is encoded here, on this thread:
+        a table row is only ever written with its file.
+        """
+        row = {c: _label(self.names[c], example[c]) for c in HUB_LABEL_COLUMNS}
         style = row["style"]
         if not self._wanted(index, example, self.per_style):
             return False
         rel = _image_path(style, index)
+        if encoded is None and not (self.spec.dest / rel).is_file():
+            encoded = _encode_jpeg(((example["image"] or {}).get("bytes") or b"", self.spec))
         if isinstance(encoded, Exception):
             self.per_style[style] -= 1
             self.report.failures.append((f"row {index}", f"{type(encoded).__name__}: {encoded}"))
