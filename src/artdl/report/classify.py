@@ -90,28 +90,21 @@ NOT_MEASURED = (
 
 
 def _equal_steps(r: ClassificationRecord) -> tuple[ScratchStepsRecord, PairedTest | None, str] | None:
-    """The separately run equal-steps baseline of the CPU default, where this record has none,
-    McNemar's test of it against *this* record's fine-tune (the one the table shows, not the one
-    the baseline was first paired with), and why they are not comparable ("" when they are).
-
-    Why the check: both records are named ``default`` even when a run had overrides, so a baseline
-    that matched another fine-tune's step count, or scored another split's test paintings, would
-    otherwise be paired (McNemar over unpaired hits) under the words "equal optimizer steps"."""
+    """The separately run equal-steps baseline of the CPU default, McNemar's test of it against *this*
+    record's fine-tune, and why they are not comparable ("" when they are): both records are named
+    ``default`` even after overrides, so another step count or split must not be paired."""
     if any(run.budget == "steps" for run in r.scratch_runs) or r.provenance.config not in ("", "default"):
         return None
     try:
         extra = load_record(ScratchStepsRecord, ScratchStepsRecord.CONFIG_NAME)
     except MissingArtifactError:
         return None
-    split = (extra.provenance.settings.get("data") or {}).get("split")
-    mine = (r.provenance.settings.get("data") or {}).get("split")
+    split, mine = ((x.provenance.settings.get("data") or {}).get("split") for x in (extra, r))
+    steps = r.optimizer_steps.get("fine-tune")
     if extra.dataset != r.task.dataset:
         return extra, None, f"it trained on {extra.dataset}, this run on {r.task.dataset}"
-    if extra.finetune_steps != r.optimizer_steps.get("fine-tune"):
-        return extra, None, (
-            f"it matched a fine-tune of {extra.finetune_steps} steps, this one took "
-            f"{r.optimizer_steps.get('fine-tune')}"
-        )
+    if extra.finetune_steps != steps:
+        return extra, None, f"it matched a fine-tune of {extra.finetune_steps} steps, this one took {steps}"
     if split and mine and split != mine:
         return extra, None, "its train/val/test split (data.split) is not this run's"
     return extra, pair_with_finetune(r.models["fine-tune"], extra.scores, extra.run.model), ""
