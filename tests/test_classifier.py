@@ -774,3 +774,13 @@ def test_a_separately_run_baseline_is_paired_with_the_fine_tune_shown():
     assert test.b == "from scratch, same steps"
     assert pair_with_finetune(tuned, dataclasses.replace(tuned, hits=flipped[:-1]), "x") is None
     assert pair_with_finetune(tuned, dataclasses.replace(tuned, hits=None), "x") is None
+
+
+def test_readme_summary_gives_every_accuracy_of_02_with_its_interval():
+    """The summary row said "from scratch (...) 0.300" beside intervals for the fine-tune and probe."""
+    from artdl.report.summary import _classify
+
+    from .record_samples import classification_sample
+
+    row = _classify(classification_sample())
+    assert "0.300 [0.273, 0.328]" in row[3]

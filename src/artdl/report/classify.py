@@ -32,7 +32,7 @@ MODEL_ORDER = ("fine-tune", "fine-tune, last epoch", "linear probe", "from scrat
 
 
 def _acc(m: ModelScores, top3: bool = False) -> str:
-    """``0.612 [0.58, 0.64]`` or ``–`` when the metric is not reported (top-3 with 4 classes)."""
+    """``0.612 [0.581, 0.642]`` or ``–`` when the metric is not reported (top-3 with 4 classes)."""
     if not top3:
         return ci(m.top1, *m.top1_ci)
     return "–" if m.top3 is None or m.top3_ci is None else ci(m.top3, *m.top3_ci)

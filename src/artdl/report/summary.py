@@ -29,7 +29,8 @@ def _classify(r: ClassificationRecord, run: str = "CPU default") -> list[str]:
     models, task = r.models, r.task
     tuned, probe = models["fine-tune"], models.get("linear probe")
     base = [f"linear probe {ci(probe.top1, *probe.top1_ci)}"] if probe else []
-    base += [f"from scratch ({run.label}) {models[run.model].top1:.3f}" for run in r.scratch_runs]
+    base += [f"from scratch ({run.label}) {ci(models[run.model].top1, *models[run.model].top1_ci)}"
+             for run in r.scratch_runs]  # fmt: skip
     base.append(f"chance {1 / len(task.classes):.3f}")
     return [
         "02",
