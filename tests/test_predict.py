@@ -309,6 +309,28 @@ def test_terminal_table_lists_neighbours_and_the_default_rerank(project: dict, c
     assert f"influence re-ranked (alpha={weight:g}, query artist: " in out
 
 
+def test_default_rerank_weight_is_the_one_04_chose_under_the_same_config(
+    project: dict, capsys: pytest.CaptureFixture, tmp_path: Path
+):
+    """`--config mine.yaml --rerank` uses results/04_retrieve.mine.json's choice, not the default run's."""
+    record = json.loads((REPO_ROOT / "results" / "04_retrieve.json").read_text())
+    record["influence"]["sweep"]["chosen"] = 0.125
+    results = project["root"] / "results"
+    results.mkdir(exist_ok=True)
+    (results / "04_retrieve.mine.json").write_text(json.dumps(record))
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("seed: 0\n")
+    try:
+        code, out, _ = _run(capsys, project, str(project["good"]), "--json", "--neighbours", "2", "--rerank",
+                            "--config", str(mine))  # fmt: skip
+        assert code == 0 and json.loads(out)["predictions"][0]["rerank_weight"] == 0.125
+        code, out, _ = _run(capsys, project, str(project["good"]), "--json", "--neighbours", "2", "--rerank")
+        weight = json.loads(out)["predictions"][0]["rerank_weight"]
+        assert code == 0 and weight == project["cfg"].retrieve.influence.graph_weight != 0.125
+    finally:
+        (results / "04_retrieve.mine.json").unlink()
+
+
 def test_rerank_does_not_take_a_following_path_or_override_for_its_weight(
     project: dict, capsys: pytest.CaptureFixture, tmp_path: Path
 ):

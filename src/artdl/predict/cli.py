@@ -192,7 +192,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Predictor, list[Path], list[Imag
     files, problems = find_images(paths, skip=options.out)
     if not files:
         raise PredictError(f"nothing to predict: {'; '.join(str(p) for p in problems)}")
-    predictor = Predictor(cfg, options, get_device(str(cfg.device)))
+    predictor = Predictor(cfg, options, get_device(str(cfg.device)), config_name=args.config)
     if args.rerank is not None and predictor.collection is not None:
         weight = predictor.collection.default_weight() if args.rerank == DEFAULT_WEIGHT else args.rerank
         predictor.options = replace(options, rerank=float(weight))

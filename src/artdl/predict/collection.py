@@ -55,8 +55,12 @@ class Neighbour:
 class Collection:
     """The saved embedding of one source, its index table, the query embedder and (lazily) the graph."""
 
-    def __init__(self, cfg: Any, source: str, features: np.ndarray, table: pd.DataFrame, device: Any) -> None:
+    def __init__(
+        self, cfg: Any, source: str, features: np.ndarray, table: pd.DataFrame, device: Any,
+        config_name: str = "default",
+    ) -> None:  # fmt: skip
         self.cfg, self.source, self.table = cfg, source, table.reset_index(drop=True)
+        self.config_name = config_name  # whose 04 record holds the chosen re-rank weight
         self.features = torch.nn.functional.normalize(torch.from_numpy(features).float(), dim=1)
         self.artists = self.table["artist"].fillna("").astype(str).tolist()
         self.known = (
@@ -71,8 +75,9 @@ class Collection:
         return len(self.table)
 
     def default_weight(self) -> float:
-        """The re-rank weight 04's sweep chose (``results/04_retrieve.json``), else the config's."""
-        return float(chosen_weight(self.cfg))
+        """The re-rank weight 04's sweep chose under this config (``results/04_retrieve[.<config>].json``),
+        else the config's: a ``--config full`` query uses the full run's choice, not the CPU default's."""
+        return float(chosen_weight(self.cfg, self.config_name))
 
     def nearest(
         self, image: Image.Image, k: int = 10, weight: float = 0.0, artist: str = ""
@@ -142,8 +147,9 @@ class Collection:
         )  # fmt: skip
 
 
-def open_collection(cfg: Any, source: str, device: Any = "cpu") -> Collection:
-    """04's saved ``source`` embedding and index as a :class:`Collection`.
+def open_collection(cfg: Any, source: str, device: Any = "cpu", config_name: str = "default") -> Collection:
+    """04's saved ``source`` embedding and index as a :class:`Collection`; ``config_name`` is the
+    config ``cfg`` was loaded from (its 04 record holds the re-rank weight, :meth:`Collection.default_weight`).
 
     Raises :class:`PredictError` (one line, saying which notebook writes them) when 04 has not run
     or the files disagree.
@@ -163,7 +169,7 @@ def open_collection(cfg: Any, source: str, device: Any = "cpu") -> Collection:
             f"{index_file} lists {len(table)} paintings but {source}.npy has {len(features)} rows; "
             f"re-run `python -m artdl run --only 04`."
         )
-    return Collection(cfg, source, np.asarray(features, dtype=np.float32), table, device)
+    return Collection(cfg, source, np.asarray(features, dtype=np.float32), table, device, config_name)
 
 
 def _embedder(cfg: Any, source: str, device: Any) -> Callable[[list[Image.Image]], np.ndarray]:

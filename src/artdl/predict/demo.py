@@ -172,7 +172,7 @@ def demo_main(argv: Sequence[str] | None = None) -> int:
     try:
         cfg = load_config(args.config, args.overrides)
         predictor = Predictor(cfg, PredictOptions.from_config(cfg, checkpoint=from_here(args.checkpoint)),
-                              get_device(str(cfg.device)))  # fmt: skip
+                              get_device(str(cfg.device)), config_name=args.config)  # fmt: skip
     except (PredictError, ConfigKeyError, ConfigTypeError, FileNotFoundError, ValueError) as err:
         print(f"error: {str(err).strip().splitlines()[0]}", file=sys.stderr)
         return 2

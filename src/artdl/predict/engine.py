@@ -79,7 +79,7 @@ class Prediction:
 class Predictor:
     """02's classifier and 04's collection, loaded once; ``note`` says what is unavailable and why."""
 
-    def __init__(self, cfg: Any, options: PredictOptions, device: Any = "cpu") -> None:
+    def __init__(self, cfg: Any, options: PredictOptions, device: Any = "cpu", config_name: str = "default") -> None:
         if options.method not in METHODS:
             raise PredictError(f"--method {options.method}: choose one of {', '.join(METHODS)}.")
         self.cfg, self.options, self.device = cfg, options, torch.device(device)
@@ -95,7 +95,7 @@ class Predictor:
         self._written: set[Path] = set()  # overlays of this call: two inputs named alike get _2, _3 ...
         if options.neighbours > 0:
             try:
-                self.collection = open_collection(cfg, options.source, self.device)
+                self.collection = open_collection(cfg, options.source, self.device, config_name)
             except PredictError as err:
                 self.note = str(err)
 
