@@ -566,3 +566,40 @@ def test_an_8_bit_image_loads_exactly_as_convert_rgb(tmp_path: Path, mode: str):
     with Image.open(path) as im:
         expected = np.asarray(im.convert("RGB"))
     assert np.array_equal(np.asarray(data.load_image(path)), expected)
+
+
+def _exif_rotated(path: Path, pixels: np.ndarray, orientation: int = 6) -> None:
+    """An image stored sideways with an EXIF orientation tag, as a phone writes a portrait photo
+    (PNG, so that pixels compare exactly; Pillow reads and turns its eXIf chunk as a JPEG's)."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+
+
+def test_an_exif_rotated_photo_loads_upright_and_hashes_like_its_upright_copy(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    upright = rng.integers(0, 255, (40, 64, 3), dtype=np.uint8).repeat(4, 0).repeat(4, 1)  # 160 x 256, landscape
+    stored = np.rot90(upright, 1).copy()  # tag 6 means: turn 90 degrees clockwise to view
+    _exif_rotated(tmp_path / "sideways.png", stored)
+    Image.fromarray(upright).save(tmp_path / "upright.png")
+    loaded = data.load_image(tmp_path / "sideways.png")
+    assert loaded.size == (256, 160)  # as a browser shows it; without the turn it is (160, 256)
+    assert np.array_equal(np.asarray(loaded), upright)
+    a, b = data.difference_hashes([tmp_path / "sideways.png", tmp_path / "upright.png"])
+    assert (a == b).all()
+
+
+def test_transparency_is_flattened_on_white_as_predict_does(tmp_path: Path):
+    rgba = np.zeros((30, 60, 4), dtype=np.uint8)  # transparent black ...
+    rgba[:, 30:] = (0, 0, 255, 255)  # ... and an opaque blue right half
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cutout.png")
+    rgb = np.asarray(data.load_image(tmp_path / "cutout.png"))
+    assert (rgb[:, :30] == 255).all() and (rgb[:, 30:] == (0, 0, 255)).all()  # convert("RGB") left it black
+
+
+def test_a_16_bit_scan_hashes_by_its_grey_levels_not_as_a_white_page(tmp_path: Path):
+    gradient = np.tile(np.linspace(0, 65535, 80), (90, 1)).astype(np.uint16)  # dark left, light right
+    Image.fromarray(gradient).save(tmp_path / "left_to_right.png")
+    Image.fromarray(gradient[:, ::-1].copy()).save(tmp_path / "right_to_left.png")
+    a, b = data.dhash([tmp_path / "left_to_right.png", tmp_path / "right_to_left.png"])
+    assert int(data.hamming(a, b)) > 48  # opposite gradients; clipped, both are a white page and hash alike

@@ -36,7 +36,7 @@ from artdl.data.loaders import (
     train_transform,
     worker_count,
 )
-from artdl.data.pixels import WIDE_GREY_MODES, to_rgb
+from artdl.data.pixels import WIDE_GREY_MODES, to_grey, to_rgb, upright
 from artdl.data.record import (
     ConflictPair,
     DataRecord,
@@ -125,7 +125,9 @@ __all__ = [
     "square",
     "subset_table",
     "summarize_table",
+    "to_grey",
     "to_rgb",
+    "upright",
     "train_transform",
     "verify_images",
     "worker_count",

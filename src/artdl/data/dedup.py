@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from artdl.data.pixels import to_grey
+
 __all__ = [
     "CONFLICT_PAIRS_SHOWN",
     "conflict_summary",
@@ -58,9 +60,9 @@ def _grey(item: Any) -> Image.Image:
     """A greyscale PIL image from a path, PIL image or HWC/CHW array (uint8 or floats in [0, 1])."""
     if isinstance(item, (str, os.PathLike)):
         with Image.open(item) as im:  # no JPEG draft mode: a file and its decoded image hash alike
-            return im.convert("L")
+            return to_grey(im)  # upright, and a 16-bit scan rescaled (not clipped white) as training sees it
     if isinstance(item, Image.Image):
-        return item.convert("L")
+        return to_grey(item)
     array = np.asarray(item)
     if array.ndim == 3 and array.shape[0] in (1, 3) and array.shape[-1] not in (1, 3):
         array = array.transpose(1, 2, 0)  # CHW -> HWC

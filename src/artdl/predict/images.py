@@ -19,9 +19,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from artdl.data import WIDE_GREY_MODES, to_rgb
+from artdl.data import to_rgb
 
 __all__ = ["ImageProblem", "PredictError", "find_images", "read_image"]
 
@@ -117,24 +117,10 @@ def _decoded(image: Image.Image, path: str | Path, max_side: int, max_pixels: in
             f"save it as a JPEG or reduce it to at most {max_side} px first",
         )
     image.load()
-    image = ImageOps.exif_transpose(image) or image
-    rgb = _to_rgb(image)
+    rgb = to_rgb(image)  # the data layer's conversion: a collection painting asked about is the same pixels
     if max(rgb.size) > max_side:
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return rgb
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB from any mode: wide greyscale rescaled as the data layer does (a plain convert clips
-    it to white or black), transparency flattened on white, CMYK, palette and 1-bit converted."""
-    mode = image.mode
-    if mode in WIDE_GREY_MODES:
-        return to_rgb(image)
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return image.convert("RGB")
 
 
 def _first_line(err: BaseException) -> str:

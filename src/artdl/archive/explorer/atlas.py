@@ -24,7 +24,7 @@ __all__ = ["atlas_cell", "atlas_layout", "decode_collection", "write_atlases"]
 def _decode_one(
     path: str, embed_size: int, thumb_size: int, preview: Path | None, preview_size: int
 ) -> tuple[np.ndarray | None, np.ndarray | None, str]:
-    from artdl.data import square
+    from artdl.data import square, to_rgb
 
     try:
         with Image.open(path) as im:
@@ -37,7 +37,7 @@ def _decode_one(
             need = max(3 * embed_size, thumb_size, 0 if preview is None or as_is else 2 * preview_size)
             if need > 0:
                 im.draft("RGB", (need, need))
-            image = im.convert("RGB")
+            image = to_rgb(im)  # upright, as 04 and predict read it
     except (OSError, ValueError, SyntaxError) as err:
         return None, None, f"{path}: {type(err).__name__}: {err}"
     crop = square(image, embed_size) if embed_size else None

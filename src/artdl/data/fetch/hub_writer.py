@@ -106,13 +106,13 @@ def shrink_to_short_side(data: bytes, short_side: int) -> Any:
     JPEG's draft mode decodes at a power-of-two reduction of the scan first (never below the target),
     so a large original is never decoded at full size.
     """
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     im = Image.open(io.BytesIO(data))
     if short_side and im.format == "JPEG":
         scale = short_side / min(im.size)
         im.draft("RGB", (max(1, int(im.size[0] * scale)), max(1, int(im.size[1] * scale))))
-    im = to_rgb(ImageOps.exif_transpose(im))  # 16-bit greyscale rescaled, not clipped to white
+    im = to_rgb(im)  # upright; 16-bit greyscale rescaled, not clipped to white; alpha flattened on white
     if short_side and min(im.size) > short_side:
         scale = short_side / min(im.size)
         size = (max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale)))
