@@ -417,3 +417,27 @@ def test_a_16_bit_greyscale_png_shrinks_to_its_grey_not_to_white() -> None:
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(rgb, "PNG")
     with Image.open(io.BytesIO(rgb.getvalue())) as im:  # an ordinary 8-bit image: exactly as before
         assert np.array_equal(np.asarray(shrink_to_short_side(rgb.getvalue(), 256)), np.asarray(im.convert("RGB")))
+
+
+def test_a_folder_that_gained_a_shard_is_not_mixed_into_an_unfinished_fetch(parquet_dir: Path, tmp_path: Path) -> None:
+    """Row numbers are stream positions: a new shard sorted first renumbers every painting after it."""
+    dest = tmp_path / "out"
+    cfg = _cfg(parquet_dir, dest)
+    written: list[int] = []
+
+    def kill_after_five(index: int) -> None:
+        written.append(index)
+        if len(written) == 5:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        fetch_hub_dataset(cfg, "wikiart_full", progress=False, on_image=kill_after_five)
+    first = next(iter(sorted(parquet_dir.glob("*.parquet"))))
+    (parquet_dir / "a-new-shard.parquet").write_bytes(first.read_bytes())  # sorts before the others
+    before = _files(dest)
+    with pytest.raises(FetchError, match=r"fetched from parquet:parquet#[0-9a-f]{8}.*Delete"):
+        fetch_hub_dataset(cfg, "wikiart_full", progress=False)
+    assert _files(dest) == before  # nothing written under the old numbering
+    (parquet_dir / "a-new-shard.parquet").unlink()
+    report = fetch_hub_dataset(cfg, "wikiart_full", progress=False)  # the same folder again: resumes
+    assert report.complete and report.total == PER_STYLE * len(STYLES) and report.fetched == report.total - 5

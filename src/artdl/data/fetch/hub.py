@@ -33,6 +33,7 @@ from artdl.data.fetch.hub_writer import (
     HubFetchReport,
     HubSpec,
     _Run,
+    parquet_files,
 )
 from artdl.data.fetch.manifest import FetchError
 from artdl.data.sources import dataset_location
@@ -75,7 +76,7 @@ def open_hub_stream(spec: HubSpec) -> Any:
                 f"datasets.{spec.name}.parquet_dir={folder} does not exist: point it at a folder of parquet "
                 f'files in the {spec.hub_id or "hub"} schema, or set it to "" to stream from the hub.'
             )
-        files = sorted(str(p) for p in folder.rglob("*.parquet"))
+        files = [str(p) for p in parquet_files(folder)]
         if not files:
             raise FetchError(f"datasets.{spec.name}.parquet_dir={folder} holds no *.parquet files.")
         stream = datasets.load_dataset("parquet", data_files={"train": files}, split="train", streaming=True)
@@ -159,6 +160,23 @@ def _remove_stale_temps(dest: Path) -> None:
             p.unlink()
 
 
+def _check_same_source(spec: HubSpec, rows: dict[int, dict[str, Any]]) -> None:
+    """Refuse to add to paintings fetched from another source: a row number names another painting there.
+
+    Rows are numbered by their position in the stream, and a painting already on disk is skipped
+    by that number; a hub commit other than the one fetched, or a local folder that gained or lost
+    a parquet file, would mix two numberings in one table (and file a new painting's row under an
+    old painting's JPEG).
+    """
+    other = sorted({str(r.get("source", "")) for r in rows.values()} - {spec.source})
+    if other:
+        raise FetchError(
+            f"{spec.dest} holds {len(rows)} paintings of '{spec.name}' fetched from {', '.join(other)}; this "
+            f"fetch reads {spec.source}, where the same row numbers name other paintings. Delete {spec.dest} "
+            f"to fetch again from {spec.source}, or set datasets.{spec.name} back to the source it came from."
+        )
+
+
 def _resume_state(spec: HubSpec) -> dict[str, Any]:
     """The saved stream position, when it belongs to the same source and limit (else start over)."""
     path = spec.dest / HUB_STATE
@@ -184,7 +202,7 @@ def _expected_total(stream: Any, spec: HubSpec, n_styles: int) -> int | None:
     if spec.parquet_dir is not None:
         import pyarrow.parquet as pq
 
-        total = sum(pq.ParquetFile(p).metadata.num_rows for p in spec.parquet_dir.rglob("*.parquet"))
+        total = sum(pq.ParquetFile(p).metadata.num_rows for p in parquet_files(spec.parquet_dir))
     else:
         splits = getattr(stream.info, "splits", None) or {}
         total = splits["train"].num_examples if "train" in splits else None
@@ -221,6 +239,7 @@ def fetch_hub_dataset(
     spec.dest.mkdir(parents=True, exist_ok=True)
     _remove_stale_temps(spec.dest)
     rows = _read_table(spec.dest)
+    _check_same_source(spec, rows)
     report = HubFetchReport(name, spec.dest, present=len(rows), source=spec.source)
     saved = _resume_state(spec)
     start = 0

@@ -33,6 +33,24 @@ TABLE_COLUMNS = ["path", "index", "style", "genre", "artist", "title", "date", "
 MISSING_STYLE_DIR = "_no_style"  # the image folder of a row whose style label is missing (-1)
 
 
+def parquet_files(folder: Path) -> list[Path]:
+    """The parquet files of a local stand-in for the hub, in the order they are streamed."""
+    return sorted(folder.rglob("*.parquet")) if folder.is_dir() else []
+
+
+def parquet_files_digest(folder: Path) -> str:
+    """8 hex digits of the folder's parquet file names and sizes: the identity of what a row number means.
+
+    A row's number is its position in the stream over :func:`parquet_files`, so a folder that gains,
+    loses or replaces a file numbers its paintings differently; the digest is part of the ``source``,
+    which a resumed fetch must match.
+    """
+    import hashlib
+
+    listing = [f"{p.relative_to(folder).as_posix()}:{p.stat().st_size}" for p in parquet_files(folder)]
+    return hashlib.sha256("\n".join(listing).encode()).hexdigest()[:8]
+
+
 @dataclass(frozen=True)
 class HubSpec:
     """What to read (hub id at a revision, or a local parquet folder) and how to store it."""
@@ -48,6 +66,7 @@ class HubSpec:
     flush_every: int = 500  # images between saves of the table and the stream position
     workers: int = 4  # threads that shrink and encode images
     endpoint: str = ""  # the hub's address; "" = huggingface_hub's own (HF_ENDPOINT or huggingface.co)
+    parquet_digest: str = ""  # of the local folder's file names and sizes (parquet_files_digest)
 
     @classmethod
     def from_cfg(cls, cfg: Any, name: str, dest: str | Path | None = None) -> HubSpec:
@@ -67,13 +86,14 @@ class HubSpec:
             flush_every=max(1, int(spec.get("flush_every") or 500)),
             workers=max(1, int(spec.get("workers") or (os.cpu_count() or 1))),
             endpoint=str(spec.get("endpoint") or ""),
+            parquet_digest=parquet_files_digest(resolve(parquet)) if parquet else "",
         )
 
     @property
     def source(self) -> str:
         """Where the rows come from, as written in the table's ``source`` column."""
         if self.parquet_dir is not None:
-            return f"parquet:{self.parquet_dir.name}"
+            return f"parquet:{self.parquet_dir.name}#{self.parquet_digest}"
         return f"{self.hub_id}@{self.revision[:7]}"
 
 
