@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -106,14 +106,28 @@ class StatsConfig:
     confidence: float = 0.95
     seed: int = 0
     method: str = "percentile"
+    family: int = 1  # comparisons that share ``confidence`` (Bonferroni); set by :meth:`for_family`, not config
 
     def __post_init__(self) -> None:
         if not 0 < self.confidence < 1:
             raise ValueError(f"stats.confidence must lie in (0, 1), got {self.confidence}.")
+        if self.family < 1:
+            raise ValueError(f"a family of comparisons has at least one member, got {self.family}.")
         if self.resamples < 100:
             raise ValueError(f"stats.resamples must be at least 100, got {self.resamples}.")
         if self.method not in _METHODS:
             raise ValueError(f"stats.method must be one of {sorted(_METHODS)}, got {self.method!r}.")
+
+    @property
+    def level(self) -> float:
+        """The confidence of each interval (and 1 - the alpha of each test): Bonferroni's
+        ``1 - (1 - confidence) / family``, so that all ``family`` of them hold together at ``confidence``."""
+        return 1.0 - (1.0 - self.confidence) / self.family
+
+    def for_family(self, comparisons: int) -> StatsConfig:
+        """This config for one of ``comparisons`` comparisons reported side by side (e.g. four embeddings
+        against pixels): four tests at 95% each would name at least one false winner about 19% of the time."""
+        return replace(self, family=max(1, int(comparisons)))
 
     @classmethod
     def from_config(cls, cfg: Any) -> StatsConfig:
@@ -121,7 +135,7 @@ class StatsConfig:
         section = cfg.get("stats") if hasattr(cfg, "get") else None
         if not section:
             return cls()
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section})
+        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section and f.name != "family"})
 
 
 _METHODS = {"percentile", "basic", "BCa"}
@@ -139,9 +153,10 @@ class Interval:
     low: float
     high: float
     n: int
-    confidence: float
+    confidence: float  # of this interval (with ``family`` > 1 the Bonferroni-raised level)
     reference: float = 0.0
     kind: str = "paired bootstrap"
+    family: int = 1  # comparisons it was drawn for together (:meth:`StatsConfig.for_family`)
 
     @property
     def excludes_reference(self) -> bool:
@@ -163,7 +178,8 @@ class McNemarResult:
     n: int
     difference: float  # accuracy of A minus accuracy of B
     p_value: float
-    alpha: float
+    alpha: float  # of this test (with ``family`` > 1, Bonferroni's alpha / family)
+    family: int = 1
 
 
 @dataclass(frozen=True)
@@ -194,7 +210,7 @@ def _bootstrap(values: np.ndarray, config: StatsConfig) -> tuple[float, float]:
     if np.ptp(values) == 0:  # every resample has the same mean (scipy warns and gives NaN for BCa)
         return float(values[0]), float(values[0])
     res = bootstrap(
-        (values,), np.mean, n_resamples=config.resamples, confidence_level=config.confidence,
+        (values,), np.mean, n_resamples=config.resamples, confidence_level=config.level,
         method=config.method, vectorized=True, batch=max(1, 2_000_000 // values.size),
         rng=np.random.default_rng(config.seed),
     )  # fmt: skip
@@ -211,7 +227,7 @@ def bootstrap_mean(
     config = config or StatsConfig()
     x = np.asarray(values, dtype=float).ravel()
     low, high = _bootstrap(x, config)
-    return Interval(float(x.mean()), low, high, int(x.size), config.confidence, float(reference), "bootstrap")
+    return Interval(float(x.mean()), low, high, int(x.size), config.level, float(reference), "bootstrap", config.family)
 
 
 def paired_bootstrap(
@@ -229,7 +245,7 @@ def paired_bootstrap(
         raise ValueError(f"paired scores need one value per item in both: got {x.size} and {y.size}.")
     d = x - y
     low, high = _bootstrap(d, config)
-    return Interval(float(d.mean()), low, high, int(d.size), config.confidence)
+    return Interval(float(d.mean()), low, high, int(d.size), config.level, family=config.family)
 
 
 def difference_of_proportions(
@@ -262,7 +278,8 @@ def mcnemar_exact(
 ) -> McNemarResult:
     """McNemar's exact (binomial) test: a two-sided binomial test of ``a_only`` of the discordant pairs.
 
-    Significant at ``alpha = 1 - config.confidence``, the same level as the bootstrap intervals.
+    Significant at ``alpha = 1 - config.level``, the same level as the bootstrap intervals (divided by
+    ``config.family`` when the test is one of several reported together).
     """
     config = config or StatsConfig()
     from scipy.stats import binomtest
@@ -274,7 +291,7 @@ def mcnemar_exact(
     discordant = a_only + b_only
     p = 1.0 if discordant == 0 else float(binomtest(a_only, discordant, 0.5).pvalue)
     diff = float(x.mean() - y.mean()) if x.size else float("nan")
-    return McNemarResult(a_only, b_only, int(x.size), diff, p, 1.0 - config.confidence)
+    return McNemarResult(a_only, b_only, int(x.size), diff, p, 1.0 - config.level, config.family)
 
 
 def verdict(
@@ -297,6 +314,8 @@ def verdict(
         diff, low, high, p = c.difference, float("nan"), float("nan"), c.p_value
         significant = c.p_value < c.alpha
         detail = f"McNemar exact p = {p:.3g}; {c.a_only} vs {c.b_only} discordant of {c.n}"
+        if c.family > 1:
+            detail += f"; Bonferroni alpha = {c.alpha:.3g} for {c.family} comparisons"
         method = "McNemar exact"
         if significant:
             win, lose, d = (a, b, diff) if c.a_only > c.b_only else (b, a, -diff)
@@ -308,6 +327,9 @@ def verdict(
         diff, low, high, p = c.value - c.reference, c.low - c.reference, c.high - c.reference, None
         significant = c.excludes_reference
         level = f"{c.confidence:.0%} {c.kind}, n = {c.n}"
+        if c.family > 1:
+            together = 1.0 - (1.0 - c.confidence) * c.family
+            level = f"{100 * c.confidence:.4g}% {c.kind}, n = {c.n}; Bonferroni: {together:.0%} for all {c.family} together"
         method = c.kind
         if significant:
             win, lose, d, lo, hi = (a, b, diff, low, high) if diff > 0 else (b, a, -diff, -high, -low)
