@@ -167,7 +167,8 @@ def sweep_sample(k: int, weights: dict[float, tuple[float, float]], queries: int
                                         _hits(queries, d1, k, 20 + i), _hits(queries, d1 + 0.2, k, 30 + i),
                                         np.full(queries, 3.0)]))  # fmt: skip
     means = [{"weight": w, **{n: float(v.mean()) for n, v in s.items()}} for w, s in per_query.items()]
-    return RerankSweep(pd.DataFrame(means).set_index("weight"), per_query, np.arange(queries), k)
+    chance = {f"connected share@{k} (d<=1)": np.full(queries, 0.04), f"connected share@{k} (d<=2)": np.full(queries, 0.4)}
+    return RerankSweep(pd.DataFrame(means).set_index("weight"), per_query, np.arange(queries), k, chance)
 
 
 def retrieval_sample(chosen: float = 0.1, styles=None):
@@ -195,12 +196,11 @@ def retrieval_sample(chosen: float = 0.1, styles=None):
            "paintings_in_graph": 80, "edges_among_collection": 4, "collection_artists_with_edges": 5,
            "edge_types_among_collection": {"influenced_by": 2, "teacher_of": 1, "friend": 1}}  # fmt: skip
     sweep = sweep_sample(k, {0.0: (0.6, 0.03), 0.1: (0.595, 0.08), 0.4: (0.3, 0.12)})
-    chance = {f"connected share@{k} (d<=1)": 0.04, f"connected share@{k} (d<=2)": 0.4}
     showcase = retrieve.Showcase(
         artist="Paul Cezanne", title="A title",
         weights={"0.1": [retrieve.MovedResult(artist="Camille Pissarro", path="Cezanne ← Pissarro")]},
     )  # fmt: skip
-    influence = retrieve.influence_results(cov, sweep, chosen, chance, showcase, STATS)
+    influence = retrieve.influence_results(cov, sweep, chosen, showcase, STATS)
     if styles is None:
         styles = retrieve.StyleRetrieval(
             dataset="wikiart_styles7", split="test", paintings=70, labels=7, image_size=224, chance=0.14,
@@ -218,9 +218,9 @@ def retrieval_sample(chosen: float = 0.1, styles=None):
 
 
 # --- 05 -------------------------------------------------------------------------------------
-def rank_part(n: int, before: float, after: float, se: float = 0.1) -> dict:
+def rank_part(n: int, before: float, after: float, se: float = 0.1, clusters: int = 8, critical: float = 2.0) -> dict:
     return {"triplets": n, "before": before, "after": after, "chance": 3.5, "before_se": se, "after_se": se,
-            "change_se": se}  # fmt: skip
+            "change_se": se, "clusters": clusters, "clustered_by": "anchor artist", "critical": critical}  # fmt: skip
 
 
 def archive_sample(heldout: dict | None = None):

@@ -338,10 +338,13 @@ def test_sweep_summary_and_the_weight_rule():
     for w in (0.0, 0.05, 5.0):  # the table is the mean of the per-query scores the intervals come from
         assert len(sweep.scores(w, "connected share@k (d<=1)")) == len(queries)
         assert sweep.scores(w, "label P@k").mean() == pytest.approx(means.loc[w, "label P@4"])
-    chance = connected_chance([0], table, dist, 1, groups)
-    assert chance == pytest.approx(4 / 22)  # 4 E paintings among the 22 outside the query's group
-    assert pick_weight(sweep, chance) in (0.05, 5.0)  # 5.0 lifts every list to 1.0, far beyond chance
-    assert pick_weight(sweep, 1.0) == 0.0  # nothing beats a share no list can exceed: no re-rank
+    chance = connected_chance([0, 16], table, dist, 1, groups)
+    assert chance[0] == pytest.approx(4 / 22)  # 4 E paintings among the 22 outside the query's group
+    assert chance[1] == pytest.approx(4 / 23)  # an E query: the 4 A paintings among the 23 others
+    assert sweep.chance_of(c1).shape == (len(queries),)
+    assert pick_weight(sweep) in (0.05, 5.0)  # 5.0 lifts every list to 1.0, far beyond chance
+    sweep.chance = {name: np.ones(len(queries)) for name in sweep.chance}
+    assert pick_weight(sweep) == 0.0  # nothing beats a share no list can exceed: no re-rank
 
 
 def test_retrieval_metrics_skip_the_query_group_and_per_label():
@@ -466,13 +469,34 @@ def test_report_archive_reads_the_held_out_artists():
 
     rec = archive_sample()
     text = report.findings(rec)
-    assert "did **not** change it beyond noise (3.40 → 3.50, change +0.10 ± 0.20" in text
+    assert "did **not** change it beyond noise: 3.40 → 3.50, change +0.10 ± 0.20 (95%, 8 anchor-artist clusters)" in text
     assert "no closer than chance" in text and "does not carry" in text and "sanity check" in text.lower()
     rec = archive_sample(heldout=rank_part(180, 3.0, 2.5, se=0.05))
     text = report.findings(rec)
     assert "**lowered** it" in text and "closer than chance in it;" in text and "part of that carries" in text
     table = report.readme(rec)["archive"]
-    assert "| graph triplets | held-out | 180 | 3.00 ± 0.10 | 2.50 ± 0.10 | 3.50 |" in table
+    assert "| graph triplets | held-out | 180 | 3.00 ± 0.10 | 2.50 ± 0.10 | 3.50 | 8 anchor artists |" in table
+    # the same change against the interval of 3 clusters (t with 2 df: 4.30 SE) is within noise
+    text = report.findings(archive_sample(heldout=rank_part(180, 3.0, 2.5, se=0.2, clusters=3, critical=4.30)))
+    assert "did **not** change it beyond noise: 3.00 → 2.50, change -0.50 ± 0.86 (95%, 3 anchor-artist clusters)" in text
+
+
+def test_clustered_errors_count_an_anchor_artist_once():
+    """Copies of one triplet add no information: clustered, the error stays that of the distinct ones."""
+    rng = np.random.default_rng(0)
+    ranks = rng.integers(1, 7, 12).astype(float)
+    assert archive.clustered_se(ranks) == pytest.approx(ranks.std(ddof=1) / np.sqrt(12))  # own clusters
+    tenfold, artist = np.repeat(ranks, 10), np.repeat(np.arange(12), 10)
+    naive, clustered = archive.clustered_se(tenfold), archive.clustered_se(tenfold, artist)
+    assert naive < 0.35 * clustered  # 120 "independent" triplets would be ~3x too sure
+    assert clustered == pytest.approx(archive.clustered_se(ranks), rel=1e-9)
+    assert np.isnan(archive.clustered_se(ranks, np.zeros(12)))  # one cluster: no error to be had
+
+    trip = pd.DataFrame({"anchor": [0, 0, 3], "positive": [1, 2, 2], "negatives": ["2 3", "1 3", "0 1"]})
+    feats = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0]])
+    res = archive.rank_results(feats, feats, np.array(["a", "b", "c", "d"]), "anchor artist", heldout=trip)
+    assert res["heldout"]["clusters"] == 2 and res["heldout"]["clustered_by"] == "anchor artist"
+    assert res["heldout"]["critical"] == pytest.approx(12.706, abs=1e-3)  # t(0.975, 1 df)
 
 
 def test_rank_report_and_known_artists():

@@ -14,10 +14,12 @@ from artdl.archive.arrange import latent_walk, snap_to_grid
 from artdl.archive.head import (
     ProjectionHead,
     chance_rank,
+    clustered_se,
     mean_positive_rank,
     positive_ranks,
     project,
     rank_report,
+    rank_results,
     train_projection_head,
 )
 from artdl.archive.record import (
@@ -54,6 +56,7 @@ __all__ = [
     "archive_record",
     "artist_split",
     "chance_rank",
+    "clustered_se",
     "graph_triplet_split",
     "latent_walk",
     "load_triplets",
@@ -62,6 +65,7 @@ __all__ = [
     "positive_ranks",
     "project",
     "rank_report",
+    "rank_results",
     "save_triplets",
     "snap_to_grid",
     "split_by_anchor",

@@ -17,7 +17,11 @@ __all__ = ["ArchiveRecord", "ArtistSplit", "GraphTriplets", "RankResult", "Tripl
 
 @dataclass(kw_only=True)
 class RankResult:
-    """Mean rank of the positive among 1 + negatives (1 = best), before and after the head, with SEs."""
+    """Mean rank of the positive among 1 + negatives (1 = best), before and after the head, with SEs.
+
+    The SEs are cluster-robust over ``clusters`` groups of triplets (``clustered_by``: the anchor's
+    artist or painting); ``value ± critical * se`` is a 95% interval (t, clusters - 1 df).
+    """
 
     triplets: int
     before: float
@@ -26,6 +30,13 @@ class RankResult:
     after_se: float
     change_se: float
     chance: float
+    clusters: int
+    clustered_by: str
+    critical: float
+
+    def half_width(self, se: float) -> float:
+        """Half the width of the 95% interval of a value with standard error ``se``."""
+        return self.critical * se
 
 
 @dataclass(kw_only=True)
@@ -56,7 +67,7 @@ class GraphTriplets(TripletResults):
 @dataclass(kw_only=True)
 class ArchiveRecord(Record):
     NOTEBOOK = "05_archive"
-    SCHEMA_VERSION = 1
+    SCHEMA_VERSION = 2  # 2: cluster-robust errors (clusters, clustered_by, critical)
     SECTIONS = ("retrieve",)
 
     source: str  # the frozen embedding the head projects

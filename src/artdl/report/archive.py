@@ -13,23 +13,27 @@ from artdl.report import md_table
 RECORD = ArchiveRecord
 
 
+def _clusters(r: RankResult) -> str:
+    return f"95%, {r.clusters} {r.clustered_by.replace(' ', '-')} clusters"
+
+
 def _verdict(r: RankResult) -> str:
-    """Plain words for a held-out mean rank change (lower is better), judged against 2 standard errors."""
-    noise = 2 * r.change_se
+    """Plain words for a held-out mean rank change (lower is better), judged by its 95% interval."""
+    noise = r.half_width(r.change_se)
     span = (
-        f"{r.before:.2f} → {r.after:.2f}, change {r.after - r.before:+.2f} ± {noise:.2f} (2 SE); "
+        f"{r.before:.2f} → {r.after:.2f}, change {r.after - r.before:+.2f} ± {noise:.2f} ({_clusters(r)}); "
         f"chance {r.chance:.2f}"
     )
     if r.after < r.before - noise:
-        return f"the head **lowered** it ({span})"
+        return f"the head **lowered** it: {span}"
     if r.after > r.before + noise:
-        return f"the head **raised** it ({span}): it did not generalise"
-    return f"the head did **not** change it beyond noise ({span})"
+        return f"the head **raised** it, so it did not generalise: {span}"
+    return f"the head did **not** change it beyond noise: {span}"
 
 
 def _closer(r: RankResult) -> str:
-    """Whether the frozen embedding ranks graph neighbours above chance, against 2 standard errors."""
-    if r.chance - r.before > 2 * r.before_se:
+    """Whether the frozen embedding ranks graph neighbours above chance, by the 95% interval of its rank."""
+    if r.chance - r.before > r.half_width(r.before_se):
         return "graph neighbours are closer than chance in it"
     return "graph neighbours are no closer than chance in it beyond noise"
 
@@ -43,25 +47,26 @@ def _rows(record: ArchiveRecord) -> list[list[str]]:
                     name,
                     part,
                     x.triplets,
-                    _pm(x.before, x.before_se),
-                    _pm(x.after, x.after_se),
+                    _pm(x.before, x.half_width(x.before_se)),
+                    _pm(x.after, x.half_width(x.after_se)),
                     f"{x.chance:.2f}",
+                    f"{x.clusters} {x.clustered_by}s",
                 ]
             )
     return rows
 
 
-def _pm(value: float, se: float) -> str:
-    return f"{value:.2f} ± {2 * se:.2f}"
+def _pm(value: float, half_width: float) -> str:
+    return f"{value:.2f} ± {half_width:.2f}"
 
 
-HEADER = ["triplets", "split", "n", "mean rank before", "after head", "chance"]
+HEADER = ["triplets", "split", "n", "mean rank before", "after head", "chance", "clusters"]
 
 
 def findings(record: ArchiveRecord) -> str:
     g, lab = record.graph, record.labels
     split, held = g.split, g.heldout
-    carries = held.after < held.before - 2 * held.change_se
+    carries = held.after < held.before - held.half_width(held.change_se)
     lines = [
         f"- **Graph triplets** (anchor by artist A, positive by an artist within graph distance "
         f"{g.positive_distance}, {g.negatives} negatives by artists with no path within "
@@ -88,10 +93,11 @@ def findings(record: ArchiveRecord) -> str:
 def readme(record: ArchiveRecord) -> dict[str, str]:
     split = record.graph.split
     text = (
-        f"Mean rank of the positive among 1 positive + {record.graph.negatives} negatives (1 = best; ± 2 standard "
-        f"errors), "
+        f"Mean rank of the positive among 1 positive + {record.graph.negatives} negatives (1 = best; ± half a 95% "
+        f"interval whose standard errors count the triplets of one anchor artist (graph) or one anchor painting "
+        f"(labels) as one sample: triplets around the same anchor are not independent), "
         f"`{record.source}` embedding, before and after the projection head. Graph triplets are split by "
         f"artist ({split.train_artists} train / {split.heldout_artists} held-out artists, "
         f"{split.artists_in_both} shared)."
     )
-    return {"archive": text + "\n\n" + md_table(_rows(record), HEADER, "llrrrr")}
+    return {"archive": text + "\n\n" + md_table(_rows(record), HEADER, "llrrrrr")}
