@@ -21,8 +21,11 @@ CHANCE = {f"connected share@{K} (d<=1)": 0.05, f"connected share@{K} (d<=2)": 0.
 COVERAGE = retrieval_sample().influence.coverage.__dict__
 
 
-def _sweep(connected: dict[float, np.ndarray], label: dict[float, np.ndarray]) -> retrieve.RerankSweep:
-    """A sweep with the given per-query connected shares (d<=1) and label P@10 per weight."""
+def _sweep(
+    connected: dict[float, np.ndarray], label: dict[float, np.ndarray], chance_d1: np.ndarray | None = None
+) -> retrieve.RerankSweep:
+    """A sweep with the given per-query connected shares (d<=1) and label P@10 per weight, and each
+    query's chance (``CHANCE`` for every query unless ``chance_d1`` is given)."""
     per_query = {
         w: {f"label P@{K}": label[w], f"same-artist share@{K}": label[w], f"connected share@{K} (d<=1)": c,
             f"connected share@{K} (d<=2)": np.clip(c + 0.3, 0, 1), f"distinct artists@{K}": np.full(len(c), 3.0)}
@@ -30,7 +33,10 @@ def _sweep(connected: dict[float, np.ndarray], label: dict[float, np.ndarray]) -
     }  # fmt: skip
     means = [{"weight": w, **{n: float(v.mean()) for n, v in s.items()}} for w, s in per_query.items()]
     n = len(next(iter(connected.values())))
-    return retrieve.RerankSweep(pd.DataFrame(means).set_index("weight"), per_query, np.arange(n), K)
+    chance = {name: np.full(n, level) for name, level in CHANCE.items()}
+    if chance_d1 is not None:
+        chance[f"connected share@{K} (d<=1)"] = np.asarray(chance_d1, dtype=float)
+    return retrieve.RerankSweep(pd.DataFrame(means).set_index("weight"), per_query, np.arange(n), K, chance)
 
 
 def _shares(n: int, mean: float, seed: int) -> np.ndarray:
@@ -38,9 +44,9 @@ def _shares(n: int, mean: float, seed: int) -> np.ndarray:
 
 
 def _record(sweep: retrieve.RerankSweep):
-    chosen = retrieve.pick_weight(sweep, CHANCE[f"connected share@{K} (d<=1)"], STATS)
+    chosen = retrieve.pick_weight(sweep, STATS)
     rec = retrieval_sample()
-    rec.influence = retrieve.influence_results(COVERAGE, sweep, chosen, CHANCE, None, STATS)
+    rec.influence = retrieve.influence_results(COVERAGE, sweep, chosen, None, STATS)
     return rec
 
 
@@ -66,6 +72,37 @@ def test_the_rule_takes_the_smallest_weight_beyond_chance_and_states_its_cost():
     headline = report.headline_rows(rec)[1]
     assert "re-rank α = 0.05" in headline[1] and "chance (random list) 0.050" in headline[3]
     assert re.search(r"label P@10 cost -0\.\d+ \[-0\.\d+, -0\.\d+\] lower", headline[3])
+
+
+def test_each_query_is_held_to_its_own_chance():
+    """A re-rank that lifts every query 0.01 above its own chance beats chance, however unequal the
+    chances are: pairing removes the spread between well- and poorly-connected queries, which a
+    comparison of the mean with one level would count as noise (and find nothing)."""
+    n = 100
+    chance = np.linspace(0.0, 0.5, n)
+    label = _shares(n, 0.6, 1)
+    sweep = _sweep({0.0: chance.copy(), 0.1: chance + 0.01}, {0.0: label, 0.1: label}, chance_d1=chance)
+    assert retrieve.pick_weight(sweep, STATS) == 0.1
+    assert retrieve.versus_chance(sweep, 0.1, STATS).low == pytest.approx(0.01)
+    assert sweep.chance_levels()[f"connected share@{K} (d<=1)"] == pytest.approx(0.25)
+
+
+def test_the_rule_pays_for_trying_many_weights():
+    """A share just beyond chance at 95% passes when it is the only weight tried, and not when nine
+    more weights are tried too (Bonferroni over the sweep): the rule would otherwise find a weight
+    "beyond chance" by luck more often than one time in twenty."""
+    n, chance = 400, 0.2
+    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    borderline = chance + 0.0115 + 0.1 * sign  # mean 2.3 standard errors above chance
+    at_chance = chance + 0.1 * sign
+    label = _shares(n, 0.6, 1)
+    one = _sweep({0.0: at_chance, 0.01: borderline}, {0.0: label, 0.01: label}, np.full(n, chance))
+    assert retrieve.pick_weight(one, STATS) == 0.01
+    many = {0.0: at_chance, 0.01: borderline, **{0.02 * i: at_chance for i in range(1, 10)}}
+    ten = _sweep(many, {w: label for w in many}, np.full(n, chance))
+    assert retrieve.rule_stats(ten, STATS).family == 10
+    assert retrieve.pick_weight(ten, STATS) == 0.0
+    assert "Bonferroni" in _record(ten).influence.sweep.rows[1].vs_chance.sentence
 
 
 def test_no_weight_beyond_chance_means_no_rerank_said_plainly():
@@ -156,3 +193,18 @@ def test_random_weights_are_read_from_the_line_that_named_them():
 
     assert has_random_weights(weights_line("open_clip ViT-B-32", "file x.pt", random=True))
     assert not has_random_weights(weights_line("open_clip ViT-B-32", "openai (open_clip, downloaded)"))
+
+
+def test_embeddings_against_pixels_are_one_family():
+    """A gain 2.3 standard errors above pixels is "measurable" alone and not when three more
+    embeddings are read beside it: the four verdicts share 95% (Bonferroni), as the README reads them."""
+    n = 400
+    sign = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    pixels = 0.4 + 0.1 * sign
+    per_query = {"pixels": pixels, "dae": pixels + 0.0115 + 0.1 * sign[np.arange(n) // 2]}  # paired sd 0.1
+    alone = retrieve.versus_baseline(per_query, "pixels", "label P@5", STATS)["dae"]
+    assert alone.significant
+    read_together = {**per_query, "swae": pixels.copy(), "cnn": pixels.copy(), "clip": pixels.copy()}
+    together = retrieve.versus_baseline(read_together, "pixels", "label P@5", STATS)["dae"]
+    assert not together.significant and together.sentence.startswith("no measurable difference")
+    assert together.low < alone.low and "Bonferroni" in together.sentence

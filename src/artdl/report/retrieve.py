@@ -101,8 +101,8 @@ def _sweep_sentence(sweep: Sweep, k: int) -> str:
         f"its cost: {_verdict_text(strongest.cost)}. "
     )
     rule = (
-        "The rule (the smallest α whose connected share (d ≤ 1) exceeds a random list's beyond its "
-        "bootstrap interval) "
+        "The rule (the smallest α whose connected share (d ≤ 1) exceeds each query's own chance, paired "
+        "over the queries, beyond a bootstrap interval made Bonferroni-wide for the weights it tries) "
     )
     if sweep.chosen is None:
         return text + rule + "has not been applied to this record: re-run 04."

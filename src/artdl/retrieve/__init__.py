@@ -83,7 +83,9 @@ from artdl.retrieve.tradeoff import (
     rerank_per_query,
     rerank_summary,
     rerank_sweep,
+    rule_stats,
     showcase_query,
+    versus_chance,
 )
 
 __all__ = [
@@ -147,10 +149,12 @@ __all__ = [
     "rerank_sweep",
     "retrieval_metrics",
     "retrieval_record",
+    "rule_stats",
     "save_embeddings",
     "search",
     "showcase_query",
     "style_retrieval",
     "style_scores",
     "versus_baseline",
+    "versus_chance",
 ]

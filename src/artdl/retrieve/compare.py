@@ -22,10 +22,15 @@ def versus_baseline(
     per_query: Mapping[str, np.ndarray], baseline: str, metric: str, stats: StatsConfig | None = None
 ) -> dict[str, Verdict]:
     """The verdict of every other embedding against ``baseline`` (e.g. ``pixels``) in ``metric``,
-    paired over the same queries; an empty dict when the baseline was not measured or no query counts."""
+    paired over the same queries; an empty dict when the baseline was not measured or no query counts.
+
+    The comparisons are one family (Bonferroni, :meth:`artdl.core.StatsConfig.for_family`): they are
+    read side by side, and four of them at 95% each would name a false winner about one time in five.
+    """
     if baseline not in per_query or not len(per_query[baseline]):
         return {}
     base = per_query[baseline]
+    stats = (stats or StatsConfig()).for_family(len(per_query) - 1)
     return {
         name: verdict(paired_bootstrap(scores, base, stats), f"`{name}`", f"`{baseline}`", metric)
         for name, scores in per_query.items()

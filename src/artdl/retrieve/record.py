@@ -27,7 +27,7 @@ from artdl.core import (
 )
 from artdl.models import has_random_weights
 from artdl.retrieve.styles import StyleRetrieval
-from artdl.retrieve.tradeoff import RerankSweep
+from artdl.retrieve.tradeoff import RerankSweep, versus_chance
 
 __all__ = [
     "Chance",
@@ -175,7 +175,8 @@ class SweepRow:
     """One re-rank weight of the sweep, at k, over the sweep's graph queries (not the whole collection:
     ``graph_label_precision`` is not the evaluation table's label P@k). The connected shares count
     other artists within d ≤ 1 or 2; their intervals are bootstrap intervals over the queries, and
-    the verdicts compare the d ≤ 1 share with a random list (``vs_chance``) and with plain cosine
+    the verdicts compare the d ≤ 1 share with a random list (``vs_chance``: paired with each query's
+    own chance, Bonferroni over the sweep's weights, as the weight rule tests it) and with plain cosine
     (``gain``), and the label P@k with plain cosine (``cost``). The intervals and verdicts are None
     in a record converted from schema 1 (re-run 04)."""
 
@@ -195,13 +196,14 @@ class SweepRow:
 @dataclass(kw_only=True)
 class Sweep:
     """The sweep on ``queries`` graph queries; ``chosen`` is the rule's weight
-    (:func:`artdl.retrieve.pick_weight`: the smallest whose connected share exceeds chance beyond
-    its interval, 0 when none does), None until 04 is re-run on a converted record."""
+    (:func:`artdl.retrieve.pick_weight`: the smallest whose connected share exceeds each query's
+    chance beyond the rule's interval, 0 when none does), None until 04 is re-run on a converted
+    record."""
 
     queries: int
     rows: list[SweepRow]
     chosen: float | None
-    chance_d1: float  # connected share of a random list
+    chance_d1: float  # connected share of a random list, mean over the queries
     chance_d2: float
 
 
@@ -231,14 +233,16 @@ def influence_results(
     coverage: Mapping[str, Any],
     sweep: RerankSweep,
     chosen: float,
-    connected_chance: Mapping[str, float],
     showcase: Showcase | None,
     stats: StatsConfig | None = None,
 ) -> Influence:
     """The graph's reach and the re-rank sweep (:func:`artdl.retrieve.rerank_sweep`), every connected
-    share with its interval and chance level, every weight's gain and cost against plain cosine."""
-    k = sweep.k
-    chance = {d: float(connected_chance[f"connected share@{k} (d<={d})"]) for d in (1, 2)}
+    share with its interval and chance level, every weight's gain and cost against plain cosine.
+
+    ``vs_chance`` is the test of the weight rule (:func:`artdl.retrieve.versus_chance`: each query
+    against its own chance, Bonferroni over the weights), so the record states what the rule saw."""
+    levels = sweep.chance_levels()
+    chance = {d: levels[f"connected share@{sweep.k} (d<={d})"] for d in (1, 2)}
     return Influence(
         coverage=Coverage(**coverage),
         sweep=Sweep(
@@ -273,7 +277,7 @@ def _sweep_row(
         distinct_artists=float(r[f"distinct artists@{k}"]),
         connected_d1_interval=interval[1],
         connected_d2_interval=interval[2],
-        vs_chance=verdict(interval[1], here, "a random list", connected),
+        vs_chance=verdict(versus_chance(sweep, w, stats), here, "a random list", connected),
         gain=verdict(
             paired_bootstrap(d1, sweep.scores(base, "connected share@k (d<=1)"), stats),
             here,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from artdl.core import StatsConfig, bootstrap_mean
+from artdl.core import Interval, StatsConfig, paired_bootstrap
 
 __all__ = [
     "RerankSweep",
@@ -28,7 +28,9 @@ __all__ = [
     "rerank_per_query",
     "rerank_summary",
     "rerank_sweep",
+    "rule_stats",
     "showcase_query",
+    "versus_chance",
 ]
 
 
@@ -99,23 +101,26 @@ def connected_chance(
     distances: Mapping[tuple[str, str], int],
     d_max: int,
     groups: np.ndarray | None = None,
-) -> float:
-    """Expected connected share of a random list: per query, the share of other paintings (its own
-    near-duplicate group excluded) by another artist within distance ``d_max``; mean over queries."""
+) -> np.ndarray:
+    """Each query's expected connected share of a random list: the share of the other paintings (its
+    own near-duplicate group excluded) by another known artist within distance ``d_max``.
+
+    Per query, because chance is not one level: a query by a painter with many graph neighbours in
+    the collection has a high one. Comparing each query's list with its own chance (paired) is what
+    tells a re-rank that finds neighbours from one that merely favours well-connected queries.
+    """
     art = table["artist"].astype(str).to_numpy()
     known = table["artist_known"].to_numpy(bool) if "artist_known" in table else np.ones(len(table), bool)
     groups = np.arange(len(table)) if groups is None else np.asarray(groups)
+    linked: dict[str, np.ndarray] = {}  # query artist -> which paintings are by a connected artist
     shares = []
     for q in np.asarray(queries, dtype=int):
+        if art[q] not in linked:
+            near = {b for (a, b), d in distances.items() if a == art[q] and 1 <= d <= d_max}
+            linked[art[q]] = known & np.isin(art, list(near))
         others = groups != groups[q]
-        conn = np.array(
-            [
-                bool(known[j]) and (d := distances.get((art[q], art[j]))) is not None and 1 <= d <= d_max
-                for j in range(len(table))
-            ]
-        )
-        shares.append(float((conn & others).sum() / max(others.sum(), 1)))
-    return float(np.mean(shares)) if shares else float("nan")
+        shares.append(float((linked[art[q]] & others).sum() / max(others.sum(), 1)))
+    return np.asarray(shares, dtype=float)
 
 
 @dataclass
@@ -128,10 +133,19 @@ class RerankSweep:
     per_query: dict[float, dict[str, np.ndarray]]
     queries: np.ndarray
     k: int
+    chance: dict[str, np.ndarray]  # "connected share@k (d<=D)" -> each query's random-list share
 
     def scores(self, weight: float, name: str) -> np.ndarray:
         """Per-query values of score ``name`` ("label P@k", "connected share@k (d<=1)" ...) at ``weight``."""
         return self.per_query[float(weight)][name.replace("@k", f"@{self.k}")]
+
+    def chance_of(self, name: str) -> np.ndarray:
+        """Per-query connected share of a random list (:func:`connected_chance`) for score ``name``."""
+        return self.chance[name.replace("@k", f"@{self.k}")]
+
+    def chance_levels(self) -> dict[str, float]:
+        """The mean chance of each connected share, over the queries (the dotted lines of the plot)."""
+        return {name: float(v.mean()) for name, v in self.chance.items()}
 
 
 def rerank_sweep(
@@ -176,21 +190,33 @@ def rerank_sweep(
         per_query=per_query,
         queries=np.asarray(queries, dtype=int),
         k=int(k),
+        chance={f"connected share@{k} (d<={d})": connected_chance(queries, table, distances, d, groups) for d in (1, 2)},
     )
 
 
-def pick_weight(sweep: RerankSweep, chance_d1: float, stats: StatsConfig | None = None) -> float:
+def rule_stats(sweep: RerankSweep, stats: StatsConfig | None = None) -> StatsConfig:
+    """The stats of the weight rule's tests: Bonferroni over the sweep's weights > 0, since the rule
+    tries each of them and would otherwise find a weight "beyond chance" by luck more often than 5%."""
+    return (stats or StatsConfig()).for_family(sum(1 for w in sweep.per_query if w > 0))
+
+
+def versus_chance(sweep: RerankSweep, weight: float, stats: StatsConfig | None = None) -> Interval:
+    """The connected share (d<=1) at ``weight`` minus each query's own chance, paired over the
+    queries, with its interval at :func:`rule_stats` (the test of the weight rule)."""
+    name = "connected share@k (d<=1)"
+    return paired_bootstrap(sweep.scores(weight, name), sweep.chance_of(name), rule_stats(sweep, stats))
+
+
+def pick_weight(sweep: RerankSweep, stats: StatsConfig | None = None) -> float:
     """The rule for the default weight: the smallest alpha > 0 whose connected share (d<=1) exceeds
-    ``chance_d1`` (that of a random list) beyond its bootstrap interval over the queries; 0 (no
-    re-rank) when no weight of the sweep does.
+    that of a random list (:func:`versus_chance`: per query, paired, Bonferroni over the weights);
+    0 (no re-rank) when no weight of the sweep does.
 
     A weight that only moves the share around the chance level buys nothing a random list would
     not, so it is not worth its cost in label precision (which the record states beside it).
     """
-    name = f"connected share@{sweep.k} (d<=1)"
     for w in sorted(w for w in sweep.per_query if w > 0):
-        interval = bootstrap_mean(sweep.per_query[w][name], stats, reference=chance_d1)
-        if interval.low > chance_d1:
+        if versus_chance(sweep, w, stats).low > 0:
             return float(w)
     return 0.0
 
