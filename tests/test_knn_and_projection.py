@@ -175,3 +175,20 @@ def test_report_says_rerun_when_a_converted_record_has_no_comparison():
     record.models["dae"].test_psnr = record.models["dae"].test_ssim = None
     text = report.findings(record)
     assert text.count("re-run 03") >= 2 and "no measurable difference" not in text
+
+
+def test_codes_against_pixels_share_the_five_percent():
+    """15 paintings only the code gets right against 5 only pixels get: McNemar's p = 0.041, beyond
+    noise for one code alone, not when two codes are tested against pixels together (each at 2.5%)."""
+    pixels = np.zeros(100, bool)
+    pixels[:50] = True  # 45 both get right, 5 only pixels
+    code = np.zeros(100, bool)
+    code[:45] = code[50:65] = True  # 15 only the code
+    alone = autoencode.compare_knn({"correct": code}, {"correct": pixels}, ("DAE", "raw pixels"))
+    assert alone["significant"] and alone["p_value"] == pytest.approx(0.0414, abs=1e-3)
+    both = autoencode.versus_pixels({"pixels": {"correct": pixels}, "dae": {"correct": code},
+                                     "swae": {"correct": pixels}})  # fmt: skip
+    assert set(both) == {"dae", "swae"} and both["dae"]["family"] == 2
+    assert not both["dae"]["significant"] and both["dae"]["sentence"].startswith("no measurable difference")
+    with pytest.raises(KeyError, match="raw-pixels probe"):
+        autoencode.versus_pixels({"dae": {"correct": code}})

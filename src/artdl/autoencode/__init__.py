@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from artdl.autoencode.evaluate import farthest_pair, reconstruction_quality
-from artdl.autoencode.knn_probe import compare_knn, knn_label_accuracy
+from artdl.autoencode.knn_probe import compare_knn, knn_label_accuracy, versus_pixels
 from artdl.autoencode.losses import PerceptualLoss
 from artdl.autoencode.projection import METHODS, MapSettings, project_2d, tsne_2d, umap_2d
 from artdl.autoencode.record import (
@@ -62,4 +62,5 @@ __all__ = [
     "train_autoencoder",
     "tsne_2d",
     "umap_2d",
+    "versus_pixels",
 ]

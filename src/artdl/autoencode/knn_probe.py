@@ -20,7 +20,7 @@ import numpy as np
 
 from artdl.core import StatsConfig, mcnemar_exact, paired_bootstrap, verdict, wilson_interval
 
-__all__ = ["compare_knn", "knn_label_accuracy"]
+__all__ = ["compare_knn", "knn_label_accuracy", "versus_pixels"]
 
 
 def knn_label_accuracy(
@@ -76,4 +76,15 @@ def compare_knn(
         "n": test.n,
         "significant": said.significant,
         "sentence": said.sentence,
+        "family": stats.family,
     }
+
+
+def versus_pixels(knn: Mapping[str, Mapping[str, Any]], stats: StatsConfig | None = None) -> dict[str, dict[str, Any]]:
+    """Every code space of ``knn`` (``dae``, ``swae`` ...) against ``knn["pixels"]`` by :func:`compare_knn`,
+    as one Bonferroni family: 03 reads the codes side by side, so each test's alpha is shared out."""
+    if "pixels" not in knn:
+        raise KeyError("versus_pixels needs the raw-pixels probe under knn['pixels'] (knn_label_accuracy on the pixels).")
+    codes = [name for name in knn if name != "pixels"]
+    family = (stats or StatsConfig()).for_family(len(codes))
+    return {name: compare_knn(knn[name], knn["pixels"], (name.upper(), "raw pixels"), family) for name in codes}

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from artdl.autoencode.knn_probe import compare_knn
+from artdl.autoencode.knn_probe import versus_pixels
 from artdl.core import Provenance, Record, StatsConfig
 
 __all__ = [
@@ -76,6 +76,7 @@ class KnnComparison:
     n: int
     significant: bool
     sentence: str
+    family: int = 1  # the code spaces compared with pixels together (Bonferroni); 1 in older records
 
 
 @dataclass(kw_only=True)
@@ -128,9 +129,5 @@ def autoencode_record(
             name: KnnScore(**{k: r[k] for k in ("accuracy", "chance", "n_test", "k", "low", "high")})
             for name, r in knn.items()
         },
-        vs_pixels={
-            name: KnnComparison(**compare_knn(r, knn["pixels"], (name.upper(), "raw pixels"), stats))
-            for name, r in knn.items()
-            if name != "pixels"
-        },
+        vs_pixels={name: KnnComparison(**c) for name, c in versus_pixels(knn, stats).items()},
     )
