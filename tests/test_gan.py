@@ -409,7 +409,7 @@ def test_gan_findings_and_readme_are_computed_from_the_record():
     text = report.findings(_record())
     assert "So **wgan_gp** is closest, at 1.5× the floor" in text  # both distances agree beyond noise
     assert "This run cannot tell whether **wgan_gp** or the other painter's real paintings sits nearer claude-monet" in text
-    assert "the kernel distance's interval includes no difference" in text
+    assert "the kernel distance's interval includes zero" in text
     assert "dcgan 600.0 [580.0, 625.0]" in text and "(95 % bootstrap intervals over the images)" in text
     assert "the medians show no copying" in text and "only, the last model trained" in text and "Wasserstein estimate ends at 1.50" in text
     assert "closer to the training set than held-out paintings are" in report.findings(_record(median_generated=0.3))
@@ -451,7 +451,7 @@ def test_gan_report_claims_nothing_the_verdicts_do_not_support():
     noisy = gan_sample(fd_gain=(40.0, -10.0, 90.0), kd_gain=(-1.0, -3.0, 1.0))  # per painter: within noise
     lines = [x for x in report.findings(noisy).splitlines() if "claude-monet" in x]
     assert lines and not any("closer" in x or "farther" in x for x in lines)
-    assert "cannot tell" in lines[0] and "both distances' intervals include no difference" in lines[0]
+    assert "cannot tell" in lines[0] and "both distances' intervals include zero" in lines[0]
     opposite = gan_sample(fd_gain=(40.0, 10.0, 90.0), kd_gain=(-1.0, -3.0, -0.5))
     assert "the Fréchet and kernel distances disagree" in report.findings(opposite)
     converted = gan_sample()

@@ -208,3 +208,11 @@ def test_embeddings_against_pixels_are_one_family():
     together = retrieve.versus_baseline(read_together, "pixels", "label P@5", STATS)["dae"]
     assert not together.significant and together.sentence.startswith("no measurable difference")
     assert together.low < alone.low and "Bonferroni" in together.sentence
+
+
+def test_plain_cosine_against_chance_is_not_one_of_the_rules_tries():
+    n = 200
+    sweep = _sweep({0.0: _shares(n, 0.05, 2), 0.1: _shares(n, 0.1, 3), 0.2: _shares(n, 0.2, 4)},
+                   {w: _shares(n, 0.6, 1) for w in (0.0, 0.1, 0.2)})  # fmt: skip
+    assert retrieve.versus_chance(sweep, 0.0, STATS).family == 1
+    assert retrieve.versus_chance(sweep, 0.1, STATS).family == 2

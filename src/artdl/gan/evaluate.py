@@ -97,8 +97,8 @@ def agreement(fd: Verdict, kd: Verdict) -> tuple[str, str]:
         return "cannot tell", "the Fréchet and kernel distances disagree"
     noisy = [name for name, v in (("Fréchet", fd), ("kernel", kd)) if not v.significant]
     if len(noisy) == 2:
-        return "cannot tell", "both distances' intervals include no difference"
-    return "cannot tell", f"the {noisy[0]} distance's interval includes no difference"
+        return "cannot tell", "both distances' intervals include zero"
+    return "cannot tell", f"the {noisy[0]} distance's interval includes zero"
 
 
 @dataclass

@@ -202,9 +202,11 @@ def rule_stats(sweep: RerankSweep, stats: StatsConfig | None = None) -> StatsCon
 
 def versus_chance(sweep: RerankSweep, weight: float, stats: StatsConfig | None = None) -> Interval:
     """The connected share (d<=1) at ``weight`` minus each query's own chance, paired over the
-    queries, with its interval at :func:`rule_stats` (the test of the weight rule)."""
+    queries. For a weight > 0 the interval is at :func:`rule_stats` (the test of the weight rule);
+    plain cosine (weight 0) is not one of the rule's tries, so its comparison stands alone."""
     name = "connected share@k (d<=1)"
-    return paired_bootstrap(sweep.scores(weight, name), sweep.chance_of(name), rule_stats(sweep, stats))
+    config = rule_stats(sweep, stats) if weight > 0 else (stats or StatsConfig())
+    return paired_bootstrap(sweep.scores(weight, name), sweep.chance_of(name), config)
 
 
 def pick_weight(sweep: RerankSweep, stats: StatsConfig | None = None) -> float:
