@@ -234,7 +234,7 @@ def archive_sample(heldout: dict | None = None):
 
 
 # --- 06 -------------------------------------------------------------------------------------
-def gan_sample(median_generated: float = 0.42, fd_gain=(-80.0, -150.0, -10.0), kd_gain=(0.5, -0.3, 1.2)):
+def gan_sample(close_samples: int = 6, fd_gain=(-80.0, -150.0, -10.0), kd_gain=(0.5, -0.3, 1.2)):
     from artdl import gan
 
     cfg = load_config()
@@ -264,8 +264,13 @@ def gan_sample(median_generated: float = 0.42, fd_gain=(-80.0, -150.0, -10.0), k
                                resumed_from=0, history=history)  # fmt: skip
 
     runs = {"dcgan": run(300, 27, 30.0, False), "wgan_gp": run(140, 63, 50.0, True)}
-    memo = gan.Memorisation(model="wgan_gp", median_generated=median_generated, n_generated=150,
-                            median_held_out=0.37, n_held_out=150, min_generated=0.27)  # fmt: skip
+    memo = {
+        kind: gan.Memorisation(model=kind, median_generated=0.42, n_generated=150, median_held_out=0.37,
+                               n_held_out=150, min_generated=0.27, threshold=0.25, close_samples=close_samples,
+                               close_low=wilson_interval(close_samples, 150)[0],
+                               close_high=wilson_interval(close_samples, 150)[1])
+        for kind in ("dcgan", "wgan_gp")
+    }  # fmt: skip
     training_set = gan.TrainingSet(classes=["berthe-morisot", "claude-monet"], n_train=359, n_held_out=155)
     overall = [comparison("the train paintings", "dcgan", "wgan_gp", (-150.0, -200.0, -100.0), (-1.5, -2.0, -1.0))]
     painter = [comparison("claude-monet", "wgan_gp", "real other painter", fd_gain, kd_gain)]

@@ -196,6 +196,30 @@ def test_memorisation_check_tells_copies_from_new_samples():
     assert not fresh.copying and fresh.median_generated > 0.3
 
 
+def test_memorisation_check_sees_a_few_copies_among_new_samples():
+    """20 copies among 130 new samples leave the median where real paintings are, so a comparison of
+    medians says nothing; the share of samples closer than 95% of held-out paintings sees them."""
+    import numpy as np
+
+    from artdl.gan import CLOSE_QUANTILE, memorisation_check
+
+    rng = np.random.default_rng(1)
+    centres = 3 * rng.normal(size=(10, 16))
+
+    def paintings(n: int) -> np.ndarray:  # real paintings: ten clusters
+        return centres[rng.integers(0, 10, n)] + rng.normal(size=(n, 16))
+
+    train, held = paintings(300), paintings(150)
+    blurry = rng.normal(size=(130, 16))  # new samples, farther from the paintings than real ones are
+    samples = np.concatenate([train[:20] + 1e-6 * rng.normal(size=(20, 16)), blurry])
+    memo, _, _ = memorisation_check("dcgan", samples, held, train)
+    assert memo.median_generated >= memo.median_held_out  # the medians see nothing
+    assert memo.close_samples >= 20 and memo.close_low > CLOSE_QUANTILE and memo.copying
+    assert "possible copies" in memo.sentence() and f"{memo.close_samples} of 150 samples" in memo.sentence()
+    fresh, _, _ = memorisation_check("dcgan", paintings(150), held, train)
+    assert fresh.close_low < CLOSE_QUANTILE < fresh.close_high and not fresh.copying
+
+
 def test_style_retrieval_says_why_it_was_skipped(results_root: Path):
     from artdl.core import load_config
     from artdl.retrieve import style_retrieval

@@ -41,7 +41,7 @@ from artdl.gan.fidelity import (
 )
 from artdl.gan.images import grid_image, load_training_images, save_gif, to_float, to_uint8
 from artdl.gan.losses import DCGAN_LOSSES, critic_loss, generator_loss, gradient_penalty
-from artdl.gan.memorisation import Memorisation, memorisation_check
+from artdl.gan.memorisation import CLOSE_QUANTILE, Memorisation, memorisation_check
 from artdl.gan.models import LOSSES, Critic, Generator, build_models, make_ema
 from artdl.gan.record import (
     DistanceRow,
@@ -59,6 +59,7 @@ from artdl.gan.sampling import fixed_noise, generate
 from artdl.gan.train import GANRun, critic_step, generator_step, train_gan
 
 __all__ = [
+    "CLOSE_QUANTILE",
     "Critic",
     "DCGAN_LOSSES",
     "DistanceComparison",

@@ -109,7 +109,7 @@ class FullConfig:
 @dataclass(kw_only=True)
 class GanRecord(Record):
     NOTEBOOK = "06_gan"
-    SCHEMA_VERSION = 2
+    SCHEMA_VERSION = 3  # 3: the memorisation check of every model, with its close-sample share
     SECTIONS = ("gan",)
 
     dataset: str
@@ -120,7 +120,7 @@ class GanRecord(Record):
     models: dict[str, GanTraining]
     distances: list[DistanceRow]
     per_painter: list[PainterDistance]
-    memorisation: Memorisation
+    memorisation: dict[str, Memorisation]  # by model
     full_config: FullConfig
     # every pair of models at equal n, and each model against the other painter, per painter;
     # None in a record converted from schema 1 (re-run 06)
@@ -159,7 +159,7 @@ def gan_record(
     space: Any,
     distances: Distances,
     per_painter: Distances,
-    memorisation: Memorisation,
+    memorisation: Mapping[str, Memorisation],
     training_set: TrainingSet,
     hardware: str,
 ) -> GanRecord:
@@ -186,7 +186,7 @@ def gan_record(
         models={kind: _training(run, int(g[kind].n_critic)) for kind, run in runs.items()},
         distances=_rows(distances.table, info, DistanceRow),
         per_painter=_rows(per_painter.table, info, PainterDistance),
-        memorisation=memorisation,
+        memorisation=dict(memorisation),
         full_config=full_config(load_config("full")),
         comparisons=distances.comparisons,
         painter_comparisons=per_painter.comparisons,

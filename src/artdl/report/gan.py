@@ -161,18 +161,10 @@ def _painter_lines(record: GanRecord) -> list[str]:
 
 
 def _memorisation_line(record: GanRecord) -> str:
-    mm = record.memorisation
-    verdict = (
-        "closer to the training set than held-out paintings are: check the nearest-neighbour figure for copies"
-        if mm.copying
-        else "no closer to the training set than held-out real paintings are, so the medians show no copying"
-    )
+    checks = "; ".join(m.sentence() for m in record.memorisation.values())
     return (
-        f"- Memorisation ({mm.model} only, the last model trained): the median cosine distance from a sample "
-        f"to its nearest training painting is {mm.median_generated:.3f} (n = {mm.n_generated}, minimum "
-        f"{mm.min_generated:.3f}), held-out paintings {mm.median_held_out:.3f} (n = {mm.n_held_out}): at the "
-        f"median, the samples are {verdict}. A comparison of medians, without an interval, would not see a "
-        "few copied samples; the nearest-neighbour figure shows the nearest of them."
+        f"- Memorisation (every model, {record.feature_space.name} features, cosine distance to the nearest "
+        f"training painting): {checks}."
     )
 
 
