@@ -89,7 +89,7 @@ def _archive(r: ArchiveRecord) -> list[list[str]]:
             "05",
             f"mean rank of the graph positive, held-out artists ({split.heldout_artists} artists, "
             f"{held.triplets} triplets; 1 = best)",
-            f"after head {held.after:.2f} ± {held.half_width(held.after_se):.2f} (95%, {held.clusters} anchor artists)",
+            f"after head {held.after:.2f} ± {held.half_width(held.after_se):.2f} (95%, {held.clusters} {held.clustered_by}s)",
             f"before {held.before:.2f}; chance {held.chance:.2f}",
         ]
     ]
