@@ -34,7 +34,7 @@ from _common import report  # noqa: E402
 
 from artdl import classify  # noqa: E402
 from artdl.core import load_config, setup  # noqa: E402
-from artdl.report.classify import seed_groups, spread  # noqa: E402
+from artdl.report.benchmarks import seed_groups, spread  # noqa: E402
 
 NAME = "02_seeds"
 COLUMNS = ("split seed", "seed", "fine-tune top-1", "linear probe top-1", "kept", "fine-tune steps", "seconds")

@@ -355,7 +355,7 @@ def test_classify_notebook_runs_at_tiny_settings(isolated_root: Path, impression
     nb = nbformat.read(out, as_version=4)
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     metrics = json.loads((isolated_root / "results" / "02_classify.json").read_text())
-    assert metrics["schema_version"] == 3
+    assert metrics["schema_version"] == 4
     scratch = "from scratch, same time"
     assert set(metrics["models"]) == {"fine-tune", "fine-tune, last epoch", "linear probe", scratch}
     # The default baseline gets the fine-tune's wall time (the fine-tune trains a cached top).
@@ -366,6 +366,7 @@ def test_classify_notebook_runs_at_tiny_settings(isolated_root: Path, impression
     assert metrics["models"]["fine-tune"]["n"] == metrics["task"]["n"]["test"]
     assert len(metrics["models"]["fine-tune"]["hits"]) == metrics["task"]["n"]["test"]
     assert set(metrics["paired"]) == {"fine-tune vs linear probe", f"fine-tune vs {scratch}"}
+    assert {t["family"] for t in metrics["paired"].values()} == {2}  # one Bonferroni family
     predictions = pd.read_csv(isolated_root / "models" / "classifier" / "predictions.csv")
     assert len(predictions) == metrics["task"]["n"]["test"]
     for name in ("confusion_matrix", "comparison", "training_history", "cam_correct"):
@@ -494,7 +495,6 @@ def test_report_says_no_measurable_difference_when_mcnemar_says_so(report_root: 
     record = _record(kept_phase="head", tuned=0.5, probe=0.5, shift=20)  # 20 vs 20 discordant paintings
     test = record.paired["fine-tune vs linear probe"]
     assert (test.a_only, test.b_only, test.n, test.significant) == (20, 20, 1050, False)
-    assert record.beats_probe is False
     text = classify.findings(record)
     assert "head-only epoch 0" in text
     assert "no measurable difference in test top-1 (fine-tune − linear probe = +0.000; McNemar exact p = 1; " in text
@@ -502,6 +502,28 @@ def test_report_says_no_measurable_difference_when_mcnemar_says_so(report_root: 
     readme = classify.readme(record)["classify"]
     assert "| linear probe | 10 head ep. | 0.500 [0.470, 0.530] | 0.900 [0.880, 0.917] | 0.490 | +0.000, p = 1 (n.s.) |" in readme
     assert "no measurable difference in test top-1" in readme
+
+
+def test_the_fine_tune_s_comparisons_are_one_bonferroni_family():
+    """p = 0.036 passes a lone test at 5%, but not as one of two comparisons stated together."""
+    from artdl.classify import paired_tests
+    from artdl.core import StatsConfig
+
+    both_right, both_wrong = ["1"] * 500, ["0"] * 455
+    tuned = "".join(["1"] * 30 + ["0"] * 15 + both_right + both_wrong)
+    probe = "".join(["0"] * 30 + ["1"] * 15 + both_right + both_wrong)
+    metrics = {"fine-tune": {"hits": tuned}, "linear probe": {"hits": probe}}
+    alone = paired_tests(metrics, StatsConfig())["fine-tune vs linear probe"]
+    assert alone.family == 1 and alone.significant and alone.p_value == pytest.approx(0.0357, abs=1e-4)
+    tests = paired_tests({**metrics, "from scratch, same time": {"hits": "0" * 1000}}, StatsConfig())
+    versus_probe = tests["fine-tune vs linear probe"]
+    assert versus_probe.family == 2 and versus_probe.alpha == pytest.approx(0.025) and not versus_probe.significant
+    sentence = versus_probe.verdict().sentence
+    assert sentence.startswith("no measurable difference") and "Bonferroni alpha = 0.025 for 2 comparisons" in sentence
+    assert tests["fine-tune vs from scratch, same time"].significant  # p ~ 1e-160 passes any family
+    # a third baseline stated beside them shares the 5% three ways; the p-value does not change
+    third = versus_probe.within(3)
+    assert third.alpha == pytest.approx(0.05 / 3) and third.p_value == versus_probe.p_value and third.family == 3
 
 
 def test_record_keeps_hits_and_mcnemar_fields_through_its_file(report_root: Path):
@@ -518,7 +540,7 @@ def test_record_keeps_hits_and_mcnemar_fields_through_its_file(report_root: Path
     again = mcnemar_exact(hits["fine-tune"], hits["linear probe"])  # recomputed from the stored hits
     test = loaded.paired["fine-tune vs linear probe"]
     assert (test.a_only, test.b_only) == (again.a_only, again.b_only) == (105, 0)
-    assert test.p_value == pytest.approx(again.p_value) and test.significant and loaded.beats_probe
+    assert test.p_value == pytest.approx(again.p_value) and test.significant and test.family == 2  # probe and scratch: one family, through the file
 
 
 def test_evaluate_lists_each_painting_s_hit_in_loader_order():
@@ -589,6 +611,8 @@ def test_report_says_the_equal_steps_baseline_is_not_measured_yet_then_reads_it(
     assert "From scratch at equal optimizer steps (same 306 steps, 100 s, `benchmarks/run_scratch_steps.py`" in text
     assert "ImageNet pretraining at equal optimizer steps: fine-tune beats from scratch, same steps in test top-1 by +0.050" in text
     assert "| CPU default | from scratch, same steps | same 306 steps, 100 s | 0.550 [" in classify.readme(record)["classify"]
+    # stated beside the record's own two tests, it makes a family of three: alpha 0.05 / 3 for each
+    assert text.count("Bonferroni alpha = 0.0167 for 3 comparisons") == 3
     # A baseline that matched another fine-tune's steps, or another split, is not paired with this one.
     from dataclasses import replace
 

@@ -420,6 +420,10 @@ def test_gan_findings_and_readme_are_computed_from_the_record():
     assert "| DCGAN, EMA generator, n=150 | 300 | 30 s | 10.0 | 600.0 [580.0, 625.0] | 6.0 [5.0, 7.0] |" in table
     assert "(all 300)" not in table and "Not FID" in table
     assert "**dcgan** is farther from the train paintings than **wgan_gp** is" in table
+    # a model-vs-model claim says what its interval leaves out; a painter comparison has no second model
+    caveat = "one training run of each model: the interval covers which images were drawn, not another training seed"
+    assert caveat in table and caveat in text
+    assert not any(caveat in x for x in text.splitlines() if "other painter's real paintings" in x)
 
 
 def _distance_verdict(value: float, low: float, high: float):

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from artdl import archive, retrieve, viz
+from artdl.core import StatsConfig
 from artdl.retrieve import (
     chosen_weight,
     connected_chance,
@@ -479,6 +480,9 @@ def test_report_archive_reads_the_held_out_artists():
     # the same change against the interval of 3 clusters (t with 2 df: 4.30 SE) is within noise
     text = report.findings(archive_sample(heldout=rank_part(180, 3.0, 2.5, se=0.2, clusters=3, critical=4.30)))
     assert "did **not** change it beyond noise: 3.00 → 2.50, change -0.50 ± 0.86 (95%, 3 anchor-artist clusters)" in text
+    # a run at stats.confidence=0.9 says 90%, in Findings and in the README's table caption
+    at90 = archive_sample(heldout={**rank_part(180, 3.0, 2.5, se=0.2), "critical": 1.9, "confidence": 0.9})
+    assert "(90%, 8 anchor-artist clusters)" in report.findings(at90) and "half a 90% interval" in report.readme(at90)["archive"]
 
 
 def test_clustered_errors_count_an_anchor_artist_once():
@@ -497,6 +501,12 @@ def test_clustered_errors_count_an_anchor_artist_once():
     res = archive.rank_results(feats, feats, np.array(["a", "b", "c", "d"]), "anchor artist", heldout=trip)
     assert res["heldout"]["clusters"] == 2 and res["heldout"]["clustered_by"] == "anchor artist"
     assert res["heldout"]["critical"] == pytest.approx(12.706, abs=1e-3)  # t(0.975, 1 df)
+    # The config's stats.confidence sets the level: 90% is t(0.95, 1 df), and the report says 90%.
+    res90 = archive.rank_results(
+        feats, feats, np.array(["a", "b", "c", "d"]), "anchor artist", StatsConfig(confidence=0.9), heldout=trip
+    )
+    assert res90["heldout"]["critical"] == pytest.approx(6.314, abs=1e-3)
+    assert res90["heldout"]["confidence"] == pytest.approx(0.9)
 
 
 def test_rank_report_and_known_artists():

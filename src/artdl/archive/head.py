@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from artdl.archive.triplets import (
     negative_matrix,
 )
+from artdl.core import StatsConfig
 
 __all__ = [
     "ProjectionHead",
@@ -92,16 +93,19 @@ def rank_report(
     triplets: pd.DataFrame,
     clusters: np.ndarray | None = None,
     clustered_by: str = "triplet",
+    stats: StatsConfig | None = None,
 ) -> dict[str, float | int | str]:
     """Mean rank before/after a head with standard errors, and the paired standard error of the change.
 
     ``clusters`` (one id per triplet, e.g. the anchor's artist) makes the errors cluster-robust
-    (:func:`clustered_se`), and ``critical`` is the t quantile with clusters - 1 degrees of freedom,
-    so ``value ± critical * se`` is a 95% interval: about ± 2 SE for hundreds of independent
-    triplets, ± 2.36 SE for 8 anchor artists.
+    (:func:`clustered_se`), and ``critical`` is the t quantile with clusters - 1 degrees of freedom
+    at ``stats.level`` (the config's ``stats.confidence``), so ``value ± critical * se`` is
+    that interval: at 95% about ± 2 SE for hundreds of independent triplets, ± 2.36 SE for 8 anchor
+    artists.
     """
-    from scipy import stats
+    from scipy.stats import t as student_t
 
+    level = (stats or StatsConfig()).level
     rb, ra = positive_ranks(before, triplets), positive_ranks(after, triplets)
     groups = np.arange(len(rb)) if clusters is None else np.asarray(clusters)
     g = len(np.unique(groups))
@@ -115,18 +119,25 @@ def rank_report(
         "chance": chance_rank(triplets),
         "clusters": g,
         "clustered_by": clustered_by,
-        "critical": float(stats.t.ppf(0.975, g - 1)) if g > 1 else float("nan"),
+        "critical": float(student_t.ppf(1 - (1 - level) / 2, g - 1)) if g > 1 else float("nan"),
+        "confidence": level,
     }
 
 
 def rank_results(
-    before: np.ndarray, after: np.ndarray, cluster_of: np.ndarray, clustered_by: str, **parts: pd.DataFrame
+    before: np.ndarray,
+    after: np.ndarray,
+    cluster_of: np.ndarray,
+    clustered_by: str,
+    stats: StatsConfig | None = None,
+    **parts: pd.DataFrame,
 ) -> dict[str, dict[str, float | int | str]]:
     """:func:`rank_report` of each named set of triplets (``train=..., heldout=...``), each triplet
-    clustered by ``cluster_of[anchor]`` (e.g. the collection's artist column: one cluster per anchor artist)."""
+    clustered by ``cluster_of[anchor]`` (e.g. the collection's artist column: one cluster per anchor
+    artist), its intervals at ``stats``'s level."""
     cluster_of = np.asarray(cluster_of)
     return {
-        name: rank_report(before, after, t, cluster_of[t["anchor"].to_numpy()], clustered_by)
+        name: rank_report(before, after, t, cluster_of[t["anchor"].to_numpy()], clustered_by, stats)
         for name, t in parts.items()
     }
 

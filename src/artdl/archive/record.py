@@ -20,7 +20,8 @@ class RankResult:
     """Mean rank of the positive among 1 + negatives (1 = best), before and after the head, with SEs.
 
     The SEs are cluster-robust over ``clusters`` groups of triplets (``clustered_by``: the anchor's
-    artist or painting); ``value ± critical * se`` is a 95% interval (t, clusters - 1 df).
+    artist or painting); ``value ± critical * se`` is an interval at ``confidence`` (t, clusters - 1
+    df; the config's ``stats.confidence``, 95% in records written before it was stored).
     """
 
     triplets: int
@@ -33,9 +34,10 @@ class RankResult:
     clusters: int
     clustered_by: str
     critical: float
+    confidence: float = 0.95
 
     def half_width(self, se: float) -> float:
-        """Half the width of the 95% interval of a value with standard error ``se``."""
+        """Half the width of the ``confidence`` interval of a value with standard error ``se``."""
         return self.critical * se
 
 

@@ -9,7 +9,7 @@ same fields) and :mod:`artdl.report.classify` reads it. The per-model scores are
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from artdl.core import Interval, McNemarResult, Record, StatsConfig, Verdict, mcnemar_exact, verdict
@@ -172,15 +172,24 @@ class PairedTest:
     p_value: float
     alpha: float
     significant: bool
+    family: int = 1  # the fine-tune's comparisons in one record (Bonferroni: alpha is shared); 1 in older records
 
     @classmethod
     def of(cls, result: McNemarResult, a: str, b: str) -> PairedTest:
         return cls(a=a, b=b, a_only=result.a_only, b_only=result.b_only, n=result.n,
                    difference=result.difference, p_value=result.p_value, alpha=result.alpha,
-                   significant=result.p_value < result.alpha)  # fmt: skip
+                   significant=result.p_value < result.alpha, family=result.family)  # fmt: skip
+
+    def within(self, family: int) -> PairedTest:
+        """This test as one of ``family`` stated together: Bonferroni's alpha shared out anew (the
+        p-value stays). Why: the report may state a separately run baseline beside the record's own."""
+        alpha = self.alpha * self.family / max(1, family)
+        return replace(self, alpha=alpha, family=max(1, family), significant=self.p_value < alpha)
 
     def verdict(self, metric: str = "test top-1") -> Verdict:
-        result = McNemarResult(self.a_only, self.b_only, self.n, self.difference, self.p_value, self.alpha)
+        result = McNemarResult(
+            self.a_only, self.b_only, self.n, self.difference, self.p_value, self.alpha, self.family
+        )
         return verdict(result, self.a, self.b, metric)
 
 
@@ -228,17 +237,19 @@ class ClassificationRecord(Record):
     """A 02 run. ``models`` maps ``fine-tune``, ``fine-tune, last epoch``, ``linear probe`` and
     ``from scratch, same time`` / ``from scratch, same steps`` (those that ran) to their test scores;
     ``scratch_runs`` names each baseline's budget and ``paired`` holds McNemar's test of the
-    fine-tune against the probe and each baseline, on the same test paintings."""
+    fine-tune against the probe and each baseline, on the same test paintings. Whether the fine-tune
+    beats one is not stored apart: it depends on every test stated beside it (the report adds the
+    separately run equal-steps baseline to the family, ``PairedTest.within``)."""
 
     NOTEBOOK = "02_classify"
-    SCHEMA_VERSION = 3  # 2: look-alike groups whose labels disagree; 3: McNemar verdicts, a scratch row per budget
+    SCHEMA_VERSION = 4  # 2: look-alike groups whose labels disagree; 3: McNemar verdicts, a scratch row per
+    #   budget; 4: the McNemar tests are one Bonferroni family (PairedTest.family), no stored beats_probe
     SECTIONS = ("classify", "data")
 
     task: Task
     recipe: Recipe
     kept: Kept
     models: dict[str, ModelScores]
-    beats_probe: bool | None  # McNemar says so; None: no paired test (a converted old record)
     optimizer_steps: dict[str, int | None]
     scratch_runs: list[ScratchRun] = field(default_factory=list)
     paired: dict[str, PairedTest] = field(default_factory=dict)  # "fine-tune vs linear probe", ...

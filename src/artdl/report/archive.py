@@ -14,11 +14,11 @@ RECORD = ArchiveRecord
 
 
 def _clusters(r: RankResult) -> str:
-    return f"95%, {r.clusters} {r.clustered_by.replace(' ', '-')} clusters"
+    return f"{r.confidence:.0%}, {r.clusters} {r.clustered_by.replace(' ', '-')} clusters"
 
 
 def _verdict(r: RankResult) -> str:
-    """Plain words for a held-out mean rank change (lower is better), judged by its 95% interval."""
+    """Plain words for a held-out mean rank change (lower is better), judged by its interval (``r.confidence``)."""
     noise = r.half_width(r.change_se)
     span = (
         f"{r.before:.2f} → {r.after:.2f}, change {r.after - r.before:+.2f} ± {noise:.2f} ({_clusters(r)}); "
@@ -32,7 +32,7 @@ def _verdict(r: RankResult) -> str:
 
 
 def _closer(r: RankResult) -> str:
-    """Whether the frozen embedding ranks graph neighbours above chance, by the 95% interval of its rank."""
+    """Whether the frozen embedding ranks graph neighbours above chance, by the interval of its rank."""
     if r.chance - r.before > r.half_width(r.before_se):
         return "graph neighbours are closer than chance in it"
     return "graph neighbours are no closer than chance in it beyond noise"
@@ -93,7 +93,8 @@ def findings(record: ArchiveRecord) -> str:
 def readme(record: ArchiveRecord) -> dict[str, str]:
     split = record.graph.split
     text = (
-        f"Mean rank of the positive among 1 positive + {record.graph.negatives} negatives (1 = best; ± half a 95% "
+        f"Mean rank of the positive among 1 positive + {record.graph.negatives} negatives (1 = best; ± half a "
+        f"{record.graph.heldout.confidence:.0%} "
         f"interval whose standard errors count the triplets of one anchor artist (graph) or one anchor painting "
         f"(labels) as one sample: triplets around the same anchor are not independent), "
         f"`{record.source}` embedding, before and after the projection head. Graph triplets are split by "

@@ -1,4 +1,5 @@
-"""The performance tables of ``docs/performance.md``, generated from ``benchmarks/results/*.json``.
+"""The performance tables of ``docs/performance.md``, generated from ``benchmarks/results/*.json``,
+and 02's README line on the spread over seeds (``benchmarks/bench_seeds.py``'s file).
 
 Each benchmark script writes its rows with the device, torch version and date; this module turns
 every such file into a Markdown table under the marker ``<!-- results:bench-<name> -->``, headed by
@@ -79,3 +80,55 @@ def readme_sections() -> dict[str, str]:
     sections = {f"bench-{name}": bench_table(record) for name, record in records.items()}
     sections["pipeline-time"] = pipeline_time({n: r for n, r in records.items() if n.startswith("pipeline")})
     return sections
+
+
+SEEDS_FILE = "benchmarks/results/02_seeds.json"
+
+
+def seeds_line() -> str:
+    """ "3 seeds: fine-tune 0.xxx ± 0.0xx, probe …" from ``benchmarks/bench_seeds.py``'s results file
+    (sample sd, ddof 1), and the spread over split draws where it has them, or "not measured yet"."""
+    path = resolve(SEEDS_FILE)
+    if not path.is_file():
+        return "Spread over training seeds: not measured yet (run `python benchmarks/bench_seeds.py`)."
+    saved = json.loads(path.read_text())
+    rows = saved.get("rows") or []
+    env = saved.get("environment") or {}
+    where = "; ".join(str(env[k])[:10] if k == "date" else str(env[k]) for k in ("cpu", "date") if env.get(k))
+    training, draws = seed_groups(rows)
+    if len(training) < 2:  # a run stopped after its first seed: a value, no spread
+        done = "; ".join(f"seed {r['seed']}: fine-tune {r['fine-tune top-1']:.3f}, probe {r['linear probe top-1']:.3f}"
+                         for r in training)  # fmt: skip
+        return f"Spread over training seeds: not measured yet ({done or 'no seed finished'}; `benchmarks/bench_seeds.py`)."
+    seeds = ", ".join(str(row["seed"]) for row in training)
+    line = (
+        f"{len(training)} seeds ({seeds}; `benchmarks/bench_seeds.py`{', ' + where if where else ''}, "
+        "mean ± sd of test top-1): fine-tune "
+        f"{spread(training, 'fine-tune top-1')}, probe {spread(training, 'linear probe top-1')}."
+    )
+    if len(draws) > 1:
+        splits = ", ".join(str(r["split seed"]) for r in draws)
+        line += (
+            f" Over {len(draws)} train/val/test draws (`data.split.seed` {splits}, training seed {rows[0]['seed']}):"
+            f" fine-tune {spread(draws, 'fine-tune top-1')}, probe {spread(draws, 'linear probe top-1')}"
+            f" (range {min(r['fine-tune top-1'] for r in draws):.3f}-{max(r['fine-tune top-1'] for r in draws):.3f})."
+        )
+    return line
+
+
+def seed_groups(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``benchmarks/bench_seeds.py``'s rows as (training seeds on the first row's split, split draws
+    at the first row's training seed): the two spreads its notes and the README report. Rows from
+    before split draws (no ``split seed``) all count as training seeds."""
+    if not rows:
+        return [], []
+    home, first = rows[0].get("split seed"), rows[0]["seed"]
+    return [r for r in rows if r.get("split seed") == home], [r for r in rows if r["seed"] == first]
+
+
+def spread(rows: list[dict[str, Any]], key: str) -> str:
+    """``mean ± sd`` of ``key`` over rows (sample sd, ddof 1; 0 for a single row)."""
+    import statistics
+
+    values = [float(row[key]) for row in rows]
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.3f}"

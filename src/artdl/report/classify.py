@@ -10,8 +10,6 @@ or optimizer steps, the most-confused pair. The README table adds the ``full`` r
 
 from __future__ import annotations
 
-from typing import Any
-
 from artdl.classify import (
     ClassificationRecord,
     ModelScores,
@@ -20,9 +18,10 @@ from artdl.classify import (
     ScratchStepsRecord,
     pair_with_finetune,
 )
-from artdl.core import MissingArtifactError, load_record, resolve
+from artdl.core import MissingArtifactError, load_record
 from artdl.data import DuplicateGroups
 from artdl.report import ci, md_table
+from artdl.report.benchmarks import seeds_line
 from artdl.report.data import conflict_line
 
 RECORD = ClassificationRecord
@@ -60,9 +59,19 @@ def _precision(name: str) -> str:
     return {"bf16": "bf16 autocast", "auto": "fp32 on a CPU (bf16 autocast on a GPU)"}.get(name, name)
 
 
+def _tests(r: ClassificationRecord) -> dict[str, PairedTest]:
+    """Every McNemar test of the fine-tune that 02 states, as one Bonferroni family: the record's
+    own (probe, from-scratch rows) and the separately run equal-steps baseline when it is paired."""
+    tests = dict(r.paired)
+    found = _equal_steps(r)
+    if found is not None and not found[2] and found[1] is not None:
+        tests[f"fine-tune vs {found[0].run.model}"] = found[1]
+    return {name: test.within(len(tests)) for name, test in tests.items()}
+
+
 def _paired_sentence(r: ClassificationRecord, other: str) -> str:
     """The fine-tune against ``other`` as McNemar's verdict says it, or why there is no test."""
-    test = r.paired.get(f"fine-tune vs {other}")
+    test = _tests(r).get(f"fine-tune vs {other}")
     if test is not None:
         return test.verdict().sentence
     tuned, m = r.models["fine-tune"], r.models[other]
@@ -132,6 +141,7 @@ def _scratch_sentences(r: ClassificationRecord) -> list[str]:
         )
     elif found is not None:
         extra, test, _ = found
+        test = _tests(r).get(f"fine-tune vs {extra.run.model}")
         paired = (
             test.verdict().sentence
             if test is not None
@@ -260,7 +270,7 @@ def _paired_cell(r: ClassificationRecord, name: str) -> str:
     """McNemar's p-value of the fine-tune against ``name`` on the same test paintings."""
     if name == "fine-tune":
         return "–"
-    test = r.paired.get(f"fine-tune vs {name}")
+    test = _tests(r).get(f"fine-tune vs {name}")
     if test is None:
         return "not tested (re-run 02)"
     return f"{test.difference:+.3f}, p = {test.p_value:.2g}" + ("" if test.significant else " (n.s.)")
@@ -280,67 +290,10 @@ def _rows(r: ClassificationRecord, run: str) -> list[list[str]]:
     ]
     found = _equal_steps(r)
     if found is not None and not found[2]:
-        extra, test, _ = found
-        m = extra.scores
-        cell = "not tested (re-run 02)" if test is None else (
-            f"{test.difference:+.3f}, p = {test.p_value:.2g}" + ("" if test.significant else " (n.s.)"))  # fmt: skip
+        extra, m = found[0], found[0].scores
         rows.append([run, "from scratch, same steps", extra.run.label, _acc(m), _acc(m, top3=True),
-                     f"{m.macro_f1:.3f}", cell])  # fmt: skip
+                     f"{m.macro_f1:.3f}", _paired_cell(r, extra.run.model)])  # fmt: skip
     return rows
-
-
-SEEDS_FILE = "benchmarks/results/02_seeds.json"
-
-
-def seeds_line() -> str:
-    """ "3 seeds: fine-tune 0.xxx ± 0.0xx, probe …" from ``benchmarks/bench_seeds.py``'s results file
-    (sample sd, ddof 1), and the spread over split draws where it has them, or "not measured yet"."""
-    import json
-
-    path = resolve(SEEDS_FILE)
-    if not path.is_file():
-        return "Spread over training seeds: not measured yet (run `python benchmarks/bench_seeds.py`)."
-    saved = json.loads(path.read_text())
-    rows = saved.get("rows") or []
-    env = saved.get("environment") or {}
-    where = "; ".join(str(env[k])[:10] if k == "date" else str(env[k]) for k in ("cpu", "date") if env.get(k))
-    training, draws = seed_groups(rows)
-    if len(training) < 2:  # a run stopped after its first seed: a value, no spread
-        done = "; ".join(f"seed {r['seed']}: fine-tune {r['fine-tune top-1']:.3f}, probe {r['linear probe top-1']:.3f}"
-                         for r in training)  # fmt: skip
-        return f"Spread over training seeds: not measured yet ({done or 'no seed finished'}; `benchmarks/bench_seeds.py`)."
-    seeds = ", ".join(str(row["seed"]) for row in training)
-    line = (
-        f"{len(training)} seeds ({seeds}; `benchmarks/bench_seeds.py`{', ' + where if where else ''}, "
-        "mean ± sd of test top-1): fine-tune "
-        f"{spread(training, 'fine-tune top-1')}, probe {spread(training, 'linear probe top-1')}."
-    )
-    if len(draws) > 1:
-        splits = ", ".join(str(r["split seed"]) for r in draws)
-        line += (
-            f" Over {len(draws)} train/val/test draws (`data.split.seed` {splits}, training seed {rows[0]['seed']}):"
-            f" fine-tune {spread(draws, 'fine-tune top-1')}, probe {spread(draws, 'linear probe top-1')}"
-            f" (range {min(r['fine-tune top-1'] for r in draws):.3f}-{max(r['fine-tune top-1'] for r in draws):.3f})."
-        )
-    return line
-
-
-def seed_groups(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``benchmarks/bench_seeds.py``'s rows as (training seeds on the first row's split, split draws
-    at the first row's training seed): the two spreads its notes and the README report. Rows from
-    before split draws (no ``split seed``) all count as training seeds."""
-    if not rows:
-        return [], []
-    home, first = rows[0].get("split seed"), rows[0]["seed"]
-    return [r for r in rows if r.get("split seed") == home], [r for r in rows if r["seed"] == first]
-
-
-def spread(rows: list[dict[str, Any]], key: str) -> str:
-    """``mean ± sd`` of ``key`` over rows (sample sd, ddof 1; 0 for a single row)."""
-    import statistics
-
-    values = [float(row[key]) for row in rows]
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values) if len(values) > 1 else 0.0:.3f}"
 
 
 def _describe(r: ClassificationRecord, run: str) -> str:

@@ -69,11 +69,17 @@ def _gain(v: Verdict) -> str:
     return f"{v.difference:+.1f} [{v.low:+.1f}, {v.high:+.1f}]"
 
 
+SEED_CAVEAT = "the interval covers which images were drawn, not another training seed or machine"
+
+
 def comparison_sentence(c: DistanceComparison, fd: str, kd: str) -> str:
     """One comparison as the Findings state it: the claim only when both distances agree beyond
     their intervals, else "this run cannot tell", always with both closeness gains and intervals."""
     b = "the other painter's real paintings" if c.b == REAL_OTHER_PAINTER else f"**{c.b}**"
     gains = f"{fd} {_gain(c.fd)}, {kd} ×1000 {_gain(c.kd)}; closeness gain of {c.a}, {c.fd.method}"
+    if c.b != REAL_OTHER_PAINTER:
+        # Two machines' runs of the same config have told the two GANs apart and not: say what varies.
+        gains += f"; one training run of each model: {SEED_CAVEAT}"
     if c.claim == "closer":
         return f"**{c.a}** is closer to {c.reference} than {b} is: {c.reason} ({gains})"
     if c.claim == "farther":
