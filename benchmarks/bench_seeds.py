@@ -37,7 +37,8 @@ from artdl.core import load_config, setup  # noqa: E402
 from artdl.report.benchmarks import seed_groups, spread  # noqa: E402
 
 NAME = "02_seeds"
-COLUMNS = ("split seed", "seed", "fine-tune top-1", "linear probe top-1", "kept", "fine-tune steps", "seconds")
+COLUMNS = ("split seed", "seed", "fine-tune top-1", "linear probe top-1", "kept", "val top-1 (kept)", "fine-tune steps",
+           "seconds")  # fmt: skip
 
 
 def run_seed(seed: int, config: str, overrides: list[str], split_seed: int | None = None) -> dict:
@@ -57,6 +58,7 @@ def run_seed(seed: int, config: str, overrides: list[str], split_seed: int | Non
         "fine-tune top-1": record.models["fine-tune"].top1,
         "linear probe top-1": record.models["linear probe"].top1,
         "kept": "head (= probe)" if kept.phase == "head" else f"epoch {kept.epoch}",
+        "val top-1 (kept)": kept.val_acc,  # what chose the epoch, and what a recipe is chosen on
         "fine-tune steps": record.optimizer_steps.get("fine-tune"),
         "seconds": time.perf_counter() - started,
         "n_test": record.models["fine-tune"].n,
@@ -70,7 +72,9 @@ def main() -> None:
     parser.add_argument("--config", default="default")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds, on the config's split")
     parser.add_argument("--split-seeds", type=int, nargs="*", default=[],
-                        help="other data.split.seed draws, each trained once with the first of --seeds")  # fmt: skip
+                        help="other data.split.seed draws, each trained once with the first of --seeds")
+    parser.add_argument("--name", default=NAME, help=f"results file name (default {NAME}, which the README reads); "
+                        "another name keeps a recipe trial beside it, e.g. 02_seeds_stages2")  # fmt: skip
     args = parser.parse_args()
     runs = [(seed, None) for seed in args.seeds] + [(args.seeds[0], split) for split in args.split_seeds]
     rows: list[dict] = []
@@ -81,10 +85,10 @@ def main() -> None:
 
 
 def write(rows: list[dict], args: argparse.Namespace) -> None:
-    """Print the table and write ``benchmarks/results/02_seeds.json`` with mean ± sd in its notes:
+    """Print the table and write ``benchmarks/results/<--name>.json`` with mean ± sd in its notes:
     over the training seeds on the config's split, and over the split draws at the first seed."""
     training, draws = seed_groups(rows)
-    keys = ("fine-tune top-1", "linear probe top-1")
+    keys = [k for k in ("fine-tune top-1", "linear probe top-1", "val top-1 (kept)") if all(k in r for r in rows)]
     notes = (
         f"`{args.config}` config"
         + (f" with `{' '.join(args.overrides)}`" if args.overrides else "")
@@ -95,7 +99,7 @@ def write(rows: list[dict], args: argparse.Namespace) -> None:
     if len(draws) > 1:
         notes += (f". Split seeds {', '.join(str(r['split seed']) for r in draws)} at training seed {rows[0]['seed']}: "
                   + "; ".join(f"{k} {spread(draws, k)}" for k in keys))  # fmt: skip
-    report(NAME, rows, COLUMNS, notes)
+    report(args.name, rows, COLUMNS, notes)
 
 
 if __name__ == "__main__":

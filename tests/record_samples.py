@@ -111,7 +111,7 @@ def _fit(name: str, steps: int, kept: dict | None = None, budget: str | None = N
     )  # fmt: skip
     return FitResult(
         name=name, history=history, best_val_acc=0.612, checkpoint=None, seconds=100.0, optimizer_steps=steps,
-        kept=kept or {}, trunk_seconds=50.0, cache_precision="bf16", budget=budget,
+        kept=kept or {}, trunk_seconds=50.0, cache_precision="fp32", trunk_precision="bf16", budget=budget,
     )  # fmt: skip
 
 

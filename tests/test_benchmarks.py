@@ -77,10 +77,17 @@ def test_seed_benchmark_separates_training_seeds_from_split_draws(tmp_path: Path
     runs = ((42, 0, 0.56), (42, 1, 0.58), (42, 2, 0.57), (43, 0, 0.50), (44, 0, 0.60))
     rows = [{"split seed": sp, "seed": s, "fine-tune top-1": t, "linear probe top-1": 0.5, "n_test": 1048}
             for sp, s, t in runs]  # fmt: skip
-    bench_seeds.write(rows, argparse.Namespace(config="default", overrides=[]))
+    bench_seeds.write(rows, argparse.Namespace(config="default", overrides=[], name="02_seeds"))
     notes = json.loads((tmp_path / "02_seeds.json").read_text())["notes"]
     assert "Training seeds 0, 1, 2 on split seed 42: fine-tune top-1 0.570 ± 0.010" in notes
     assert "Split seeds 42, 43, 44 at training seed 0: fine-tune top-1 0.553 ± 0.050" in notes
+    # a recipe trial keeps its own file, and the validation accuracy a recipe is chosen on
+    with_val = [{**row, "val top-1 (kept)": 0.6 + 0.01 * row["seed"]} for row in rows]
+    trial = argparse.Namespace(config="default", overrides=["classify.unfreeze_stages=2"], name="02_seeds_stages2")
+    bench_seeds.write(with_val, trial)
+    notes = json.loads((tmp_path / "02_seeds_stages2.json").read_text())["notes"]
+    assert "with `classify.unfreeze_stages=2`" in notes and "val top-1 (kept) 0.610 ± 0.010" in notes
+    assert "val top-1" not in json.loads((tmp_path / "02_seeds.json").read_text())["notes"]
 
 
 def test_loading_target_check_compares_with_training_on_the_same_device(tmp_path: Path, monkeypatch, capsys):

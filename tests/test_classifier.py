@@ -483,6 +483,8 @@ def test_report_findings_are_computed_from_the_record(report_root: Path):
     assert "Impressionism → c: 31 test paintings, 20.7% of all Impressionism" in text
     assert "9 groups of look-alikes (18 images" in text
     assert "341 s" in text
+    # the cached fine-tune's two precisions, as resolved, in the README's run line
+    assert "on the frozen trunk's cached activations (trunk pass in bf16, top in fp32)" in classify.readme(_record())["classify"]
     # a different number gives a different text: nothing is typed by hand
     assert "0.610 [" in classify.findings(_record(tuned=0.61))
 

@@ -126,3 +126,27 @@ def test_cache_precision_is_bf16_only_where_the_hardware_has_it(monkeypatch):
     assert cache_precision("auto", cpu) == "bf16"
     with pytest.raises(ValueError, match="cache_precision"):
         cache_precision("fp16", cpu)
+
+
+def test_trunk_pass_and_top_take_their_own_precision(tmp_path: Path, monkeypatch):
+    """A 3-stage top trains faster in fp32 on a bf16 CPU while its trunk pass is faster in bf16:
+    ``trunk_precision`` reaches the trunk pass, ``cache_precision`` the top, and both are reported."""
+    table = _colour_split(tmp_path)
+    classes = ["blue", "red"]
+    loaders = classify.make_loaders(table, classes, "scratch_resnet18", image_size=32, batch_size=8)
+    seen: dict[str, str] = {}
+    build = ActivationCache.build.__func__
+
+    def spy(cls, *args, **kwargs):
+        seen.update(trunk=kwargs["trunk"], top=kwargs["precision"])
+        return build(cls, *args, **kwargs)
+
+    monkeypatch.setattr(ActivationCache, "build", classmethod(spy))
+    recipe = classify.FitConfig(epochs=1, head_epochs=1, unfreeze_stages=2, frozen_cache=True,
+                                trunk_precision="bf16", cache_precision="fp32")  # fmt: skip
+    result = classify.fit(models.build_classifier("scratch_resnet18", 2), loaders, recipe, torch.device("cpu"),
+                          progress=False)  # fmt: skip
+    assert seen == {"trunk": "bf16", "top": "fp32"}
+    assert (result.trunk_precision, result.cache_precision) == ("bf16", "fp32")
+    with pytest.raises(ValueError, match="classify.trunk_precision='fp16'"):
+        classify.FitConfig(trunk_precision="fp16")

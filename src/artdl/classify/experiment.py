@@ -217,6 +217,7 @@ def classification_record(
             crop_scale=tuple(c.crop_scale),
             trunk_seconds=finetune.trunk_seconds,
             cache_precision=finetune.cache_precision or c.cache_precision,  # as resolved
+            trunk_precision=finetune.trunk_precision or c.trunk_precision,
             scratch_budget=c.scratch.budget if scratch else None,
             scratch_lr=c.scratch.lr,
         ),

@@ -362,8 +362,8 @@ def fit(
     improves (by rank 0 under torchrun). With ``probe_classes`` the result holds the test metrics of
     the probe (``linear_probe``), of the last epoch (``last_epoch``) and the kept weights' test
     ``(logits, targets)`` (``test_scores``). ``config.frozen_cache`` trains the last
-    ``unfreeze_stages`` on cached trunk activations in ``cache_precision`` (``auto``: bf16 where
-    native); it is single-process. ``max_seconds`` > 0 trains for that wall time instead of
+    ``unfreeze_stages`` on cached trunk activations, the trunk pass in ``trunk_precision`` and the
+    top in ``cache_precision`` (``auto``: bf16 where native); it is single-process. ``max_seconds`` > 0 trains for that wall time instead of
     ``epochs``. ``precision`` is that of training from images: ``auto`` (bf16 on CUDA only),
     ``bf16`` or ``fp32``.
     """
@@ -373,10 +373,11 @@ def fit(
                          "without torchrun, or set classify.frozen_cache=false to train data-parallel.")  # fmt: skip
     run = _Fit(model, loaders, device, config, checkpoint, meta or {}, precision=config.precision)
     model.to(device, memory_format=run.memory_format)
+    trunk = resolve_cache_precision(config.trunk_precision, device) if config.frozen_cache else None
     if config.frozen_cache:
         run.precision = resolve_cache_precision(config.cache_precision, device)
         run.cache = ActivationCache.build(
-            model, config.unfreeze_stages, loaders, device, precision=run.precision, trunk=run.precision,
+            model, config.unfreeze_stages, loaders, device, precision=run.precision, trunk=trunk,
             memory_format=run.memory_format, progress=progress,
         )  # fmt: skip
         run.trunk_seconds = time.perf_counter() - run.started
@@ -397,4 +398,5 @@ def fit(
         batch_size=run.batch_size, world_size=distributed.world_size(), kept=run.kept,
         linear_probe=run.linear_probe, last_epoch=run.last_epoch, test_scores=test_scores,
         trunk_seconds=run.trunk_seconds, cache_precision=run.precision if config.frozen_cache else None,
+        trunk_precision=trunk,
     )  # fmt: skip

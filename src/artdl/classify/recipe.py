@@ -47,6 +47,7 @@ class FitConfig(SectionConfig):
     compile: bool = False
     frozen_cache: bool = False
     cache_precision: str = "auto"
+    trunk_precision: str = "auto"
     max_seconds: float = 0.0
     seed: int = 0
     grad_accum: int = 1
@@ -59,7 +60,7 @@ class FitConfig(SectionConfig):
             if f.name == "epochs" and self.epochs == 0 and self.max_seconds > 0:
                 continue  # a time budget (the from-scratch baseline's) trains until the clock runs out
             check_value(self.key_of(f.name), getattr(self, f.name))
-        for key in ("precision", "cache_precision"):
+        for key in ("precision", "cache_precision", "trunk_precision"):
             if getattr(self, key) not in PRECISION_NAMES:
                 raise ValueError(f"classify.{key}={getattr(self, key)!r}: must be one of {', '.join(PRECISION_NAMES)}")
         if self.frozen_cache and self.unfreeze_stages <= 0 and self.epochs > 0:
@@ -78,8 +79,8 @@ class FitResult:
     """What a fit did: its history, the kept epoch, test scores and how long it took.
 
     ``linear_probe``, ``last_epoch`` and ``test_scores`` are set when ``fit`` was given the class
-    names (``probe_classes``) and a test loader; ``trunk_seconds`` and ``cache_precision`` when it
-    trained on cached trunk activations; ``budget`` is the from-scratch baseline's, in words.
+    names (``probe_classes``) and a test loader; ``trunk_seconds``, ``cache_precision`` (the top's)
+    and ``trunk_precision`` (the trunk pass's) when it trained on cached trunk activations; ``budget`` is the from-scratch baseline's, in words.
     """
 
     name: str
@@ -96,7 +97,8 @@ class FitResult:
     last_epoch: dict[str, Any] | None = None
     test_scores: tuple[np.ndarray, np.ndarray] | None = None  # the kept weights' (logits, targets)
     trunk_seconds: float | None = None
-    cache_precision: str | None = None  # as resolved (bf16 or fp32)
+    cache_precision: str | None = None  # the top's, as resolved (bf16 or fp32)
+    trunk_precision: str | None = None  # the trunk pass's, as resolved
     budget: str | None = None
 
 

@@ -54,7 +54,8 @@ class Task:
 
 @dataclass(kw_only=True)
 class Recipe:
-    """The ``classify`` settings that decide the numbers, with ``cache_precision`` as resolved."""
+    """The ``classify`` settings that decide the numbers, with ``cache_precision`` (the cached top's)
+    and ``trunk_precision`` (its one trunk pass's) as resolved; "" where a record predates it."""
 
     backbone: str
     image_size: int
@@ -64,6 +65,7 @@ class Recipe:
     unfreeze_stages: int
     frozen_cache: bool
     cache_precision: str
+    trunk_precision: str = ""
     lr: float
     backbone_lr_mult: float
     warmup: float

@@ -252,7 +252,10 @@ def findings(record: ClassificationRecord) -> str:
 
 
 def _cache_precision(recipe: Recipe) -> str:
-    return f"trunk pass and top in {recipe.cache_precision}"
+    trunk = recipe.trunk_precision or recipe.cache_precision  # one setting for both before trunk_precision
+    if trunk == recipe.cache_precision:
+        return f"trunk pass and top in {trunk}"
+    return f"trunk pass in {trunk}, top in {recipe.cache_precision}"
 
 
 def _finetune_kind(recipe: Recipe) -> str:
