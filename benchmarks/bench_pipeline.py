@@ -58,8 +58,15 @@ def main() -> None:
         args.name,
         rows,
         ["notebook", "seconds"],
-        notes=f"config={args.config} {' '.join(args.overrides)}".strip() + "; " + start_state(before),
+        notes=f"config={args.config} {' '.join(args.overrides)}".strip() + f" at commit {commit()}; "
+        + start_state(before),
     )
+
+
+def commit() -> str:
+    """The checkout's commit, so a time stays tied to the recipe it ran (02's changed on 2026-12-04)."""
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
 
 
 def trained_files() -> list[Path]:

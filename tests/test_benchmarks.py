@@ -181,6 +181,12 @@ def test_pipeline_benchmark_calls_a_clone_cold_when_models_holds_only_what_git_s
 
     monkeypatch.setattr(bench_pipeline, "ROOT", tmp_path)
     assert bench_pipeline.start_state(bench_pipeline.trained_files()).startswith("cold")  # no models/ at all
+    assert bench_pipeline.commit() == "unknown"  # tmp_path is no git checkout
+    checkout = Path(__file__).resolve().parents[1]
+    monkeypatch.setattr(bench_pipeline, "ROOT", checkout)
+    if (checkout / ".git").exists():
+        assert len(bench_pipeline.commit()) >= 7  # this checkout's short hash
+    monkeypatch.setattr(bench_pipeline, "ROOT", tmp_path)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "README.md").write_text("what goes here")
     (tmp_path / "models" / ".gitkeep").write_text("")

@@ -11,8 +11,7 @@ The recipe is the standard one for transfer learning on a small data set:
    their cached output (:mod:`artdl.classify.frozen_trunk`): several epochs at 224 px on a CPU.
 
 A baseline can be given a wall-time budget instead of epochs (``max_seconds``): the learning-rate
-schedule then follows the elapsed share of the budget, so a slower model is not cut off at the top
-of its schedule.
+schedule then follows the elapsed share of it, so a slower model is not cut off at its peak.
 
 Speed options (``precision``, ``channels_last``, ``compile``) change how fast a step runs, not what
 it computes; ``benchmarks/bench_finetune.py`` checks that. The checkpoint with the best validation
@@ -361,11 +360,10 @@ def fit(
     for a scratch model). ``checkpoint`` is written with ``meta`` whenever validation accuracy
     improves (by rank 0 under torchrun). With ``probe_classes`` the result holds the test metrics of
     the probe (``linear_probe``), of the last epoch (``last_epoch``) and the kept weights' test
-    ``(logits, targets)`` (``test_scores``). ``config.frozen_cache`` trains the last
-    ``unfreeze_stages`` on cached trunk activations, the trunk pass in ``trunk_precision`` and the
-    top in ``cache_precision`` (``auto``: bf16 where native); it is single-process. ``max_seconds`` > 0 trains for that wall time instead of
-    ``epochs``. ``precision`` is that of training from images: ``auto`` (bf16 on CUDA only),
-    ``bf16`` or ``fp32``.
+    ``(logits, targets)`` (``test_scores``). ``config.frozen_cache`` trains the last ``unfreeze_stages``
+    on cached trunk activations (single-process), the trunk pass in ``trunk_precision``, the top in
+    ``cache_precision`` (``auto``: bf16 where native). ``max_seconds`` > 0 trains for that wall time
+    instead of ``epochs``. ``precision`` is that of training from images (``auto``: bf16 on CUDA only).
     """
     device = torch.device(device)
     if config.frozen_cache and distributed.world_size() > 1:
@@ -397,6 +395,6 @@ def fit(
         time.perf_counter() - run.started, config, optimizer_steps=run.optimizer_steps,
         batch_size=run.batch_size, world_size=distributed.world_size(), kept=run.kept,
         linear_probe=run.linear_probe, last_epoch=run.last_epoch, test_scores=test_scores,
-        trunk_seconds=run.trunk_seconds, cache_precision=run.precision if config.frozen_cache else None,
-        trunk_precision=trunk,
+        trunk_seconds=run.trunk_seconds, trunk_precision=trunk,
+        cache_precision=run.precision if config.frozen_cache else None,
     )  # fmt: skip

@@ -33,14 +33,15 @@ __all__ = ["ActivationCache", "cache_precision", "split_model"]
 
 
 def cache_precision(name: str, device: torch.device) -> str:
-    """The cached fine-tune's precision (trunk pass, and training and scoring the top): ``auto`` is
-    bf16 where the device computes it natively (:func:`~artdl.models.inference.native_bf16`: CUDA,
-    AMX or AVX512-BF16), else fp32.
+    """A precision of the cached fine-tune (``classify.trunk_precision`` for the trunk pass,
+    ``classify.cache_precision`` for training and scoring the top): ``auto`` is bf16 where the
+    device computes it natively (:func:`~artdl.models.inference.native_bf16`: CUDA, AMX or
+    AVX512-BF16), else fp32.
 
     On the 2-core CPU (AMX) bf16 ran the folded trunk pass about 2x faster and trained the default
     top (the last 2 stages of EfficientNet-Lite0, on 7x7 maps) 1.7x faster. A deeper top is another
     matter: with 3 stages, on 14x14 maps, bf16 trained slower than fp32 (``bench_frozen_trunk.py
-    --stages 3``, table in docs/performance.md), so set ``fp32`` there.
+    --stages 3``, table in docs/performance.md), which is why the default top (3 stages) is fp32.
     """
     if name not in ("auto", "bf16", "fp32"):
         raise ValueError(f"classify.cache_precision={name!r}: use auto, bf16 or fp32.")
