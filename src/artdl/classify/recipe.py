@@ -80,7 +80,8 @@ class FitResult:
 
     ``linear_probe``, ``last_epoch`` and ``test_scores`` are set when ``fit`` was given the class
     names (``probe_classes``) and a test loader; ``trunk_seconds``, ``cache_precision`` (the top's)
-    and ``trunk_precision`` (the trunk pass's) when it trained on cached trunk activations; ``budget`` is the from-scratch baseline's, in words.
+    and ``trunk_precision`` (the trunk pass's) when it trained on cached trunk activations;
+    ``budget`` is the from-scratch baseline's, in words.
     """
 
     name: str

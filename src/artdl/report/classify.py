@@ -59,19 +59,19 @@ def _precision(name: str) -> str:
     return {"bf16": "bf16 autocast", "auto": "fp32 on a CPU (bf16 autocast on a GPU)"}.get(name, name)
 
 
-def _tests(r: ClassificationRecord) -> dict[str, PairedTest]:
+def _tests(r: ClassificationRecord, found: EqualSteps | None) -> dict[str, PairedTest]:
     """Every McNemar test of the fine-tune that 02 states, as one Bonferroni family: the record's
-    own (probe, from-scratch rows) and the separately run equal-steps baseline when it is paired."""
+    own (probe, from-scratch rows) and the separately run equal-steps baseline (``found``, from
+    :func:`_equal_steps`) when it is paired."""
     tests = dict(r.paired)
-    found = _equal_steps(r)
     if found is not None and not found[2] and found[1] is not None:
         tests[f"fine-tune vs {found[0].run.model}"] = found[1]
     return {name: test.within(len(tests)) for name, test in tests.items()}
 
 
-def _paired_sentence(r: ClassificationRecord, other: str) -> str:
-    """The fine-tune against ``other`` as McNemar's verdict says it, or why there is no test."""
-    test = _tests(r).get(f"fine-tune vs {other}")
+def _paired_sentence(r: ClassificationRecord, other: str, tests: dict[str, PairedTest]) -> str:
+    """The fine-tune against ``other`` as McNemar's verdict in ``tests`` says it, or why there is no test."""
+    test = tests.get(f"fine-tune vs {other}")
     if test is not None:
         return test.verdict().sentence
     tuned, m = r.models["fine-tune"], r.models[other]
@@ -87,7 +87,8 @@ def _comparison_sentence(r: ClassificationRecord) -> str:
         return "No linear probe was run."
     return (
         f"Kept fine-tune vs the linear probe of the same run, on the same {tuned.n} test paintings "
-        f"(top-1 {_acc(tuned)} vs {_acc(probe)}): {_paired_sentence(r, 'linear probe')}."
+        f"(top-1 {_acc(tuned)} vs {_acc(probe)}): "
+        f"{_paired_sentence(r, 'linear probe', _tests(r, _equal_steps(r)))}."
     )
 
 
@@ -98,7 +99,10 @@ NOT_MEASURED = (
 )
 
 
-def _equal_steps(r: ClassificationRecord) -> tuple[ScratchStepsRecord, PairedTest | None, str] | None:
+EqualSteps = tuple[ScratchStepsRecord, PairedTest | None, str]
+
+
+def _equal_steps(r: ClassificationRecord) -> EqualSteps | None:
     """The separately run equal-steps baseline of the CPU default, McNemar's test of it against *this*
     record's fine-tune, and why they are not comparable ("" when they are): both records are named
     ``default`` even after overrides, so another step count or split must not be paired."""
@@ -123,16 +127,16 @@ def _scratch_sentences(r: ClassificationRecord) -> list[str]:
     """One sentence per budget that ran: the baseline's top-1 and the pretraining gain's verdict."""
     if not r.scratch_runs:
         return ["The from-scratch baseline was not run (`classify.scratch.enabled=false`)."]
-    lines = []
+    lines, found = [], _equal_steps(r)
+    tests = _tests(r, found)
     for run in r.scratch_runs:
         m = r.models[run.model]
         lines.append(
             f"From scratch {BUDGET_WORDS[run.budget]} ({run.label}, every step over all layers; the "
             f"fine-tune took {r.optimizer_steps.get('fine-tune')} steps): top-1 {_acc(m)}, chance "
             f"{m.chance_top1:.3f}. ImageNet pretraining, {BUDGET_WORDS[run.budget]}: "
-            f"{_paired_sentence(r, run.model)}."
+            f"{_paired_sentence(r, run.model, tests)}."
         )
-    found = _equal_steps(r)
     if found is not None and found[2]:
         extra, _, why = found
         lines.append(
@@ -140,8 +144,8 @@ def _scratch_sentences(r: ClassificationRecord) -> list[str]:
             f"is not comparable with this run: {why}. Re-run `python benchmarks/run_scratch_steps.py`."
         )
     elif found is not None:
-        extra, test, _ = found
-        test = _tests(r).get(f"fine-tune vs {extra.run.model}")
+        extra = found[0]
+        test = tests.get(f"fine-tune vs {extra.run.model}")
         paired = (
             test.verdict().sentence
             if test is not None
@@ -269,11 +273,11 @@ def _finetune_kind(recipe: Recipe) -> str:
     return f"last {recipe.unfreeze_stages} stages fine-tuned{cached}"
 
 
-def _paired_cell(r: ClassificationRecord, name: str) -> str:
+def _paired_cell(name: str, tests: dict[str, PairedTest]) -> str:
     """McNemar's p-value of the fine-tune against ``name`` on the same test paintings."""
     if name == "fine-tune":
         return "–"
-    test = _tests(r).get(f"fine-tune vs {name}")
+    test = tests.get(f"fine-tune vs {name}")
     if test is None:
         return "not tested (re-run 02)"
     return f"{test.difference:+.3f}, p = {test.p_value:.2g}" + ("" if test.significant else " (n.s.)")
@@ -286,16 +290,17 @@ def _rows(r: ClassificationRecord, run: str) -> list[list[str]]:
         "linear probe": f"{r.recipe.head_epochs} head ep.",
         **{s.model: s.label for s in r.scratch_runs},
     }
+    found = _equal_steps(r)
+    tests = _tests(r, found)
     rows = [
-        [run, name, budgets.get(name, ""), _acc(m), _acc(m, top3=True), f"{m.macro_f1:.3f}", _paired_cell(r, name)]
+        [run, name, budgets.get(name, ""), _acc(m), _acc(m, top3=True), f"{m.macro_f1:.3f}", _paired_cell(name, tests)]
         for name in MODEL_ORDER
         if name != "fine-tune, last epoch" and (m := r.models.get(name)) is not None
     ]
-    found = _equal_steps(r)
     if found is not None and not found[2]:
         extra, m = found[0], found[0].scores
         rows.append([run, "from scratch, same steps", extra.run.label, _acc(m), _acc(m, top3=True),
-                     f"{m.macro_f1:.3f}", _paired_cell(r, extra.run.model)])  # fmt: skip
+                     f"{m.macro_f1:.3f}", _paired_cell(extra.run.model, tests)])  # fmt: skip
     return rows
 
 
