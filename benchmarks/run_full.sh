@@ -63,7 +63,7 @@ for section in ("retrieve", "vqgan_clip"):
 # full, e.g. results/02_classify.full.json in the repository, does not count).
 done_on_gpu() {
   [[ -f "$1" ]] && "$PYTHON" -c 'import json, sys
-sys.exit(json.load(open(sys.argv[1]))["environment"]["hardware"].startswith("CPU"))' "$1"
+sys.exit(json.load(open(sys.argv[1]))["provenance"]["hardware"].startswith("CPU"))' "$1"
 }
 
 for piece in "${PIECES[@]}"; do

@@ -253,9 +253,12 @@ def _run_full(root: Path, *args: str, **env: str) -> str:
 def test_run_full_skips_pieces_a_gpu_finished_and_passes_overrides(tmp_path: Path):
     import json
 
+    from artdl.core import Provenance, Record
+
     (tmp_path / "results").mkdir()
     for step, hardware in (("02_classify", "NVIDIA T4"), ("03_autoencode", "CPU (2 cores, x86_64)")):
-        record = {"environment": {"hardware": hardware}}
+        # written the way write_results writes a record, so the script reads the real layout
+        record = Record(provenance=Provenance(config="full", hardware=hardware)).to_json()
         (tmp_path / "results" / f"{step}.full.json").write_text(json.dumps(record))
     out = _run_full(tmp_path, "02", "03", "06", "--", "gan.dcgan.steps=5")
     assert "02: results/02_classify.full.json was written on a GPU, skipped" in out
