@@ -262,6 +262,9 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
     is rebuilt when the split settings or the set of images change (a new crawl, say).
     """
     name = dataset or str(cfg.data.dataset)
+    base = dataset_spec(cfg, name).get("subset_of")
+    if base:
+        return _view_splits(cfg, name, str(base), rebuild)
     out_dir = processed_dir(name)
     csv_path, meta_path = out_dir / "splits.csv", out_dir / "splits.json"
     from omegaconf import OmegaConf
@@ -318,6 +321,22 @@ def load_splits(cfg: Any, dataset: str | None = None, rebuild: bool = False) -> 
             )
         )
     return split
+
+
+def _view_splits(cfg: Any, name: str, base: str, rebuild: bool) -> pd.DataFrame:
+    """A view's rows with the split (and group) that its base set gave them.
+
+    A view drawing its own split would put about 70 % of its test rows in the base set's training
+    split: under ``full``, 04's fine-tuned backbone and the explorer's predictions (both 02's model,
+    trained on ``wikiart_full``) would then be scored on paintings they were trained on.
+    """
+    sides = load_splits(cfg, base, rebuild).set_index("path")[["split", "group"]]
+    view = build_table(cfg, name)
+    out = view.join(sides, on="path")
+    if out["split"].isna().any():  # cannot happen for a view of the same files; say so if it does
+        raise DataError(f"data set '{name}' has rows that its base set '{base}' does not: rebuild both.")
+    out.attrs["groups"] = {"split_of": base}
+    return out
 
 
 def _split_table(table: pd.DataFrame, settings: dict[str, Any], min_per_label: int) -> pd.DataFrame:
