@@ -155,6 +155,18 @@ def test_perceptual_weight_adds_its_loss_to_training():
         autoencode.AutoencoderConfig(perceptual_weight=-1.0)
 
 
+def test_swae_loss_keeps_the_perceptual_term_beside_the_sliced_wasserstein_one():
+    """The SWAE's loss is recon + perceptual + SW; it once dropped the perceptual term while its
+    history still reported it."""
+    images = (torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(2)) * 255).to(torch.uint8)
+    config = autoencode.AutoencoderConfig(epochs=1, batch_size=8, perceptual_weight=0.5, swae_weight=0.1)
+    model = models.ConvAutoencoder(32, 8, [8, 16], kind="swae")
+    hist = autoencode.train_autoencoder(model, images, None, config, progress=False)
+    parts = hist["train_recon"][0] + 0.5 * hist["train_perceptual"][0] + 0.1 * hist["train_swd"][0]
+    assert hist["train_perceptual"][0] > 0 and hist["train_swd"][0] > 0
+    assert hist["train_loss"][0] == pytest.approx(parts, rel=1e-5)
+
+
 class _Identity(torch.nn.Module):
     """A stand-in autoencoder that returns its input (a perfect reconstruction) or a grey image."""
 

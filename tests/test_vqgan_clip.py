@@ -336,6 +336,20 @@ def test_missing_real_checkpoint_in_config_says_how(isolated_root: Path) -> None
         V.load_models(cfg, "cpu")
 
 
+def test_a_clip_without_weights_or_tag_is_reported_random(isolated_root: Path) -> None:
+    """Neither ``weights`` nor ``pretrained``: open_clip builds a random model, and 07 must say so
+    even though ``random_init`` is false (it used to print and record "trained")."""
+    from artdl.core import load_config
+
+    cfg = load_config("default", ["vqgan_clip.clip.weights=null", "vqgan_clip.clip.random_init=false"])
+    _, clip = V.load_models(cfg, "cpu")
+    assert clip.random and "RANDOM" in clip.description
+    assert V.random_weights(cfg, clip) == {"vqgan": True, "clip": True}
+    assert V.random_weights(cfg)["clip"]  # the config alone says the same
+    assert V.weights_label({"vqgan": False, "clip": True}) == "WIRING DEMO: random-weight CLIP, not real art"
+    assert V.weights_label({"vqgan": False, "clip": False}) == "VQGAN+CLIP"
+
+
 @pytest.mark.integration
 def test_vqgan_clip_notebook_executes(isolated_root: Path) -> None:
     import nbformat

@@ -114,7 +114,7 @@ def _loss(
     if model.kind == "swae":
         prior = prior_sample(z.shape[0], z.shape[1], cfg.prior, z.device)
         swd = sliced_wasserstein(z, prior, cfg.projections)
-        loss = rec + cfg.swae_weight * swd
+        loss = loss + cfg.swae_weight * swd  # on top of the perceptual term, not in its place
         parts["swd"] = float(swd.detach())
     parts["loss"] = float(loss.detach())
     return loss, parts

@@ -44,6 +44,7 @@ from artdl.vqgan_clip.pipeline import (
     resolve_size,
     save_results,
     score_texts,
+    weights_label,
 )
 from artdl.vqgan_clip.prompts import (
     ParsedPrompt,
@@ -97,6 +98,7 @@ __all__ = [
     "parse_prompts",
     "prepare_checkpoint",
     "random_weights",
+    "weights_label",
     "recorded_sha256",
     "render_presets",
     "replace_grad",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from artdl.core import resolve
-from artdl.models import CLIPBundle, load_clip, save_random_clip
+from artdl.models import CLIPBundle, clip_from_config
 from artdl.vqgan_clip.generation import (
     GenerationConfig,
     GenerationResult,
@@ -35,18 +35,34 @@ __all__ = [
     "resolve_size",
     "save_results",
     "score_texts",
+    "weights_label",
 ]
 
 
-def random_weights(cfg: Any) -> dict[str, bool]:
+def random_weights(cfg: Any, clip: CLIPBundle | None = None) -> dict[str, bool]:
     """Which networks have random weights: ``{"vqgan": ..., "clip": ...}``.
 
     Why it matters: with either one random, the output is a wiring demo, not art, and every
-    report must say so.
+    report must say so. Pass the loaded ``clip``: it knows whether trained weights were found (a
+    config with neither ``weights`` nor ``pretrained`` builds a random CLIP without asking for one).
+    Without it, the config's word is taken, and no weights at all counts as random.
     """
     vc = cfg.vqgan_clip
     entry = vc.checkpoints[vc.checkpoint]
-    return {"vqgan": bool(entry.get("random_init", False)), "clip": bool(vc.clip.get("random_init", False))}
+    if clip is not None:
+        clip_random = bool(clip.random)
+    else:
+        c = vc.clip
+        clip_random = bool(c.get("random_init", False)) or not (c.get("weights") or c.get("pretrained"))
+    return {"vqgan": bool(entry.get("random_init", False)), "clip": clip_random}
+
+
+def weights_label(random: Mapping[str, bool]) -> str:
+    """The caption every 07 figure carries: a wiring demo when any network is random."""
+    names = [("CLIP" if name == "clip" else "VQGAN") for name, is_random in random.items() if is_random]
+    if not names:
+        return "VQGAN+CLIP"
+    return f"WIRING DEMO: random-weight {' + '.join(names)}, not real art"
 
 
 def is_random_demo(cfg: Any) -> bool:
@@ -100,12 +116,9 @@ def load_models(cfg: Any, device: Any) -> tuple[Any, CLIPBundle]:
     vqgan = load_vqgan(
         config_path, ckpt_path, device, trust_checkpoint=bool(vc.get("trust_checkpoint", False))
     )
-    c = vc.clip
-    if c.get("random_init") and c.weights and not Path(str(c.weights)).is_absolute():
-        if not resolve(c.weights).is_file():
-            save_random_clip(c.model, c.weights, c.model_configs)
-    clip = load_clip(c.model, c.pretrained, c.weights, device, c.model_configs, c.force_quick_gelu)
-    return vqgan, clip
+    # The same loader as 04: random-weight demo files made where random_init allows, the
+    # pretrained tag downloaded by open_clip, and the bundle labelled random when it is.
+    return vqgan, clip_from_config(vc.clip, device)
 
 
 def resolve_size(cfg: Any, device: Any, vqgan: Any) -> int:

@@ -90,7 +90,7 @@ def vqgan_clip_record(
     ]
     return VqganClipRecord(
         provenance=Provenance(dataset="prompts (configs: vqgan_clip.presets)", split="-"),
-        random_weights=random_weights(cfg),
+        random_weights=random_weights(cfg, clip),
         checkpoint=str(vc.checkpoint),
         clip_model=str(vc.clip.model),
         device=str(next(vqgan.parameters()).device),
