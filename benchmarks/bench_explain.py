@@ -4,9 +4,10 @@
 test predictions, one batch each, with every method of ``classify.explain.methods``. This times one
 such batch per method and size, so the cell's cost is about twice the row of its size. The
 classifier is 02's architecture (ImageNet EfficientNet-Lite0 with a new 7-class head) at 224 px:
-a trained head costs the same. Images are shared
-WikiArt paintings when ``../shared/datasets`` is there, else random pixels (the cost does not
-depend on the content).
+a trained head costs the same. Images are ``wikiart_styles7``
+paintings where :func:`artdl.data.dataset_location` finds the set (its root, the mirror at
+``paths.shared_datasets`` or a fetched copy), else random pixels (the cost does not depend on the
+content).
 
     python benchmarks/bench_explain.py --sizes 1 4    # Score-CAM at 1 image only (--scorecam-max)
 """
@@ -29,9 +30,11 @@ from _common import report  # noqa: E402
 def _batch(n: int, size: int, mean, std):  # noqa: ANN001, ANN202
     import torch
 
-    from artdl.data import eval_transform, load_image
+    from artdl.core import load_config
+    from artdl.data import dataset_location, eval_transform, load_image
 
-    paths = sorted((ROOT.parent / "shared" / "datasets" / "wikiart_styles7").rglob("*.jpg"))[:n]
+    kind, root = dataset_location(load_config("default"), "wikiart_styles7")  # the mirror, or a fetched copy
+    paths = [] if kind == "missing" else sorted(root.rglob("*.jpg"))[:n]
     if len(paths) == n:
         transform = eval_transform(size, mean, std)
         return torch.stack([transform(load_image(p)) for p in paths]), "WikiArt paintings"

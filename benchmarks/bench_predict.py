@@ -5,8 +5,9 @@ models are loaded (``load`` is that one-off cost). The classifier is ``models/cl
 when it exists, else the same architecture (ImageNet EfficientNet-Lite0 with a new 7-class head) at
 the default 224 px, which costs the same; neighbours search a collection of ``--collection``
 synthetic embeddings (1280-d, the cnn source) in a throw-away project root, with the query
-embedded by the real ImageNet Lite0 at ``retrieve.cnn.image_size``. Images are shared WikiArt
-paintings when ``../shared/datasets`` is there, else generated 800 x 600 photos.
+embedded by the real ImageNet Lite0 at ``retrieve.cnn.image_size``. Images are ``wikiart_styles7``
+paintings where :func:`artdl.data.dataset_location` finds the set (its root, the mirror at
+``paths.shared_datasets`` or a fetched copy), else generated 800 x 600 photos.
 
     python benchmarks/bench_predict.py --images 5 --methods cam gradcam gradcam++
     python benchmarks/bench_predict.py --methods scorecam --images 1   # one forward per channel: slow
@@ -36,7 +37,15 @@ CLASSES = ["Art_Nouveau_Modern", "Baroque", "Expressionism", "Impressionism", "P
 
 
 def _images(folder: Path, n: int) -> list[Path]:
-    shared = sorted((ROOT.parent / "shared" / "datasets" / "wikiart_styles7").rglob("*.jpg"))[:n]
+    """``n`` styles7 paintings where the set is at hand, else generated photos (800 x 600 noise).
+
+    Called before :func:`_project` points ``ARTDL_ROOT`` at a temporary project, from which the
+    config's relative ``paths.shared_datasets`` would name another folder."""
+    from artdl.core import load_config
+    from artdl.data import dataset_location
+
+    kind, root = dataset_location(load_config("default"), "wikiart_styles7")  # the mirror, or a fetched copy
+    shared = [] if kind == "missing" else sorted(root.rglob("*.jpg"))[:n]
     if len(shared) == n:
         return shared
     from PIL import Image
@@ -99,12 +108,12 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-predict-") as tmp:
+        paths = _images(Path(tmp), args.images)
         checkpoint, overrides = _project(Path(tmp), args.collection)
         cfg = load_config("default", [*overrides, f"device={args.device}"])
         start = time.perf_counter()
         predictor = Predictor(cfg, PredictOptions.from_config(cfg, checkpoint=checkpoint), args.device)
         load_ms = (time.perf_counter() - start) * 1000
-        paths = _images(Path(tmp), args.images)
         images = [predictor.read(p) for p in paths]
         stages = {
             "decode (read_image)": lambda: [predictor.read(p) for p in paths],

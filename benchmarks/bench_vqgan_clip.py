@@ -61,15 +61,15 @@ def measure(vqgan, clip, size: int, variant: str, cutn: int, iters: int, device:
     )
     row = {"size": size, "variant": variant, "cutn": cutn}
     try:
-        # Warm-up: compilation and cuDNN autotuning happen here, outside the timed call; generate()
+        # Warm-up: compilation and cuDNN autotuning happen here, outside the timed call; generate_image()
         # keeps the compiled networks on the model objects, so the timed call reuses them.
-        warm = V.generate(
+        warm = V.generate_image(
             vqgan, clip, "a Baroque painting", replace(config, iterations=2), size=size, progress=False
         )
         if device.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
-        r = V.generate(
+        r = V.generate_image(
             vqgan, clip, "a Baroque painting", replace(config, iterations=iters), size=size, progress=False
         )
         if device.type == "cuda":

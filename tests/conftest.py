@@ -59,6 +59,11 @@ def impressionists_root() -> Path:
 
 
 @pytest.fixture
+def styles7_root() -> Path:
+    return _require_dataset("wikiart_styles7")
+
+
+@pytest.fixture
 def isolated_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A throw-away project root: artifacts land in tmp_path, not in the repository."""
     root = tmp_path / "project"

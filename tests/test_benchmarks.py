@@ -90,6 +90,42 @@ def test_seed_benchmark_separates_training_seeds_from_split_draws(tmp_path: Path
     assert "val top-1" not in json.loads((tmp_path / "02_seeds.json").read_text())["notes"]
 
 
+def _seed_rows(val: list[float], test: list[float], seconds: float) -> dict:
+    """A ``bench_seeds.py`` file of training seeds 0, 1, 2 on split seed 42."""
+    return {"rows": [{"split seed": 42, "seed": s, "val top-1 (kept)": v, "fine-tune top-1": t, "seconds": seconds,
+                      "config": "default"} for s, (v, t) in enumerate(zip(val, test))]}  # fmt: skip
+
+
+def test_recipe_trial_is_compared_paired_by_seed_and_claims_no_difference_its_interval_spans(
+    tmp_path: Path, monkeypatch
+):
+    """A recipe chosen on 3 seeds: a mean difference whose interval includes 0 is "no measurable
+    difference", never "higher"; one whose interval excludes 0 names the recipe that scored higher."""
+    from artdl.report.benchmarks import readme_sections, recipe_comparison
+
+    default = _seed_rows([0.60, 0.59, 0.60], [0.56, 0.58, 0.57], seconds=140.0)
+    noisy = _seed_rows([0.58, 0.585, 0.59], [0.557, 0.558, 0.541], seconds=63.0)  # val +0.008, test +0.018
+    text = recipe_comparison(default, noisy, "02_seeds_stages2", 0.95)
+    assert "Paired by training seed (0, 1, 2 on split seed 42)" in text and "95% t interval (df 2)" in text
+    assert "higher" not in text and text.count("no measurable difference at 3 seeds") == 2
+    assert "test top-1 +0.018 [-0.0" in text and "took 2.2x as long (mean 140.0 s against 63.0 s)" in text
+    steady = _seed_rows([0.57, 0.56, 0.57], [0.52, 0.54, 0.53], seconds=70.0)  # 0.03-0.04 on every seed
+    text = recipe_comparison(default, steady, "02_seeds_stages2", 0.95)
+    assert text.count("higher with `02_seeds.json`") == 2 and "no measurable" not in text
+    worse = recipe_comparison(steady, default, "02_seeds_stages2", 0.95)
+    assert worse.count("higher with `02_seeds_stages2.json`") == 2
+    assert recipe_comparison(default, {"rows": noisy["rows"][:1]}, "02_seeds_stages2", 0.95) == ""  # one seed: no interval
+
+    monkeypatch.setenv("ARTDL_ROOT", str(tmp_path))  # the docs block: the trial's table, then the comparison
+    (tmp_path / "configs").symlink_to(Path(__file__).resolve().parents[1] / "configs")
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    for name, record in (("02_seeds", default), ("02_seeds_stages2", noisy)):
+        (tmp_path / "benchmarks" / "results" / f"{name}.json").write_text(json.dumps(record))
+    sections = readme_sections()
+    assert sections["bench-02_seeds_stages2"].endswith(recipe_comparison(default, noisy, "02_seeds_stages2", 0.95))
+    assert "Paired" not in sections["bench-02_seeds"]
+
+
 def test_loading_target_check_compares_with_training_on_the_same_device(tmp_path: Path, monkeypatch, capsys):
     import bench_data
 

@@ -2,6 +2,7 @@ import dataclasses
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -12,15 +13,17 @@ from torch import nn
 
 from artdl import models
 from artdl.classify import (
-    METHODS,
+    CAM_METHODS,
     FitConfig,
     FitResult,
+    comparison_table,
     evaluate,
     explain,
     fit,
     make_loaders,
     most_confused_pairs,
     predict,
+    run_seconds,
     save_predictions,
     score_folder,
     scratch_epochs,
@@ -284,7 +287,7 @@ def test_explanation_mass_falls_in_the_decisive_region(trained_toy, method):
     )
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", CAM_METHODS)
 def test_explanations_have_shape_range_and_are_deterministic(method):
     model = models.build_classifier("scratch", 3).eval()
     x = torch.randn(2, 3, 64, 64)
@@ -686,7 +689,7 @@ def test_training_history_names_a_short_run_beside_a_visible_marker():
 
     from .test_figure_layout import HISTORY, _check
 
-    short = pd.DataFrame({"epoch": [1], "train_loss": [1.9], "val_loss": [1.8], "val_acc": [0.28]})
+    short = pd.DataFrame({"epoch": [1], "train_loss": [1.9], "val_loss": [1.8], "val_acc": [0.28], "epoch_done": [0.7]})
     fig = viz.training_history({"fine-tune": HISTORY, "from scratch, same time": short},
                                {"from scratch, same time": "same 103 s, 43 steps"})  # fmt: skip
     try:
@@ -695,7 +698,8 @@ def test_training_history_names_a_short_run_beside_a_visible_marker():
         assert "from scratch" in named.get_text()
         [marker] = [line for line in ax_acc.get_lines() if len(line.get_xdata()) == 1]
         assert marker.get_markersize() >= 8 and marker.get_marker() == "D"
-        assert any("43 steps" in t.get_text() for t in ax_acc.get_legend().get_texts())
+        assert list(marker.get_xdata()) == [pytest.approx(0.7)]  # 0.7 of an epoch, where it stopped
+        assert any("43 steps" in t.get_text() for t in fig.legends[0].get_texts())
         assert not _check(fig)  # readable, nothing overlapping
     finally:
         plt.close(fig)
@@ -810,3 +814,15 @@ def test_readme_summary_gives_every_accuracy_of_02_with_its_interval():
 
     row = _classify(classification_sample())
     assert "0.300 [0.273, 0.328]" in row[3]
+
+
+def test_comparison_table_shows_intervals_and_drops_an_unrecorded_top3():
+    with_top3 = {"fine-tune": {"top1": 0.6, "top1_ci": (0.55, 0.65), "top3": 0.9, "top3_ci": (0.88, 0.92),
+                               "macro_f1": 0.5912}}  # fmt: skip
+    table = comparison_table(with_top3)
+    assert table.loc["fine-tune", "test top-1 [95% CI]"] == "0.600 [0.550, 0.650]"
+    assert table.loc["fine-tune", "macro-F1"] == 0.591
+    without = {"probe": {"top1": 0.5, "top1_ci": (0.4, 0.6), "macro_f1": 0.4}}
+    assert "test top-3 [95% CI]" not in comparison_table(without).columns
+    fits = {"time": SimpleNamespace(name="from scratch, same time", seconds=12.0)}
+    assert run_seconds(SimpleNamespace(seconds=30.0), fits) == {"fine-tune": 30.0, "from scratch, same time": 12.0}

@@ -13,7 +13,7 @@ from PIL import Image
 from artdl.core import load_config
 from artdl.crawl import CrawlOptions, FixtureSite, run_crawl, start_crawl
 from artdl.crawl.columns import CRAWL_COLUMNS
-from artdl.crawl.fixture_site import CORRUPT_ID, FLAKY_ID, PRIVATE_ID
+from artdl.crawl.fixture_catalogue import CORRUPT_ID, FLAKY_ID, PRIVATE_ID
 from artdl.crawl.store import prepare_out
 from artdl.data import build_table
 

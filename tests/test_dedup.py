@@ -1,4 +1,8 @@
-"""Near-duplicate hashing and grouping (artdl.data.dedup), on real paintings where it matters."""
+"""Near-duplicate hashing and grouping (artdl.data.dedup).
+
+The behaviour is tested on synthetic paintings (smooth colour fields, written as JPEGs), so these
+tests always run; one test checks look-alike pairs known in the real ``wikiart_styles7`` set.
+"""
 
 from __future__ import annotations
 
@@ -30,25 +34,35 @@ STYLES7_PAIRS = [
 ]
 
 
-@pytest.fixture
-def styles7(shared_datasets: Path) -> Path:
-    root = shared_datasets / "wikiart_styles7"
-    if not root.is_dir():
-        pytest.skip(f"{root} is absent")
-    return root
+def _smooth_painting(seed: int, side: int = 224) -> Image.Image:
+    """A synthetic painting: a 6x6 field of random colours, smoothly upscaled, with a little noise.
+
+    Smooth like a painting at the 9x8 pixels dHash looks at, so a rescaled re-encoded copy keeps its
+    hash, and different seeds differ as different paintings do (10 bits or more apart over 200)."""
+    rng = np.random.default_rng(seed)
+    coarse = Image.fromarray(rng.integers(0, 256, (6, 6, 3), dtype=np.uint8))
+    pixels = np.asarray(coarse.resize((side, side), Image.Resampling.BICUBIC)).astype(float)
+    pixels += rng.normal(0, 6, pixels.shape)
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
-def _reencoded(path: Path, size: int, quality: int) -> Image.Image:
+def _saved(image: Image.Image, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, "JPEG", quality=90)
+    return path
+
+
+def _reencoded(source: Path | Image.Image, size: int, quality: int) -> Image.Image:
     """A rescaled, JPEG re-encoded copy: what a second scan or a re-upload looks like."""
     buffer = io.BytesIO()
-    with Image.open(path) as im:
+    with Image.open(source) if isinstance(source, Path) else source.copy() as im:
         im.convert("RGB").resize((size, size), Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=quality)
     buffer.seek(0)
     return Image.open(buffer).convert("RGB")
 
 
-def test_dhash_is_uint64_and_accepts_paths_images_and_arrays(styles7: Path) -> None:
-    path = styles7 / STYLES7_PAIRS[0][0]
+def test_dhash_is_uint64_and_accepts_paths_images_and_arrays(tmp_path: Path) -> None:
+    path = _saved(_smooth_painting(0), tmp_path / "a.jpg")
     image = Image.open(path).convert("RGB")
     chw = np.asarray(image).transpose(2, 0, 1)
     hashes = dhash([path, str(path), image, np.asarray(image), chw, np.asarray(image) / 255.0])
@@ -62,8 +76,8 @@ def test_dhash_bits_follow_brightness_to_the_right() -> None:
     assert dhash([ramp[:, ::-1].copy()])[0] == np.uint64(0)
 
 
-def test_rescaled_reencoded_copy_lands_in_the_same_group(styles7: Path) -> None:
-    originals = [styles7 / a for a, _ in STYLES7_PAIRS]
+def test_rescaled_reencoded_copy_lands_in_the_same_group(tmp_path: Path) -> None:
+    originals = [_saved(_smooth_painting(seed), tmp_path / f"{seed}.jpg") for seed in range(3)]
     copies = [_reencoded(p, 160, 70) for p in originals] + [_reencoded(originals[0], 300, 95)]
     hashes = difference_hashes([*originals, *copies])
     groups = near_duplicate_groups(hashes, max_distance=4)
@@ -72,16 +86,20 @@ def test_rescaled_reencoded_copy_lands_in_the_same_group(styles7: Path) -> None:
     assert len(set(groups[:3])) == 3  # the three paintings stay apart
 
 
-def test_distinct_paintings_do_not_group(styles7: Path) -> None:
-    paths = sorted((styles7 / "Baroque").glob("*.jpg"))[:150]
+def test_distinct_paintings_do_not_group(tmp_path: Path) -> None:
+    paths = [_saved(_smooth_painting(seed), tmp_path / f"{seed}.jpg") for seed in range(150)]
     groups = near_duplicate_groups(difference_hashes(paths), max_distance=4)
     assert group_summary(groups)["merged_groups"] == 0
 
 
-def test_group_count_on_a_small_real_set(styles7: Path, tmp_path: Path) -> None:
-    pair_files = [f for pair in STYLES7_PAIRS for f in pair]
-    others = sorted((styles7 / "Symbolism").glob("*.jpg"))[:20]
-    table = pd.DataFrame({"path": [str(styles7 / f) for f in pair_files] + [str(p) for p in others]})
+def test_group_count_on_a_small_set(tmp_path: Path) -> None:
+    """Three paintings each with a rescaled copy beside 20 others: 26 images in 23 groups."""
+    pair_files: list[Path] = []
+    for seed in range(3):
+        original = _saved(_smooth_painting(seed), tmp_path / "a" / f"{seed}.jpg")
+        pair_files += [original, _saved(_reencoded(original, 160, 70), tmp_path / "b" / f"{seed}.jpg")]
+    others = [_saved(_smooth_painting(seed), tmp_path / "c" / f"{seed}.jpg") for seed in range(100, 120)]
+    table = pd.DataFrame({"path": [str(p) for p in pair_files + others]})
     groups = dataset_groups(table, cache_dir=tmp_path, progress=False)
     summary = group_summary(groups)
     assert summary == {
@@ -95,6 +113,13 @@ def test_group_count_on_a_small_real_set(styles7: Path, tmp_path: Path) -> None:
     # second call is served from the cache and gives the same answer
     assert (tmp_path / "dhash.json").is_file()
     assert (dataset_groups(table, cache_dir=tmp_path, progress=False) == groups).all()
+
+
+def test_known_styles7_look_alikes_share_a_group(styles7_root: Path) -> None:
+    """The real set's look-alikes (one painting filed under two styles) hash within the threshold."""
+    paths = [styles7_root / f for pair in STYLES7_PAIRS for f in pair]
+    groups = near_duplicate_groups(difference_hashes(paths), max_distance=4)
+    assert (groups[0::2] == groups[1::2]).all() and len(set(groups)) == len(STYLES7_PAIRS)
 
 
 def test_multi_index_pairs_equal_brute_force() -> None:

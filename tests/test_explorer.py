@@ -30,7 +30,7 @@ from artdl.archive.explorer import (
     write_atlases,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+from .conftest import shared_override
 
 
 # ------------------------------------------------------------------------------------------
@@ -514,14 +514,16 @@ def real_site(tmp_path_factory):
     """An explorer of 80 real paintings (pixels embedding: no model download, seconds to build)."""
     from artdl.archive.explorer import build_explorer, collection_table
     from artdl.core import load_config
+    from artdl.data import dataset_location
 
-    shared = REPO.parent / "shared" / "datasets"
-    if not (shared / "aic_paintings").is_dir() or not (shared / "wikiart_impressionists").is_dir():
-        pytest.skip(f"real painting sets absent at {shared}")
     cfg = load_config(
-        "default", ["explorer.source=pixels", "explorer.layouts=[tsne,grid,timeline]", "explorer.limit=80"]
+        "default",
+        [shared_override(), "explorer.source=pixels", "explorer.layouts=[tsne,grid,timeline]", "explorer.limit=80"],
     )
     names = ["aic_paintings", "wikiart_impressionists"]
+    missing = [str(path) for kind, path in (dataset_location(cfg, n) for n in names) if kind == "missing"]
+    if missing:
+        pytest.skip(f"real painting sets absent: {', '.join(missing)} (ARTDL_SHARED_DATASETS names the mirror)")
     table = collection_table(cfg, names, 80, int(cfg.seed))
     out = build_explorer(cfg, names, tmp_path_factory.mktemp("explorer") / "site", progress=False)
     return out, table, read_site_data(out)

@@ -30,7 +30,7 @@ import pytest
 from PIL import Image
 
 from artdl import data
-from artdl.core import load_config
+from artdl.core import PART_SUFFIX, load_config
 from artdl.data import fetch
 from artdl.report.data import data_table_markdown
 
@@ -204,7 +204,7 @@ def _cfg(server: RawServer, project: Path, *extra: str):
 
 
 def _parts(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.name.endswith(fetch.PART_SUFFIX)]
+    return [p for p in folder.rglob("*") if p.name.endswith(PART_SUFFIX)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ def test_fetch_killed_midway_resumes_without_partial_files(
     for r in done:  # what is there is whole
         assert hashlib.sha256((dest / str(r["file"])).read_bytes()).hexdigest() == r["sha256"]
     # A process killed outright (SIGKILL) would leave a temp file: the next fetch removes it.
-    stale = dest / "claude-monet" / f".x.jpg.abc123{fetch.PART_SUFFIX}"
+    stale = dest / "claude-monet" / f".x.jpg.abc123{PART_SUFFIX}"
     stale.write_bytes(b"half a jpeg")
     before = sum(server.hits.values())
 
@@ -528,7 +528,7 @@ def test_no_fetch_test_needs_the_mirror():
 
 
 # --------------------------------------------------------------------------------------------
-# The one atomic write (artdl.core.atomic_path), as the fetch and the crawl use it
+# The one atomic write (artdl.core.atomic_path, and write_atomic over it for the fetch and the crawl)
 # --------------------------------------------------------------------------------------------
 class _DiskFull(OSError):
     pass
@@ -541,20 +541,18 @@ def _half_then_fail(self: Path, data: bytes) -> int:
     raise _DiskFull("No space left on device")
 
 
-@pytest.mark.parametrize("writer", ["atomic_path", "fetch", "crawl"])
+@pytest.mark.parametrize("writer", ["atomic_path", "write_atomic"])
 def test_atomic_write_under_failure_leaves_no_half_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ):
-    from artdl.core import atomic_path
-    from artdl.crawl.store import write_atomic
-    from artdl.data.fetch.download import _write_atomic
+    from artdl.core import atomic_path, write_atomic
 
     def write(path: Path, data: bytes) -> None:
         if writer == "atomic_path":
             with atomic_path(path) as tmp:
                 tmp.write_bytes(data)
         else:
-            (_write_atomic if writer == "fetch" else write_atomic)(path, data)
+            write_atomic(path, data)
 
     target = tmp_path / "sub" / "painting.jpg"
     write(target, b"old complete file")
@@ -574,8 +572,8 @@ def test_atomic_write_under_failure_leaves_no_half_file(
 def test_atomic_path_fsync_and_the_part_suffix_the_sweepers_look_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from artdl.core import atomic_path
-    from artdl.crawl.store import PART_SUFFIX, prepare_out, write_atomic
+    from artdl.core import atomic_path, remove_stale_parts, write_atomic
+    from artdl.crawl.store import prepare_out
 
     synced, seen = [], []
     real_fsync = os.fsync
@@ -593,3 +591,18 @@ def test_atomic_path_fsync_and_the_part_suffix_the_sweepers_look_for(
     (tmp_path / "crawl" / "img" / f".y.jpg.k3j2{PART_SUFFIX}").write_bytes(b"half")
     assert prepare_out(tmp_path / "crawl")["stale_temp_files_removed"] == 1
     assert (tmp_path / "crawl" / "img" / "x.jpg").read_bytes() == b"jpeg"
+    (tmp_path / "crawl" / f"part{PART_SUFFIX}").write_bytes(b"a file of the set, not hidden: kept")
+    assert remove_stale_parts(tmp_path / "crawl") == 0 and remove_stale_parts(tmp_path / "missing") == 0
+
+
+def test_a_notebook_run_on_its_own_fetches_its_sets(server: RawServer, project: Path, tmp_path: Path):
+    """What a notebook's setup cell does in Colab: the sets it reads come down, the others do not."""
+    _serve_set(server, project, _paintings(tmp_path / "paintings", 2))
+    cfg = _cfg(server, project, "gan.dataset=wikiart_impressionists")
+    assert fetch.ensure_notebook_data(cfg, "06_gan", progress=False) == ["wikiart_impressionists"]
+    dest = project / "data" / "raw" / "wikiart_impressionists"
+    assert data.dataset_location(cfg, "wikiart_impressionists") == ("raw", dest)
+    assert sum(server.hits.values()) == 4
+    assert fetch.ensure_notebook_data(cfg, "07_vqgan_clip", progress=False) == []  # reads no shipped set
+    assert fetch.ensure_notebook_data(cfg, "06_gan", progress=False) == ["wikiart_impressionists"]
+    assert sum(server.hits.values()) == 4  # present now: nothing asked again

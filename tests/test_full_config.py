@@ -266,3 +266,15 @@ def test_run_full_skips_pieces_a_gpu_finished_and_passes_overrides(tmp_path: Pat
     assert "--only 06 gan.dcgan.steps=5" in out and "--only 02" not in out
     assert "--only 02" in _run_full(tmp_path, "02", FORCE="1")
     assert "would run" in _run_full(tmp_path, "weights").splitlines()[1]
+
+
+def test_under_full_no_notebook_after_the_crawl_reads_the_crawl() -> None:
+    """01 crawls a small live sample under full; 02-07 must not depend on it (WikiArt may block bots)."""
+    from artdl.data.fetch import datasets_needed
+
+    cfg = load_config("full")
+    later = [nb.name for nb in sorted((REPO_ROOT / "notebooks").glob("0[2-7]_*.ipynb"))]
+    assert len(later) == 6
+    needed = datasets_needed(cfg, later)
+    assert "wikiart_full" in needed and "wikiart_crawl" not in needed
+    assert all(cfg.datasets[n].get("subset_of") != "wikiart_crawl" for n in cfg.datasets)

@@ -195,7 +195,6 @@ def sparql_server() -> Iterator[str]:
 
 
 def test_dbpedia_source_same_interface(tmp_path: Path, sparql_server: str):
-    pytest.importorskip("SPARQLWrapper")
     table = pd.DataFrame(
         {"artist": ["Berthe Morisot", "Édouard Manet", "Claude Monet"], "artist_known": True}
     )

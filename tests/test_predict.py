@@ -388,6 +388,15 @@ def test_demo_answer_is_predicts_answer(project: dict):
     assert [n.row for n in reranked["neighbours"]] == [n.row for n in predictor.nearest(image, weight=0.4)[1]]
 
 
+def test_demo_slider_stops_at_the_largest_weight_04_swept():
+    """The slider's top comes from ``retrieve.influence.weights``, so it follows a changed sweep."""
+    from artdl.core import load_config
+    from artdl.predict.demo import _max_weight
+
+    assert _max_weight(load_config()) == max(load_config().retrieve.influence.weights)
+    assert _max_weight(load_config(overrides=["retrieve.influence.weights=[0,0.05,0.8]"])) == 0.8
+
+
 def test_demo_picks_a_collection_painting_or_asks_for_one(project: dict):
     from artdl.predict import PredictError
     from artdl.predict.demo import _chosen_image

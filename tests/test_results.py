@@ -280,7 +280,7 @@ def test_a_cpu_run_names_its_cpu_and_native_bf16(monkeypatch):
 
 def test_an_interval_is_printed_to_the_digits_of_its_value():
     """A bound one digit shorter could land on the wrong side of the value ("0.556 [0.56, ...]")."""
-    from artdl.report import ci
+    from artdl.report.markdown import ci
 
     assert ci(0.556, 0.5558, 0.5912) == "0.556 [0.556, 0.591]"
     assert ci(0.5, 0.47, 0.53, digits=2) == "0.50 [0.47, 0.53]"

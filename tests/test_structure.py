@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "artdl"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 # Still over the limits; to be split (see CONTRIBUTING.md).
-LONG_MODULES = {"crawl/fixture_site.py"}
+LONG_MODULES: set[str] = set()
 LONG_FUNCTIONS: set[str] = set()
 
 def _modules() -> list[Path]:

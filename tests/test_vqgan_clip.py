@@ -152,7 +152,7 @@ def test_loss_falls(tiny_models) -> None:
     vqgan, clip, _ = tiny_models
     # One full-image cutout without augmentation: the loss is a deterministic function of z.
     config = V.GenerationConfig(iterations=25, lr=0.2, cutn=1, augments=(), noise=0.0, seed=0)
-    result = V.generate(vqgan, clip, "a Baroque painting", config, size=32, progress=False)
+    result = V.generate_image(vqgan, clip, "a Baroque painting", config, size=32, progress=False)
     losses = np.array(result.losses)
     assert len(losses) == 25 and np.isfinite(losses).all()
     assert losses[-5:].mean() < losses[0] - 0.005, losses
@@ -162,9 +162,9 @@ def test_output_shape_range_and_seed(tiny_models) -> None:
     vqgan, clip, _ = tiny_models
     kw = dict(size=(48, 40), progress=False)
     config = V.GenerationConfig(iterations=3, cutn=4, save_every=1, seed=7)
-    a = V.generate(vqgan, clip, "a:1 | b:-0.5", config, **kw)
-    b = V.generate(vqgan, clip, "a:1 | b:-0.5", config, **kw)
-    c = V.generate(vqgan, clip, "a:1 | b:-0.5", replace(config, seed=8), **kw)
+    a = V.generate_image(vqgan, clip, "a:1 | b:-0.5", config, **kw)
+    b = V.generate_image(vqgan, clip, "a:1 | b:-0.5", config, **kw)
+    c = V.generate_image(vqgan, clip, "a:1 | b:-0.5", replace(config, seed=8), **kw)
     assert a.image.shape == (48, 32, 3) and a.image.dtype == np.uint8  # rounded down to f16 multiples
     assert 0 <= a.image.min() and a.image.max() <= 255 and a.image.std() > 0
     assert np.array_equal(a.image, b.image) and a.losses == b.losses
@@ -183,9 +183,9 @@ def test_compile_is_made_once_per_model_and_gives_the_same_image(tiny_models, mo
     monkeypatch.setattr(torch, "compile", fake_compile)
     config = V.GenerationConfig(iterations=2, cutn=2, seed=3)
     try:
-        plain = V.generate(vqgan, clip, "a", config, size=32, progress=False)
-        first = V.generate(vqgan, clip, "a", replace(config, compile=True), size=32, progress=False)
-        second = V.generate(vqgan, clip, "b", replace(config, compile=True), size=32, progress=False)
+        plain = V.generate_image(vqgan, clip, "a", config, size=32, progress=False)
+        first = V.generate_image(vqgan, clip, "a", replace(config, compile=True), size=32, progress=False)
+        second = V.generate_image(vqgan, clip, "b", replace(config, compile=True), size=32, progress=False)
     finally:
         for owner, attr in ((vqgan, "_artdl_compiled_decode"), (clip, "_artdl_compiled_encode_image")):
             if hasattr(owner, attr):
@@ -197,10 +197,10 @@ def test_compile_is_made_once_per_model_and_gives_the_same_image(tiny_models, mo
 def test_bf16_on_request_and_bad_precision(tiny_models) -> None:
     vqgan, clip, _ = tiny_models
     config = V.GenerationConfig(iterations=2, cutn=2, seed=3, amp="bf16")  # bf16 autocast on the CPU too
-    result = V.generate(vqgan, clip, "a", config, size=32, progress=False)
+    result = V.generate_image(vqgan, clip, "a", config, size=32, progress=False)
     assert result.image.shape == (32, 32, 3) and np.isfinite(result.losses).all()
     with pytest.raises(ValueError, match="precision"):
-        V.generate(vqgan, clip, "a", replace(config, amp="fp16"), size=32, progress=False)
+        V.generate_image(vqgan, clip, "a", replace(config, amp="fp16"), size=32, progress=False)
 
 
 def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> N
     config = V.GenerationConfig(
         image_prompts=f"{img}:0.5", init_image=img, init_weight=1.0, iterations=2, cutn=2, save_every=1
     )
-    result = V.generate(vqgan, clip, "a still life", config, size=32, progress=False)
+    result = V.generate_image(vqgan, clip, "a still life", config, size=32, progress=False)
     assert len(result.prompts) == 1 and len(result.losses) == 2
     assert len(result.frames) == 2
     import imageio.v2 as imageio
@@ -225,7 +225,7 @@ def test_image_prompt_init_image_and_animation(tiny_models, tmp_path: Path) -> N
         V.save_animation([], tmp_path / "empty.gif")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         missing = V.GenerationConfig(init_image=tmp_path / "nope.png", iterations=1)
-        V.generate(vqgan, clip, "x", missing, size=32, progress=False)
+        V.generate_image(vqgan, clip, "x", missing, size=32, progress=False)
 
 
 def test_clip_score_matrix(tiny_models) -> None:
@@ -303,7 +303,7 @@ def test_render_presets_passes_the_config_to_generate(tiny_models) -> None:
     vqgan, clip, _ = tiny_models
     cfg = load_config("default", ["vqgan_clip.iterations=2", "vqgan_clip.cutn=2", "vqgan_clip.save_every=1"])
     rendered = V.render_presets(cfg, vqgan, clip, ["baroque"], 32, progress=False)["baroque"]
-    direct = V.generate(
+    direct = V.generate_image(
         vqgan, clip, cfg.vqgan_clip.presets.baroque.prompts, V.GenerationConfig.from_cfg(cfg.vqgan_clip),
         size=32, progress=False,
     )  # fmt: skip

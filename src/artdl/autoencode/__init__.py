@@ -13,7 +13,7 @@ from __future__ import annotations
 from artdl.autoencode.evaluate import farthest_pair, reconstruction_quality
 from artdl.autoencode.knn_probe import compare_knn, knn_label_accuracy, versus_pixels
 from artdl.autoencode.losses import PerceptualLoss
-from artdl.autoencode.projection import METHODS, MapSettings, project_2d, tsne_2d, umap_2d
+from artdl.autoencode.projection import PROJECTION_METHODS, MapSettings, project_2d, tsne_2d, umap_2d
 from artdl.autoencode.record import (
     AutoencodeRecord,
     AutoencoderRun,
@@ -42,7 +42,7 @@ __all__ = [
     "CollectionInfo",
     "KnnComparison",
     "KnnScore",
-    "METHODS",
+    "PROJECTION_METHODS",
     "MapSettings",
     "PerceptualLoss",
     "add_noise",

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["METHODS", "MapSettings", "project_2d", "tsne_2d", "umap_2d"]
+__all__ = ["PROJECTION_METHODS", "MapSettings", "project_2d", "tsne_2d", "umap_2d"]
 
-METHODS = ("umap", "tsne")
+PROJECTION_METHODS = ("umap", "tsne")
 PRECOMPUTED_BELOW = 4096  # rows under which UMAP gets the exact cosine distance matrix
 
 
@@ -74,9 +74,9 @@ def project_2d(
 
     from threadpoolctl import threadpool_limits
 
-    unknown = [m for m in methods if m not in METHODS]
+    unknown = [m for m in methods if m not in PROJECTION_METHODS]
     if unknown:
-        raise ValueError(f"Unknown map method(s) {unknown}; choose from {METHODS}.")
+        raise ValueError(f"Unknown map method(s) {unknown}; choose from {PROJECTION_METHODS}.")
     if settings.metric not in ("euclidean", "cosine"):
         raise ValueError(f"metric={settings.metric!r}; choose euclidean or cosine.")
     x = np.asarray(x, dtype=np.float32)

@@ -13,15 +13,24 @@
 
 from __future__ import annotations
 
-from artdl.classify.cam import METHODS, class_activation_map, denormalize, explain, explanation_grid, overlay
+from artdl.classify.cam import (
+    CAM_METHODS,
+    class_activation_map,
+    denormalize,
+    explain,
+    explanation_grid,
+    overlay,
+)
 from artdl.classify.evaluation import evaluate, most_confused_pairs, predict, save_predictions, score_folder
 from artdl.classify.experiment import (
     classification_record,
     comparison_metrics,
+    comparison_table,
     configured_loaders,
     finetune_pretrained,
     make_loaders,
     paired_tests,
+    run_seconds,
 )
 from artdl.classify.finetune import extract_pooled, fit, train_head_on_features
 from artdl.classify.frozen_trunk import ActivationCache, cache_precision, split_model
@@ -63,7 +72,7 @@ __all__ = [
     "FitConfig",
     "FitResult",
     "Kept",
-    "METHODS",
+    "CAM_METHODS",
     "ModelScores",
     "PairedTest",
     "Recipe",
@@ -79,6 +88,7 @@ __all__ = [
     "classification_record",
     "compare_splits",
     "comparison_metrics",
+    "comparison_table",
     "configured_loaders",
     "denormalize",
     "evaluate",
@@ -94,6 +104,7 @@ __all__ = [
     "most_confused_pairs",
     "overlay",
     "paired_tests",
+    "run_seconds",
     "predict",
     "run_classification",
     "save_predictions",

@@ -31,9 +31,9 @@ import torch.nn.functional as F
 from artdl.core import autocast
 from artdl.models import Classifier, fold_batchnorm, native_precision
 
-__all__ = ["METHODS", "class_activation_map", "denormalize", "explain", "explanation_grid", "overlay"]
+__all__ = ["CAM_METHODS", "class_activation_map", "denormalize", "explain", "explanation_grid", "overlay"]
 
-METHODS = ("cam", "gradcam", "gradcam++", "scorecam")
+CAM_METHODS = ("cam", "gradcam", "gradcam++", "scorecam")
 
 
 def _normalise_maps(maps: torch.Tensor) -> torch.Tensor:
@@ -105,8 +105,8 @@ def explain(
     ``auto`` = bf16 where it is native (CUDA, AMX, AVX512-BF16), else ``fp32``; gradient methods
     always run in fp32.
     """
-    if method not in METHODS:
-        raise ValueError(f"Unknown explanation method '{method}'; choose one of {METHODS}.")
+    if method not in CAM_METHODS:
+        raise ValueError(f"Unknown explanation method '{method}'; choose one of {CAM_METHODS}.")
     model.eval()
     if method == "cam":
         return class_activation_map(model, images, targets)
@@ -161,7 +161,8 @@ def explanation_grid(
 
     ``titles`` label the rows (one line each, or several separated by newlines); ``title`` heads the
     figure, above the column names rather than on top of them. A method with maps for fewer images
-    (Score-CAM on the first ``classify.explain.scorecam_images`` only) leaves the rest of its column blank.
+    (Score-CAM on the first ``classify.explain.scorecam_images`` only) leaves the rest of its column
+    blank, without frames, and says so in its first blank cell.
     """
     import matplotlib.pyplot as plt
 
@@ -175,8 +176,14 @@ def explanation_grid(
             "\n".join(line if len(line) <= 32 else line[:31] + "…" for line in label), fontsize=8
         )
         for j, method in enumerate(methods, 1):
-            if i < len(maps[method]):
+            done = len(maps[method])
+            if i < done:
                 axes[i, j].imshow(overlay(images[i], maps[method][i]))
+            else:  # no empty frames: say once why the rest of the column is blank
+                axes[i, j].axis("off")
+                if i == done:
+                    axes[i, j].text(0.5, 0.5, f"{method}:\nfirst {done} only", ha="center", va="center",
+                                    fontsize=8, color="0.4", transform=axes[i, j].transAxes)  # fmt: skip
             if i == 0:
                 axes[i, j].set_title(method, fontsize=9)
         if i == 0:

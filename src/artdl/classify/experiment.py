@@ -45,10 +45,12 @@ from artdl.models import build_classifier, normalization_for
 __all__ = [
     "classification_record",
     "comparison_metrics",
+    "comparison_table",
     "configured_loaders",
     "finetune_pretrained",
     "make_loaders",
     "paired_tests",
+    "run_seconds",
 ]
 
 
@@ -269,3 +271,33 @@ def comparison_metrics(
         for budget, (model, _) in scratch.items():
             metrics[SCRATCH_MODEL[budget]] = evaluate(*predict(model, loaders["test"], device, precision), classes)
     return metrics
+
+
+def comparison_table(metrics: dict[str, dict[str, Any]], level: float = 0.95) -> pd.DataFrame:
+    """:func:`comparison_metrics` as the notebook's table: top-1 and top-3 with their Wilson
+    intervals, macro-F1. Top-3 is left out when the metrics have none (it is recorded only where
+    guessing scores below one half, so that it says something)."""
+
+    def with_interval(m: dict[str, Any], key: str) -> str:
+        return f"{m[key]:.3f} [{m[key + '_ci'][0]:.3f}, {m[key + '_ci'][1]:.3f}]" if key in m else "–"
+
+    pct = f"{level:.0%}"
+    table = pd.DataFrame(
+        [
+            {
+                "model": name,
+                f"test top-1 [{pct} CI]": with_interval(m, "top1"),
+                f"test top-3 [{pct} CI]": with_interval(m, "top3"),
+                "macro-F1": round(m["macro_f1"], 3),
+            }
+            for name, m in metrics.items()
+        ]
+    ).set_index("model")
+    if not any("top3" in m for m in metrics.values()):
+        table = table.drop(columns=f"test top-3 [{pct} CI]")
+    return table
+
+
+def run_seconds(finetune: FitResult, scratch: dict[str, FitResult] | None = None) -> dict[str, float]:
+    """Wall seconds of each training run, by model name, as :func:`classification_record` stores them."""
+    return {"fine-tune": finetune.seconds, **{r.name: r.seconds for r in (scratch or {}).values()}}

@@ -90,6 +90,7 @@ from artdl.core.results import (
     write_results,
 )
 from artdl.core.utils import (
+    PART_SUFFIX,
     PRECISIONS,
     DeviceError,
     TrainingPrecision,
@@ -98,11 +99,13 @@ from artdl.core.utils import (
     cpu_bf16_native,
     cuda_bf16_native,
     get_device,
+    remove_stale_parts,
     resolve_precision,
     seed_everything,
     setup,
     training_precision,
     unscaled_precision,
+    write_atomic,
 )
 
 __all__ = [
@@ -115,6 +118,7 @@ __all__ = [
     "McNemarResult",
     "MissingArtifactError",
     "PRECISIONS",
+    "PART_SUFFIX",
     "Provenance",
     "RANGES",
     "Range",
@@ -165,6 +169,7 @@ __all__ = [
     "range_for",
     "rank",
     "relative",
+    "remove_stale_parts",
     "require_artifact",
     "resolve",
     "resolve_precision",
@@ -185,5 +190,6 @@ __all__ = [
     "wilson_interval",
     "world_size",
     "wrap",
+    "write_atomic",
     "write_results",
 ]

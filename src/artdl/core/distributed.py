@@ -69,12 +69,14 @@ def is_distributed() -> bool:
 
 
 def rank() -> int:
+    """This process's rank, 0 outside ``torchrun``: the same code runs with and without DDP."""
     import torch
 
     return torch.distributed.get_rank() if is_distributed() else 0
 
 
 def world_size() -> int:
+    """How many processes share the work, 1 outside ``torchrun``: batch sizes and sums divide by it."""
     import torch
 
     return torch.distributed.get_world_size() if is_distributed() else 1
@@ -111,6 +113,7 @@ def init(
 
 
 def shutdown() -> None:
+    """Release the process group if one was started; a no-op outside ``torchrun``, so callers need no check."""
     import torch
 
     if is_distributed():

@@ -89,6 +89,7 @@ def configure(paths_cfg: Any) -> None:
 
 
 def data_dir() -> Path:
+    """``data/`` (``paths.data``), resolved from the project root: fetched sets go to its ``raw/``."""
     return resolve(_FOLDERS["data"])
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "DeviceError",
+    "PART_SUFFIX",
     "PRECISIONS",
     "TrainingPrecision",
     "atomic_path",
@@ -22,11 +23,13 @@ __all__ = [
     "cpu_bf16_native",
     "cuda_bf16_native",
     "get_device",
+    "remove_stale_parts",
     "resolve_precision",
     "seed_everything",
     "setup",
     "training_precision",
     "unscaled_precision",
+    "write_atomic",
 ]
 
 
@@ -256,3 +259,33 @@ def atomic_path(
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+PART_SUFFIX = ".part"  # the temp files of write_atomic: ".<file>.<random>.part" beside their target
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a hidden ``.part`` temp file, fsync and rename: all or nothing.
+
+    For files that are costly to get again (a download, a crawled image, a row table): readers see no
+    file or the whole file, and what a SIGKILL leaves is a ``.part`` file that
+    :func:`remove_stale_parts` finds by its suffix on the next run.
+    """
+    with atomic_path(path, suffix=PART_SUFFIX, fsync=True) as tmp:
+        tmp.write_bytes(data)
+
+
+def remove_stale_parts(folder: str | os.PathLike[str]) -> int:
+    """Delete the hidden ``.part`` temp files under ``folder`` that a killed run left; return how many.
+
+    Why: a process killed outright (SIGKILL, power loss) never reaches :func:`atomic_path`'s clean-up,
+    so a fetch or crawl that resumes sweeps them first. Only hidden files with the suffix go, never
+    a file of the data set itself. A missing folder has none."""
+    removed = 0
+    root = Path(folder)
+    if root.is_dir():
+        for stale in root.rglob(f".*{PART_SUFFIX}"):
+            if stale.is_file():
+                stale.unlink()
+                removed += 1
+    return removed

@@ -14,6 +14,7 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``python -m artdl crawl`` options; a function so the tests and ``--help`` read the same parser."""
     p = argparse.ArgumentParser(
         prog="python -m artdl crawl",
         description="Crawl WikiArt paintings (Scrapy; Selenium for JavaScript listings). Polite by default: "

@@ -11,7 +11,8 @@ from scrapy.exceptions import DropItem
 from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.images import ImagesPipeline
 
-from artdl.crawl.store import append_row, read_seen, safe_name, write_atomic
+from artdl.core import write_atomic
+from artdl.crawl.store import append_row, read_seen, safe_name
 
 __all__ = ["AtomicFSFilesStore", "AtomicImagesPipeline", "MetadataCsvPipeline"]
 

@@ -58,6 +58,8 @@ def crawl_run(summary: Mapping[str, Any]) -> CrawlRun:
 
 @dataclass(kw_only=True)
 class CrawlRecord(Record):
+    """01's results: the fixture or real site crawled, and the first and the resumed run, for its Findings."""
+
     NOTEBOOK = "01_crawl"
     SCHEMA_VERSION = 1
     SECTIONS = ("crawl",)

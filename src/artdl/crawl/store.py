@@ -15,28 +15,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-from artdl.core import atomic_path
+from artdl.core import remove_stale_parts, write_atomic
 from artdl.crawl.columns import CRAWL_COLUMNS
 
-__all__ = ["PART_SUFFIX", "append_row", "prepare_out", "read_seen", "safe_name", "write_atomic"]
-
-PART_SUFFIX = ".part"
+__all__ = ["append_row", "prepare_out", "read_seen", "safe_name"]
 
 
 def safe_name(text: str, default: str = "unknown") -> str:
     """A file-system friendly slug (WikiArt ids and slugs are already close to this)."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text).strip()).strip("-.").lower()
     return slug[:120] or default
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a hidden ``.part`` temp file + fsync + rename: all or nothing.
-
-    :func:`artdl.core.atomic_path` does the work (``artdl.core`` imports neither pandas nor PIL, so
-    the Scrapy process stays light); :func:`prepare_out` sweeps the ``.part`` files a kill leaves.
-    """
-    with atomic_path(path, suffix=PART_SUFFIX, fsync=True) as tmp:
-        tmp.write_bytes(data)
 
 
 def _row_text(row: dict[str, Any]) -> str:
@@ -70,9 +58,7 @@ def prepare_out(out: Path) -> dict[str, int]:
                 f"{meta} has columns {header}, expected {CRAWL_COLUMNS}. Use a new --out folder "
                 f"or move the old file away."
             )
-    for stale in out.rglob(f".*{PART_SUFFIX}"):
-        stale.unlink()
-        repaired["stale_temp_files_removed"] += 1
+    repaired["stale_temp_files_removed"] = remove_stale_parts(out)
     return repaired
 
 

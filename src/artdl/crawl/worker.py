@@ -11,8 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+from artdl.core import write_atomic
 from artdl.crawl.settings import CrawlOptions, scrapy_settings
-from artdl.crawl.store import prepare_out, write_atomic
+from artdl.crawl.store import prepare_out
 
 __all__ = ["crawl", "main"]
 
@@ -75,6 +76,7 @@ def crawl(opts: CrawlOptions) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The child process's entry: options as JSON in ``argv[0]``; exit 1 when the crawl did not finish."""
     argv = sys.argv[1:] if argv is None else argv
     summary = crawl(CrawlOptions.from_json(argv[0]))
     return 0 if summary["finish_reason"] == "finished" else 1

@@ -36,6 +36,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from artdl.gan.images import to_float, to_uint8
+
 __all__ = [
     "INCEPTION_SHA256",
     "INCEPTION_URLS",
@@ -208,10 +210,9 @@ def extract_features(
 def _features(space: FeatureSpace, batch: Tensor) -> Tensor:
     """One batch through the feature network, in the input range it expects."""
     if space.takes_uint8:
-        if batch.dtype != torch.uint8:
-            batch = batch.float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8)
+        batch = batch if batch.dtype == torch.uint8 else to_uint8(batch)
     else:
-        batch = batch.float().div(127.5).sub(1) if batch.dtype == torch.uint8 else batch.float()
+        batch = to_float(batch) if batch.dtype == torch.uint8 else batch.float()
     feats = space.model(batch.to(space.device))
     if isinstance(feats, (tuple, list)):
         feats = feats[0]

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from artdl.classify import METHODS
+from artdl.classify import CAM_METHODS
 from artdl.data import IMAGE_EXTENSIONS
 from artdl.predict.engine import Prediction, PredictOptions, Predictor, from_here
 from artdl.predict.images import ImageProblem, PredictError, find_images
@@ -33,7 +33,7 @@ def build_predict_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (and key=value overrides)")
     parser.add_argument("--checkpoint", help="classifier checkpoint, from the current folder (predict.checkpoint)")
     parser.add_argument("--top", type=_count(1), metavar="K", help="styles listed per image (predict.top_k)")
-    parser.add_argument("--method", choices=METHODS, help="CAM method of the overlay (predict.method)")
+    parser.add_argument("--method", choices=CAM_METHODS, help="CAM method of the overlay (predict.method)")
     parser.add_argument("--out", help="folder for the CAM overlays (predict.out)")
     parser.add_argument("--neighbours", type=_count(0), metavar="K",
                         help="nearest paintings listed, 0 for none (predict.neighbours)")  # fmt: skip

@@ -21,14 +21,13 @@ from typing import Any
 
 from PIL import Image
 
-from artdl.classify import METHODS
+from artdl.classify import CAM_METHODS
 from artdl.predict.engine import PredictOptions, Predictor, from_here
 from artdl.predict.images import PredictError
 
 __all__ = ["HOST", "build_demo", "demo_answer", "launch_demo", "demo_main"]
 
 HOST = "127.0.0.1"
-MAX_WEIGHT = 0.4  # the slider's top: 04's sweep stops there (retrieve.influence.weights)
 
 
 def _gradio() -> Any:
@@ -36,6 +35,12 @@ def _gradio() -> Any:
     import gradio as gr
 
     return gr
+
+
+def _max_weight(cfg: Any) -> float:
+    """The re-rank slider's top: the largest weight 04 swept (``retrieve.influence.weights``), so the
+    page offers no weight whose effect 04 never measured."""
+    return float(max(cfg.retrieve.influence.weights))
 
 
 def demo_answer(
@@ -89,8 +94,8 @@ def build_demo(predictor: Predictor) -> Any:
                 upload = gr.Image(type="filepath", label="Your painting", sources=["upload"], elem_id="upload")
                 pick = gr.Dropdown(choices=choices, value=None, label="or one from the collection",
                                    elem_id="pick", visible=bool(choices))  # fmt: skip
-                method = gr.Radio(list(METHODS), value=predictor.options.method, label="CAM method", elem_id="method")
-                weight = gr.Slider(0.0, MAX_WEIGHT, value=float(predictor.options.rerank), step=0.005,
+                method = gr.Radio(list(CAM_METHODS), value=predictor.options.method, label="CAM method", elem_id="method")
+                weight = gr.Slider(0.0, _max_weight(predictor.cfg), value=float(predictor.options.rerank), step=0.005,
                                    label="influence re-rank weight (0 = cosine)", elem_id="weight")  # fmt: skip
                 go = gr.Button("Predict", variant="primary", elem_id="go")
             with gr.Column():

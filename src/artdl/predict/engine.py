@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from artdl.classify import METHODS, denormalize, explain, overlay
+from artdl.classify import CAM_METHODS, denormalize, explain, overlay
 from artdl.core import atomic_path, resolve
 from artdl.data import eval_transform
 from artdl.models import fold_batchnorm, load_classifier
@@ -80,8 +80,8 @@ class Predictor:
     """02's classifier and 04's collection, loaded once; ``note`` says what is unavailable and why."""
 
     def __init__(self, cfg: Any, options: PredictOptions, device: Any = "cpu", config_name: str = "default") -> None:
-        if options.method not in METHODS:
-            raise PredictError(f"--method {options.method}: choose one of {', '.join(METHODS)}.")
+        if options.method not in CAM_METHODS:
+            raise PredictError(f"--method {options.method}: choose one of {', '.join(CAM_METHODS)}.")
         self.cfg, self.options, self.device = cfg, options, torch.device(device)
         self.model, self.meta = _load(options.checkpoint, self.device)
         # Scores come from an inference twin (batch norms folded, channels-last: about 2x faster on a
@@ -119,8 +119,8 @@ class Predictor:
     def cam_overlay(self, image: Image.Image, method: str | None = None) -> np.ndarray:
         """uint8 (S, S, 3): the heat map of the predicted class over the square the network saw."""
         method = method or self.options.method
-        if method not in METHODS:
-            raise PredictError(f"--method {method}: choose one of {', '.join(METHODS)}.")
+        if method not in CAM_METHODS:
+            raise PredictError(f"--method {method}: choose one of {', '.join(CAM_METHODS)}.")
         x = self.tensor(image)
         heat = explain(self.model, x, method)
         return overlay(denormalize(x, self.mean, self.std)[0], heat[0])

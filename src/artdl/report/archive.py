@@ -8,7 +8,7 @@ any role), read against chance; the label-triplet run is reported only as a sani
 from __future__ import annotations
 
 from artdl.archive import ArchiveRecord, RankResult
-from artdl.report import md_table
+from artdl.report.markdown import md_table
 
 RECORD = ArchiveRecord
 
@@ -64,6 +64,7 @@ HEADER = ["triplets", "split", "n", "mean rank before", "after head", "chance", 
 
 
 def findings(record: ArchiveRecord) -> str:
+    """05's Findings: each triplet kind's mean rank before and after the head, judged by its interval."""
     g, lab = record.graph, record.labels
     split, held = g.split, g.heldout
     carries = held.after < held.before - held.half_width(held.change_se)
@@ -91,6 +92,7 @@ def findings(record: ArchiveRecord) -> str:
 
 
 def readme(record: ArchiveRecord) -> dict[str, str]:
+    """The README's 05 section: mean ranks with half-intervals whose errors count one anchor as one sample."""
     split = record.graph.split
     text = (
         f"Mean rank of the positive among 1 positive + {record.graph.negatives} negatives (1 = best; ± half a "

@@ -9,13 +9,14 @@ accuracy gap; a record without the paired comparison (converted from an older ru
 from __future__ import annotations
 
 from artdl.autoencode import AutoencodeRecord, AutoencoderRun
-from artdl.report import md_table
+from artdl.report.markdown import md_table
 
 RECORD = AutoencodeRecord
 RERUN = "re-run 03 (`python -m artdl run --only 03`)"
 
 
 def findings(record: AutoencodeRecord) -> str:
+    """03's Findings: what each autoencoder was trained on and its kNN label accuracy against raw pixels."""
     col, models, knn = record.collection, record.models, record.knn
     first = next(iter(models.values()))
     pixels = knn["pixels"]
@@ -52,6 +53,7 @@ def _quality(models: dict[str, AutoencoderRun]) -> str:
 
 
 def readme(record: AutoencodeRecord) -> dict[str, str]:
+    """The README's 03 table: kNN accuracy per embedding beside pixels, so an embedding is judged against no learning."""
     knn, vs = record.knn, record.vs_pixels
 
     def cell(value: float | None, fmt: str) -> str:

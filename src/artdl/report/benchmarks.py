@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from artdl.core import resolve
-from artdl.report import md_table
+from artdl.report.markdown import md_table
 
 
 def _cell(value: Any) -> str:
@@ -75,14 +75,69 @@ def pipeline_time(records: dict[str, dict[str, Any]]) -> str:
 
 
 def readme_sections() -> dict[str, str]:
+    """Every ``benchmarks/results/*.json`` as a table, a recipe trial of ``bench_seeds.py`` followed
+    by its paired comparison with the default's seeds, and the README's ``make run`` time line."""
     folder = resolve("benchmarks/results")
     records = {path.stem: json.loads(path.read_text()) for path in sorted(Path(folder).glob("*.json"))}
     sections = {f"bench-{name}": bench_table(record) for name, record in records.items()}
     sections["pipeline-time"] = pipeline_time({n: r for n, r in records.items() if n.startswith("pipeline")})
+    base = Path(SEEDS_FILE).stem
+    for name, record in records.items():
+        if base in records and name.startswith(base + "_"):  # bench_seeds.py --name 02_seeds_<trial>
+            comparison = recipe_comparison(records[base], record, name, _confidence(record))
+            if comparison:
+                sections[f"bench-{name}"] += "\n\n" + comparison
     return sections
 
 
 SEEDS_FILE = "benchmarks/results/02_seeds.json"
+PAIRED_METRICS = ("val top-1 (kept)", "fine-tune top-1")  # what a recipe is chosen on, then the test
+
+
+def _confidence(record: dict[str, Any]) -> float:
+    """The interval level of the config the seeds ran with (``stats.confidence``), as Findings use."""
+    from artdl.core import load_config
+
+    rows = record.get("rows") or [{}]
+    return float(load_config(str(rows[0].get("config") or "default")).stats.confidence)
+
+
+def recipe_comparison(base: dict[str, Any], trial: dict[str, Any], name: str, confidence: float) -> str:
+    """The default recipe's seeds (``02_seeds.json``) minus a trial's (``name``), paired by training
+    seed on the same split: mean difference of val and test top-1 with a t interval (df = n - 1), and
+    the ratio of mean fine-tune seconds. Why paired: a seed's split and initialisation are shared by
+    both recipes, so the per-seed difference removes the spread between seeds that the two tables'
+    ± sd still carry. An interval that includes 0 is said as "no measurable difference", not as a
+    win; "" when fewer than two seeds are shared."""
+    import statistics
+
+    from scipy import stats
+
+    ours = {(r.get("split seed"), r["seed"]): r for r in seed_groups(base.get("rows") or [])[0]}
+    theirs = {(r.get("split seed"), r["seed"]): r for r in seed_groups(trial.get("rows") or [])[0]}
+    shared = [key for key in ours if key in theirs]
+    n = len(shared)
+    if n < 2:
+        return ""
+    t = float(stats.t.ppf((1 + confidence) / 2, n - 1))
+    base_file, trial_file = f"`{Path(SEEDS_FILE).name}`", f"`{name}.json`"
+    parts = []
+    for metric in PAIRED_METRICS:
+        diffs = [float(ours[k][metric]) - float(theirs[k][metric]) for k in shared]
+        mean, half = statistics.mean(diffs), t * statistics.stdev(diffs) / n**0.5
+        low, high = mean - half, mean + half
+        verdict = (f"higher with {base_file}" if low > 0 else f"higher with {trial_file}" if high < 0
+                   else f"no measurable difference at {n} seeds")  # fmt: skip
+        label = "test top-1" if metric == "fine-tune top-1" else metric
+        parts.append(f"{label} {mean:+.3f} [{low:+.3f}, {high:+.3f}], {verdict}")
+    seconds = [statistics.mean(float(rows[k]["seconds"]) for k in shared) for rows in (ours, theirs)]
+    seeds = ", ".join(str(k[1]) for k in shared)
+    split = f" on split seed {shared[0][0]}" if shared[0][0] is not None else ""
+    return (
+        f"Paired by training seed ({seeds}{split}), {base_file} minus {trial_file}, mean difference with "
+        f"its {confidence:.0%} t interval (df {n - 1}): {'; '.join(parts)}. Fine-tune time: {base_file} took "
+        f"{seconds[0] / seconds[1]:.1f}x as long (mean {seconds[0]:.1f} s against {seconds[1]:.1f} s)."
+    )
 
 
 def seeds_line() -> str:

@@ -20,9 +20,9 @@ from artdl.classify import (
 )
 from artdl.core import MissingArtifactError, load_record
 from artdl.data import DuplicateGroups
-from artdl.report import ci, md_table
 from artdl.report.benchmarks import seeds_line
 from artdl.report.data import conflict_line
+from artdl.report.markdown import ci, md_table
 
 RECORD = ClassificationRecord
 
@@ -215,6 +215,7 @@ def _upper_first(text: str) -> str:
 
 
 def findings(record: ClassificationRecord) -> str:
+    """02's Findings: the scores per model with intervals, the kept epoch and the paired baselines' verdicts."""
     task, models = record.task, record.models
     groups, n = task.split.groups, task.n
     has_top3 = models["fine-tune"].top3 is not None
@@ -341,6 +342,7 @@ def _verdict_lines(r: ClassificationRecord) -> list[str]:
 
 
 def readme(record: ClassificationRecord) -> dict[str, str]:
+    """The README's 02 table over the CPU default, the full and the Louvre runs that exist, and the seed spread."""
     runs = [("CPU default", record)]
     for name, label in (("full", "full"), ("louvre", "Louvre genres")):
         try:

@@ -9,6 +9,7 @@ RECORD = CrawlRecord
 
 
 def findings(record: CrawlRecord) -> str:
+    """01's Findings: what the first crawl added, what politeness blocked, and what the resumed run skipped."""
     first, second = record.first_run, record.second_run
     site = "the offline fixture site" if record.fixture else record.base_url
     lines = [

@@ -14,6 +14,7 @@ from artdl.data.fetch import (
     DATASET_INFO,
     HUB_CARDS,
     ManifestRow,
+    companion_files,
     datasets_needed,
     hub_datasets,
     is_commit,
@@ -21,13 +22,13 @@ from artdl.data.fetch import (
     read_manifest,
     shipped_datasets,
 )
-from artdl.data.fetch.manifest import _extra_files
-from artdl.report import md_table
+from artdl.report.markdown import md_table
 
 RECORD = DataRecord
 
 
 def findings(record: DataRecord) -> str:
+    """00's Findings: the set's size, its largest and smallest labels, the split and its look-alike groups."""
     counts = record.per_label
     largest = max(counts, key=lambda k: counts[k].total)
     smallest = min(counts, key=lambda k: counts[k].total)
@@ -81,6 +82,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def readme(record: DataRecord) -> dict[str, str]:
+    """The README's split table: the per-label counts every later notebook trains and tests on."""
     rows = [[label, c.train, c.val, c.test, c.total] for label, c in sorted(record.per_label.items())]
     header = ["label", "train", "val", "test", "total"]
     table = md_table(rows, header, "lrrrr")
@@ -106,7 +108,7 @@ def _labels(cfg: Any, name: str, rows: Sequence[ManifestRow]) -> tuple[str, int]
             elif len(parts) > 1:
                 values.add(parts[0])
         return DATASET_INFO.get(name, {}).get("label", label), len(values)
-    for src, rel in _extra_files(cfg, name):
+    for src, rel in companion_files(cfg, name):
         if rel == "metadata.csv" and label:
             with open(src, newline="", encoding="utf-8") as fh:
                 return label, len({r.get(label, "") for r in csv.DictReader(fh)})

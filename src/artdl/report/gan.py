@@ -23,7 +23,7 @@ from artdl.gan import (
     GanRecord,
 )
 from artdl.gan import painters as painter_names
-from artdl.report import md_table
+from artdl.report.markdown import md_table
 
 RECORD = GanRecord
 RERUN = "re-run 06 (`python -m artdl run --only 06`) for the bootstrap intervals and the verdicts"
@@ -80,10 +80,11 @@ def comparison_sentence(c: DistanceComparison, fd: str, kd: str) -> str:
     if c.b != REAL_OTHER_PAINTER:
         # Two machines' runs of the same config have told the two GANs apart and not: say what varies.
         gains += f"; one training run of each model: {SEED_CAVEAT}"
+    verb = "are" if c.b == REAL_OTHER_PAINTER else "is"  # "than the other painter's paintings are"
     if c.claim == "closer":
-        return f"**{c.a}** is closer to {c.reference} than {b} is: {c.reason} ({gains})"
+        return f"**{c.a}** is closer to {c.reference} than {b} {verb}: {c.reason} ({gains})"
     if c.claim == "farther":
-        return f"**{c.a}** is farther from {c.reference} than {b} is: {c.reason} ({gains})"
+        return f"**{c.a}** is farther from {c.reference} than {b} {verb}: {c.reason} ({gains})"
     return f"this run cannot tell whether **{c.a}** or {b} sits nearer {c.reference}: {c.reason} ({gains})"
 
 

@@ -12,7 +12,7 @@ the whole collection) and "N graph queries" (the re-rank sweep).
 from __future__ import annotations
 
 from artdl.core import Interval, Verdict
-from artdl.report import md_table
+from artdl.report.markdown import md_table
 from artdl.retrieve import Coverage, RetrievalRecord, StyleRetrieval, Sweep, SweepRow
 
 RECORD = RetrievalRecord
@@ -68,6 +68,7 @@ def _sweep_rows(sweep: Sweep) -> list[list[str]]:
 
 
 def sweep_header(sweep: Sweep, k: int) -> list[str]:
+    """The column names of the re-rank sweep table, with each connected@k column's chance level in its name."""
     n = sweep.queries
     return [
         "weight α",
@@ -225,6 +226,7 @@ def _per_label_line(record: RetrievalRecord) -> str:
 
 
 def findings(record: RetrievalRecord) -> str:
+    """04's Findings: precision per embedding, look-alikes removed, and what the influence re-rank changed."""
     dup, influence = record.near_duplicates, record.influence
     lines = [
         _retrieval_line(record),
@@ -270,6 +272,7 @@ def style_sentence(st: StyleRetrieval, k: int) -> str:
 
 
 def readme(record: RetrievalRecord) -> dict[str, str]:
+    """The README's 04 tables: precision per embedding against chance and pixels, and the re-rank sweep."""
     ev, chance, k, influence = record.evaluation.scores, record.evaluation.chance, record.k, record.influence
     versus = record.evaluation.vs_pixels
     n = record.evaluation.label_queries or record.collection.paintings

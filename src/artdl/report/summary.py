@@ -13,7 +13,7 @@ from artdl.autoencode import AutoencodeRecord
 from artdl.classify import ClassificationRecord
 from artdl.core import MissingArtifactError, Record, load_record
 from artdl.gan import REAL_HELD_OUT, GanRecord
-from artdl.report import ci, md_table
+from artdl.report.markdown import ci, md_table
 from artdl.report.retrieve import headline_rows
 from artdl.retrieve import RetrievalRecord
 
@@ -118,6 +118,7 @@ ROWS: tuple[tuple[type[Record], Callable[..., list[list[str]]]], ...] = (
 
 
 def readme_sections() -> dict[str, str]:
+    """The README's results-at-a-glance table: one row per step whose results file exists, none invented."""
     rows: list[list[str]] = []
     for record_type, build in ROWS:
         record = _try(record_type)

@@ -9,7 +9,7 @@ weights drops it by itself.
 
 from __future__ import annotations
 
-from artdl.report import md_table
+from artdl.report.markdown import md_table
 from artdl.vqgan_clip import VqganClipRecord
 
 RECORD = VqganClipRecord
@@ -21,7 +21,7 @@ def _weights_line(r: VqganClipRecord) -> str:
         return (
             f"- **The {' and '.join(random)} weights are random on this machine** (checkpoint "
             f"`{r.checkpoint}`, CLIP `{r.clip_model}`): no trained weights can be downloaded here, so "
-            f"the images below are noise-like patterns and the CLIP scores mean nothing. This run checks "
+            f"the images above are noise-like patterns and the CLIP scores mean nothing. This run checks "
             f"the wiring (prompts, cutouts, quantisation, Adam, frames, scores), not the method."
         )
     return f"- Trained weights: VQGAN `{r.checkpoint}` and CLIP `{r.clip_model}`."

@@ -26,7 +26,6 @@ __all__ = [
     "moved_results",
     "pick_weight",
     "rerank_per_query",
-    "rerank_summary",
     "rerank_sweep",
     "rule_stats",
     "showcase_query",
@@ -79,19 +78,6 @@ def rerank_per_query(
         f"connected share@{k} (d<=1)": _connected(ranked, queries, art, known, distances, 1).mean(1),
         f"connected share@{k} (d<=2)": _connected(ranked, queries, art, known, distances, 2).mean(1),
         f"distinct artists@{k}": np.array([len(set(art[r[r >= 0]])) for r in ranked], dtype=float),
-    }
-
-
-def rerank_summary(
-    ranked: np.ndarray,
-    queries: Sequence[int],
-    table: pd.DataFrame,
-    distances: Mapping[tuple[str, str], int],
-    k: int = 10,
-) -> dict[str, float]:
-    """The means over ``queries`` of :func:`rerank_per_query`: what a result list gives on average."""
-    return {
-        name: float(v.mean()) for name, v in rerank_per_query(ranked, queries, table, distances, k).items()
     }
 
 

@@ -2,10 +2,11 @@
 
 - ``prompts``: the ``text:weight:stop | ...`` syntax and the spherical-distance prompt loss.
 - ``models``: taming-transformers VQGAN (with a small Lightning-2 compat shim); CLIP comes from
-  :mod:`artdl.models.clip` and is re-exported here.
+  :mod:`artdl.models.clip` (imported from ``artdl.models``, not from here).
 - ``weights``: checkpoint download, SHA-256 pinning and safe (``weights_only``) loading, or
   random-weight demo checkpoints.
-- ``generate``: cutouts (kornia), the Adam loop, frames -> GIF/MP4, CLIP score matrix, VRAM guide.
+- ``generation``: ``generate_image`` (kornia cutouts, the Adam loop), frames -> GIF/MP4, CLIP
+  scores, VRAM guide.
 - ``pipeline``: ``load_models(cfg, device)`` and ``render_presets(...)``, what the notebook calls.
 
 This module only re-exports.
@@ -21,11 +22,11 @@ from artdl.vqgan_clip.generation import (
     auto_size,
     clip_score_matrix,
     diagonal_dominance,
-    generate,
+    generate_image,
     round_to_factor,
     save_animation,
     size_for_memory,
-    to_uint8,
+    to_uint8_array,
 )
 from artdl.vqgan_clip.models import (
     build_vqmodel,
@@ -89,7 +90,7 @@ __all__ = [
     "diagonal_dominance",
     "download",
     "ensure_checkpoint",
-    "generate",
+    "generate_image",
     "is_random_demo",
     "load_checkpoint_state",
     "load_models",
@@ -111,7 +112,7 @@ __all__ = [
     "score_texts",
     "size_for_memory",
     "taming_compat",
-    "to_uint8",
+    "to_uint8_array",
     "verify_or_record",
     "vqgan_clip_record",
     "vqgan_scale_factor",

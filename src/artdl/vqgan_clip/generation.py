@@ -32,11 +32,11 @@ __all__ = [
     "auto_size",
     "clip_score_matrix",
     "diagonal_dominance",
-    "generate",
+    "generate_image",
     "round_to_factor",
     "save_animation",
     "size_for_memory",
-    "to_uint8",
+    "to_uint8_array",
 ]
 
 
@@ -113,7 +113,7 @@ def _synth(vqgan: Any, z: torch.Tensor, decode: Any = None) -> torch.Tensor:
     return ClampWithGrad.apply(out, 0.0, 1.0)
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
+def to_uint8_array(image: torch.Tensor) -> np.ndarray:
     """(1, 3, H, W) in [0, 1] -> (H, W, 3) uint8."""
     return (image[0].detach().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
 
@@ -225,7 +225,7 @@ def _iteration(o: _Optimisation, opt: torch.optim.Optimizer) -> tuple[float, tor
     return float(loss.detach()), out
 
 
-def generate(
+def generate_image(
     vqgan: Any,
     clip: CLIPBundle,
     prompts: str | Sequence[str],
@@ -280,12 +280,12 @@ def generate(
         loss, out = _iteration(o, opt)
         result.losses.append(loss)
         if save_every and (i % save_every == 0 or i == iterations - 1):
-            result.frames.append(to_uint8(out))
+            result.frames.append(to_uint8_array(out))
             result.frame_steps.append(i)
         if on_step is not None:
             on_step(1)
     with torch.no_grad(), autocast(device, use_amp):
-        result.image = to_uint8(_synth(vqgan, o.z, o.decode))
+        result.image = to_uint8_array(_synth(vqgan, o.z, o.decode))
     result.seconds = time.perf_counter() - start
     return result
 
@@ -296,7 +296,7 @@ def save_animation(frames: Sequence[np.ndarray], path: str | Path, fps: int = 8)
 
     path = Path(path)
     if not frames:
-        raise ValueError("No frames to write: run generate() with save_every > 0.")
+        raise ValueError("No frames to write: run generate_image() with save_every > 0.")
     if path.suffix.lower() == ".mp4":
         try:
             import imageio_ffmpeg  # noqa: F401

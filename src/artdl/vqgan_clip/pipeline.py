@@ -17,7 +17,7 @@ from artdl.vqgan_clip.generation import (
     GenerationConfig,
     GenerationResult,
     auto_size,
-    generate,
+    generate_image,
     round_to_factor,
     save_animation,
 )
@@ -158,7 +158,7 @@ def render_presets(
         if name not in vc.presets:
             raise KeyError(f"No preset {name!r} in vqgan_clip.presets ({', '.join(vc.presets)}).")
         preset = vc.presets[name]
-        result = generate(vqgan, clip, preset.prompts, config, size=size, progress=False, on_step=bar.update)
+        result = generate_image(vqgan, clip, preset.prompts, config, size=size, progress=False, on_step=bar.update)
         if frames_dir is not None and result.frames:
             save_animation(result.frames, Path(frames_dir) / f"{name}.{vc.animation}", fps=vc.fps)
         results[name] = result

@@ -26,9 +26,9 @@ files (``PainterPalette.csv``) are always written as downloaded.
 from __future__ import annotations
 
 from artdl.data.fetch.download import (
-    PART_SUFFIX,
     FetchReport,
     ensure_datasets,
+    ensure_notebook_data,
     fetch_dataset,
     shrink_image,
     source_url,
@@ -57,6 +57,7 @@ from artdl.data.fetch.manifest import (
     NOTEBOOK_DATASETS,
     FetchError,
     ManifestRow,
+    companion_files,
     datasets_needed,
     manifest_path,
     read_manifest,
@@ -76,9 +77,10 @@ __all__ = [
     "HubSpec",
     "ManifestRow",
     "NOTEBOOK_DATASETS",
-    "PART_SUFFIX",
+    "companion_files",
     "datasets_needed",
     "ensure_datasets",
+    "ensure_notebook_data",
     "ensure_hub_dataset",
     "fetch_dataset",
     "fetch_hub_dataset",

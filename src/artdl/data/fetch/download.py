@@ -20,24 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from artdl.core import atomic_path, resolve
+from artdl.core import remove_stale_parts, resolve, write_atomic
 from artdl.data.fetch.hub import ensure_hub_dataset, hub_datasets
 from artdl.data.fetch.manifest import (
     DEFAULT_URL_TEMPLATE,
     FetchError,
     ManifestRow,
-    _extra_files,
     _fetch_cfg,
+    companion_files,
+    datasets_needed,
     manifest_path,
     read_manifest,
     shipped_datasets,
 )
 from artdl.data.sources import IMAGE_EXTENSIONS, dataset_location
 
-__all__ = ["PART_SUFFIX", "FetchReport", "ensure_datasets", "fetch_dataset", "shrink_image", "source_url"]
+__all__ = ["FetchReport", "ensure_datasets", "ensure_notebook_data", "fetch_dataset", "shrink_image", "source_url"]
 
 USER_AGENT = "artdl/0.1 (data fetch for the artdl paintings project; +https://github.com/artdl/artdl)"
-PART_SUFFIX = ".part"  # temp files are ".<file>.<random>.part" beside their target
 ABORT_AFTER = 10  # this many failures before the first success: stop (offline, wrong commit ...)
 
 
@@ -155,27 +155,6 @@ def shrink_image(data: bytes, file: str, max_side: int | None, quality: int = 85
         return data  # checksummed original that Pillow cannot read: keep it; the reader skips it
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` with :func:`artdl.core.atomic_path` (temp file, fsync, ``os.replace``).
-
-    Readers see either no file or the whole file; an exception (or Ctrl-C) removes the temp file.
-    A process killed outright leaves at most a ``.<name>.*.part`` file, removed by the next fetch.
-    """
-    with atomic_path(path, suffix=PART_SUFFIX, fsync=True) as tmp:
-        tmp.write_bytes(data)
-
-
-def _remove_stale_parts(dest: Path) -> int:
-    """Delete temp files left by a fetch that was killed (SIGKILL, power loss)."""
-    removed = 0
-    if dest.is_dir():
-        for p in dest.rglob(f".*{PART_SUFFIX}"):
-            if p.is_file():
-                p.unlink()
-                removed += 1
-    return removed
-
-
 @dataclass
 class _Job:
     """The settings that every worker of one :func:`fetch_dataset` call shares."""
@@ -207,7 +186,7 @@ def _fetch_file(job: _Job, row: ManifestRow) -> tuple[ManifestRow, str, str | No
     out = shrink_image(data, row.file, job.max_side, job.quality)
     if job.stop.is_set():
         return row, url, "cancelled", len(data), 0
-    _write_atomic(job.dest / row.file, out)
+    write_atomic(job.dest / row.file, out)
     return row, url, None, len(data), len(out)
 
 
@@ -297,7 +276,7 @@ def fetch_dataset(
         dest = where
     dest = Path(dest)
     report = FetchReport(name, dest, total=len(rows))
-    _remove_stale_parts(dest)
+    remove_stale_parts(dest)
     todo = [r for r in rows if not (dest / r.file).is_file()]
     report.present = len(rows) - len(todo)
     if not todo:
@@ -324,10 +303,10 @@ def fetch_dataset(
 
 
 def _write_companions(cfg: Any, name: str, dest: Path) -> None:
-    for src, rel in _extra_files(cfg, name):
+    for src, rel in companion_files(cfg, name):
         target = dest / rel
         if not target.exists():
-            _write_atomic(target, src.read_bytes())
+            write_atomic(target, src.read_bytes())
 
 
 def _manual_hint(cfg: Any, name: str, report: FetchReport) -> str:
@@ -345,6 +324,19 @@ def _manual_hint(cfg: Any, name: str, report: FetchReport) -> str:
         f"describes), or a copy of the whole set in {mirror}, or set datasets.{name}.root=/path/to/it; "
         f"then run `python -m artdl data fetch {name}` again to fetch only what is still missing."
     )
+
+
+def ensure_notebook_data(cfg: Any, notebook: str, progress: bool = True) -> list[str]:
+    """Fetch the sets ``notebook`` (e.g. ``"02_classify"``) reads that are not on disk yet, and
+    return their names.
+
+    Each notebook's setup cell calls it, so a notebook opened on its own (in Colab, or in Jupyter
+    on a clone without the local mirror) gets its data as ``python -m artdl run`` would; a set
+    already present costs a look at its files.
+    """
+    names = datasets_needed(cfg, [notebook])
+    ensure_datasets(cfg, names, progress)
+    return names
 
 
 def ensure_datasets(cfg: Any, names: Sequence[str], progress: bool = True) -> list[FetchReport]:

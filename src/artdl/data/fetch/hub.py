@@ -24,12 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from artdl.core import remove_stale_parts
 from artdl.data.fetch.hub_writer import (
     HUB_FORMAT,
     HUB_LABEL_COLUMNS,
     HUB_STATE,
     HUB_TABLE,
-    TEMP_SUFFIX,
     HubFetchReport,
     HubSpec,
     _Run,
@@ -153,13 +153,6 @@ def _read_table(dest: Path) -> dict[int, dict[str, Any]]:
     return {int(r["index"]): r for r in table.to_dict("records") if (dest / r["path"]).is_file()}
 
 
-def _remove_stale_temps(dest: Path) -> None:
-    """Delete the temp files of a run that was killed outright (SIGKILL, power loss)."""
-    for p in dest.rglob(f".*{TEMP_SUFFIX}"):
-        if p.is_file():
-            p.unlink()
-
-
 def _check_same_source(spec: HubSpec, rows: dict[int, dict[str, Any]]) -> None:
     """Refuse to add to paintings fetched from another source: a row number names another painting there.
 
@@ -237,7 +230,7 @@ def fetch_hub_dataset(
     stream = open_hub_stream(spec)
     names = hub_label_names(stream.features, name)
     spec.dest.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(spec.dest)
+    remove_stale_parts(spec.dest)
     rows = _read_table(spec.dest)
     _check_same_source(spec, rows)
     report = HubFetchReport(name, spec.dest, present=len(rows), source=spec.source)

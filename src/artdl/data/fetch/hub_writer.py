@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from artdl.core import atomic_path, resolve
+from artdl.core import PART_SUFFIX, atomic_path, resolve
 from artdl.data.fetch.manifest import FetchError
 from artdl.data.pixels import to_rgb
 from artdl.data.sources import dataset_location, dataset_spec
@@ -28,7 +28,6 @@ HUB_FORMAT = "hf"
 HUB_TABLE = "metadata.csv"
 HUB_STATE = "fetch_state.json"
 HUB_LABEL_COLUMNS = ("style", "genre", "artist")  # ClassLabel columns of huggan/wikiart
-TEMP_SUFFIX = ".part"  # atomic_path's temp files here: ".<file>.<random>.part", as a manifest fetch names them
 TABLE_COLUMNS = ["path", "index", "style", "genre", "artist", "title", "date", "source"]
 MISSING_STYLE_DIR = "_no_style"  # the image folder of a row whose style label is missing (-1)
 
@@ -159,9 +158,9 @@ def _save(dest: Path, rows: dict[int, dict[str, Any]], state: dict[str, Any]) ->
     import pandas as pd
 
     table = pd.DataFrame([rows[i] for i in sorted(rows)], columns=TABLE_COLUMNS)
-    with atomic_path(dest / HUB_TABLE, suffix=TEMP_SUFFIX) as tmp:
+    with atomic_path(dest / HUB_TABLE, suffix=PART_SUFFIX) as tmp:
         table.to_csv(tmp, index=False)
-    with atomic_path(dest / HUB_STATE, suffix=TEMP_SUFFIX) as tmp:
+    with atomic_path(dest / HUB_STATE, suffix=PART_SUFFIX) as tmp:
         tmp.write_text(json.dumps(state, indent=1))
 
 
@@ -265,7 +264,7 @@ class _Run:
             self.report.failures.append((f"row {index}", f"{type(encoded).__name__}: {encoded}"))
             return False
         if encoded is not None:  # None: the file is there (a run killed before its table row)
-            with atomic_path(self.spec.dest / rel, suffix=TEMP_SUFFIX) as tmp:
+            with atomic_path(self.spec.dest / rel, suffix=PART_SUFFIX) as tmp:
                 tmp.write_bytes(encoded)
             self.report.fetched += 1
             self.since_save += 1

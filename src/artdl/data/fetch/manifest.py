@@ -24,6 +24,7 @@ __all__ = [
     "HUB_CARDS",
     "FetchError",
     "ManifestRow",
+    "companion_files",
     "datasets_needed",
     "manifest_path",
     "read_manifest",
@@ -141,11 +142,12 @@ def read_manifest(path: str | os.PathLike[str]) -> list[ManifestRow]:
         ]
 
 
-def _extra_files(cfg: Any, name: str) -> list[tuple[Path, str]]:
+def companion_files(cfg: Any, name: str) -> list[tuple[Path, str]]:
     """Small committed companions of a set: ``configs/sources/<name>.<file>`` -> ``<root>/<file>``.
 
     The AIC reader needs ``metadata.csv`` (titles, artists, dates), which is not an image in any
-    source repository, so it is committed beside the manifest and copied into a fetched set.
+    source repository, so it is committed beside the manifest and copied into a fetched set; the
+    data-set table reads its label column from there too, before any set is fetched.
     """
     folder = resolve(str(_fetch_cfg(cfg).manifests))
     prefix = f"{name}."
