@@ -238,6 +238,8 @@ NOT_FIGURES = {
     "DPI",
     "EDGE_COLOURS",
     "MIN_FONT",
+    "graph_captions",
+    "score_captions",
     "bare_axes",
     "class_colours",
     "fit_label",
@@ -357,3 +359,41 @@ def test_class_colours_are_distinct() -> None:
     # the first two classes are not two blues (tab20's own order gives dark and light blue)
     first, second = viz.class_colours(12)[:2]
     assert abs(first[2] - second[2]) > 0.3 or abs(first[0] - second[0]) > 0.3
+
+
+def test_strip_captions_keep_a_long_name_and_a_three_name_path_whole() -> None:
+    """Cut at two lines, "Jean-Baptiste-Camille Corot" and "Corot ← Delacroix → Degas" lost their ends."""
+
+    class _Paths:
+        def path(self, a: str, b: str) -> str:
+            return "Corot ← Delacroix → Degas"
+
+    artists = ["Jean-Baptiste-Camille Corot", "Edgar Degas", "Jean-Baptiste-Camille Corot"]
+    captions = viz.graph_captions(_Paths(), artists, 0, [1, 2])
+    assert captions == ["Edgar Degas\nCorot ← Delacroix → Degas", "Jean-Baptiste-Camille Corot\nsame artist"]
+    assert viz.score_captions(artists, [1], [0.8123]) == ["Edgar Degas\n0.81"]
+    image = np.zeros((8, 8, 3))
+    fig = viz.result_strips([("cosine", [image] * 11, ["QUERY\n" + artists[0]] + captions * 5, [False] * 11)])
+    try:
+        shown = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        assert not any("…" in t for t in shown), shown
+        assert not _check(fig)
+    finally:
+        plt.close(fig)
+
+
+def test_distance_bars_draw_each_bootstrap_interval() -> None:
+    import pandas as pd
+    from matplotlib.container import BarContainer
+
+    table = pd.DataFrame({"set": ["real held-out", "dcgan"], "n": [150, 150], "FD": [314.7, 540.0],
+                          "fd_low": [293.5, 513.7], "fd_high": [339.0, 563.4]})  # fmt: skip
+    fig = viz.distance_bars(table, "FD")
+    try:
+        (bars,) = [c for c in fig.axes[0].containers if isinstance(c, BarContainer)]
+        assert bars.errorbar is not None  # whiskers, not bars alone
+        ends = sorted(x for seg in bars.errorbar.lines[2][0].get_segments() for x, _ in seg)
+        assert ends[0] == pytest.approx(293.5) and ends[-1] == pytest.approx(563.4)
+        assert not _check(fig)
+    finally:
+        plt.close(fig)

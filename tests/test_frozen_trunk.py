@@ -88,6 +88,8 @@ def test_time_budget_stops_on_time_and_ends_at_the_bottom_of_the_schedule(tmp_pa
     assert 1.5 <= time.perf_counter() - started < 120  # the first step alone can take seconds on a busy CPU
     assert result.optimizer_steps > 0 and len(result.history) >= 1
     assert result.history["lr"].iloc[-1] < 1e-3 * 0.05  # annealed, not cut off at the peak
+    done = result.history["epoch_done"]  # the share of each epoch trained: the last one may be cut short
+    assert (done.iloc[:-1] == 1.0).all() and 0 < done.iloc[-1] <= 1.0
     assert one_cycle_factor(0.0, 0.15) == pytest.approx(1 / 25)
     assert one_cycle_factor(0.15, 0.15) == pytest.approx(1.0)
     assert one_cycle_factor(1.0, 0.15) == pytest.approx(1 / 25e4)

@@ -92,7 +92,7 @@ def test_every_plot_function_has_a_smoke_test():
         "spread_labels",
     }
     retrieval = {"influence_graph_plot", "result_strips", "strip_row", "tradeoff_plot", "EDGE_COLOURS",
-                 "retrieval_intervals"}  # fmt: skip
+                 "retrieval_intervals", "graph_captions", "score_captions"}  # fmt: skip
     missing = (
         set(viz.__all__) - set(CASES) - tested_elsewhere - retrieval - helpers
     )  # helpers: test_figure_layout
@@ -112,7 +112,17 @@ def test_accuracy_intervals_draw_a_perfect_and_a_zero_score():
         "all wrong": {"top1": 0.0, "top1_ci": list(wilson_interval(0, 10)), "chance_top1": 0.25},
     }
     fig = viz.accuracy_intervals(models, "extremes", keys=("top1",))
-    assert fig.axes
+    try:
+        (bars,) = fig.axes[0].containers[0].lines[2]  # the errorbar's horizontal interval lines
+        drawn = sorted((float(seg[0][1]), float(seg[0][0]), float(seg[1][0])) for seg in bars.get_segments())
+        assert len(drawn) == 2  # one bar per model, bottom row ("all wrong") first: (y, low, high)
+        for (_, low, high), name in zip(drawn, ("all wrong", "all right")):
+            value, (ci_low, ci_high) = models[name]["top1"], models[name]["top1_ci"]
+            assert low == pytest.approx(ci_low) and high == pytest.approx(ci_high)
+            assert low <= value <= high, (name, low, value, high)
+        assert drawn[1][2] == pytest.approx(1.0) and drawn[0][1] == pytest.approx(0.0)
+    finally:
+        plt.close(fig)
 
 
 def test_training_history_ticks_whole_epochs_up_to_the_last_one():
@@ -178,5 +188,48 @@ def test_walk_steps_on_one_spot_share_a_label():
     fig = viz.walk_on_map(xy, [0, 1, 2, 3], IMAGES)
     try:
         assert [t.get_text() for t in fig.axes[0].texts if t.get_text()] == ["1, 2", "3", "4"]
+    finally:
+        plt.close(fig)
+
+
+def test_years_histogram_stacks_labels_that_share_a_decade():
+    """Translucent histograms drawn over each other hid a label under another in a shared decade."""
+    table = pd.DataFrame({"path": [""] * 5, "label": ["a", "a", "b", "b", "b"], "year": [1851, 1852, 1853, 1855, 1912]})
+    fig = viz.years_histogram(table)
+    try:
+        tops = [p.get_y() + p.get_height() for p in fig.axes[0].patches]
+        assert max(tops) == 4  # the 1850s bar: two of "a" with two of "b" stacked on them
+        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["b", "a"]  # as stacked
+    finally:
+        plt.close(fig)
+
+
+def test_embedding_scatter_of_several_maps_shares_one_legend():
+    maps = {"t-SNE of DAE codes": RNG.random((6, 2)), "t-SNE of SWAE codes": RNG.random((6, 2))}
+    fig = viz.embedding_scatter(maps, list(TABLE["label"]))
+    try:
+        assert [ax.get_title() for ax in fig.axes] == list(maps)
+        assert all(ax.get_legend() is None for ax in fig.axes) and len(fig.legends) == 1
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "c"]
+        with pytest.raises(ValueError):
+            viz.embedding_scatter(maps, list(TABLE["label"]), ax=fig.axes[0])
+    finally:
+        plt.close(fig)
+
+
+def test_thumbnail_dendrogram_keeps_thumbnails_square_and_rows_one_line():
+    from matplotlib.offsetbox import AnnotationBbox
+
+    wide = [RNG.random((8, 16, 3)) for _ in range(6)]
+    fig = viz.thumbnail_dendrogram(RNG.random((6, 4)), wide, labels=["a long label " * 4] * 6)
+    try:
+        boxes = [a for a in fig.axes[1].get_children() if isinstance(a, AnnotationBbox)]
+        assert len(boxes) == 6
+        fig.canvas.draw()
+        extent = boxes[0].offsetbox.get_window_extent()
+        assert abs(extent.width / extent.height - 2) < 0.1  # not stretched to the row
+        labels = [t.get_text() for t in fig.axes[1].texts if t.get_text()]
+        assert len(labels) == 6 and all("\n" not in t and t.endswith("…") for t in labels)
+        assert fig.get_figheight() < 6 * 0.3 + 1
     finally:
         plt.close(fig)

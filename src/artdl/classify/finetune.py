@@ -14,8 +14,8 @@ A baseline can be given a wall-time budget instead of epochs (``max_seconds``): 
 schedule then follows the elapsed share of it, so a slower model is not cut off at its peak.
 
 Speed options (``precision``, ``channels_last``, ``compile``) change how fast a step runs, not what
-it computes; ``benchmarks/bench_finetune.py`` checks that. The checkpoint with the best validation
-accuracy is written whenever it improves, and every epoch is a row of the returned history.
+it computes (``benchmarks/bench_finetune.py``). The best validation epoch's checkpoint is written
+whenever it improves; every epoch is a row of the returned history.
 
 **Data parallel.** Started by ``torchrun`` (``python -m artdl.classify``, docs/distributed.md), the
 training from images runs on N processes with DistributedDataParallel
@@ -29,6 +29,7 @@ cache (the CPU default) stays single-process.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -108,11 +109,8 @@ def train_head_on_features(
 
 def _train_mode(model: Classifier, freeze_bn: bool = False) -> None:
     """Train mode for the trainable parts only: frozen stages keep their batch-norm statistics.
-
-    With ``freeze_bn`` every batch-norm layer stays in eval mode (its pretrained running statistics
-    are used, its affine weights still train): with small batches of paintings the batch statistics
-    differ from ImageNet's, and switching them on at once moves every feature the head was fitted to.
-    """
+    ``freeze_bn`` keeps every batch norm in eval mode (affine weights still train): small batches of
+    paintings have other statistics than ImageNet's, and switching to them moves every feature."""
     model.train()
     for stage in model.stages:
         if not any(p.requires_grad for p in stage.parameters()):
@@ -181,8 +179,10 @@ class _Fit:
         n = len(loader.dataset)
         return tuple(distributed.gather_ordered(t, n, self.comm).numpy() for t in local)
 
-    def validate(self, epoch: int, phase: str, train: tuple[float, float], lr: float, speed: float) -> float:
-        """Score the validation split, add the epoch's row; keep (and save, on rank 0) a better model."""
+    def validate(self, epoch: int, phase: str, train: tuple[float, float], lr: float, speed: float,
+                 done: float = 1.0) -> float:  # fmt: skip
+        """Score the validation split, add the epoch's row (``epoch_done``: the share of it trained
+        before a time budget stopped it); keep (and save, on rank 0) a better model."""
         logits, targets = self.scores("val")
         val_loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(targets)))
         val_acc = float((logits.argmax(1) == targets).mean())
@@ -190,7 +190,7 @@ class _Fit:
             {
                 "epoch": epoch, "phase": phase, "train_loss": train[0], "train_acc": train[1],
                 "val_loss": val_loss, "val_acc": val_acc, "lr": lr, "images_per_s": speed,
-                "seconds": time.perf_counter() - self.started,
+                "seconds": time.perf_counter() - self.started, "epoch_done": done,
             }
         )  # fmt: skip
         if val_acc > self.best_acc:
@@ -272,9 +272,8 @@ def _schedule(opt: torch.optim.Optimizer, steps: int, max_seconds: float, warmup
 def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: bool) -> None:
     """Epochs of (partial) fine-tuning, validated after each; a time budget may stop one early.
 
-    The loss, accuracy and count of an epoch stay on the device and are read (and summed over the
-    ranks) once per epoch, so a CUDA step never waits for the host. With ``grad_accum`` = k an
-    optimizer step adds k micro-batches' gradients, exchanged (by DDP) on the last one only.
+    An epoch's loss, accuracy and count stay on the device, read (and summed over ranks) once per
+    epoch: a CUDA step never waits for the host. ``grad_accum`` = k: k micro-batches per step.
     """
     c, model = run.config, run.model
     loader, micro = run.train_source()
@@ -294,8 +293,8 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
         forward = torch.compile(net) if c.compile else net
     generator = torch.Generator().manual_seed(c.seed)
     amp = training_precision(run.device, run.precision)  # fp16 (a T4's auto) gets a GradScaler, else a no-op
-    bar = tqdm(range(1, (c.epochs if budget <= 0 else 10_000) + 1), desc=name,
-               disable=not (progress and distributed.is_main()))  # fmt: skip
+    epochs = range(1, c.epochs + 1) if budget <= 0 else itertools.count(1)  # a time budget: no total
+    bar = tqdm(epochs, desc=name, unit="epoch", disable=not (progress and distributed.is_main()))
     for epoch in bar:
         _train_mode(model, c.freeze_bn)
         if loader is not None and hasattr(loader.sampler, "set_epoch"):
@@ -326,7 +325,8 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
         loss_sum, correct, seen = distributed.sum_over_ranks([*stats, seen], run.comm)  # the epoch's one sync
         speed = seen / (time.perf_counter() - epoch_start)  # loading included: what a user waits
         train = (loss_sum / max(1, seen), correct / max(1, seen))
-        val_acc = run.validate(epoch, "finetune", train, sched.get_last_lr()[0], speed)
+        done = (i + 1) / max(1, batches) if stop else 1.0
+        val_acc = run.validate(epoch, "finetune", train, sched.get_last_lr()[0], speed, done)
         bar.set_postfix(loss=f"{train[0]:.3f}", val_acc=f"{val_acc:.3f}")
         if stop:
             break
@@ -334,8 +334,8 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
 
 
 def _after_finetuning(run: _Fit, classes: Sequence[str] | None) -> None:
-    """Unfreeze everything again and, before the best weights come back, score the last epoch on
-    the test split: a fine-tune that never beat its head-only start on validation stays visible."""
+    """Unfreeze all and score the last epoch on test before the best weights come back: a fine-tune
+    that never beat its head-only start on validation stays visible."""
     for p in run.model.parameters():
         p.requires_grad_(True)
     if "test" in run.loaders and classes is not None:

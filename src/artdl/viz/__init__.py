@@ -51,9 +51,11 @@ from artdl.viz.generation import (
 )
 from artdl.viz.retrieval import (
     EDGE_COLOURS,
+    graph_captions,
     influence_graph_plot,
     result_strips,
     retrieval_intervals,
+    score_captions,
     strip_row,
     tradeoff_plot,
 )
@@ -75,6 +77,7 @@ __all__ = [
     "grid_cell",
     "grid_snapshots",
     "image_grid",
+    "graph_captions",
     "influence_graph_plot",
     "label_distribution",
     "look_alike_grid",
@@ -90,6 +93,7 @@ __all__ = [
     "score_heatmap",
     "split_intervals",
     "spread_labels",
+    "score_captions",
     "strip_row",
     "thumbnail",
     "thumbnail_dendrogram",

@@ -30,13 +30,14 @@ def training_history(histories: dict[str, pd.DataFrame], notes: dict[str, str] |
         label = f"{name} ({notes[name]})" if name in notes else name
         short = len(hist) <= 2
         mark = {"marker": "D", "markersize": 9} if short else {"marker": "o"}
-        line = ax_loss.plot(hist["epoch"], hist["train_loss"], label=f"{label} train", **mark)[0]
+        x_epochs = _epochs_trained(hist)
+        line = ax_loss.plot(x_epochs, hist["train_loss"], label=f"{label} train", **mark)[0]
         colour = line.get_color()
-        ax_loss.plot(hist["epoch"], hist["val_loss"], ls="--", color=colour, label=f"{label} val",
+        ax_loss.plot(x_epochs, hist["val_loss"], ls="--", color=colour, label=f"{label} val",
                      **(mark | {"marker": "X"}))  # fmt: skip
-        ax_acc.plot(hist["epoch"], hist["val_acc"], color=colour, label=label, **mark)
+        ax_acc.plot(x_epochs, hist["val_acc"], color=colour, label=label, **mark)
         if short:
-            x, y = hist["epoch"].iloc[-1], hist["val_acc"].iloc[-1]
+            x, y = x_epochs.iloc[-1], hist["val_acc"].iloc[-1]
             ax_acc.annotate(fit_label(label, 1.8, keep_underscores=True), (x, y), xytext=(10, 0),
                             textcoords="offset points", fontsize=MIN_FONT, color=colour, va="center")  # fmt: skip
     last = max(int(h["epoch"].max()) for h in histories.values()) if histories else 1
@@ -47,11 +48,22 @@ def training_history(histories: dict[str, pd.DataFrame], notes: dict[str, str] |
         ax.set_xlabel("epoch (0 = head only)")
         ax.set_ylabel(what)
         ax.set_xticks(ticks)
-        ax.legend(fontsize=MIN_FONT)
+    # One legend under both panels (same colours in each): inside a panel it covered the curves.
+    fig.legend(*ax_loss.get_legend_handles_labels(), loc="outside lower center", ncol=2,
+               fontsize=MIN_FONT, frameon=False)  # fmt: skip
     low, high = ax_acc.get_xlim()
     ax_acc.set_xlim(low, high + 0.3 * (high - low))  # room for a short run's name right of its marker
     ax_acc.margins(y=0.15)
     return fig
+
+
+def _epochs_trained(hist: pd.DataFrame) -> pd.Series:
+    """Where each history row sits on an epoch axis: a run that a time budget stopped 0.7 of the
+    way through its first epoch is drawn at 0.7, not at 1 (``epoch_done``; head-only rows at 0)."""
+    if "epoch_done" not in hist:
+        return hist["epoch"].astype(float)
+    done = hist["epoch_done"].fillna(1.0)
+    return (hist["epoch"] - 1 + done).where(hist["epoch"] > 0, 0.0)
 
 
 def confusion_matrix_plot(confusion: Sequence[Sequence[int]], classes: Sequence[str], title: str = "") -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from artdl.viz.core import MIN_FONT, _as_image, bare_axes, class_colours, fit_label, grid_cell
+from artdl.viz.core import DISPLAY_WIDTH, MIN_FONT, _as_image, bare_axes, class_colours, fit_label, grid_cell
 
 __all__ = [
     "embedding_scatter",
@@ -39,25 +39,53 @@ def reconstruction_grid(originals: Any, reconstructions: dict[str, Any], size: f
     return fig
 
 
-def embedding_scatter(xy: np.ndarray, labels: Sequence[str], title: str = "", ax: Any = None) -> Any:
-    """A 2-D map of the collection, one colour per label."""
+def embedding_scatter(
+    xy: np.ndarray | Mapping[str, np.ndarray], labels: Sequence[str], title: str = "", ax: Any = None
+) -> Any:
+    """A 2-D map of the collection, one colour per label.
+
+    ``xy`` is one map (N x 2), or several maps of the same paintings by panel title
+    (``{"t-SNE of DAE codes": xy_dae, ...}``): those are drawn side by side with one legend for
+    all of them, since the colours mean the same in every panel (``title`` then heads the figure).
+    """
     import matplotlib.pyplot as plt
 
+    labels = np.asarray(labels).astype(str)
+    names = sorted(set(labels))
+    ncol = 1 if len(names) <= 20 else 2
+    if isinstance(xy, Mapping):
+        if ax is not None:
+            raise ValueError("several maps draw their own figure: pass ax only with a single map")
+        n = len(xy)
+        width = min(DISPLAY_WIDTH, 3.9 * n + 1.9 * ncol)  # wider would be shrunk on display
+        fig, axes = plt.subplots(1, n, figsize=(width, 4.2), squeeze=False, layout="constrained")
+        for panel, (name, one) in zip(axes[0], xy.items()):
+            _scatter_labels(panel, np.asarray(one), labels, names)
+            panel.set_title(fit_label(name, (width - 1.9 * ncol) / n, 9), fontsize=9)
+        # one legend for every panel, beside them: the same ten names twice only took room from the maps
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper", fontsize=MIN_FONT,
+                   markerscale=1.5, frameon=False, ncol=ncol)  # fmt: skip
+        if title:
+            fig.suptitle(fit_label(title, width, 10), fontsize=10)
+        return fig
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    labels = np.asarray(labels).astype(str)
-    names = sorted(set(labels))
+    _scatter_labels(ax, np.asarray(xy), labels, names)
+    ax.set_title(fit_label(title, 5.0, 9), fontsize=9)
+    # beside the map, not on it: "best" still covers points, and the classes need their names
+    ax.legend(fontsize=MIN_FONT, markerscale=1.5, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
+              ncol=ncol)  # fmt: skip
+    return fig if fig is not None else ax.figure
+
+
+def _scatter_labels(ax: Any, xy: np.ndarray, labels: np.ndarray, names: Sequence[str]) -> None:
+    """The points of ``xy``, one colour per name of ``names``, on bare axes."""
     for lab, colour in zip(names, class_colours(len(names))):
         m = labels == lab
         ax.scatter(xy[m, 0], xy[m, 1], s=10, color=colour, label=fit_label(lab, 1.8, lines=1), alpha=0.85)
-    ax.set_title(fit_label(title, 5.0, 9), fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
-    # beside the map, not on it: "best" still covers points, and the classes need their names
-    ax.legend(fontsize=MIN_FONT, markerscale=1.5, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False,
-              ncol=1 if len(names) <= 20 else 2)  # fmt: skip
-    return fig if fig is not None else ax.figure
 
 
 def thumbnail_scatter(
@@ -170,31 +198,51 @@ def thumbnail_dendrogram(
 ) -> Any:
     """Hierarchical clustering (scipy) as a dendrogram lying on its side, a thumbnail and a label per leaf.
 
-    Leaves run down the page, one row each, so a thumbnail and an 8-pt label get a row's height
-    whatever the number of paintings; leaves along the width left 4-pt labels for 40 paintings.
+    Leaves run down the page, one row each, so an 8-pt label gets a row's height whatever the
+    number of paintings (leaves along the width left 4-pt labels for 40 paintings). The thumbnails
+    are two rows tall and stand in two staggered columns (even leaves left, odd leaves right), so
+    they are big enough to see while a row stays one line of text high; a thin line runs from each
+    leaf through its thumbnail to its label, and the thumbnails keep their aspect ratio.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
     from scipy.cluster.hierarchy import dendrogram, linkage
 
     link = linkage(np.asarray(features, dtype=float), method=method)
     n = len(features)
-    row = 0.42  # inches per leaf
+    row = 0.24  # inches per leaf: one 8-pt line
+    thumb = 1.8 * row * 72  # points: a thumbnail's long side, nearly two rows
+    gap = 4.0  # points between the two thumbnail columns and before the labels
+    width, ratios = 6.6, (1.0, 1.1)
     fig, (ax, strip) = plt.subplots(
-        1, 2, figsize=(8, n * row + 0.8), sharey=True, gridspec_kw={"width_ratios": [1.2, 1]},
+        1, 2, figsize=(width, n * row + 0.6), sharey=True, gridspec_kw={"width_ratios": ratios},
         layout="constrained",
     )  # fmt: skip
+    fig.get_layout_engine().set(w_pad=0, wspace=0)  # the leaves' lines run on into the strip's
     dend = dendrogram(link, ax=ax, orientation="left", no_labels=True, color_threshold=None)
     ax.set_xticks([])
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
-    strip.set_xlim(0, 10)
     strip.axis("off")
+    strip.set_xlim(0, 1)
+    text_at = 2 * (thumb + gap) + gap
+    label_width = width * ratios[1] / sum(ratios) - text_at / 72 - 0.2  # inches of the strip left for a label
     for pos, leaf in enumerate(dend["leaves"]):  # scipy puts leaf ``pos`` at y = 10 * pos + 5
-        strip.imshow(_as_image(images[leaf]), extent=(0.1, 1.6, 10 * pos + 1, 10 * pos + 9), aspect="auto")
+        y = 10 * pos + 5
+        strip.annotate("", xy=(0, y), xytext=(text_at - gap / 2, 0), textcoords="offset points",
+                       arrowprops={"arrowstyle": "-", "color": "0.65", "lw": 0.6, "shrinkA": 0, "shrinkB": 0},
+                       annotation_clip=False, zorder=1)  # fmt: skip
+        image = _as_image(images[leaf])
+        box = AnnotationBbox(
+            OffsetImage(image, zoom=thumb / max(image.shape[:2])), (0, y), xybox=(gap + (pos % 2) * (thumb + gap), 0),
+            xycoords="data", boxcoords="offset points", box_alignment=(0, 0.5), frameon=False, annotation_clip=False,
+        )  # fmt: skip
+        box.set_zorder(2)
+        box.set_in_layout(False)
+        strip.add_artist(box)
         if labels is not None:
-            strip.text(
-                1.9, 10 * pos + 5, fit_label(labels[leaf], 2.6, MIN_FONT), va="center", fontsize=MIN_FONT
-            )
-    strip.set_ylim(0, 10 * n)
+            strip.annotate(fit_label(labels[leaf], label_width, MIN_FONT, lines=1), (0, y), xytext=(text_at, 0),
+                           textcoords="offset points", va="center", fontsize=MIN_FONT, annotation_clip=False)  # fmt: skip
+    strip.set_ylim(-5, 10 * n + 5)  # room for the first and last thumbnails, which overhang their rows
     ax.set_title(f"Hierarchical clustering ({method} linkage) of {n} paintings", fontsize=10, loc="left")
     return fig

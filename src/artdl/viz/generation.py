@@ -114,8 +114,10 @@ def nearest_neighbour_grid(
     return fig
 
 
-def distance_bars(table: pd.DataFrame, metric: str, note: str = "") -> Any:
-    """Horizontal bars of one distance column per row of ``table`` (lower is closer to real)."""
+def distance_bars(table: pd.DataFrame, metric: str, note: str = "", interval: tuple[str, str] | None = None) -> Any:
+    """Horizontal bars of one distance column per row of ``table`` (lower is closer to real), with
+    the bootstrap interval of each as an error bar: ``interval`` names its low and high columns
+    (``fd_low``/``fd_high`` by default for a Fréchet distance, when the table has them)."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(table) + 1.4), layout="constrained")
@@ -125,12 +127,22 @@ def distance_bars(table: pd.DataFrame, metric: str, note: str = "") -> Any:
     ]
     real, generated = class_colours(3)[2], class_colours(1)[0]
     colors = [real if str(s).startswith("real") else generated for s in table["set"]]
-    ax.barh(labels, table[metric], color=colors)
-    for i, v in enumerate(table[metric]):
-        ax.text(v, i, f" {v:.1f}", va="center", fontsize=MIN_FONT)
-    ax.set_xlim(0, float(np.nanmax(table[metric])) * 1.15)
+    values = table[metric].to_numpy(float)
+    low, high = interval or ("fd_low", "fd_high")
+    if low in table and high in table:  # a bar's height alone would hide that another draw moves it by tens
+        lo, hi = table[low].to_numpy(float), table[high].to_numpy(float)
+        err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
+        ax.barh(labels, values, color=colors, xerr=err, error_kw={"ecolor": "0.2", "capsize": 3, "lw": 1})
+        right = float(np.nanmax(np.maximum(hi, values)))
+        ax.set_xlabel(f"{metric} to the training paintings (lower = closer)\nwhiskers: 95 % bootstrap interval")
+    else:
+        ax.barh(labels, values, color=colors)
+        right = float(np.nanmax(values))
+        ax.set_xlabel(f"{metric} to the training paintings (lower = closer)")
+    for i, v in enumerate(values):
+        ax.text(v, i - 0.3, f" {v:.1f}", va="bottom", fontsize=MIN_FONT)
+    ax.set_xlim(0, right * 1.15)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{metric} to the training paintings (lower = closer)")
     if note:
         ax.set_title(fit_label(note, 5.5, 9), fontsize=9)
     return fig

@@ -18,9 +18,11 @@ from artdl.viz.core import MIN_FONT, _as_image, bare_axes, class_colours, fit_la
 
 __all__ = [
     "EDGE_COLOURS",
+    "graph_captions",
     "influence_graph_plot",
     "result_strips",
     "retrieval_intervals",
+    "score_captions",
     "strip_row",
     "tradeoff_plot",
 ]
@@ -76,7 +78,8 @@ def influence_graph_plot(ag: Any, counts: Mapping[str, int], seed: int = 0, titl
     texts = [
         ax.text(*to_data.transform(ax.transData.transform(pos[n]) + (0, lift)),
                 f"{fit_label(name_of[n], 1.6, MIN_FONT)} ({counts.get(name_of[n], 0)})",
-                fontsize=MIN_FONT, ha="center", va="bottom")
+                fontsize=MIN_FONT, ha="center", va="bottom",
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.6})  # edges pass behind
         for n, lift in zip(sub, lifts)
     ]  # fmt: skip
     handles = [Line2D([0], [0], color=c, lw=2, label=_EDGE_NAMES[k]) for k, c in EDGE_COLOURS.items()]
@@ -94,7 +97,7 @@ def tradeoff_plot(sweep: pd.DataFrame, chosen: float, chance: Mapping[str, float
     weight marked. Right: connected share (d<=1) against label P@k, one point per weight."""
     import matplotlib.pyplot as plt
 
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     x = np.arange(len(sweep))
     names = [f"label P@{k}", f"connected share@{k} (d<=1)", f"connected share@{k} (d<=2)"]
     series = list(zip(names, class_colours(3)))
@@ -104,11 +107,12 @@ def tradeoff_plot(sweep: pd.DataFrame, chosen: float, chance: Mapping[str, float
             ax.axhline(chance[col], color=colour, linestyle=":", linewidth=1)
     ax.axvline(list(sweep.index).index(chosen), color="0.3", linestyle="--", linewidth=1)
     ax.set_xticks(x, [f"{w:g}" for w in sweep.index], fontsize=MIN_FONT, rotation=0 if len(x) <= 10 else 90)
-    ax.set_xlabel("re-rank weight alpha (0 = cosine only)")
+    ax.set_xlabel("re-rank weight alpha (0 = cosine only)\nticks at the swept values, not to scale")
     ax.set_ylabel(f"share of the top {k}")
     ax.set_ylim(0, 1)
-    # under the axes, where no curve runs (inside, it covered the curves whatever the corner)
-    ax.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=2, frameon=False)
+    # under both panels, where no curve runs (inside, it covered the curves whatever the corner)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=MIN_FONT,
+               frameon=False)  # fmt: skip
     ax.set_title(f"Trade-off (dotted: chance; dashed: chosen alpha = {chosen:g})", fontsize=9)
     conn = f"connected share@{k} (d<=1)"
     ax2.plot(sweep[f"label P@{k}"], sweep[conn], "o-", color=class_colours(5)[4])
@@ -156,23 +160,27 @@ def result_strips(
     rows: Sequence[tuple[str, Sequence[Any], Sequence[str], Sequence[bool]]], size: float = 1.45
 ) -> Any:
     """One strip per (row title, images, captions, highlighted): highlighted results get a red frame
-    (e.g. the ones a re-rank brought in) and captions may have two lines (artist, graph path)."""
+    (e.g. the ones a re-rank brought in) and captions may have two lines (artist, graph path), each
+    wrapped to at most three."""
     import matplotlib.pyplot as plt
 
     ncols = max(len(r[1]) for r in rows)
     size = grid_cell(ncols, size)
-    lines = max(str(cap).count("\n") + 1 for r in rows for cap in r[2])  # each caption line may wrap once
+    # Each caption line (artist, graph path) may wrap to three: a graph path of three names, or a
+    # "Jean-Baptiste-Camille Corot", cut at two lines lost the part that says who it is.
+    wrapped = [["\n".join(fit_label(line, size, MIN_FONT, lines=3) for line in str(cap).split("\n"))
+                for cap in r[2]] for r in rows]  # fmt: skip
+    lines = max(cap.count("\n") + 1 for caps in wrapped for cap in caps)
     fig, axes = plt.subplots(
-        len(rows), ncols, figsize=(ncols * size, len(rows) * (size + 0.3 * lines) + 0.2), squeeze=False,
+        len(rows), ncols, figsize=(ncols * size, len(rows) * (size + 0.14 * lines) + 0.2), squeeze=False,
         layout="constrained",
     )  # fmt: skip
     for ax in axes.flat:
         ax.axis("off")
-    for r, (name, imgs, caps, marks) in enumerate(rows):
-        for c, (img, cap, mark) in enumerate(zip(imgs, caps, marks)):
+    for r, (name, imgs, _, marks) in enumerate(rows):
+        for c, (img, caption, mark) in enumerate(zip(imgs, wrapped[r], marks)):
             ax = axes[r, c]
             ax.imshow(_as_image(img))
-            caption = "\n".join(fit_label(line, size, MIN_FONT, lines=2) for line in str(cap).split("\n"))
             ax.set_title(caption, fontsize=MIN_FONT, color="tab:red" if mark else "black")
             if mark:
                 ax.axis("on")
@@ -209,3 +217,18 @@ def strip_row(
         [query_caption] + [captions[j] for j in keep],
         [False] + [bool(marks[j]) for j in keep],
     )
+
+
+def score_captions(artists: Sequence[str], indices: Sequence[int], scores: Sequence[float]) -> list[str]:
+    """Each result's artist and cosine similarity, for :func:`strip_row`."""
+    return [f"{artists[int(i)]}\n{float(s):.2f}" for i, s in zip(indices, scores)]
+
+
+def graph_captions(ag: Any, artists: Sequence[str], query: int, indices: Sequence[int]) -> list[str]:
+    """Each result's artist and its path in the artist graph from the query's artist
+    (:meth:`artdl.retrieve.ArtistGraph.path`), or "same artist", for :func:`strip_row`."""
+    mine = artists[int(query)]
+    return [
+        f"{artists[int(i)]}\n{ag.path(mine, artists[int(i)]) if artists[int(i)] != mine else 'same artist'}"
+        for i in indices
+    ]
