@@ -152,3 +152,15 @@ def test_trunk_pass_and_top_take_their_own_precision(tmp_path: Path, monkeypatch
     assert (result.trunk_precision, result.cache_precision) == ("bf16", "fp32")
     with pytest.raises(ValueError, match="classify.trunk_precision='fp16'"):
         classify.FitConfig(trunk_precision="fp16")
+
+
+def test_a_time_budget_shows_its_seconds_not_a_count_of_epochs(tmp_path: Path, capsys):
+    """The bar of a budgeted run counts the budget's seconds to the end; counting epochs, a run
+    stopped inside its first epoch read "0epoch"."""
+    table = _colour_split(tmp_path)
+    loaders = classify.make_loaders(table, ["blue", "red"], "scratch_resnet18", image_size=32, batch_size=8)
+    model = models.build_classifier("scratch_resnet18", 2)
+    classify.fit(model, loaders, classify.FitConfig(epochs=0, max_seconds=1.0), torch.device("cpu"), name="t",
+                 progress=True)  # fmt: skip
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "1/1" in bar and "s/s" not in bar and "epoch" not in bar, bar

@@ -293,9 +293,11 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
         forward = torch.compile(net) if c.compile else net
     generator = torch.Generator().manual_seed(c.seed)
     amp = training_precision(run.device, run.precision)  # fp16 (a T4's auto) gets a GradScaler, else a no-op
-    epochs = range(1, c.epochs + 1) if budget <= 0 else itertools.count(1)  # a time budget: no total
-    bar = tqdm(epochs, desc=name, unit="epoch", disable=not (progress and distributed.is_main()))
-    for epoch in bar:
+    # A time budget has no number of epochs: its bar counts the budget's seconds instead.
+    timed = {"bar_format": "{l_bar}{bar}| {n_fmt}/{total_fmt} s [{elapsed}{postfix}]"} if budget > 0 else {}
+    bar = tqdm(total=c.epochs if budget <= 0 else round(budget), desc=name, unit="epoch",
+               disable=not (progress and distributed.is_main()), **timed)  # fmt: skip
+    for epoch in range(1, c.epochs + 1) if budget <= 0 else itertools.count(1):
         _train_mode(model, c.freeze_bn)
         if loader is not None and hasattr(loader.sampler, "set_epoch"):
             loader.sampler.set_epoch(epoch)
@@ -317,16 +319,14 @@ def _finetune_phase(run: _Fit, name: str, opt: torch.optim.Optimizer, progress: 
                 sched.step()
                 opt.zero_grad(set_to_none=True)
                 run.optimizer_steps += 1
-                stop = budget > 0 and distributed.any_rank(
-                    time.perf_counter() - phase_start >= budget, run.comm
-                )
+                stop = budget > 0 and distributed.any_rank(time.perf_counter() - phase_start >= budget, run.comm)
                 if stop:
                     break
         loss_sum, correct, seen = distributed.sum_over_ranks([*stats, seen], run.comm)  # the epoch's one sync
         speed = seen / (time.perf_counter() - epoch_start)  # loading included: what a user waits
-        train = (loss_sum / max(1, seen), correct / max(1, seen))
-        done = (i + 1) / max(1, batches) if stop else 1.0
+        train, done = (loss_sum / max(1, seen), correct / max(1, seen)), (i + 1) / max(1, batches) if stop else 1.0
         val_acc = run.validate(epoch, "finetune", train, sched.get_last_lr()[0], speed, done)
+        bar.update(1 if budget <= 0 else min(round(budget), round(time.perf_counter() - phase_start)) - bar.n)
         bar.set_postfix(loss=f"{train[0]:.3f}", val_acc=f"{val_acc:.3f}")
         if stop:
             break
