@@ -233,3 +233,23 @@ def test_thumbnail_dendrogram_keeps_thumbnails_square_and_rows_one_line():
         assert fig.get_figheight() < 6 * 0.3 + 1
     finally:
         plt.close(fig)
+
+
+def test_thumbnail_scatter_draws_a_capped_sample_and_the_rest_as_dots():
+    from matplotlib.offsetbox import AnnotationBbox
+
+    xy = np.random.default_rng(0).normal(size=(30, 2))
+    images = [np.zeros((8, 8, 3), np.uint8)] * 30
+    fig = viz.thumbnail_scatter(xy, images, title="map", max_thumbnails=10)
+    try:
+        ax = fig.axes[0]
+        assert sum(isinstance(a, AnnotationBbox) for a in ax.get_children()) == 10
+        assert max(len(c.get_offsets()) for c in ax.collections) == 30  # every point placed
+        assert any(len(c.get_offsets()) == 20 and c.get_sizes()[0] > 0 for c in ax.collections)
+        assert "other 20" in ax.get_title()
+    finally:
+        plt.close(fig)
+    small = viz.thumbnail_scatter(xy[:5], images[:5], title="map", max_thumbnails=10)
+    assert sum(isinstance(a, AnnotationBbox) for a in small.axes[0].get_children()) == 5
+    assert small.axes[0].get_title() == "map"
+    plt.close(small)

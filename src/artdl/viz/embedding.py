@@ -89,17 +89,30 @@ def _scatter_labels(ax: Any, xy: np.ndarray, labels: np.ndarray, names: Sequence
 
 
 def thumbnail_scatter(
-    xy: np.ndarray, images: Sequence[Any], zoom: float = 0.35, title: str = "", figsize: float = 9
-) -> Any:
-    """The 2-D map drawn with the paintings themselves (images: paths or arrays)."""
+    xy: np.ndarray, images: Sequence[Any], zoom: float = 0.35, title: str = "", figsize: float = 9,
+    max_thumbnails: int = 1500, seed: int = 0,
+) -> Any:  # fmt: skip
+    """The 2-D map drawn with the paintings themselves (images: paths or arrays).
+
+    Beyond ``max_thumbnails`` points (``full``'s 10,800-painting collection) a seeded random share
+    is drawn as thumbnails and the rest as grey dots: thousands of overlapping thumbnails take
+    minutes to draw and hide each other, while the dots still show where the rest lie.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
     fig, ax = plt.subplots(figsize=(figsize, figsize), layout="constrained")
+    n = len(xy)
+    shown = np.arange(n)
+    if n > max_thumbnails:
+        shown = np.sort(np.random.default_rng(seed).choice(n, size=max_thumbnails, replace=False))
+        title = f"{title} (thumbnails: {max_thumbnails} drawn at random; grey dots: the other {n - max_thumbnails})"
+    rest = np.setdiff1d(np.arange(n), shown)
     ax.scatter(xy[:, 0], xy[:, 1], s=0)
-    for (x, y), img in zip(xy, images):
-        ax.add_artist(AnnotationBbox(OffsetImage(_as_image(img), zoom=zoom), (x, y), frameon=False))
-    ax.set_title(title, fontsize=10)
+    ax.scatter(xy[rest, 0], xy[rest, 1], s=2, c="0.6", linewidths=0)
+    for i in shown:
+        ax.add_artist(AnnotationBbox(OffsetImage(_as_image(images[int(i)]), zoom=zoom), tuple(xy[i]), frameon=False))
+    ax.set_title(fit_label(title, figsize - 0.5, 10), fontsize=10)
     ax.axis("off")
     return fig
 
