@@ -29,9 +29,12 @@ def test_a_view_keeps_its_base_sets_split(parquet_dir: Path, tmp_path: Path, iso
         "data.split.test=0.25",
     )
     fetch_hub_dataset(cfg, "wikiart_full", progress=False)
+    first = data.load_splits(cfg, "sample6")  # before the base split exists: it is made on the way
     base = data.load_splits(cfg, "wikiart_full").set_index("path")
     for view_name in ("sample6", "by_genre"):
         view = data.load_splits(cfg, view_name)
+        assert view_name != "sample6" or view.equals(first)
+        assert list(view["path"]) == list(data.build_table(cfg, view_name)["path"])  # the view's own rows
         assert len(view) < len(base) or view_name == "by_genre"
         assert (view["split"].to_numpy() == base.loc[view["path"], "split"].to_numpy()).all(), view_name
         assert set(view["split"]) <= {"train", "val", "test"}

@@ -31,7 +31,7 @@ from artdl.data.artists import (
 )
 from artdl.data.dedup import conflict_summary, conflicting_rows, dataset_groups
 from artdl.data.sources import NEAR_DUPLICATE_BITS, DataError, dataset_spec
-from artdl.data.table import build_table
+from artdl.data.table import build_table, subset_table
 
 __all__ = ["CONFLICT_POLICIES", "GROUP_BY", "load_splits", "make_splits"]
 
@@ -330,11 +330,10 @@ def _view_splits(cfg: Any, name: str, base: str, rebuild: bool) -> pd.DataFrame:
     split: under ``full``, 04's fine-tuned backbone and the explorer's predictions (both 02's model,
     trained on ``wikiart_full``) would then be scored on paintings they were trained on.
     """
-    sides = load_splits(cfg, base, rebuild).set_index("path")[["split", "group"]]
-    view = build_table(cfg, name)
-    out = view.join(sides, on="path")
-    if out["split"].isna().any():  # cannot happen for a view of the same files; say so if it does
-        raise DataError(f"data set '{name}' has rows that its base set '{base}' does not: rebuild both.")
+    # The view's own rule (subset_table, as build_table applies it) on the base set's split table:
+    # the same rows as build_table(view), without listing and decoding the base set a second time.
+    out = subset_table(load_splits(cfg, base, rebuild), dataset_spec(cfg, name), seed=int(cfg.data.split.seed),
+                       min_per_label=int(cfg.data.min_per_label))  # fmt: skip
     out.attrs["groups"] = {"split_of": base}
     return out
 
