@@ -10,13 +10,13 @@ weights drops it by itself.
 from __future__ import annotations
 
 from artdl.report.markdown import md_table
-from artdl.vqgan_clip import VqganClipRecord
+from artdl.vqgan_clip import VqganClipRecord, random_networks
 
 RECORD = VqganClipRecord
 
 
 def _weights_line(r: VqganClipRecord) -> str:
-    random = [name.upper() if name == "clip" else "VQGAN" for name, rand in r.random_weights.items() if rand]
+    random = random_networks(r.random_weights)
     if random:
         return (
             f"- **The {' and '.join(random)} weights are random on this machine** (checkpoint "

@@ -28,6 +28,7 @@ from artdl.vqgan_clip.weights import MissingCheckpointError, ensure_checkpoint
 __all__ = [
     "apply_cpu_threads",
     "is_random_demo",
+    "random_networks",
     "random_weights",
     "load_models",
     "prepare_checkpoint",
@@ -57,9 +58,14 @@ def random_weights(cfg: Any, clip: CLIPBundle | None = None) -> dict[str, bool]:
     return {"vqgan": bool(entry.get("random_init", False)), "clip": clip_random}
 
 
+def random_networks(random: Mapping[str, bool]) -> list[str]:
+    """The display names ("VQGAN", "CLIP") of the networks that :func:`random_weights` marks random."""
+    return [("CLIP" if name == "clip" else "VQGAN") for name, is_random in random.items() if is_random]
+
+
 def weights_label(random: Mapping[str, bool]) -> str:
     """The caption every 07 figure carries: a wiring demo when any network is random."""
-    names = [("CLIP" if name == "clip" else "VQGAN") for name, is_random in random.items() if is_random]
+    names = random_networks(random)
     if not names:
         return "VQGAN+CLIP"
     return f"WIRING DEMO: random-weight {' + '.join(names)}, not real art"
