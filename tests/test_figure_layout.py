@@ -397,3 +397,11 @@ def test_distance_bars_draw_each_bootstrap_interval() -> None:
         assert not _check(fig)
     finally:
         plt.close(fig)
+    kd = table.assign(KD=[-1.6, 503.3], kd_low=[-7.9, 463.9], kd_high=[5.7, 539.5])
+    fig = viz.distance_bars(kd, "KD")  # its own interval columns, not the Fréchet distance's
+    try:
+        (bars,) = [c for c in fig.axes[0].containers if isinstance(c, BarContainer)]
+        ends = sorted(x for seg in bars.errorbar.lines[2][0].get_segments() for x, _ in seg)
+        assert ends[-1] == pytest.approx(539.5)
+    finally:
+        plt.close(fig)

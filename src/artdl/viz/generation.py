@@ -114,10 +114,11 @@ def nearest_neighbour_grid(
     return fig
 
 
-def distance_bars(table: pd.DataFrame, metric: str, note: str = "", interval: tuple[str, str] | None = None) -> Any:
+def distance_bars(table: pd.DataFrame, metric: str, note: str = "") -> Any:
     """Horizontal bars of one distance column per row of ``table`` (lower is closer to real), with
-    the bootstrap interval of each as an error bar: ``interval`` names its low and high columns
-    (``fd_low``/``fd_high`` by default for a Fréchet distance, when the table has them)."""
+    the bootstrap interval of each as an error bar when the table has it: ``fd_low``/``fd_high``
+    for a Fréchet distance (``metric`` "FD-…"), ``kd_low``/``kd_high`` for a kernel distance, as
+    :func:`artdl.gan.distance_rows` names them."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(table) + 1.4), layout="constrained")
@@ -128,7 +129,7 @@ def distance_bars(table: pd.DataFrame, metric: str, note: str = "", interval: tu
     real, generated = class_colours(3)[2], class_colours(1)[0]
     colors = [real if str(s).startswith("real") else generated for s in table["set"]]
     values = table[metric].to_numpy(float)
-    low, high = interval or ("fd_low", "fd_high")
+    low, high = f"{metric[:2].lower()}_low", f"{metric[:2].lower()}_high"
     if low in table and high in table:  # a bar's height alone would hide that another draw moves it by tens
         lo, hi = table[low].to_numpy(float), table[high].to_numpy(float)
         err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
